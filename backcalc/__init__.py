@@ -1,0 +1,37 @@
+"""backcalc: a backpropagation calculator.
+
+The math core is a library: `from backcalc import load_spec, step, train`
+imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("backcalc")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = ["__version__", "load_spec", "parse_spec", "step", "train", "Network", "Spec"]
+
+
+def __getattr__(name: str):
+    # Lazy so that `import backcalc` (and the CLI's start-up) stays cheap.
+    if name in ("load_spec", "parse_spec", "Spec"):
+        from . import spec
+
+        return getattr(spec, name)
+    if name == "step":
+        from .explain import step
+
+        return step
+    if name == "train":
+        from .training import train
+
+        return train
+    if name == "Network":
+        from .network import Network
+
+        return Network
+    raise AttributeError(f"module 'backcalc' has no attribute {name!r}")

@@ -1,0 +1,191 @@
+"""The command line: read input, call the library, choose a renderer, map errors to exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import BackcalcError, ExitCode
+
+app = typer.Typer(
+    name="backcalc",
+    help="A backpropagation calculator: every partial derivative of a small network, step by step.",
+    add_completion=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DEFAULT_CONFIG = "backcalc.yaml"
+
+ConfigArg = Annotated[Optional[str], typer.Argument(
+    help="The spec file (YAML); `-` reads standard input. Omitted: ./backcalc.yaml if present, "
+         "else the embedded default example.", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (JSON Lines for train) instead of tables.")]
+DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def handle_errors(fn):
+    """Turn every failure into one clear message and an exit code; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        debug = kwargs.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except BackcalcError as e:
+            for line in e.lines():
+                _err(line)
+            raise typer.Exit(int(e.exit_code)) from None
+        except KeyboardInterrupt:
+            _err("backcalc: interrupted")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # A closed pipe (`| head`) is not an error worth a message.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except Exception as e:  # the last resort: a bug in backcalc
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            _err(f"backcalc: internal error: {type(e).__name__}: {e}")
+            _err("This is a bug in backcalc; please report it with the spec that caused it "
+                 "(run again with --debug for the traceback).")
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+    return wrapper
+
+
+def read_spec(config: Optional[str], quiet: bool = False):
+    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default."""
+    from .spec import load_spec, parse_spec
+
+    if config == "-":
+        return parse_spec(sys.stdin.buffer.read(), "<stdin>")
+    if config is None:
+        if Path(DEFAULT_CONFIG).is_file():
+            if not quiet:
+                _err(f"backcalc: using ./{DEFAULT_CONFIG}")
+            return load_spec(DEFAULT_CONFIG)
+        from importlib.resources import files
+
+        if not quiet:
+            _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
+                 "example 'mazur' (the 2-2-1 sigmoid network of Mazur's worked example)")
+        text = (files("backcalc") / "examples" / "mazur.yaml").read_bytes()
+        return parse_spec(text, "<embedded default: mazur>")
+    return load_spec(config)
+
+
+def _warn(warnings: list[str], quiet: bool) -> None:
+    if not quiet:
+        for w in warnings:
+            _err(f"backcalc: warning: {w}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"backcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """A backpropagation calculator: every partial derivative of a small network, step by step."""
+
+
+@app.command()
+@handle_errors
+def step(
+    config: ConfigArg = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
+    from .explain import step as run_step
+
+    spec = read_spec(config, quiet)
+    result = run_step(spec)
+    _warn(result.warnings, quiet)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.table import print_renderable, step_tables
+
+        print_renderable(step_tables(result, digits), no_color)
+
+
+@app.command()
+@handle_errors
+def train(
+    config: ConfigArg = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", min=1,
+                                                  help="Epochs to run (default: the spec's `epochs`, else 100).")] = None,
+    every: Annotated[Optional[int], typer.Option("--every", min=1,
+                                                 help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")] = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Train for N epochs of the configured batches; report the loss and the final parameters."""
+    from .training import Trainer, shown_epochs
+
+    spec = read_spec(config, quiet)
+    n_epochs = epochs or spec.epochs or 100
+    trainer = Trainer(spec)
+    if json:
+        from .render.json import dumps
+
+        k = every or 1
+        for record in trainer.run(n_epochs):
+            if record.epoch % k == 0 or record.epoch == n_epochs:
+                sys.stdout.write(dumps(record.to_dict()) + "\n")
+        result = trainer.result()
+        if result.stopped:
+            _err(f"backcalc: {result.stopped}")
+        _warn(result.warnings, quiet)
+        sys.stdout.write(dumps(result.to_dict()) + "\n")
+        sys.stdout.flush()
+    else:
+        from .render.table import print_renderable, train_tables
+
+        k = shown_epochs(n_epochs, every)
+        history = [r for r in trainer.run(n_epochs) if r.epoch % k == 0 or r.epoch in (1, n_epochs)]
+        result = trainer.result(history)
+        if result.stopped:
+            _err(f"backcalc: {result.stopped}")
+        _warn(result.warnings, quiet)
+        print_renderable(train_tables(result, digits), no_color)
+    if result.stopped:
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def main() -> None:
+    app()

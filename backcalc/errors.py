@@ -1,0 +1,64 @@
+"""Exception types and exit codes, named in one place."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    WRONG = 1  # `check` found a wrong answer, `gradcheck` a disagreement
+    BAD_INPUT = 2  # the user's input (spec, options) is wrong
+    INTERNAL = 70  # a bug in backcalc (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C / SIGTERM
+
+
+class BackcalcError(Exception):
+    """Base of every error backcalc reports as one clear message."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+@dataclass
+class Problem:
+    """One located problem in an input file."""
+
+    source: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        key = f" {self.path}:" if self.path else ""
+        return f"{where}:{key} {self.message}"
+
+
+class SpecError(BackcalcError):
+    """One or more located problems in a spec (or answers) file."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class UsageError(BackcalcError):
+    """A bad command-line option or a combination the spec cannot support."""
+
+
+class NumericError(BackcalcError):
+    """NaN or infinity appeared in a computation."""
+
+    exit_code = ExitCode.WRONG

@@ -1,0 +1,144 @@
+"""Per-sample losses over the K outputs, each next to its derivative and formula.
+
+`value(y, t, z, activation)` returns (per-sample losses, note): note is None or
+a sentence saying a saturated value had to be clipped. `grad(y, t)` is ∂ℓ/∂y.
+`fused_delta` gives ∂ℓ/∂z directly for output activations where the combined
+formula is both simpler and numerically stable (sigmoid with bce, softmax with
+cross-entropy), or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+CLIP = 1e-15
+
+
+def _k(y):
+    return y.shape[-1]
+
+
+def _squared_error(y, t, z, act):
+    return np.sum((y - t) ** 2, axis=-1), None
+
+
+def _squared_error_g(y, t):
+    return 2 * (y - t)
+
+
+def _half(y, t, z, act):
+    return np.sum((y - t) ** 2, axis=-1) / 2, None
+
+
+def _half_g(y, t):
+    return y - t
+
+
+def _mse(y, t, z, act):
+    return np.sum((y - t) ** 2, axis=-1) / _k(y), None
+
+
+def _mse_g(y, t):
+    return 2 * (y - t) / _k(y)
+
+
+def _bce(y, t, z, act):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = t * np.log(y) + (1 - t) * np.log(1 - y)
+    note = None
+    bad = ~np.isfinite(terms)
+    if bad.any() and act == "sigmoid" and z is not None:
+        # log σ(z) and log(1 − σ(z)) written through softplus: finite wherever
+        # the mathematical value is, even when σ(z) rounds to exactly 0 or 1.
+        stable = -(np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z))))
+        terms = np.where(bad, stable, terms)
+        bad = ~np.isfinite(terms)
+    if bad.any():
+        yc = np.clip(y, CLIP, 1 - CLIP)
+        terms = np.where(bad, t * np.log(yc) + (1 - t) * np.log(1 - yc), terms)
+        note = f"bce: an output of exactly 0 or 1 was clipped to [{CLIP:g}, 1 − {CLIP:g}]"
+    return -np.sum(terms, axis=-1) / _k(y), note
+
+
+def _bce_g(y, t):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (y - t) / (y * (1 - y)) / _k(y)
+
+
+def _ce(y, t, z, act):
+    note = None
+    if act == "softmax" and z is not None:
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        logy = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+        with np.errstate(divide="ignore"):
+            naive = np.log(y)
+        # Keep the textbook log(y) where it is finite; log-softmax elsewhere.
+        logy = np.where(np.isfinite(naive), naive, logy)
+    else:
+        with np.errstate(divide="ignore"):
+            logy = np.log(y)
+        if act == "sigmoid" and z is not None:
+            logy = np.where(np.isfinite(logy), logy, -(np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))))
+    terms = np.where(t == 0, 0.0, t * logy)
+    if not np.all(np.isfinite(terms)):
+        terms = np.where(t == 0, 0.0, t * np.log(np.clip(y, CLIP, None)))
+        note = f"cross_entropy: an output of exactly 0 was clipped to {CLIP:g}"
+    return -np.sum(terms, axis=-1), note
+
+
+def _ce_g(y, t):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t == 0, 0.0, -t / y)
+
+
+def _fused(loss: str, act: str, y, t):
+    k = _k(y)
+    if loss == "bce" and act == "sigmoid":
+        return (y - t) / k
+    if loss == "cross_entropy" and act == "softmax":
+        return y * np.sum(t, axis=-1, keepdims=True) - t
+    if loss == "cross_entropy" and act == "sigmoid":
+        return t * (y - 1)
+    return None
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    formula: str
+    derivative_formula: str
+    latex: str
+    latex_derivative: str
+    value: Callable
+    grad: Callable
+    exact: bool  # polynomial: computable with rationals
+
+    def fused_delta(self, activation: str, y, t):
+        return _fused(self.name, activation, y, t)
+
+
+LOSSES: dict[str, Loss] = {
+    l.name: l
+    for l in [
+        Loss("squared_error", "ℓ = Σ_k (y_k − t_k)²", "∂ℓ/∂y_k = 2·(y_k − t_k)",
+             r"\ell = \sum_k (y_k - t_k)^2", r"2(y_k - t_k)", _squared_error, _squared_error_g, True),
+        Loss("half_squared_error", "ℓ = ½·Σ_k (y_k − t_k)²", "∂ℓ/∂y_k = y_k − t_k",
+             r"\ell = \tfrac{1}{2}\sum_k (y_k - t_k)^2", r"y_k - t_k", _half, _half_g, True),
+        Loss("mse", "ℓ = (1/K)·Σ_k (y_k − t_k)²", "∂ℓ/∂y_k = (2/K)·(y_k − t_k)",
+             r"\ell = \frac{1}{K}\sum_k (y_k - t_k)^2", r"\frac{2}{K}(y_k - t_k)", _mse, _mse_g, True),
+        Loss("bce", "ℓ = −(1/K)·Σ_k [t_k·log y_k + (1 − t_k)·log(1 − y_k)]",
+             "∂ℓ/∂y_k = (y_k − t_k) / (K·y_k·(1 − y_k))",
+             r"\ell = -\frac{1}{K}\sum_k \left[t_k \log y_k + (1 - t_k)\log(1 - y_k)\right]",
+             r"\frac{y_k - t_k}{K\,y_k(1 - y_k)}", _bce, _bce_g, False),
+        Loss("cross_entropy", "ℓ = −Σ_k t_k·log y_k", "∂ℓ/∂y_k = −t_k / y_k",
+             r"\ell = -\sum_k t_k \log y_k", r"-\frac{t_k}{y_k}", _ce, _ce_g, False),
+    ]
+}
+DEFAULT_LOSS = "mse"
+
+
+def get_loss(name: str) -> Loss:
+    return LOSSES[name]

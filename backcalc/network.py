@@ -1,0 +1,164 @@
+"""Parameters (named, tied, frozen), forward pass, backward pass and update.
+
+Pure NumPy, no printing. Every distinct parameter name owns one entry of the
+flat vector `theta`; each weight or bias slot points at its entry, so tied
+slots share one value and their gradients add up. Arrays may hold floats or,
+for exact arithmetic, `fractions.Fraction` objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import get_activation, softmax_jvp
+from .losses import get_loss
+from .spec import Spec, parameter_names
+
+
+@dataclass
+class Trace:
+    """The forward pass: `a[0]` is the input, `z[l]`, `a[l + 1]` belong to layer l."""
+
+    z: list[np.ndarray]
+    a: list[np.ndarray]
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.a[-1]
+
+
+@dataclass
+class Backward:
+    """The backward pass of one batch; per-sample arrays are samples × neurons."""
+
+    dl_da: list[np.ndarray | None]  # ∂ℓ/∂a per layer (None where not recorded)
+    da_dz: list[np.ndarray | None]  # ∂a/∂z per layer (None for softmax)
+    delta: list[np.ndarray]  # ∂ℓ/∂z per layer and sample
+    grad_weights: list[np.ndarray]  # per slot, reduced over samples
+    grad_biases: list[np.ndarray]
+    grad: np.ndarray  # per distinct parameter (tied slots summed)
+
+
+class Network:
+    """A network built from a Spec, holding its current parameter values."""
+
+    def __init__(self, spec: Spec, dtype=float):
+        self.spec = spec
+        self.names = parameter_names(spec)
+        index = {n: k for k, n in enumerate(self.names)}
+        self.activations = [get_activation(layer.activation) for layer in spec.layers]
+        self.alphas = [layer.alpha for layer in spec.layers]
+        self.loss = get_loss(spec.loss)
+        self.w_index = [np.array([[index[n] for n in row] for row in layer.weight_names], dtype=np.intp)
+                        for layer in spec.layers]
+        self.b_index = [np.array([index[n] for n in layer.bias_names], dtype=np.intp) for layer in spec.layers]
+        self.theta = np.zeros(len(self.names), dtype=dtype)
+        for layer, wi, bi in zip(spec.layers, self.w_index, self.b_index):
+            self.theta[wi] = _cast(layer.weights, dtype)
+            self.theta[bi] = _cast(layer.biases, dtype)
+        counts = np.bincount(np.concatenate([*(w.ravel() for w in self.w_index), *self.b_index]),
+                             minlength=len(self.names))
+        self.tied = bool(np.any(counts > 1))
+        self.slot_counts = counts
+        self.frozen = np.array([n in set(spec.frozen) for n in self.names], dtype=bool)
+        self._unpack()
+
+    # -- parameters ----------------------------------------------------------
+    def _unpack(self) -> None:
+        self.weights = [self.theta[wi] for wi in self.w_index]
+        self.biases = [self.theta[bi] for bi in self.b_index]
+
+    def set_theta(self, theta: np.ndarray) -> None:
+        self.theta = theta
+        self._unpack()
+
+    def step_theta(self, grad: np.ndarray, lr) -> np.ndarray:
+        """θ − lr·∇ for every parameter that is not frozen."""
+        new = self.theta - lr * grad
+        if self.frozen.any():
+            new = np.where(self.frozen, self.theta, new)
+        return new
+
+    # -- forward -------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> Trace:
+        zs, acts = [], [x]
+        a = x
+        for w, b, act, alpha in zip(self.weights, self.biases, self.activations, self.alphas):
+            z = a @ w.T + b
+            a = act.forward(z, alpha)
+            zs.append(z)
+            acts.append(a)
+        return Trace(zs, acts)
+
+    def losses(self, trace: Trace, t: np.ndarray):
+        """Per-sample losses and a note (or None) about clipping."""
+        return self.loss.value(trace.output, t, trace.z[-1], self.activations[-1].name)
+
+    def reduce(self, per_sample: np.ndarray):
+        total = np.sum(per_sample)
+        return total / len(per_sample) if self.spec.reduction == "mean" else total
+
+    # -- backward ------------------------------------------------------------
+    def backward(self, trace: Trace, t: np.ndarray, record: bool = True) -> Backward:
+        """Backpropagate the batch loss; `record` keeps ∂ℓ/∂a and ∂a/∂z for display."""
+        n_layers = len(self.weights)
+        n = trace.a[0].shape[0]
+        dl_da: list = [None] * n_layers
+        da_dz: list = [None] * n_layers
+        delta: list = [None] * n_layers
+        y = trace.output
+        out_act = self.activations[-1]
+        fused = self.loss.fused_delta(out_act.name, y, t)
+        upstream = self.loss.grad(y, t) if record or fused is None else None
+        for li in range(n_layers - 1, -1, -1):
+            act, z, a = self.activations[li], trace.z[li], trace.a[li + 1]
+            if li < n_layers - 1:
+                upstream = delta[li + 1] @ self.weights[li + 1]
+            elif fused is not None:
+                delta[li] = fused
+            dl_da[li] = upstream
+            if act.elementwise:
+                d = act.derivative(z, a, self.alphas[li])
+                da_dz[li] = d
+                if delta[li] is None:
+                    delta[li] = upstream * d
+            elif delta[li] is None:
+                delta[li] = softmax_jvp(a, upstream)
+        scale = n if self.spec.reduction == "mean" else 1
+        grad_w, grad_b = [], []
+        for li in range(n_layers):
+            gw = delta[li].T @ trace.a[li]
+            gb = np.sum(delta[li], axis=0)
+            if scale != 1:
+                gw = gw / scale
+                gb = gb / scale
+            grad_w.append(gw)
+            grad_b.append(gb)
+        grad = self.gather(grad_w, grad_b)
+        return Backward(dl_da, da_dz, delta, grad_w, grad_b, grad)
+
+    def gather(self, grad_w: list[np.ndarray], grad_b: list[np.ndarray]) -> np.ndarray:
+        """Sum slot gradients into one gradient per distinct parameter."""
+        g = np.zeros(len(self.names), dtype=self.theta.dtype)
+        if g.dtype == object:
+            g[:] = 0
+            for wi, bi, gw, gb in zip(self.w_index, self.b_index, grad_w, grad_b):
+                for k, v in zip(wi.ravel(), gw.ravel()):
+                    g[k] = g[k] + v
+                for k, v in zip(bi, gb):
+                    g[k] = g[k] + v
+            return g
+        for wi, bi, gw, gb in zip(self.w_index, self.b_index, grad_w, grad_b):
+            np.add.at(g, wi.ravel(), gw.ravel())
+            np.add.at(g, bi, gb)
+        return g
+
+
+def _cast(values: np.ndarray, dtype):
+    if dtype is object:
+        from fractions import Fraction
+
+        return np.array([Fraction(repr(float(v))) for v in values.ravel()], dtype=object).reshape(values.shape)
+    return values

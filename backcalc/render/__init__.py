@@ -1,0 +1,1 @@
+"""Renderers: one module per output format; no math, nothing but reading a result."""

@@ -1,0 +1,763 @@
+"""Parse and validate a YAML spec into a typed `Spec`.
+
+Every problem carries the file, line, column and key path of the YAML node it
+is about, and all problems of a file are reported at once (up to a limit).
+The YAML is composed (never constructed) with the safe loader, libyaml's C
+version when present, so no tag can run code and every node keeps its marks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .activations import ACTIVATIONS, ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
+from .errors import Problem, SpecError
+from .losses import DEFAULT_LOSS, LOSSES
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_BYTES = 10 * 1024 * 1024
+MAX_NODES = 5_000_000  # node visits; an alias bomb needs far more
+MAX_PROBLEMS = 20
+
+TOP_LEVEL_KEYS = [
+    "name", "description", "inputs", "target", "targets", "layers", "loss",
+    "reduction", "learning_rate", "batch_size", "init", "frozen", "epochs",
+]
+LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
+INIT_KEYS = ["seed", "distribution"]
+DISTRIBUTIONS = ["uniform", "normal", "xavier", "he"]
+REDUCTIONS = ["mean", "sum"]
+
+T_STR = "tag:yaml.org,2002:str"
+T_INT = "tag:yaml.org,2002:int"
+T_FLOAT = "tag:yaml.org,2002:float"
+T_BOOL = "tag:yaml.org,2002:bool"
+T_NULL = "tag:yaml.org,2002:null"
+SAFE_TAGS = {T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL,
+             "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+_constructor = yaml.SafeLoader("")
+
+
+@dataclass
+class Layer:
+    """One fully resolved layer: every weight and bias has a value and a name."""
+
+    activation: str
+    alpha: float
+    weights: np.ndarray  # neurons × inputs (PyTorch nn.Linear layout)
+    biases: np.ndarray  # neurons
+    weight_names: list[list[str]]
+    bias_names: list[str]
+    neuron_names: list[str]
+    explicit_names: bool = False  # names came from the spec, not defaults
+    line: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[0]
+
+
+@dataclass
+class Init:
+    seed: int = 42
+    distribution: str = "uniform"
+
+
+@dataclass
+class Spec:
+    """A validated network description: data, layers, loss and training settings."""
+
+    inputs: np.ndarray  # samples × features
+    targets: np.ndarray  # samples × outputs
+    layers: list[Layer]
+    loss: str = DEFAULT_LOSS
+    reduction: str = "mean"
+    learning_rate: float = 0.1
+    batch_size: int | None = None  # None: the full batch
+    name: str | None = None
+    description: str | None = None
+    init: Init = field(default_factory=Init)
+    frozen: list[str] = field(default_factory=list)
+    epochs: int | None = None
+    input_names: list[str] = field(default_factory=list)
+    source: str = "<spec>"
+
+    @property
+    def n_samples(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def effective_batch_size(self) -> int:
+        return self.batch_size or self.n_samples
+
+
+class _Stop(Exception):
+    pass
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _describe(node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == T_STR:
+        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        return f"the string {text!r}"
+    if node.tag == T_BOOL:
+        return f"the boolean {node.value}"
+    if node.tag == T_NULL:
+        return "nothing (null)"
+    return repr(node.value)
+
+
+class _Reader:
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+        self.visits = 0
+
+    # -- reporting -----------------------------------------------------------
+    def error(self, node, path: str, message: str) -> None:
+        mark = getattr(node, "start_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        self.problems.append(Problem(self.source, line, col, path, message))
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise _Stop
+
+    def visit(self, node) -> None:
+        self.visits += 1
+        if self.visits > MAX_NODES:
+            self.error(node, "", f"the document expands to more than {MAX_NODES:,} "
+                       "nodes (an alias bomb?); refusing to read it")
+            raise _Stop
+        if node.tag not in SAFE_TAGS:
+            self.error(node, "", f"the tag {node.tag} is not allowed (only plain YAML data)")
+            raise _Stop
+
+    # -- typed readers -------------------------------------------------------
+    def mapping(self, node, path: str) -> dict | None:
+        """A mapping's items as {key: (key_node, value_node)}; None after an error."""
+        self.visit(node)
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, path, f"expected a mapping, got {_describe(node)}")
+            return None
+        out = {}
+        for key_node, value_node in node.value:
+            self.visit(key_node)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != T_STR:
+                self.error(key_node, path, f"expected a key name, got {_describe(key_node)}")
+                continue
+            key = key_node.value
+            if key in out:
+                self.error(key_node, _join(path, key), "this key is given twice")
+                continue
+            out[key] = (key_node, value_node)
+        return out
+
+    def number(self, node, path: str) -> float | None:
+        self.visit(node)
+        if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
+            try:
+                value = float(_constructor.construct_object(node))
+            except (OverflowError, ValueError, yaml.YAMLError):
+                value = math.inf
+            if not math.isfinite(value):
+                self.error(node, path, f"expected a finite number, got {node.value}")
+                return None
+            return value
+        self.error(node, path, f"expected a number, got {_describe(node)}")
+        return None
+
+    def integer(self, node, path: str) -> int | None:
+        self.visit(node)
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_INT:
+            return int(_constructor.construct_object(node))
+        self.error(node, path, f"expected a whole number, got {_describe(node)}")
+        return None
+
+    def string(self, node, path: str) -> str | None:
+        self.visit(node)
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_STR:
+            return node.value
+        self.error(node, path, f"expected a text value, got {_describe(node)}")
+        return None
+
+    def choice(self, node, path: str, options: list[str], what: str) -> str | None:
+        value = self.string(node, path)
+        if value is None:
+            return None
+        if value not in options:
+            self.error(node, path, f"unknown {what} {value!r}; expected one of: "
+                       f"{', '.join(options)}{_suggest(value, options)}")
+            return None
+        return value
+
+    def sequence(self, node, path: str) -> list | None:
+        self.visit(node)
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, path, f"expected a list, got {_describe(node)}")
+            return None
+        return node.value
+
+    def entry(self, node, path: str) -> tuple[float | None, str | None] | None:
+        """A weight or bias entry: a number or a one-pair mapping `name: number`."""
+        if isinstance(node, yaml.MappingNode):
+            self.visit(node)
+            if len(node.value) != 1:
+                self.error(node, path, "expected a number or one `name: number` pair, "
+                           f"got a mapping with {len(node.value)} pairs")
+                return None
+            key_node, value_node = node.value[0]
+            self.visit(key_node)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != T_STR:
+                self.error(key_node, path, f"expected a parameter name, got {_describe(key_node)}")
+                return None
+            value = self.number(value_node, f"{path}.{key_node.value}")
+            return None if value is None else (value, key_node.value)
+        value = self.number(node, path)
+        return None if value is None else (value, None)
+
+    def matrix(self, node, path: str, what: str) -> list[list[float]] | None:
+        """A number, a list of numbers (one row) or a list of lists (rows)."""
+        self.visit(node)
+        if isinstance(node, yaml.ScalarNode):
+            value = self.number(node, path)
+            return None if value is None else [[value]]
+        items = self.sequence(node, path)
+        if items is None:
+            return None
+        if not items:
+            self.error(node, path, f"expected at least one {what}, got an empty list")
+            return None
+        if all(isinstance(i, yaml.SequenceNode) for i in items):
+            rows = []
+            for r, row_node in enumerate(items):
+                values = [self.number(v, f"{path}[{r}][{c}]") for c, v in enumerate(row_node.value)]
+                if not values:
+                    self.error(row_node, f"{path}[{r}]", "expected numbers, got an empty list")
+                    return None
+                if any(v is None for v in values):
+                    return None
+                if rows and len(values) != len(rows[0]):
+                    self.error(row_node, f"{path}[{r}]", f"expected {len(rows[0])} numbers "
+                               f"(like row 0), got {len(values)}")
+                    return None
+                rows.append(values)
+            return rows
+        if any(isinstance(i, yaml.SequenceNode) for i in items):
+            self.error(node, path, "expected either a list of numbers or a list of lists, "
+                       "got a mix of both")
+            return None
+        values = [self.number(v, f"{path}[{i}]") for i, v in enumerate(items)]
+        return None if any(v is None for v in values) else [values]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file."""
+    p = Path(path)
+    source = str(path)
+    if not p.exists():
+        raise SpecError([Problem(source, None, None, "", "no such file")])
+    if p.is_dir():
+        raise SpecError([Problem(source, None, None, "", "is a directory, expected a YAML file")])
+    size = p.stat().st_size
+    if size > MAX_BYTES:
+        raise SpecError([Problem(source, None, None, "", f"the file is {size / 2**20:.1f} MB; "
+                                 f"specs are limited to {MAX_BYTES // 2**20} MB")])
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror}")]) from None
+    return parse_spec(data, source)
+
+
+def compose(text: str | bytes, source: str, what: str = "spec"):
+    """Compose YAML text into a node tree, turning YAML errors into located problems."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            raise SpecError([Problem(source, None, None, "", f"the input is over {MAX_BYTES // 2**20} MB")])
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise SpecError([Problem(source, None, None, "", f"not UTF-8 text (byte {e.start})")]) from None
+    try:
+        node = yaml.compose(text, Loader=LOADER)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise SpecError([Problem(source, mark.line + 1 if mark else None,
+                                 mark.column + 1 if mark else None, "", f"not valid YAML: {msg}")]) from None
+    except yaml.YAMLError as e:
+        raise SpecError([Problem(source, None, None, "", f"not valid YAML: {e}")]) from None
+    if node is None:
+        raise SpecError([Problem(source, None, None, "", f"the file is empty; expected a {what} mapping")])
+    return node
+
+
+def parse_spec(text: str | bytes, source: str = "<spec>") -> Spec:
+    """Parse and validate spec text; raise SpecError listing every problem found."""
+    node = compose(text, source)
+    reader = _Reader(source)
+    try:
+        spec = _read_spec(reader, node)
+    except _Stop:
+        spec = None
+    if reader.problems:
+        raise SpecError(reader.problems)
+    assert spec is not None
+    spec.source = source
+    return spec
+
+
+def _read_spec(r: _Reader, root) -> Spec | None:
+    top = r.mapping(root, "")
+    if top is None:
+        return None
+    for key, (key_node, _) in top.items():
+        if key not in TOP_LEVEL_KEYS:
+            r.error(key_node, key, f"unknown key{_suggest(key, TOP_LEVEL_KEYS)}; "
+                    f"expected one of: {', '.join(TOP_LEVEL_KEYS)}")
+    for required in ("inputs", "layers"):
+        if required not in top:
+            r.error(root, "", f"missing required key `{required}`")
+    if "target" in top and "targets" in top:
+        r.error(top["targets"][0], "targets", "give `target` or `targets`, not both")
+    target_key = "targets" if "targets" in top else "target"
+    if target_key not in top:
+        r.error(root, "", "missing required key `target` (or `targets`)")
+
+    def get(key):
+        return top[key][1] if key in top else None
+
+    spec_kwargs: dict = {}
+    if get("name") is not None:
+        spec_kwargs["name"] = r.string(get("name"), "name")
+    if get("description") is not None:
+        spec_kwargs["description"] = r.string(get("description"), "description")
+    if get("loss") is not None:
+        spec_kwargs["loss"] = r.choice(get("loss"), "loss", sorted(LOSSES), "loss")
+    if get("reduction") is not None:
+        spec_kwargs["reduction"] = r.choice(get("reduction"), "reduction", REDUCTIONS, "reduction")
+    if get("learning_rate") is not None:
+        lr = r.number(get("learning_rate"), "learning_rate")
+        if lr is not None and lr <= 0:
+            r.error(get("learning_rate"), "learning_rate", f"expected a number > 0, got {lr:g}")
+        spec_kwargs["learning_rate"] = lr
+    if get("epochs") is not None:
+        epochs = r.integer(get("epochs"), "epochs")
+        if epochs is not None and epochs < 1:
+            r.error(get("epochs"), "epochs", f"expected a whole number ≥ 1, got {epochs}")
+        spec_kwargs["epochs"] = epochs
+    init = _read_init(r, get("init")) if get("init") is not None else Init()
+
+    inputs = r.matrix(get("inputs"), "inputs", "sample") if get("inputs") is not None else None
+    layer_maps = _read_layer_maps(r, get("layers")) if get("layers") is not None else None
+    if inputs is None or layer_maps is None:
+        return None
+    x = np.array(inputs, dtype=float)
+    layers = _read_layers(r, layer_maps, x.shape[1], init)
+    if layers is None:
+        return None
+    n_out = layers[-1].size
+
+    targets = None
+    if target_key in top:
+        targets = _read_targets(r, top[target_key][1], target_key, x.shape[0], n_out)
+    if targets is None:
+        return None
+    spec = Spec(inputs=x, targets=targets, layers=layers, init=init,
+                **{k: v for k, v in spec_kwargs.items() if v is not None})
+    spec.input_names = [f"x{j + 1}" for j in range(x.shape[1])]
+    if get("batch_size") is not None:
+        spec.batch_size = _read_batch_size(r, get("batch_size"), spec.n_samples)
+    _check_loss(r, spec, top, target_key)
+    _check_names(r, spec, layer_maps)
+    if get("frozen") is not None:
+        spec.frozen = _read_frozen(r, get("frozen"), spec)
+    return spec
+
+
+def _read_init(r: _Reader, node) -> Init:
+    m = r.mapping(node, "init")
+    init = Init()
+    if m is None:
+        return init
+    for key, (key_node, value_node) in m.items():
+        if key == "seed":
+            seed = r.integer(value_node, "init.seed")
+            if seed is not None:
+                if seed < 0:
+                    r.error(value_node, "init.seed", f"expected a whole number ≥ 0, got {seed}")
+                else:
+                    init.seed = seed
+        elif key == "distribution":
+            d = r.choice(value_node, "init.distribution", DISTRIBUTIONS, "distribution")
+            if d:
+                init.distribution = d
+        else:
+            r.error(key_node, f"init.{key}", f"unknown key{_suggest(key, INIT_KEYS)}; "
+                    f"expected one of: {', '.join(INIT_KEYS)}")
+    return init
+
+
+def _read_layer_maps(r: _Reader, node) -> list | None:
+    items = r.sequence(node, "layers")
+    if items is None:
+        return None
+    if not items:
+        r.error(node, "layers", "expected at least one layer, got an empty list")
+        return None
+    maps = []
+    for i, item in enumerate(items):
+        m = r.mapping(item, f"layers[{i}]")
+        if m is None:
+            return None
+        for key, (key_node, _) in m.items():
+            if key not in LAYER_KEYS:
+                r.error(key_node, f"layers[{i}].{key}", f"unknown key{_suggest(key, LAYER_KEYS)}; "
+                        f"expected one of: {', '.join(LAYER_KEYS)}")
+        maps.append((item, m))
+    return maps
+
+
+@dataclass
+class _Entries:
+    values: list
+    names: list
+    nodes: list
+
+
+def _read_entries(r: _Reader, node, path: str) -> _Entries | None:
+    """A row of weight or bias entries (a single entry counts as a row of one)."""
+    r.visit(node)
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    paths = [f"{path}[{i}]" for i in range(len(items))] if isinstance(node, yaml.SequenceNode) else [path]
+    if not items:
+        r.error(node, path, "expected numbers, got an empty list")
+        return None
+    out = _Entries([], [], [])
+    ok = True
+    for item, p in zip(items, paths):
+        if isinstance(item, yaml.SequenceNode):
+            r.error(item, p, "expected a number or `name: number`, got a list")
+            ok = False
+            continue
+        e = r.entry(item, p)
+        if e is None:
+            ok = False
+            continue
+        out.values.append(e[0])
+        out.names.append(e[1])
+        out.nodes.append(item)
+    return out if ok else None
+
+
+def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
+    rng = np.random.default_rng(init.seed)
+    layers: list[Layer] = []
+    ok = True
+    for li, (layer_node, m) in enumerate(maps):
+        path = f"layers[{li}]"
+        is_output = li == len(maps) - 1
+        activation, alpha = "identity", DEFAULT_LEAKY_ALPHA
+        if "activation" not in m:
+            r.error(layer_node, path, f"missing required key `activation` (one of: {', '.join(activation_names())})")
+            ok = False
+        else:
+            act_node = m["activation"][1]
+            name = r.choice(act_node, f"{path}.activation", activation_names(), "activation")
+            if name is None:
+                ok = False
+            else:
+                activation = ALIASES.get(name, name)
+                if activation == "softmax" and not is_output:
+                    r.error(act_node, f"{path}.activation", "softmax is allowed only on the output "
+                            f"(last) layer; this is layer {li + 1} of {len(maps)}")
+                    ok = False
+        if "alpha" in m:
+            a = r.number(m["alpha"][1], f"{path}.alpha")
+            if a is not None:
+                if activation != "leaky_relu":
+                    r.error(m["alpha"][0], f"{path}.alpha", f"`alpha` applies to leaky_relu only, "
+                            f"this layer is {activation}")
+                alpha = a
+        size = None
+        if "size" in m:
+            size = r.integer(m["size"][1], f"{path}.size")
+            if size is not None and size < 1:
+                r.error(m["size"][1], f"{path}.size", f"expected a whole number ≥ 1, got {size}")
+                size = None
+        weights = names = None
+        if "weights" in m:
+            weights, names = _read_weights(r, m["weights"][1], f"{path}.weights", n_in, li)
+            if weights is None:
+                ok = False
+            elif size is not None and size != weights.shape[0]:
+                r.error(m["size"][1], f"{path}.size", f"expected {weights.shape[0]} (the number of "
+                        f"weight rows), got {size}")
+                ok = False
+        elif size is None:
+            r.error(layer_node, path, "give `weights:` (one row per neuron) or `size:` (to initialise from `init:`)")
+            ok = False
+        if not ok:
+            # Later layers' shapes depend on this one; stop checking shapes here.
+            return None
+        n_out = weights.shape[0] if weights is not None else size
+        if weights is None:
+            weights = _initial_weights(rng, init.distribution, n_out, n_in)
+            names = [[None] * n_in for _ in range(n_out)]
+        biases, bias_names = np.zeros(n_out), [None] * n_out
+        if "biases" in m:
+            b_node = m["biases"][1]
+            entries = _read_entries(r, b_node, f"{path}.biases")
+            if entries is None:
+                return None
+            if len(entries.values) != n_out:
+                r.error(b_node, f"{path}.biases", f"expected {n_out} biases (one per neuron), "
+                        f"got {len(entries.values)}")
+                return None
+            biases, bias_names = np.array(entries.values, dtype=float), entries.names
+        elif "weights" not in m:
+            biases = _initial_biases(rng, init.distribution, n_out, n_in)
+        layers.append(Layer(activation=activation, alpha=alpha, weights=weights, biases=biases,
+                            weight_names=names, bias_names=bias_names, neuron_names=[],
+                            line=layer_node.start_mark.line + 1))
+        n_in = n_out
+    return layers
+
+
+def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
+    r.visit(node)
+    rows_nodes = node.value if isinstance(node, yaml.SequenceNode) else None
+    if rows_nodes is None:
+        r.error(node, path, f"expected a list of rows (one per neuron), got {_describe(node)}")
+        return None, None
+    if not rows_nodes:
+        r.error(node, path, "expected at least one row (one per neuron), got an empty list")
+        return None, None
+    if not any(isinstance(x, yaml.SequenceNode) for x in rows_nodes):
+        rows = [(node, path)]  # a flat list: the one row of a one-neuron layer
+    else:
+        rows = [(x, f"{path}[{i}]") for i, x in enumerate(rows_nodes)]
+    values, names = [], []
+    for row_node, row_path in rows:
+        if row_node is not node and not isinstance(row_node, yaml.SequenceNode):
+            r.error(row_node, row_path, f"expected a row (a list of numbers), got {_describe(row_node)}")
+            return None, None
+        entries = _read_entries(r, row_node, row_path)
+        if entries is None:
+            return None, None
+        if len(entries.values) != n_in:
+            prev = f"the input has {n_in} features" if li == 0 else f"the previous layer has {n_in} neurons"
+            r.error(row_node, row_path, f"expected {n_in} columns ({prev}), got {len(entries.values)}")
+            return None, None
+        values.append(entries.values)
+        names.append(entries.names)
+    return np.array(values, dtype=float), names
+
+
+def _initial_weights(rng, distribution: str, n_out: int, n_in: int) -> np.ndarray:
+    if distribution == "uniform":  # PyTorch nn.Linear's default
+        bound = 1 / math.sqrt(n_in)
+        return rng.uniform(-bound, bound, (n_out, n_in))
+    if distribution == "normal":
+        return rng.normal(0.0, 1 / math.sqrt(n_in), (n_out, n_in))
+    if distribution == "xavier":  # Glorot uniform
+        bound = math.sqrt(6 / (n_in + n_out))
+        return rng.uniform(-bound, bound, (n_out, n_in))
+    return rng.normal(0.0, math.sqrt(2 / n_in), (n_out, n_in))  # he (Kaiming normal)
+
+
+def _initial_biases(rng, distribution: str, n_out: int, n_in: int) -> np.ndarray:
+    if distribution == "uniform":
+        bound = 1 / math.sqrt(n_in)
+        return rng.uniform(-bound, bound, n_out)
+    return np.zeros(n_out)
+
+
+def _read_targets(r: _Reader, node, key: str, n_samples: int, n_out: int) -> np.ndarray | None:
+    rows = r.matrix(node, key, "target")
+    if rows is None:
+        return None
+    t = np.array(rows, dtype=float)
+    nested = isinstance(node, yaml.SequenceNode) and isinstance(node.value[0], yaml.SequenceNode)
+    if not nested and t.shape[0] == 1 and n_samples > 1 and n_out == 1 and t.shape[1] == n_samples:
+        t = t.T  # one target per sample for a one-output network
+    if t.shape != (n_samples, n_out):
+        what = (f"{n_samples} sample{'s' if n_samples != 1 else ''} × {n_out} output"
+                f"{'s' if n_out != 1 else ''}")
+        r.error(node, key, f"expected {what} (inputs have {n_samples} sample"
+                f"{'s' if n_samples != 1 else ''}, the last layer {n_out} neuron"
+                f"{'s' if n_out != 1 else ''}), got {t.shape[0]} × {t.shape[1]}")
+        return None
+    return t
+
+
+def _read_batch_size(r: _Reader, node, n_samples: int) -> int | None:
+    r.visit(node)
+    if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and node.value == "full":
+        return None
+    if not (isinstance(node, yaml.ScalarNode) and node.tag == T_INT):
+        r.error(node, "batch_size", f"expected `full` or a whole number ≥ 1, got {_describe(node)}")
+        return None
+    b = r.integer(node, "batch_size")
+    if b is not None and not 1 <= b <= n_samples:
+        r.error(node, "batch_size", f"expected `full` or a whole number from 1 to {n_samples} "
+                f"(the number of samples), got {b}")
+        return None
+    return b
+
+
+def _check_loss(r: _Reader, spec: Spec, top: dict, target_key: str) -> None:
+    out_act = spec.layers[-1].activation
+    where = top["loss"][1] if "loss" in top else top[target_key][1]
+    t = spec.targets
+    if spec.loss == "bce":
+        if out_act not in ("sigmoid", "softmax"):
+            r.error(where, "loss", f"bce needs outputs in (0, 1): use a sigmoid output layer, "
+                    f"got {out_act}")
+        if np.any((t < 0) | (t > 1)):
+            bad = t[(t < 0) | (t > 1)][0]
+            r.error(top[target_key][1], target_key, f"bce targets must lie in [0, 1], got {bad:g}")
+    if spec.loss == "cross_entropy":
+        if out_act not in ("softmax", "sigmoid"):
+            r.error(where, "loss", f"cross_entropy needs positive outputs: use a softmax output "
+                    f"layer, got {out_act}")
+        sums = t.sum(axis=1)
+        if np.any(t < 0) or (out_act == "softmax" and np.any(np.abs(sums - 1) > 1e-9)):
+            row = int(np.argmax((t < 0).any(axis=1) | (np.abs(sums - 1) > 1e-9)))
+            r.error(top[target_key][1], target_key, "cross_entropy targets must be distributions "
+                    f"(non-negative, summing to 1); sample {row} sums to {sums[row]:g}")
+
+
+def default_neuron_names(n_layers: int, li: int, size: int) -> list[str]:
+    if li == n_layers - 1:
+        return [f"o{i + 1}" for i in range(size)]
+    if n_layers == 2:
+        return [f"h{i + 1}" for i in range(size)]
+    return [f"h{li + 1}_{i + 1}" for i in range(size)]
+
+
+def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
+    """Give unnamed entries their default names, then tie equal names and check values."""
+    explicit: dict[str, tuple[float, str, object]] = {}
+    slots = []  # (name or None, default, value, path, node)
+    for li, ((layer_node, m), layer) in enumerate(zip(layer_maps, spec.layers)):
+        w_nodes = _entry_nodes(m.get("weights", (None, None))[1], layer.weights.shape)
+        b_nodes = _entry_nodes(m.get("biases", (None, None))[1], (1, layer.size))
+        for i in range(layer.size):
+            for j in range(layer.weights.shape[1]):
+                slots.append((layer.weight_names[i][j], f"W{li + 1}[{i + 1},{j + 1}]", layer.weights[i, j],
+                              f"layers[{li}].weights[{i}][{j}]", w_nodes[i][j] or layer_node, layer, "w", i, j))
+        for i in range(layer.size):
+            slots.append((layer.bias_names[i], f"b{li + 1}[{i + 1}]", layer.biases[i],
+                          f"layers[{li}].biases[{i}]", b_nodes[0][i] or layer_node, layer, "b", i, 0))
+        # neuron names
+        n_layers = len(spec.layers)
+        if "names" in m:
+            names_node = m["names"][1]
+            items = r.sequence(names_node, f"layers[{li}].names")
+            names = [r.string(x, f"layers[{li}].names[{k}]") for k, x in enumerate(items or [])]
+            if items is not None and len(names) != layer.size:
+                r.error(names_node, f"layers[{li}].names", f"expected {layer.size} names (one per "
+                        f"neuron), got {len(names)}")
+            if items is None or len(names) != layer.size or any(n is None for n in names):
+                names = default_neuron_names(n_layers, li, layer.size)
+            else:
+                layer.explicit_names = True
+            layer.neuron_names = names
+        else:
+            layer.neuron_names = default_neuron_names(n_layers, li, layer.size)
+    seen_neurons: dict[str, str] = {n: "an input" for n in spec.input_names}
+    for li, (layer_node, m) in enumerate(layer_maps):
+        for k, n in enumerate(spec.layers[li].neuron_names):
+            if n in seen_neurons:
+                node = m["names"][1] if "names" in m else layer_node
+                r.error(node, f"layers[{li}].names[{k}]", f"neuron name {n!r} is already used by "
+                        f"{seen_neurons[n]}; names must be unique")
+            seen_neurons[n] = f"layers[{li}]"
+    defaults = {s[1]: s[3] for s in slots if s[0] is None}
+    for name, default, value, path, node, layer, kind, i, j in slots:
+        if name is None:
+            continue
+        if name in defaults:
+            r.error(node, path, f"the name {name!r} is the default name of {defaults[name]}; "
+                    "choose another name or name that entry")
+            continue
+        if name in explicit:
+            first_value, first_path, first_kind = explicit[name]
+            if first_value != value:
+                kinds = "" if first_kind == kind else f" ({'a weight' if first_kind == 'w' else 'a bias'} " \
+                    f"and {'a weight' if kind == 'w' else 'a bias'} share it)"
+                r.error(node, path, f"{name!r} is tied to {first_path} = {first_value:g}{kinds}: "
+                        f"tied entries must have equal values, got {value:g}")
+        else:
+            explicit[name] = (value, path, kind)
+    for name, default, value, path, node, layer, kind, i, j in slots:
+        if name is None:
+            if kind == "w":
+                layer.weight_names[i][j] = default
+            else:
+                layer.bias_names[i] = default
+
+
+def _entry_nodes(node, shape):
+    """The YAML node of each weight/bias entry (None where there is none)."""
+    rows, cols = shape
+    out = [[None] * cols for _ in range(rows)]
+    if node is None:
+        return out
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if items and all(not isinstance(x, yaml.SequenceNode) for x in items):
+        items = [node] if rows == 1 else items
+    for i, row in enumerate(items[:rows]):
+        row_items = row.value if isinstance(row, yaml.SequenceNode) else [row]
+        for j, e in enumerate(row_items[:cols]):
+            out[i][j] = e
+    return out
+
+
+def _read_frozen(r: _Reader, node, spec: Spec) -> list[str]:
+    items = r.sequence(node, "frozen")
+    if items is None:
+        return []
+    known = parameter_names(spec)
+    out = []
+    for k, item in enumerate(items):
+        name = r.string(item, f"frozen[{k}]")
+        if name is None:
+            continue
+        if name not in known:
+            r.error(item, f"frozen[{k}]", f"no parameter is named {name!r}{_suggest(name, known)}")
+            continue
+        out.append(name)
+    return out
+
+
+def parameter_names(spec: Spec) -> list[str]:
+    """Distinct parameter names in order of first appearance (weights, then biases, per layer)."""
+    seen: dict[str, None] = {}
+    for layer in spec.layers:
+        for row in layer.weight_names:
+            for n in row:
+                seen.setdefault(n)
+        for n in layer.bias_names:
+            seen.setdefault(n)
+    return list(seen)
