@@ -26,8 +26,19 @@ MAX_NODES = 5_000_000  # node visits; an alias bomb needs far more
 MAX_PROBLEMS = 20
 
 TOP_LEVEL_KEYS = [
-    "name", "description", "inputs", "target", "targets", "layers", "loss",
-    "reduction", "learning_rate", "batch_size", "init", "frozen", "epochs",
+    "name",
+    "description",
+    "inputs",
+    "target",
+    "targets",
+    "layers",
+    "loss",
+    "reduction",
+    "learning_rate",
+    "batch_size",
+    "init",
+    "frozen",
+    "epochs",
 ]
 LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
 INIT_KEYS = ["seed", "distribution"]

@@ -1,0 +1,70 @@
+"""Write a spec back as YAML (the same format, the user's names) with new parameter values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .spec import Spec
+
+
+def _num(x) -> str:
+    x = float(x)
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") and abs(x) < 1e15 else text
+
+
+def _entry(name: str, default: str, value) -> str:
+    return _num(value) if name == default else f"{name}: {_num(value)}"
+
+
+def _matrix(rows: np.ndarray) -> str:
+    return "[" + ", ".join("[" + ", ".join(_num(v) for v in row) + "]" for row in rows) + "]"
+
+
+def _text(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+
+
+def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: list[np.ndarray] | None = None,
+                 header: list[str] | None = None, extra: dict[str, str] | None = None) -> str:
+    """The spec as YAML text, with `weights`/`biases` (per layer) replacing its values when given.
+
+    Unnamed entries stay unnamed, so the text loads back to the same default
+    names; `header` lines become leading comments; `extra` maps top-level keys
+    to ready-made YAML values (for keys other modules own).
+    """
+    weights = weights if weights is not None else [layer.weights for layer in spec.layers]
+    biases = biases if biases is not None else [layer.biases for layer in spec.layers]
+    out = [f"# {line}" for line in header or []]
+    if spec.name:
+        out.append(f"name: {_text(spec.name)}")
+    if spec.description:
+        out.append(f"description: {_text(spec.description)}")
+    out.append(f"inputs: {_matrix(spec.inputs)}")
+    out.append(f"targets: {_matrix(spec.targets)}")
+    out.append("layers:")
+    for li, (layer, w, b) in enumerate(zip(spec.layers, weights, biases)):
+        out.append(f"  - activation: {layer.activation}")
+        if layer.activation == "leaky_relu":
+            out.append(f"    alpha: {_num(layer.alpha)}")
+        if layer.explicit_names:
+            out.append("    names: [" + ", ".join(_text(n) for n in layer.neuron_names) + "]")
+        out.append("    weights:")
+        for i, row in enumerate(w):
+            entries = [_entry(layer.weight_names[i][j], f"W{li + 1}[{i + 1},{j + 1}]", v) for j, v in enumerate(row)]
+            out.append("      - [" + ", ".join(entries) + "]")
+        entries = [_entry(layer.bias_names[i], f"b{li + 1}[{i + 1}]", v) for i, v in enumerate(b)]
+        out.append("    biases: [" + ", ".join(entries) + "]")
+    out.append(f"loss: {spec.loss}")
+    out.append(f"reduction: {spec.reduction}")
+    out.append(f"learning_rate: {_num(spec.learning_rate)}")
+    out.append(f"batch_size: {spec.batch_size if spec.batch_size else 'full'}")
+    if spec.frozen:
+        out.append("frozen: [" + ", ".join(_text(n) for n in spec.frozen) + "]")
+    if spec.epochs:
+        out.append(f"epochs: {spec.epochs}")
+    for key, value in (extra or {}).items():
+        out.append(f"{key}: {value}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,37 @@
+"""Shared test helpers: run the real CLI in-process, find the repo's configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backcalc.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+
+
+def cli(*args: str, input: str | bytes | None = None, env: dict | None = None):
+    """Invoke `backcalc ARGS` in-process; the result has .exit_code, .stdout, .stderr."""
+    runner = CliRunner()
+    return runner.invoke(app, [str(a) for a in args], input=input, env={"COLUMNS": "100", **(env or {})})
+
+
+def cli_json(*args: str, input: str | None = None) -> dict:
+    result = cli(*args, "--json", input=input)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def cli_jsonl(*args: str, input: str | None = None) -> list[dict]:
+    result = cli(*args, "--json", input=input)
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture
+def config():
+    return lambda name: str(CONFIGS / f"{name}.yaml")
