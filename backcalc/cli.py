@@ -164,7 +164,7 @@ def train(
         from .render.json import dumps
 
         k = every or 1
-        for record in trainer.run(n_epochs):
+        for record in trainer.run(n_epochs, k):
             if record.epoch % k == 0 or record.epoch == n_epochs:
                 sys.stdout.write(dumps(record.to_dict()) + "\n")
         result = trainer.result()
@@ -177,7 +177,7 @@ def train(
         from .render.table import print_renderable, train_tables
 
         k = shown_epochs(n_epochs, every)
-        history = [r for r in trainer.run(n_epochs) if r.epoch % k == 0 or r.epoch in (1, n_epochs)]
+        history = [r for r in trainer.run(n_epochs, k) if r.epoch % k == 0 or r.epoch in (1, n_epochs)]
         result = trainer.result(history)
         if result.stopped:
             _err(f"backcalc: {result.stopped}")

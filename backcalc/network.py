@@ -150,10 +150,10 @@ class Network:
                 for k, v in zip(bi, gb):
                     g[k] = g[k] + v
             return g
-        for wi, bi, gw, gb in zip(self.w_index, self.b_index, grad_w, grad_b):
-            np.add.at(g, wi.ravel(), gw.ravel())
-            np.add.at(g, bi, gb)
-        return g
+        # One bincount adds the slots in the same order as sequential np.add.at calls would, far faster.
+        index = np.concatenate([a for wi, bi in zip(self.w_index, self.b_index, strict=True) for a in (wi.ravel(), bi)])
+        values = np.concatenate([a for gw, gb in zip(grad_w, grad_b, strict=True) for a in (np.ravel(gw), np.ravel(gb))])
+        return np.bincount(index, weights=values, minlength=len(self.names))
 
 
 def _cast(values: np.ndarray, dtype):

@@ -20,8 +20,9 @@ def shown_epochs(epochs: int, every: int | None) -> int:
 class Trainer:
     """Runs epochs of the spec's batches (in file order) with plain SGD."""
 
-    def __init__(self, spec: Spec, network: Network | None = None):
+    def __init__(self, spec: Spec, network: Network | None = None, fast: bool = True, allow_scalar: bool = True):
         self.spec = spec
+        self.fast, self.allow_scalar = fast, allow_scalar  # False: force the reference / general path
         self.net = network or Network(spec)
         self.epochs_done = 0
         self.stopped: str | None = None
@@ -29,8 +30,34 @@ class Trainer:
         n = spec.n_samples
         self.batches = [(spec.inputs[s:s + bs], spec.targets[s:s + bs]) for s in range(0, n, bs)]
 
-    def run(self, epochs: int) -> Iterator[EpochRecord]:
-        """Yield one record per epoch; stop early (setting `stopped`) on NaN or infinity."""
+    def run(self, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
+        """Yield the records of the first, every `every`-th and the last epoch (all by default).
+
+        Stops early (setting `stopped`) on NaN or infinity. Plain SGD on float
+        parameters runs on a fast path (fastpath.py); other epochs go through
+        the reference loop below.
+        """
+        from .fastpath import run
+
+        return run(self, epochs, every)
+
+    def fast_runner(self, after_trouble=None):
+        """The fast path's runner (cached), or None; after trouble, a scalar kernel hands over to the engine."""
+        if after_trouble is not None:
+            from .scalar import Kernel
+
+            self._fast = self._choose(allow_scalar=False) if isinstance(after_trouble, Kernel) else after_trouble
+        elif not hasattr(self, "_fast"):
+            self._fast = self._choose(allow_scalar=self.allow_scalar)
+        return self._fast
+
+    def _choose(self, allow_scalar: bool):
+        from .fastpath import choose
+
+        return choose(self.spec, self.net, allow_scalar) if self.fast else None
+
+    def _run_reference(self, epochs: int) -> Iterator[EpochRecord]:
+        """The reference loop: Network.forward/backward per batch, every update checked."""
         net, lr = self.net, self.spec.learning_rate
         for _ in range(epochs):
             epoch = self.epochs_done + 1
@@ -76,5 +103,5 @@ def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:
     """Train for `epochs` epochs; the result keeps every `every`-th epoch record."""
     trainer = Trainer(spec)
     k = shown_epochs(epochs, every)
-    history = [r for r in trainer.run(epochs) if r.epoch % k == 0 or r.epoch == epochs]
+    history = [r for r in trainer.run(epochs, k) if r.epoch % k == 0 or r.epoch == epochs]
     return trainer.result(history)
