@@ -70,7 +70,7 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
     for s in _samples(result):
         loss.add_row(_sample_label(result, s),
                      ", ".join(f"{n} = {fmt(v, d)}" for n, v in zip(out.neuron_names, out.a[s])),
-                     ", ".join(fmt(v, d) for v in result.targets[s]), fmt(result.losses[s], d))
+                     ", ".join(short(v, d) for v in result.targets[s]), fmt(result.losses[s], d))
     how = "mean" if result.reduction == "mean" else "sum"
     loss.add_section()
     loss.add_row("L", f"{how} over {len(result.batch)} sample{'s' if many else ''}", "", fmt(result.loss, d),
