@@ -195,6 +195,8 @@ class TrainResult:
     history: list[EpochRecord]  # the rows shown (thinned), not every epoch
     warnings: list[str] = field(default_factory=list)
     stopped: str | None = None  # why training stopped early
+    batches_per_epoch: int = 1
+    reduction: str = "mean"
 
     def to_dict(self) -> dict:
         d = {

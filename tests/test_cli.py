@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import CONFIGS, ROOT, cli, cli_json, cli_jsonl
 
 

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import cli
 
 HIDDEN = ["identity", "linear", "relu", "leaky_relu", "sigmoid", "tanh"]
@@ -83,7 +82,7 @@ def random_spec(seed: int):
             t = np.eye(k)[rng.integers(0, k, n)]
     else:
         t = rng.normal(0, 1, (n, k)).round(3)
-    layers, names = [], []
+    layers = []
     prev = n_in
     tie_pool = {}
     for li, size in enumerate(sizes):

@@ -94,7 +94,8 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
                 if layer.da_dz is not None and not layer.fused:
                     da_dz = fmt(layer.da_dz[s, i], d)
                 elif layer.fused:
-                    da_dz = f"({layer.activation} + {result.loss_name}: δ = {'y − t' if result.loss_name == 'bce' else 'y·Σt − t'})"
+                    formula = "y − t" if result.loss_name == "bce" else "y·Σt − t"
+                    da_dz = f"({layer.activation} + {result.loss_name}: δ = {formula})"
                 else:
                     da_dz = "Jacobian"
                 deltas.add_row(str(layer.index + 1), neuron, *([_sample_label(result, s)] if many else []),
@@ -172,10 +173,16 @@ def _jacobian_table(result: StepResult, layer, d: int) -> Table:
 def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = None) -> Group:
     d = digits
     parts = []
-    history = _table("Training", ("epoch", "right"), ("loss (mean)", "right"), ("min", "right"),
-                     ("max", "right"))
+    several = result.batches_per_epoch > 1
+    per_sample = result.reduction == "sum"
+    columns = [("epoch", "right"), ("loss (mean over batches)" if several else "loss", "right")]
+    columns += [("min", "right"), ("max", "right")] if several else []
+    columns += [("mean per sample", "right")] if per_sample else []
+    history = _table("Training", *columns)
     for r in result.history:
-        history.add_row(str(r.epoch), fmt(r.loss, d), fmt(r.loss_min, d), fmt(r.loss_max, d))
+        history.add_row(str(r.epoch), fmt(r.loss, d),
+                        *([fmt(r.loss_min, d), fmt(r.loss_max, d)] if several else []),
+                        *([fmt(r.mean_sample_loss, d)] if per_sample else []))
     parts.append(history)
     if sparkline:
         parts.append(Text(f"loss {sparkline}"))
