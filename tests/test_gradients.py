@@ -206,3 +206,14 @@ def test_random_specs_cover_every_loss_output_and_tie():
     assert {c[2] for c in combos} == {"mean", "sum"}
     assert True in {c[3] for c in combos}  # a batch smaller than the data
     assert True in {c[4] for c in combos}  # a tied parameter with several terms
+
+
+@pytest.mark.parametrize("seed", range(0, 80, 4))
+def test_random_specs_render_as_tables(seed):
+    x, t, layers, loss, reduction, batch = random_spec(seed)
+    result = cli("step", "-", input=spec_text(x, t, layers, loss, reduction, batch))
+    assert result.exit_code == 0, result.stderr
+    assert "Update" in result.stdout
+    result = cli("train", "-", "--epochs", "3", input=spec_text(x, t, layers, loss, reduction, batch))
+    assert result.exit_code == 0, result.stderr
+    assert "Final parameters after 3 epochs" in result.stdout

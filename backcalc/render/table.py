@@ -53,9 +53,9 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
                 expr = ""
                 if len(layer.input_names) <= MAX_TERMS_WRITTEN:
                     names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
-                    values = " + ".join(f"{short(w, d)}·{short(a, d)}"
+                    values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
                                         for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {short(layer.biases[i], d)}"
+                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {_paren(short(layer.biases[i], d))}"
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
                                 *([_sample_label(result, s)] if many else []),
                                 expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
@@ -85,23 +85,33 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
     for layer in reversed(result.layers):
         for i, neuron in enumerate(layer.neuron_names):
             if layer.index == n_layers - 1:
-                source = f"∂ℓ/∂{neuron} ({result.loss_name})"
+                source = f"∂ℓ/∂{neuron}"
             else:
                 nxt = result.layers[layer.index + 1]
-                source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                if len(nxt.neuron_names) <= 3:
+                    source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                else:
+                    source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
             for s in _samples(result):
                 dl_da = fmt(layer.dl_da[s, i], d) if layer.dl_da is not None else "—"
                 if layer.da_dz is not None and not layer.fused:
                     da_dz = fmt(layer.da_dz[s, i], d)
                 elif layer.fused:
-                    formula = "y − t" if result.loss_name == "bce" else "y·Σt − t"
-                    da_dz = f"({layer.activation} + {result.loss_name}: δ = {formula})"
+                    da_dz = "combined*"
                 else:
                     da_dz = "Jacobian"
                 deltas.add_row(str(layer.index + 1), neuron, *([_sample_label(result, s)] if many else []),
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     parts.append(deltas)
+    out_layer = result.layers[-1]
+    if out_layer.fused:
+        formula = "(y − t)/K" if result.loss_name == "bce" else ("y·Σt − t" if out_layer.activation == "softmax"
+                                                                 else "t·(y − 1)")
+        parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly, "
+                          "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
+    elif out_layer.da_dz is None:
+        parts.append(Text("softmax: δ = Jᵀ·∂ℓ/∂a with the Jacobian J below", style="dim"))
     for layer in result.layers:
         if layer.jacobian is not None:
             parts.append(_jacobian_table(result, layer, d))
@@ -141,6 +151,10 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
         update.add_row(p.name, fmt(p.value, d), fmt(p.grad, d), step_size, fmt(p.new, d))
     parts.append(update)
     return Group(*parts)
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
 
 
 def _batch_text(result: StepResult) -> str:
