@@ -152,7 +152,8 @@ class Network:
             return g
         # One bincount adds the slots in the same order as sequential np.add.at calls would, far faster.
         index = np.concatenate([a for wi, bi in zip(self.w_index, self.b_index, strict=True) for a in (wi.ravel(), bi)])
-        values = np.concatenate([a for gw, gb in zip(grad_w, grad_b, strict=True) for a in (np.ravel(gw), np.ravel(gb))])
+        values = np.concatenate([a for gw, gb in zip(grad_w, grad_b, strict=True)
+                                 for a in (np.ravel(gw), np.ravel(gb))])
         return np.bincount(index, weights=values, minlength=len(self.names))
 
 

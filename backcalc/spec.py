@@ -39,6 +39,7 @@ TOP_LEVEL_KEYS = [
     "init",
     "frozen",
     "epochs",
+    "data",
 ]
 LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
 INIT_KEYS = ["seed", "distribution"]
@@ -296,7 +297,7 @@ def load_spec(path: str | Path) -> Spec:
         data = p.read_bytes()
     except OSError as e:
         raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror}")]) from None
-    return parse_spec(data, source)
+    return parse_spec(data, source, base=p.parent)
 
 
 def compose(text: str | bytes, source: str, what: str = "spec"):
@@ -322,10 +323,14 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
     return node
 
 
-def parse_spec(text: str | bytes, source: str = "<spec>") -> Spec:
-    """Parse and validate spec text; raise SpecError listing every problem found."""
+def parse_spec(text: str | bytes, source: str = "<spec>", base: str | Path | None = None) -> Spec:
+    """Parse and validate spec text; raise SpecError listing every problem found.
+
+    Data files the spec names are read relative to `base` (default: the working folder).
+    """
     node = compose(text, source)
     reader = _Reader(source)
+    reader.base = Path(base) if base is not None else Path(".")
     try:
         spec = _read_spec(reader, node)
     except _Stop:
@@ -345,13 +350,19 @@ def _read_spec(r: _Reader, root) -> Spec | None:
         if key not in TOP_LEVEL_KEYS:
             r.error(key_node, key, f"unknown key{_suggest(key, TOP_LEVEL_KEYS)}; "
                     f"expected one of: {', '.join(TOP_LEVEL_KEYS)}")
-    for required in ("inputs", "layers"):
+    for required in ("layers",) if "data" in top else ("inputs", "layers"):
         if required not in top:
             r.error(root, "", f"missing required key `{required}`")
     if "target" in top and "targets" in top:
         r.error(top["targets"][0], "targets", "give `target` or `targets`, not both")
     target_key = "targets" if "targets" in top else "target"
-    if target_key not in top:
+    if "data" in top:
+        for key in ("inputs", "target", "targets"):
+            if key in top:
+                r.error(top[key][0], key, "give `data` (one table with `target_columns`) or `inputs` and "
+                        "`targets`, not both")
+        target_key = "data"
+    elif target_key not in top:
         r.error(root, "", "missing required key `target` (or `targets`)")
 
     def get(key):
@@ -378,11 +389,16 @@ def _read_spec(r: _Reader, root) -> Spec | None:
         spec_kwargs["epochs"] = epochs
     init = _read_init(r, get("init")) if get("init") is not None else Init()
 
-    inputs = r.matrix(get("inputs"), "inputs", "sample") if get("inputs") is not None else None
+    from_files = _read_data_files(r, top)
+    if from_files is None:
+        return None
+    inputs = from_files.get("inputs")
+    if inputs is None and get("inputs") is not None:
+        inputs = r.matrix(get("inputs"), "inputs", "sample")
     layer_maps = _read_layer_maps(r, get("layers")) if get("layers") is not None else None
     if inputs is None or layer_maps is None:
         return None
-    x = np.array(inputs, dtype=float)
+    x = np.ascontiguousarray(inputs, dtype=float)
     layers = _read_layers(r, layer_maps, x.shape[1], init)
     if layers is None:
         return None
@@ -390,12 +406,12 @@ def _read_spec(r: _Reader, root) -> Spec | None:
 
     targets = None
     if target_key in top:
-        targets = _read_targets(r, top[target_key][1], target_key, x.shape[0], n_out)
+        targets = _read_targets(r, top[target_key][1], target_key, x.shape[0], n_out, from_files.get("targets"))
     if targets is None:
         return None
     spec = Spec(inputs=x, targets=targets, layers=layers, init=init,
                 **{k: v for k, v in spec_kwargs.items() if v is not None})
-    spec.input_names = [f"x{j + 1}" for j in range(x.shape[1])]
+    spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
     if get("batch_size") is not None:
         spec.batch_size = _read_batch_size(r, get("batch_size"), spec.n_samples)
     _check_loss(r, spec, top, target_key)
@@ -603,7 +619,39 @@ def _initial_biases(rng, distribution: str, n_out: int, n_in: int) -> np.ndarray
     return np.zeros(n_out)
 
 
-def _read_targets(r: _Reader, node, key: str, n_samples: int, n_out: int) -> np.ndarray | None:
+def _read_data_files(r: _Reader, top: dict) -> dict | None:
+    """Inputs and targets named as data files (datafiles.py): {"inputs", "targets", "input_names"}."""
+    found: dict = {}
+    named = [top[k][1] for k in ("inputs", "target", "targets") if k in top]
+    if "data" not in top and not any(isinstance(node, yaml.MappingNode) for node in named):
+        return found
+    from . import datafiles
+
+    base = getattr(r, "base", Path("."))
+    if "data" in top:
+        if any(k in top for k in ("inputs", "target", "targets")):
+            return None  # reported: give one or the other
+        pair = datafiles.read_data(r, top["data"][1], base)
+        if pair is None:
+            return None
+        found["inputs"], found["targets"] = pair[0].values, pair[1].values
+        found["input_names"] = pair[0].names
+        return found
+    for key in ("inputs", "target", "targets"):
+        if key in top and isinstance(top[key][1], yaml.MappingNode):
+            table = datafiles.read_ref(r, top[key][1], key, base)
+            if table is None:
+                return None
+            found["targets" if key != "inputs" else "inputs"] = table.values
+            if key == "inputs":
+                found["input_names"] = table.names
+    return found
+
+
+def _read_targets(r: _Reader, node, key: str, n_samples: int, n_out: int,
+                  loaded: np.ndarray | None = None) -> np.ndarray | None:
+    if loaded is not None:
+        return _check_target_shape(r, node, key, loaded, n_samples, n_out)
     rows = r.matrix(node, key, "target")
     if rows is None:
         return None
@@ -611,6 +659,10 @@ def _read_targets(r: _Reader, node, key: str, n_samples: int, n_out: int) -> np.
     nested = isinstance(node, yaml.SequenceNode) and isinstance(node.value[0], yaml.SequenceNode)
     if not nested and t.shape[0] == 1 and n_samples > 1 and n_out == 1 and t.shape[1] == n_samples:
         t = t.T  # one target per sample for a one-output network
+    return _check_target_shape(r, node, key, t, n_samples, n_out)
+
+
+def _check_target_shape(r: _Reader, node, key: str, t: np.ndarray, n_samples: int, n_out: int):
     if t.shape != (n_samples, n_out):
         what = (f"{n_samples} sample{'s' if n_samples != 1 else ''} × {n_out} output"
                 f"{'s' if n_out != 1 else ''}")

@@ -82,7 +82,7 @@ def test_cli_train_matches_reference_loop(seed, tmp_path):
     ref = _train(parse_spec(text), epochs=9, fast=False)
     shown = [row for row in ref[1] if row[0] % 4 == 0 or row[0] == 9]
     assert [line["epoch"] for line in lines[:-1]] == [int(r[0]) for r in shown]
-    for line, row in zip(lines, shown[:len(lines)], strict=True):
+    for line, row in zip(lines[:-1], shown, strict=True):
         np.testing.assert_allclose([line["loss"], line["loss_min"], line["loss_max"], line["mean_sample_loss"]],
                                    row[1:], rtol=RTOL, atol=ATOL)
     final = lines[-1]["final"]["parameters"]
