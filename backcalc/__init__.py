@@ -6,18 +6,23 @@ imports neither typer nor rich.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("backcalc")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
 __all__ = ["__version__", "load_spec", "parse_spec", "step", "train", "Network", "Spec"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("backcalc")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
 def __getattr__(name: str):
-    # Lazy so that `import backcalc` (and the CLI's start-up) stays cheap.
+    # Lazy so that `import backcalc` (and the CLI's start-up) stays cheap:
+    # importlib.metadata alone costs tens of milliseconds.
+    if name == "__version__":
+        return _version()
     if name in ("load_spec", "parse_spec", "Spec"):
         from . import spec
 

@@ -62,7 +62,8 @@ class Network:
                              minlength=len(self.names))
         self.tied = bool(np.any(counts > 1))
         self.slot_counts = counts
-        self.frozen = np.array([n in set(spec.frozen) for n in self.names], dtype=bool)
+        frozen = set(spec.frozen)
+        self.frozen = np.array([n in frozen for n in self.names], dtype=bool)
         self._unpack()
 
     # -- parameters ----------------------------------------------------------

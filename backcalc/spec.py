@@ -497,7 +497,7 @@ def _read_entries(r: _Reader, node, path: str) -> _Entries | None:
 
 
 def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
-    rng = np.random.default_rng(init.seed)
+    rng = _LazyRng(init.seed)
     layers: list[Layer] = []
     ok = True
     for li, (layer_node, m) in enumerate(maps):
@@ -598,6 +598,18 @@ def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
         values.append(entries.values)
         names.append(entries.names)
     return np.array(values, dtype=float), names
+
+
+class _LazyRng:
+    """numpy.random.default_rng(seed), made on first use: importing numpy.random costs start-up time."""
+
+    def __init__(self, seed: int):
+        self.seed, self._rng = seed, None
+
+    def __getattr__(self, name: str):
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return getattr(self._rng, name)
 
 
 def _initial_weights(rng, distribution: str, n_out: int, n_in: int) -> np.ndarray:
@@ -816,11 +828,7 @@ def _read_frozen(r: _Reader, node, spec: Spec) -> list[str]:
 
 def parameter_names(spec: Spec) -> list[str]:
     """Distinct parameter names in order of first appearance (weights, then biases, per layer)."""
-    seen: dict[str, None] = {}
-    for layer in spec.layers:
-        for row in layer.weight_names:
-            for n in row:
-                seen.setdefault(n)
-        for n in layer.bias_names:
-            seen.setdefault(n)
-    return list(seen)
+    from itertools import chain
+
+    return list(dict.fromkeys(chain.from_iterable(
+        chain(chain.from_iterable(layer.weight_names), layer.bias_names) for layer in spec.layers)))

@@ -1,0 +1,398 @@
+"""`make bench`: backcalc against hand-written loops (and PyTorch when importable), side by side.
+
+Three workloads on synthetic data from a fixed seed; contenders alternate and
+repeat, and the table reports medians per epoch and the ratios to each peer.
+Then start-up time and peak memory. Every contender must reach the same loss
+after the same epochs (to 1e-9), so the race is the same work. The table goes
+to benchmarks/RESULTS.md with a description of the machine; the exit status is
+1 when a target ratio is missed (each miss is named).
+
+    python benchmarks/run.py [--quick] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import peers  # noqa: E402
+
+from backcalc.network import Network  # noqa: E402
+from backcalc.spec import load_spec  # noqa: E402
+from backcalc.training import Trainer  # noqa: E402
+
+SEED = 20240501
+TARGETS = {  # backcalc time ÷ peer time must be at most this
+    ("tiny", "pure Python"): 3.0,
+    ("medium", "NumPy"): 1.1, ("medium", "PyTorch"): 1.0,
+    ("large", "NumPy"): 1.1, ("large", "PyTorch"): 1.0,
+}
+STARTUP_TARGET = 1.3
+MEMORY_TARGET = 1.10
+
+MODEL = """name: {name}
+inputs: {{file: X.npy}}
+targets: {{file: T.npy}}
+layers:
+  - {{activation: sigmoid, size: {hidden}}}
+  - {{activation: sigmoid, size: {out}}}
+init: {{seed: 7}}
+loss: mse
+learning_rate: 0.5
+batch_size: {batch}
+"""
+
+
+def make_workloads(folder: Path) -> dict:
+    """name -> (spec path, settings); synthetic data from SEED, written as .npy files."""
+    rng = np.random.default_rng(SEED)
+    out = {"tiny": (ROOT / "configs" / "mazur.yaml", {"check_epochs": 2000})}
+    for name, n_in, hidden, n_out, n, batch, check in [
+        ("medium", 64, 32, 10, 2048, 32, 3),
+        ("large", 784, 256, 10, 8192, "full", 2),
+    ]:
+        sub = folder / name
+        sub.mkdir()
+        x = rng.normal(0.0, 1.0, (n, n_in))
+        t = rng.uniform(0.0, 1.0, (n, n_out))
+        np.save(sub / "X.npy", x)
+        np.save(sub / "T.npy", t)
+        (sub / "spec.yaml").write_text(MODEL.format(name=name, hidden=hidden, out=n_out, batch=batch))
+        out[name] = (sub / "spec.yaml", {"check_epochs": check})
+    return out
+
+
+def peer_problem(spec, net: Network) -> dict:
+    """The spec as plain arrays for the hand-written loops."""
+    bs = spec.effective_batch_size
+    x, t = spec.inputs, spec.targets
+    k = t.shape[1]
+    half = spec.loss == "half_squared_error"
+    names = net.spec.layers[0].bias_names
+    return {
+        "W1": net.weights[0].copy(), "b1": net.biases[0].copy(), "W2": net.weights[1].copy(),
+        "b2": net.biases[1].copy(), "X": x, "T": t, "lr": float(spec.learning_rate),
+        "wl": 0.5 if half else 1.0 / k, "c": 1.0 if half else 2.0 / k,
+        "tied_b1": len(set(names)) == 1 and len(names) > 1,
+        "batches": [(x[s:s + bs], t[s:s + bs]) for s in range(0, x.shape[0], bs)],
+    }
+
+
+class BackcalcContender:
+    """backcalc's library; the Trainer (network, buffers, generated code) is built before the clock starts."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def prepare(self):
+        return Trainer(self.spec)
+
+    def __call__(self, p, epochs, trainer=None):
+        trainer = trainer or self.prepare()
+        for _ in trainer.run(epochs, every=epochs):
+            pass
+        net = trainer.net
+        return {"W1": net.weights[0], "b1": net.biases[0], "W2": net.weights[1], "b2": net.biases[1]}
+
+
+def contenders(name: str, spec) -> dict:
+    out = {"backcalc": BackcalcContender(spec), "NumPy": peers.numpy_loop}
+    if name == "tiny":
+        out["pure Python"] = peers.python_loop_2_2_1
+    if peers.torch_available():
+        out["PyTorch"] = peers.torch_loop
+    return out
+
+
+def timed(fn, p, epochs) -> float:
+    if hasattr(fn, "prepare"):
+        state = fn.prepare()
+        start = time.perf_counter()
+        fn(p, epochs, state)
+    else:
+        start = time.perf_counter()
+        fn(p, epochs)
+    return time.perf_counter() - start
+
+
+def race(name: str, spec_path: Path, settings: dict, block: float, reps: int) -> dict:
+    spec = load_spec(spec_path)
+    net = Network(spec)
+    p = peer_problem(spec, net)
+    fns = contenders(name, spec)
+    # the same work: every contender's loss after the same epochs
+    e = settings["check_epochs"]
+    losses = {c: peers.full_loss(p, fn(p, e)) for c, fn in fns.items()}
+    ref = losses["NumPy"]
+    agree = {c: abs(v - ref) <= 1e-9 * abs(ref) for c, v in losses.items()}
+    # calibrate: epochs per timed block so that a block takes about `block` seconds
+    epochs = {}
+    for c, fn in fns.items():
+        trial = 1
+        while True:
+            took = timed(fn, p, trial)
+            if took > block / 4 or trial >= 1_000_000:
+                break
+            trial *= 8 if took < block / 40 else 2
+        epochs[c] = max(1, round(trial * block / max(took, 1e-9)))
+    times: dict[str, list[float]] = {c: [] for c in fns}
+    order = list(fns)
+    for r in range(reps):
+        for c in order[r % len(order):] + order[:r % len(order)]:  # rotate who goes first
+            times[c].append(timed(fns[c], p, epochs[c]) / epochs[c])
+    return {"epochs": epochs, "median": {c: statistics.median(v) for c, v in times.items()},
+            "spread": {c: (min(v), max(v)) for c, v in times.items()},
+            "losses": losses, "agree": agree, "check_epochs": e}
+
+
+def run_command(cmd: list[str], env=None) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
+    return took, usage.ru_maxrss
+
+
+def startup(reps: int) -> dict:
+    exe = str(Path(sys.executable).parent / "backcalc")
+    cmds = {
+        "python -c 'import numpy, yaml, typer, rich'": [sys.executable, "-c", "import numpy, yaml, typer, rich"],
+        "backcalc step --json": [exe, "step", "--json"],
+        "backcalc --help": [exe, "--help"],
+    }
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for cmd in cmds.values():  # warm the file cache and .pyc files
+        run_command(cmd, env)
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    keys = list(cmds)
+    for r in range(reps):
+        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+            times[k].append(run_command(cmds[k], env)[0])
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+PEAK_RSS = """import atexit, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("PEAK " + line.split()[1] + "\\n")
+atexit.register(peak)
+sys.argv = ["backcalc", *sys.argv[1:]]
+from backcalc.cli import main
+main()
+"""
+
+
+def peak_rss(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of `backcalc ARGS`, read by the process itself at exit.
+
+    (The rusage of a child counts the pages it shared with this large parent before exec.)
+    """
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, *args], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    took = time.perf_counter() - start
+    peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK ")]
+    if proc.returncode != 0 or not peaks:
+        raise SystemExit(f"benchmark command failed: backcalc {' '.join(args)}\n{proc.stderr}")
+    return took, peaks[-1]
+
+
+def memory(long_epochs: int) -> dict:
+    base = ["train", str(ROOT / "configs" / "mazur.yaml"), "--json", "--every", "1000", "-q"]
+    short_t, short_rss = peak_rss([*base, "--epochs", "1000"])
+    long_t, long_rss = peak_rss([*base, "--epochs", str(long_epochs)])
+    return {"short": (1000, short_rss, short_t), "long": (long_epochs, long_rss, long_t)}
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = "unknown"
+    try:
+        cfg = np.show_config(mode="dicts")
+        info = cfg["Build Dependencies"]["blas"]
+        blas = f"{info.get('name')} {info.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001 (older NumPy)
+        pass
+    lines = [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores; load average at start {os.getloadavg()[0]:.2f}",
+        f"- {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"NumPy {np.__version__} ({blas})",
+    ]
+    if peers.torch_available():
+        import torch
+
+        lines.append(f"- PyTorch {torch.__version__} (CPU, {torch.get_num_threads()} threads)")
+    else:
+        lines.append("- PyTorch: not installed (its columns are skipped)")
+    return lines
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.3f} s"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke test, not a measurement)")
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = ap.parse_args()
+    block, reps = (0.05, 3) if args.quick else (0.4, 9)
+    started = time.time()
+    header = machine()
+    misses: list[str] = []
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workloads = make_workloads(Path(tmp))
+        results = {}
+        for name, (path, settings) in workloads.items():
+            print(f"racing {name} …", file=sys.stderr, flush=True)
+            results[name] = race(name, path, settings, block, reps if name != "large" else max(3, reps // 2))
+    peer_names = ["pure Python", "NumPy", "PyTorch"]
+    table = ["| workload | backcalc | " + " | ".join(peer_names) + " | " +
+             " | ".join(f"÷ {n}" for n in peer_names) + " | same loss |",
+             "|---" * (3 + 2 * len(peer_names)) + "|"]
+    descriptions = {"tiny": "tiny: 2-2-1 sigmoid, 1 sample (Mazur)",
+                    "medium": "medium: 64-32-10 sigmoid, 2048 samples, batch 32",
+                    "large": "large: 784-256-10 sigmoid, 8192 samples, full batch"}
+    for name, res in results.items():
+        med = res["median"]
+        cells = [fmt_time(med[n]) if n in med else "—" for n in peer_names]
+        ratios = []
+        for n in peer_names:
+            if n not in med:
+                ratios.append("—")
+                continue
+            ratio = med["backcalc"] / med[n]
+            target = TARGETS.get((name, n))
+            mark = ""
+            if target is not None:
+                mark = " ✓" if ratio <= target else " ✗"
+                if ratio > target:
+                    misses.append(f"{name}: backcalc is {ratio:.2f}× {n} (target ≤ {target}×)")
+            ratios.append(f"{ratio:.2f}×{mark}")
+        same = all(res["agree"].values())
+        if not same:
+            bad = [c for c, ok in res["agree"].items() if not ok]
+            misses.append(f"{name}: the loss after {res['check_epochs']} epochs differs for {', '.join(bad)}")
+        table.append(f"| {descriptions[name]} | {fmt_time(med['backcalc'])} | " + " | ".join(cells) + " | "
+                     + " | ".join(ratios) + f" | {'yes' if same else 'NO'} |")
+        rows.append((name, res))
+    print("measuring start-up …", file=sys.stderr, flush=True)
+    start = startup(7 if args.quick else 21)
+    base = start["python -c 'import numpy, yaml, typer, rich'"]
+    start_lines = ["| command | median wall time | ÷ baseline |", "|---|---|---|"]
+    for cmd, t in start.items():
+        ratio = t / base
+        mark = ""
+        if cmd != "python -c 'import numpy, yaml, typer, rich'":
+            mark = " ✓" if ratio <= STARTUP_TARGET else " ✗"
+            if ratio > STARTUP_TARGET:
+                misses.append(f"start-up: `{cmd}` takes {ratio:.2f}× the imports (target ≤ {STARTUP_TARGET}×)")
+        start_lines.append(f"| `{cmd}` | {t * 1e3:.0f} ms | {ratio:.2f}×{mark} |")
+    print("measuring memory …", file=sys.stderr, flush=True)
+    mem = memory(100_000 if args.quick else 1_000_000)
+    (e1, rss1, t1), (e2, rss2, t2) = mem["short"], mem["long"]
+    mem_ratio = rss2 / rss1
+    if mem_ratio > MEMORY_TARGET:
+        misses.append(f"memory: {e2:,} epochs peak at {mem_ratio:.2f}× the RSS of {e1:,} (target ≤ {MEMORY_TARGET}×)")
+    mem_lines = ["| `backcalc train mazur --json --every 1000` | peak RSS | wall time |", "|---|---|---|",
+                 f"| `--epochs {e1:,}` | {rss1 / 1024:.1f} MiB | {t1:.2f} s |",
+                 f"| `--epochs {e2:,}` | {rss2 / 1024:.1f} MiB ({mem_ratio:.3f}×) "
+                 f"{'✓' if mem_ratio <= MEMORY_TARGET else '✗'} | {t2:.2f} s |"]
+    loss_lines = ["| workload | epochs | " + " | ".join(["backcalc", *peer_names]) + " |",
+                  "|---" * (2 + 1 + len(peer_names)) + "|"]
+    for name, res in rows:
+        cells = [f"{res['losses'][c]:.15g}" if c in res["losses"] else "—" for c in ["backcalc", *peer_names]]
+        loss_lines.append(f"| {name} | {res['check_epochs']} | " + " | ".join(cells) + " |")
+    epoch_lines = [f"- {name}: " + ", ".join(f"{c} {n:,}" for c, n in res["epochs"].items()) for name, res in rows]
+    elapsed = time.time() - started
+    text = "\n".join([
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`benchmarks/run.py`"
+        + (" --quick: a smoke test, not a measurement" if args.quick else "") + "). "
+        f"Float64, synthetic data from seed {SEED}, plain SGD. Times are medians per epoch of "
+        f"{reps} alternating timed blocks per contender (the large workload: {max(3, reps // 2)}); "
+        "ratios are backcalc's time divided by the peer's (below 1: backcalc is faster). "
+        "backcalc is timed through its library (`Trainer.run`, spec already loaded), the peers are the "
+        "hand-written loops in `benchmarks/peers.py`.",
+        "",
+        "## Machine",
+        "",
+        *header,
+        f"- load average at the end {os.getloadavg()[0]:.2f}; the run took {elapsed:.0f} s. Other jobs shared "
+        "these cores, so single numbers are noisy; the medians of alternating runs are what is reported.",
+        "",
+        "## Training time per epoch",
+        "",
+        *table,
+        "",
+        "✓/✗: the targets (tiny ≤ 3× the pure-Python loop; medium and large ≤ 1.1× the NumPy loop and ≤ 1× "
+        "PyTorch).",
+        "",
+        "Epochs per timed block:",
+        "",
+        *epoch_lines,
+        "",
+        "## The same work: loss on all the data after the same epochs",
+        "",
+        *loss_lines,
+        "",
+        "## Start-up",
+        "",
+        *start_lines,
+        "",
+        f"Target: at most {STARTUP_TARGET}× the baseline. `step --json` runs the embedded default example.",
+        "",
+        "## Memory",
+        "",
+        *mem_lines,
+        "",
+        f"Target: the long run's peak RSS within {MEMORY_TARGET:.2f}× the short run's.",
+        "",
+        "## Verdict",
+        "",
+        *(["All targets met."] if not misses else [f"- MISSED: {m}" for m in misses]),
+        "",
+    ])
+    Path(args.out).write_text(text)
+    print(text)
+    if misses:
+        print("\nbenchmark targets missed:\n" + "\n".join(f"  {m}" for m in misses), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    sys.exit(main())
