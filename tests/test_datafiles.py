@@ -196,3 +196,14 @@ def test_npz_needs_a_key_when_it_holds_several_arrays(tmp_path):
 def test_not_an_npy_file(tmp_path):
     (tmp_path / "X.npy").write_text("hello")
     _fails(_write(tmp_path, "inputs: {file: X.npy}\ntargets: [0.1]\n"), "inputs.file: cannot read X.npy as a NumPy")
+
+
+def test_readme_example_output_is_real():
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "readme-perf.md").read_text()
+    block = doc.split("$ backcalc train docs/examples/xor-csv.yaml --json --every 1000 | head -2\n", 1)[1]
+    shown = block.split("```", 1)[0].strip().splitlines()
+    result = cli("train", ROOT / "docs" / "examples" / "xor-csv.yaml", "--json", "--every", "1000")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == shown
