@@ -41,6 +41,7 @@ class Field:
     default: object = None
     shape: dict | None = None
     what: str = ""  # the noun in "unknown <what> 'x'" messages
+    kind: str = ""  # a composite value in a few words, for docs/spec.md
 
     def schema(self) -> dict:
         """This key's JSON Schema."""
@@ -91,12 +92,16 @@ TOP_LEVEL: dict[str, Field] = {
     "description": Field("One line saying what the network is (`backcalc examples` lists it).",
                          type="string"),
     "inputs": Field("The samples: one number, one row `[x1, x2, …]` (a single sample), or a list of rows "
-                    "(one per sample, each with one number per input feature).", shape=_ref("matrix")),
-    "target": Field("Another spelling of `targets` (give one of the two).", shape=_ref("matrix")),
+                    "(one per sample, each with one number per input feature).", shape=_ref("matrix"),
+                    kind="numbers: one, a row or rows"),
+    "target": Field("Another spelling of `targets` (give one of the two).", shape=_ref("matrix"),
+                    kind="like `targets`"),
     "targets": Field("The wanted outputs: one row per sample with one number per output neuron. For a "
-                     "one-output network a flat list gives one target per sample.", shape=_ref("matrix")),
+                     "one-output network a flat list gives one target per sample.", shape=_ref("matrix"),
+                     kind="numbers: one, a row or rows"),
     "layers": Field("The layers from the first hidden layer to the output layer; the input layer is "
-                    "implied by `inputs`.", shape={"type": "array", "minItems": 1, "items": _ref("layer")}),
+                    "implied by `inputs`.", shape={"type": "array", "minItems": 1, "items": _ref("layer")},
+                    kind="list of layers"),
     "loss": Field("The per-sample loss of the outputs.", type="string", choices=tuple(sorted(LOSSES)),
                   default=DEFAULT_LOSS, what="loss"),
     "reduction": Field("How per-sample losses and gradients combine over a batch: their mean or their sum.",
@@ -106,10 +111,12 @@ TOP_LEVEL: dict[str, Field] = {
     "batch_size": Field("Samples per update: `full` (all samples, one update per epoch) or a whole "
                         "number from 1 to the number of samples; batches are taken in order.",
                         shape={"anyOf": [{"const": "full"}, {"type": "integer", "minimum": 1}]},
-                        default="full"),
-    "init": Field("How layers given by `size:` instead of `weights:` are initialised.", shape=_ref("init")),
+                        default="full", kind="`full` or whole number ≥ 1"),
+    "init": Field("How layers given by `size:` instead of `weights:` are initialised.", shape=_ref("init"),
+                  kind="mapping: `seed`, `distribution`"),
     "frozen": Field("Parameter names (as shown in the tables) that keep their values; their gradients "
-                    "are still computed and shown.", shape={"type": "array", "items": {"type": "string"}}),
+                    "are still computed and shown.", shape={"type": "array", "items": {"type": "string"}},
+                    kind="list of names"),
     "epochs": Field("Epochs `backcalc train` runs when `--epochs` is not given (default 100).",
                     type="integer", minimum=1),
 }
@@ -121,13 +128,15 @@ LAYER: dict[str, Field] = {
                    default=DEFAULT_LEAKY_ALPHA),
     "weights": Field("One row per neuron, one entry per input of the layer (PyTorch `nn.Linear` "
                      "layout: neurons × inputs); a flat list is the one row of a one-neuron layer.",
-                     shape={"anyOf": [_ref("row"), {"type": "array", "minItems": 1, "items": _ref("row")}]}),
+                     shape={"anyOf": [_ref("row"), {"type": "array", "minItems": 1, "items": _ref("row")}]},
+                     kind="rows of entries"),
     "biases": Field("One entry per neuron (default 0 when `weights:` is given).",
-                    shape={"anyOf": [_ref("entry"), _ref("row")]}),
+                    shape={"anyOf": [_ref("entry"), _ref("row")]}, kind="a row of entries"),
     "size": Field("The number of neurons; without `weights:` the layer is initialised from `init:`.",
                   type="integer", minimum=1),
     "names": Field("Neuron names used in tables and answers, one per neuron (default h1, h2, … for "
-                   "hidden, o1, … for output neurons).", shape={"type": "array", "items": {"type": "string"}}),
+                   "hidden, o1, … for output neurons).", shape={"type": "array", "items": {"type": "string"}},
+                   kind="list of text"),
 }
 LAYER_REQUIRED = ["activation"]
 
