@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint golden schema clean
+.PHONY: run test bench lint golden readme schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Re-run every `$ backcalc …` block of the README and paste the real output.
+readme: $(STAMP)
+	$(BIN)/python tests/readme_blocks.py README.md

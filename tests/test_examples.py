@@ -216,3 +216,13 @@ def test_bundled_examples_are_package_data():
     assert bundled.names() == BUNDLED
     assert bundled.read("xor") == (CONFIGS / "xor.yaml").read_bytes()
     assert "examples/*.yaml" in Path(ROOT / "pyproject.toml").read_text()
+
+
+def test_readme_section_output_is_real():
+    from readme_blocks import blocks, run
+
+    section = (ROOT / "docs" / "readme-examples.md").read_text()
+    found = blocks(section)
+    assert len(found) >= 2
+    for args, expected, _ in found:
+        assert run(args) == expected, f"docs/readme-examples.md: `backcalc {args}` is stale (make readme)"
