@@ -238,10 +238,12 @@ class Optimizer:
                                    "{p}·(1 − {lr}·{wd})", r"{p} \cdot (1 - {lr} \cdot {wd})",
                                    {"p": p, "lr": self.lr, "wd": c.weight_decay}, base, p))
             lines.append(_line("exp_avg", "m", "β1·m + (1 − β1)·g", r"\beta_1 m + (1 - \beta_1) g",
-                               "{beta1}·{m} + {one_minus_beta1}·{g}", r"{beta1} \cdot {m} + {one_minus_beta1} \cdot {g}",
+                               "{beta1}·{m} + {one_minus_beta1}·{g}",
+                               r"{beta1} \cdot {m} + {one_minus_beta1} \cdot {g}",
                                {"beta1": b1, "m": m_old, "one_minus_beta1": 1 - b1, "g": g}, m, m_old))
             lines.append(_line("exp_avg_sq", "v", "β2·v + (1 − β2)·g²", r"\beta_2 v + (1 - \beta_2) g^2",
-                               "{beta2}·{v} + {one_minus_beta2}·{g}²", r"{beta2} \cdot {v} + {one_minus_beta2} \cdot {g}^2",
+                               "{beta2}·{v} + {one_minus_beta2}·{g}²",
+                               r"{beta2} \cdot {v} + {one_minus_beta2} \cdot {g}^2",
                                {"beta2": b2, "v": v_old, "one_minus_beta2": 1 - b2, "g": g}, v, v_old))
             m_hat = m / update.extra["bc1"][k]
             v_hat = v / update.extra["bc2"][k]
@@ -322,8 +324,8 @@ def formulas(c: OptimizerSpec) -> list[FormulaLine]:
         return out
     gl, gt = g, r"\frac{\partial L}{\partial p}"
     if c.weight_decay != 0:
-        out.append(FormulaLine("g", f"{g} + λ·p", r"\frac{\partial L}{\partial p} + \lambda p", "coupled (L2) weight decay",
-                               assign=False))
+        out.append(FormulaLine("g", f"{g} + λ·p", r"\frac{\partial L}{\partial p} + \lambda p",
+                               "coupled (L2) weight decay", assign=False))
         gl, gt = "g", "g"
     if c.momentum == 0:
         out.append(FormulaLine("p", f"p − η·{gl}", rf"p - \eta\,{gt}"))
