@@ -316,7 +316,7 @@ def torch_run(spec, steps: int, make_optimizer):
     torch = pytest.importorskip("torch")
     net = Network(spec)
     params = [torch.tensor(float(v), dtype=torch.float64, requires_grad=not f)
-              for v, f in zip(net.theta, net.frozen)]
+              for v, f in zip(net.theta, net.frozen, strict=True)]
     opt = make_optimizer(torch, [p for p in params if p.requires_grad], spec.learning_rate)
     acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z}
     bs = spec.effective_batch_size
@@ -325,7 +325,7 @@ def torch_run(spec, steps: int, make_optimizer):
     while done < steps:
         for x, t in batches:
             a = torch.tensor(x, dtype=torch.float64)
-            for layer, wi, bi in zip(spec.layers, net.w_index, net.b_index):
+            for layer, wi, bi in zip(spec.layers, net.w_index, net.b_index, strict=True):
                 w = torch.stack([params[k] for k in wi.ravel()]).reshape(wi.shape)
                 b = torch.stack([params[k] for k in bi])
                 a = acts[layer.activation](a @ w.T + b)
@@ -363,7 +363,7 @@ def test_twenty_steps_agree_with_torch_optim(tmp_path, kind, seed):
     trainer = Trainer(spec)
     list(trainer.run(epochs))
     state = trainer.optimizer.state_dict()
-    for name, p in zip(names, params):
+    for name, p in zip(names, params, strict=True):
         torch_state = opt.state.get(p, {})
         if not p.requires_grad:
             assert name not in state and not torch_state
