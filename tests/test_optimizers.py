@@ -423,3 +423,26 @@ def test_tiny_weights_survive_the_writer(tmp_path):
     again = parse_spec(spec_to_yaml(spec))
     assert again.layers[0].weights[0, 0] == 1e-06
     assert math.copysign(1, again.layers[1].weights[0, 1]) == -1
+
+
+def test_the_optimizer_readme_section_shows_real_output():
+    from conftest import ROOT
+    from readme_blocks import blocks, run
+
+    found = blocks((ROOT / "docs" / "readme-optim.md").read_text())
+    assert found
+    for args, expected, _ in found:
+        assert run(args) == expected, f"docs/readme-optim.md output of `backcalc {args}` is stale"
+
+
+def test_the_optimizer_readme_saved_state_is_real():
+    from conftest import ROOT
+
+    from backcalc.spec import load_spec
+
+    spec = load_spec(CONFIGS / "adam_neuron.yaml")
+    trainer = Trainer(spec)
+    list(trainer.run(1))
+    saved = spec_to_yaml(spec, trainer.net.weights, trainer.net.biases, extra=trainer.save_extra())
+    tail = saved[saved.index("optimizer:"):]
+    assert tail in (ROOT / "docs" / "readme-optim.md").read_text()
