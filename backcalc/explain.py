@@ -1,4 +1,4 @@
-"""One forward pass, loss, backward pass and SGD update, with every chain-rule factor."""
+"""One forward pass, loss, backward pass and optimizer update, with every chain-rule factor."""
 
 from __future__ import annotations
 
