@@ -58,6 +58,15 @@ class Trainer:
             yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                               sample_total / self.spec.n_samples)
 
+    def checkpoint(self):
+        """The parameters and optimizer state now, for `restore` (e.g. at an epoch's end)."""
+        return self.net.theta.copy(), self.optimizer.state.copy()
+
+    def restore(self, checkpoint) -> None:
+        theta, state = checkpoint
+        self.net.set_theta(theta.copy())
+        self.optimizer.state = state.copy()
+
     def save_extra(self) -> dict[str, str]:
         """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state."""
         from .writer import optimizer_state_yaml

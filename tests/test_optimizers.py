@@ -446,3 +446,16 @@ def test_the_optimizer_readme_saved_state_is_real():
     saved = spec_to_yaml(spec, trainer.net.weights, trainer.net.biases, extra=trainer.save_extra())
     tail = saved[saved.index("optimizer:"):]
     assert tail in (ROOT / "docs" / "readme-optim.md").read_text()
+
+
+def test_a_checkpoint_restores_parameters_and_state():
+    spec = parse_spec(random_spec(3, OPTIMIZERS["adam"]))
+    trainer = Trainer(spec)
+    list(trainer.run(2))
+    cp = trainer.checkpoint()
+    list(trainer.run(1))
+    after_three = trainer.net.theta.copy(), trainer.optimizer.state_dict()
+    trainer.restore(cp)
+    list(trainer.run(1))
+    assert trainer.net.theta.tobytes() == after_three[0].tobytes()
+    assert trainer.optimizer.state_dict() == after_three[1]
