@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .activations import DEFAULT_LEAKY_ALPHA, activation_names
 from .losses import DEFAULT_LOSS, LOSSES
+from .optimizers import ADAM_KEYS, ADAM_STATE, NAMES, SGD_KEYS, SGD_STATE
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 REDUCTIONS = ["mean", "sum"]
@@ -87,6 +88,41 @@ DEFS: dict[str, dict] = {
     "row": {"type": "array", "minItems": 1, "items": _ref("entry")},
 }
 
+
+def _optimizer_shape() -> dict:
+    """`optimizer:` as the loader (optimizer_spec.py) reads it: a name, or a mapping with `name:`."""
+    non_negative = {"type": "number", "minimum": 0}
+    settings = {
+        "name": {"enum": NAMES},
+        "learning_rate": {"type": "number", "exclusiveMinimum": 0,
+                          "description": "Instead of the top-level `learning_rate` (not both)."},
+        "momentum": non_negative,
+        "dampening": {"type": "number", "minimum": 0, "maximum": 1},
+        "nesterov": {"type": "boolean", "description": "Needs momentum > 0 and dampening 0."},
+        "weight_decay": non_negative,
+        "betas": {"type": "array", "minItems": 2, "maxItems": 2,
+                  "items": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}},
+        "eps": non_negative,
+    }
+    assert set(settings) == {"name", "learning_rate", *SGD_KEYS, *ADAM_KEYS}
+    sgd_only = [k for k in SGD_KEYS if k not in ADAM_KEYS]
+    adam_only = [k for k in ADAM_KEYS if k not in SGD_KEYS]
+    return {"anyOf": [
+        {"enum": NAMES},
+        {"type": "object", "required": ["name"], "additionalProperties": False, "properties": settings,
+         "allOf": [
+             {"if": {"properties": {"name": {"enum": ["adam", "adamw"]}}},
+              "then": {"properties": {k: False for k in sgd_only}},
+              "else": {"properties": {k: False for k in adam_only}}},
+             {"if": {"properties": {"name": {"const": "momentum"}}},
+              "then": {"properties": {"momentum": {"exclusiveMinimum": 0}}}},
+         ]},
+    ]}
+
+
+_STATE = {"step": {"type": "integer", "minimum": 1}, "exp_avg_sq": {"type": "number", "minimum": 0},
+          **{k: {"type": "number"} for k in [*SGD_STATE, *ADAM_STATE] if k not in ("step", "exp_avg_sq")}}
+
 TOP_LEVEL: dict[str, Field] = {
     "name": Field("A short name, shown in table titles and JSON output.", type="string"),
     "description": Field("One line saying what the network is (`backcalc examples` lists it).",
@@ -119,6 +155,16 @@ TOP_LEVEL: dict[str, Field] = {
                     kind="list of names"),
     "epochs": Field("Epochs `backcalc train` runs when `--epochs` is not given (default 100).",
                     type="integer", minimum=1),
+    "optimizer": Field("The update rule, as torch.optim computes it: a name (`sgd`, `momentum` = sgd with "
+                       "momentum 0.9, `adam`, `adamw`) or a mapping with `name:` and its settings "
+                       "(sgd: momentum, dampening, nesterov, weight_decay; adam/adamw: betas, eps, "
+                       "weight_decay).", shape=_optimizer_shape(), default="sgd",
+                       kind="a name, or a mapping with `name:`"),
+    "optimizer_state": Field("The optimizer state to resume from, by parameter name (PyTorch's names: "
+                             "`momentum_buffer`; `step`, `exp_avg`, `exp_avg_sq`); saved specs carry it.",
+                             shape={"type": "object", "additionalProperties": {
+                                 "type": "object", "additionalProperties": False, "properties": _STATE}},
+                             kind="mapping: parameter → state"),
 }
 
 LAYER: dict[str, Field] = {

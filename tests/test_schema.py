@@ -20,6 +20,7 @@ from backcalc import schema as declared  # noqa: E402
 from backcalc.activations import ACTIVATIONS, ALIASES  # noqa: E402
 from backcalc.errors import SpecError  # noqa: E402
 from backcalc.losses import LOSSES  # noqa: E402
+from backcalc.optimizers import NAMES  # noqa: E402
 from backcalc.spec import INIT_KEYS, LAYER_KEYS, TOP_LEVEL_KEYS, parse_spec  # noqa: E402
 
 SCHEMA_FILE = ROOT / "schema" / "backcalc.schema.json"
@@ -179,6 +180,26 @@ BAD = {
     "biases nested": _layer(0, biases=[[0.35], [0.35]]),
     "names not a list": _layer(0, names="h1"),
     "names numbers": _layer(0, names=[1, 2]),
+    "unknown optimizer": _with(optimizer="adamm"),
+    "optimizer a boolean": _with(optimizer=True),
+    "optimizer without name": _with(optimizer={"betas": [0.9, 0.999]}),
+    "optimizer unknown key": _with(optimizer={"name": "adam", "beta": [0.9, 0.999]}),
+    "betas out of range": _with(optimizer={"name": "adam", "betas": [0.9, 1.5]}),
+    "betas of three": _with(optimizer={"name": "adam", "betas": [0.9, 0.99, 0.999]}),
+    "betas on sgd": _with(optimizer={"name": "sgd", "betas": [0.9, 0.999]}),
+    "momentum on adam": _with(optimizer={"name": "adamw", "momentum": 0.9}),
+    "momentum zero for momentum": _with(optimizer={"name": "momentum", "momentum": 0}),
+    "dampening above one": _with(optimizer={"name": "sgd", "momentum": 0.9, "dampening": 2}),
+    "nesterov text": _with(optimizer={"name": "sgd", "momentum": 0.9, "nesterov": "yes"}),
+    "negative weight decay": _with(optimizer={"name": "adam", "weight_decay": -0.1}),
+    "optimizer learning rate zero": _with(learning_rate=_DROP, optimizer={"name": "adam", "learning_rate": 0}),
+    "state a list": _with(optimizer="adam", optimizer_state=[1]),
+    "state unknown key": _with(optimizer="adam", optimizer_state={"w5": {"step": 1, "exp_avg": 0.1,
+                                                                          "exp_avg_sq": 0.01, "m": 1}}),
+    "state step zero": _with(optimizer="adam", optimizer_state={"w5": {"step": 0, "exp_avg": 0.1,
+                                                                        "exp_avg_sq": 0.01}}),
+    "state negative second moment": _with(optimizer="adam", optimizer_state={"w5": {"step": 1, "exp_avg": 0.1,
+                                                                                     "exp_avg_sq": -1}}),
 }
 
 
@@ -207,6 +228,13 @@ GOOD = {
                                                  {"activation": "sigmoid", "size": 1}],
                                "init": {"seed": 0, "distribution": "he"}},
     "frozen and names": _with(frozen=["b1", "b2"]),
+    "optimizer by name": _with(optimizer="momentum"),
+    "adam with settings and state": _with(
+        learning_rate=_DROP, optimizer={"name": "adamw", "learning_rate": 0.01, "betas": [0.8, 0.9], "eps": 1e-6,
+                                        "weight_decay": 0.1},
+        optimizer_state={"w5": {"step": 3, "exp_avg": -0.1, "exp_avg_sq": 0.02}}),
+    "nesterov": _with(optimizer={"name": "sgd", "momentum": 0.5, "dampening": 0, "nesterov": True,
+                                 "weight_decay": 0.01}, optimizer_state={"w1": {"momentum_buffer": 0.3}}),
     "softmax output with cross entropy": {"inputs": [[1, 2]], "targets": [[0, 1]], "loss": "cross_entropy",
                                           "layers": [{"activation": "softmax", "names": ["a", "b"],
                                                       "weights": [[0.1, 0.2], [0.3, 0.4]]}]},
@@ -222,11 +250,14 @@ def test_schema_accepts_what_the_loader_accepts(name, validator):
     assert validator.is_valid(spec), [e.message for e in validator.iter_errors(spec)]
 
 
-_WORDS = sorted({*ACTIVATIONS, *ALIASES, *LOSSES, *declared.REDUCTIONS, *declared.DISTRIBUTIONS, "full", "w1", "x"})
+_MOMENTUM_STATE = {**BASE, "optimizer": {"name": "sgd", "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
+                   "optimizer_state": {"w1": {"momentum_buffer": 0.5}, "b2": {"momentum_buffer": -0.1}}}
+_WORDS = sorted({*ACTIVATIONS, *ALIASES, *LOSSES, *declared.REDUCTIONS, *declared.DISTRIBUTIONS, *NAMES, "full", "w1", "x"})
 _ANY = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 5) | st.floats(-2, 2, allow_nan=False) | st.sampled_from(_WORDS),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["seed", "distribution", "w1", "b9", "activation", "size", "weights"]), inner, max_size=2),
+        st.sampled_from(["seed", "distribution", "w1", "b9", "activation", "size", "weights", "name", "betas",
+                         "momentum", "step", "exp_avg"]), inner, max_size=2),
     max_leaves=6,
 )
 
@@ -263,12 +294,14 @@ def _mutate(spec, data):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(base=st.sampled_from(["mazur", "xor", "batch_seed", "linear_regression", "softmax_classifier", "starter"]),
+@given(base=st.sampled_from(["mazur", "xor", "batch_seed", "linear_regression", "softmax_classifier", "starter",
+                             "adam_neuron", "momentum_state"]),
        data=st.data())
 def test_schema_and_loader_agree_on_random_edits(base, data, validator):
     """Random edits of real specs: what the loader accepts the schema accepts, and a mistake of kind,
     key or choice the loader reports the schema reports too."""
-    spec = yaml.safe_load((CONFIGS / f"{base}.yaml").read_text())
+    spec = _MOMENTUM_STATE if base == "momentum_state" else yaml.safe_load((CONFIGS / f"{base}.yaml").read_text())
+    spec = copy.deepcopy(spec)
     path = _mutate(spec, data)
     try:
         parse_spec(yaml.safe_dump(spec), "<random>")
