@@ -252,7 +252,8 @@ def test_schema_accepts_what_the_loader_accepts(name, validator):
 
 _MOMENTUM_STATE = {**BASE, "optimizer": {"name": "sgd", "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
                    "optimizer_state": {"w1": {"momentum_buffer": 0.5}, "b2": {"momentum_buffer": -0.1}}}
-_WORDS = sorted({*ACTIVATIONS, *ALIASES, *LOSSES, *declared.REDUCTIONS, *declared.DISTRIBUTIONS, *NAMES, "full", "w1", "x"})
+_WORDS = sorted({*ACTIVATIONS, *ALIASES, *LOSSES, *declared.REDUCTIONS, *declared.DISTRIBUTIONS, *NAMES,
+                 "full", "w1", "x"})
 _ANY = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 5) | st.floats(-2, 2, allow_nan=False) | st.sampled_from(_WORDS),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
