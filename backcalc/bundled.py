@@ -33,20 +33,20 @@ def names() -> list[str]:
     return sorted(p.name[:-5] for p in _folder().iterdir() if p.name.endswith(".yaml"))
 
 
-def resolve(name: str) -> str:
-    """The bundled example called `name` (`-` and `_` alike), or a UsageError listing them."""
+def resolve(name: str, what: str = "--example") -> str:
+    """The bundled example called `name` (`-` and `_` alike), or a UsageError (about `what`) listing them."""
     known = names()
     wanted = name.strip().replace("-", "_")
     if wanted in known:
         return wanted
     close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
     hint = f" (did you mean `{close[0]}`?)" if close else ""
-    raise UsageError(f"--example: unknown example {name!r}{hint}; expected one of: {', '.join(known)}")
+    raise UsageError(f"{what}: unknown example {name!r}{hint}; expected one of: {', '.join(known)}")
 
 
-def read(name: str) -> bytes:
+def read(name: str, what: str = "--example") -> bytes:
     """The YAML text of a bundled example."""
-    return (_folder() / f"{resolve(name)}.yaml").read_bytes()
+    return (_folder() / f"{resolve(name, what)}.yaml").read_bytes()
 
 
 def source(name: str) -> str:

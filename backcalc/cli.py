@@ -55,8 +55,9 @@ def handle_errors(fn):
     A command with a `config` parameter also gets `--example NAME`, which
     read_spec honours, so every command that reads a spec takes it.
     """
-    params = inspect.signature(fn, eval_str=True).parameters
-    adds_example = "config" in params and "example" not in params
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    adds_example = "config" in names and "example" not in names
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -91,6 +92,8 @@ def handle_errors(fn):
                 _EXAMPLE.reset(token)
 
     if adds_example:
+        # typer reads this signature (annotations evaluated, as it would evaluate them itself).
+        params = inspect.signature(fn, eval_str=True).parameters
         example = inspect.Parameter("example", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ExampleOpt)
         wrapper.__signature__ = inspect.Signature([*params.values(), example])
         wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
@@ -230,7 +233,7 @@ def examples(
     from . import bundled
 
     if name is not None:
-        sys.stdout.write(bundled.read(name).decode("utf-8"))
+        sys.stdout.write(bundled.read(name, "NAME").decode("utf-8"))
         return
     catalogue = bundled.catalogue()
     if json:

@@ -85,7 +85,7 @@ def test_every_command_that_reads_a_spec_takes_example():
     (["step", "--example", "xr"], "--example: unknown example 'xr' (did you mean `xor`?); expected one of: "),
     (["train", "--example", "nope"], "--example: unknown example 'nope'; expected one of: adam_neuron, batch_seed"),
     (["step", "some.yaml", "--example", "xor"], "give CONFIG or --example, not both"),
-    (["examples", "sigmoid"], "did you mean `sigmoid_seed`?"),
+    (["examples", "sigmoid"], "NAME: unknown example 'sigmoid' (did you mean `sigmoid_seed`?)"),
 ])
 def test_bad_example_names_are_usage_errors(args, message):
     result = cli(*args)
