@@ -73,8 +73,19 @@ class LossHistory:
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float]) -> str:
-    """Values as block characters from ▁ (the smallest) to █ (the largest); non-finite as a space."""
+def wants_log_scale(values: list[float]) -> bool:
+    """A loss curve spanning two or more orders of magnitude reads better on a log scale."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) / min(finite) >= 100
+
+
+def sparkline(values: list[float], log: bool = False) -> str:
+    """Values as block characters from ▁ (the smallest) to █ (the largest); non-finite as a space.
+
+    `log` scales by the logarithm (every value must then be positive).
+    """
+    if log:
+        values = [math.log(v) if math.isfinite(v) and v > 0 else math.nan for v in values]
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return " " * len(values)

@@ -96,8 +96,8 @@ def _assign(root, parts: list[str | int], value, option: str):
         here = _path_text(parts[:depth + 1])
         if isinstance(node, yaml.MappingNode):
             if isinstance(part, int):
-                raise UsageError(f"{option}: {_path_text(parts[:depth]) or 'the spec'} is a mapping, "
-                                 f"not a list; there is no item {part}")
+                raise UsageError(f"{option}: {here}: {_path_text(parts[:depth]) or 'the spec'} is a mapping, "
+                                 f"not a list; use a key name, not {part}")
             for k, (key_node, child) in enumerate(node.value):
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
                     if last:
@@ -116,17 +116,17 @@ def _assign(root, parts: list[str | int], value, option: str):
         elif isinstance(node, yaml.SequenceNode):
             n = len(node.value)
             if not isinstance(part, int):
-                raise UsageError(f"{option}: {_path_text(parts[:depth])} is a list; use an index "
+                raise UsageError(f"{option}: {here}: {_path_text(parts[:depth])} is a list; use an index "
                                  f"(0 to {n - 1}), not {part!r}")
             if not -n <= part < n:
-                raise UsageError(f"{option}: {here} does not exist; {_path_text(parts[:depth])} has "
+                raise UsageError(f"{option}: {here}: no such item; {_path_text(parts[:depth])} has "
                                  f"{n} item{'s' if n != 1 else ''} (indices 0 to {n - 1})")
             if last:
                 node.value[part] = _keep_name(node.value[part], value)
                 return root
             node = node.value[part]
         else:
-            raise UsageError(f"{option}: {here} does not exist; {_path_text(parts[:depth])} is a "
+            raise UsageError(f"{option}: {here}: no such key; {_path_text(parts[:depth])} is a "
                              f"single value, not a mapping or a list")
     return root
 

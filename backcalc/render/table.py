@@ -7,7 +7,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..result import StepResult, TrainResult
+from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import fmt, short
 
 MAX_SAMPLES_SHOWN = 8
@@ -40,7 +40,7 @@ def _gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: 
     """A dim row standing for the rows a summarised view leaves out: ⋮ in column `mark`, a note at `at`."""
     row = [""] * cells
     row[mark] = "⋮"
-    row[at] = f"{n_hidden} more {what} (--full)"
+    row[at] = f"{'⋮ ' if at == mark else ''}{n_hidden} more {what} (--full)"
     table.add_row(*row, style="dim")
 
 
@@ -271,6 +271,42 @@ def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = N
     more = " …" if len(result.output) > n_samples else ""
     parts.append(Text.assemble(("final loss on all data: ", "bold"), fmt(result.loss, d)))
     parts.append(Text.assemble(("outputs: ", "bold"), outputs + more))
+    return Group(*parts)
+
+
+def forward_table(result: ForwardResult, digits: int = 5, full: bool = False) -> Group:
+    """Every neuron's z and a, per sample; wide layers and long batches summarised unless `full`."""
+    d = digits
+    n = len(result.inputs)
+    many = n > 1
+    samples = list(range(n if full else min(n, MAX_SAMPLES_SHOWN)))
+    source = "the spec's inputs" if result.inputs_from == "spec" else "--inputs"
+    title = Text.assemble((f"{result.name or result.source}", "bold"),
+                          f": forward pass of {n} sample{'s' if many else ''} ({source})")
+    cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
+    table = _table("Forward pass", *cols, ("z", "right"), ("a", "right"))
+    for j in _pick(len(result.input_names), full):
+        if j is None:
+            _gap_row(table, "inputs", len(result.input_names) - SUMMARY_HEAD - 1, 4 + many, at=1, mark=1)
+            continue
+        for s in samples:
+            table.add_row("0 input" if j == 0 and s == 0 else "", result.input_names[j] if s == 0 else "",
+                          *([str(s + 1)] if many else []), "", fmt(result.inputs[s, j], d))
+    table.add_section()
+    for layer in result.layers:
+        for i in _pick(len(layer.neuron_names), full):
+            if i is None:
+                _gap_row(table, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, 4 + many, at=1, mark=1)
+                continue
+            for s in samples:
+                table.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "",
+                              layer.neuron_names[i] if s == 0 else "", *([str(s + 1)] if many else []),
+                              fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
+        table.add_section()
+    parts = [title, table]
+    if len(samples) < n:
+        parts.append(Text(f"(showing the first {len(samples)} of {n} samples; --full or --json has them all)",
+                          style="dim"))
     return Group(*parts)
 
 
