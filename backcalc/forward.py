@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import SpecError, UsageError
 from .network import Network
 from .result import ForwardLayer, ForwardResult
 from .spec import Spec, _Reader, _Stop, compose
@@ -12,7 +12,9 @@ from .spec import Spec, _Reader, _Stop, compose
 
 def parse_inputs(text: str, n_features: int, source: str = "--inputs") -> np.ndarray:
     """`[[1, 2], [3, 4]]` (or one sample, `[1, 2]`) as samples × features; located errors."""
-    node = compose(text, source, what="list of samples")
+    if not text.strip():
+        raise UsageError(f"{source}: expected a list of samples such as [[1, 2], [3, 4]], got nothing")
+    node = compose(text, source)
     reader = _Reader(source)
     rows = None
     try:

@@ -46,9 +46,19 @@ def _path_text(parts: list[str | int]) -> str:
     return out
 
 
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _remark(node, mark) -> None:
-    """Give every node of a tree the mark of the option it came from."""
+    """Give every node of a tree the mark of the option it came from.
+
+    YAML 1.1 reads `1e-3` (no dot) as text; on a command line it can only mean
+    the number, so plain scalars written that way become floats.
+    """
     node.start_mark = node.end_mark = mark
+    if (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str" and not node.style
+            and _NUMBER.fullmatch(node.value)):
+        node.tag = "tag:yaml.org,2002:float"
     if isinstance(node, yaml.SequenceNode):
         for item in node.value:
             _remark(item, mark)

@@ -10,6 +10,10 @@ from .spec import Spec
 def _num(x) -> str:
     x = float(x)
     text = repr(x)
+    if "e" in text and "." not in text:
+        # YAML 1.1 reads `1e-09` as text; `1.0e-09` is the number.
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}.0e{exponent}"
     return text[:-2] if text.endswith(".0") and abs(x) < 1e15 else text
 
 
