@@ -76,7 +76,7 @@ def test_quiet_leaves_only_the_results():
 
 @pytest.mark.skipif(not BACKCALC.exists(), reason="the backcalc executable is not installed in this venv")
 def test_real_process_with_piped_stderr_draws_nothing():
-    r = subprocess.run([str(BACKCALC), "train", LINEAR, "--epochs", "2000"], capture_output=True, text=True,
+    r = subprocess.run([str(BACKCALC), "train", LINEAR, "--epochs", "300"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0
     assert r.stderr == "" and "\x1b" not in r.stdout
@@ -89,7 +89,7 @@ def test_real_process_on_a_pseudo_terminal_draws_the_bar():
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     env["TERM"] = "xterm"
-    proc = subprocess.Popen([str(BACKCALC), "train", LINEAR, "--epochs", "20000"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(BACKCALC), "train", LINEAR, "--epochs", "3000"], stdout=subprocess.PIPE,
                             stderr=follower, env=env)
     os.close(follower)
     seen = b""
