@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import CONFIGS, cli, cli_json, cli_jsonl
 
 BACKCALC = Path(sys.executable).parent / "backcalc"

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import cli, cli_json
 
 # Seed 004's first cell, transcribed: weights_input_hidden is inputs × neurons there.

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import CONFIGS, cli, cli_json
 
 DIGITS = 8

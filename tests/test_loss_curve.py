@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import CONFIGS, cli, cli_jsonl
 
 from backcalc.history import SPARK, LossHistory, sparkline, wants_log_scale
-from conftest import CONFIGS, cli, cli_jsonl
 
 
 def test_history_is_exact_while_small():

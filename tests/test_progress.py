@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import CONFIGS
 from typer.testing import CliRunner
 
 from backcalc.cli import app
 from backcalc.render.progress import Terminal, wants_progress
-from conftest import CONFIGS
 
 BACKCALC = Path(sys.executable).parent / "backcalc"
 LINEAR = str(CONFIGS / "linear_seed.yaml")

@@ -15,7 +15,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-
 from conftest import CONFIGS, ROOT, cli
 
 BACKCALC = Path(sys.executable).parent / "backcalc"
