@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import cli
 
 HIDDEN = ["identity", "linear", "relu", "leaky_relu", "sigmoid", "tanh"]
@@ -83,7 +82,7 @@ def random_spec(seed: int):
             t = np.eye(k)[rng.integers(0, k, n)]
     else:
         t = rng.normal(0, 1, (n, k)).round(3)
-    layers, names = [], []
+    layers = []
     prev = n_in
     tie_pool = {}
     for li, size in enumerate(sizes):
@@ -191,6 +190,11 @@ def test_gradients_match_finite_differences(seed):
             layer = d["layers"][li]
             slot_grad = layer["grad_weights"][i][j] if kind == "w" else layer["grad_biases"][i]
             assert slot_grad == p["grad"]
+        # JSON delta is ∂L/∂z of the batch loss: an untied bias's gradient is its column sum
+        if len(slots[p["name"]]) == 1 and slots[p["name"]][0][1] == "b":
+            li, _, i, _ = slots[p["name"]][0]
+            column = sum(row[i] for row in d["layers"][li]["delta"])
+            assert column == pytest.approx(p["grad"], rel=1e-9, abs=1e-12)
         # the chain-rule terms add up to the gradient
         assert sum(term["contribution"] for term in p["terms"]) == pytest.approx(p["grad"], rel=1e-9, abs=1e-12)
 
@@ -207,3 +211,14 @@ def test_random_specs_cover_every_loss_output_and_tie():
     assert {c[2] for c in combos} == {"mean", "sum"}
     assert True in {c[3] for c in combos}  # a batch smaller than the data
     assert True in {c[4] for c in combos}  # a tied parameter with several terms
+
+
+@pytest.mark.parametrize("seed", range(0, 80, 4))
+def test_random_specs_render_as_tables(seed):
+    x, t, layers, loss, reduction, batch = random_spec(seed)
+    result = cli("step", "-", input=spec_text(x, t, layers, loss, reduction, batch))
+    assert result.exit_code == 0, result.stderr
+    assert "Update" in result.stdout
+    result = cli("train", "-", "--epochs", "3", input=spec_text(x, t, layers, loss, reduction, batch))
+    assert result.exit_code == 0, result.stderr
+    assert "Final parameters after 3 epochs" in result.stdout

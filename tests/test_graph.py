@@ -85,7 +85,11 @@ def test_graph_structure_and_values_match_the_step(fmt, config, sample):
             assert f[0] == f"{neuron} ({layer['activation']})"
             assert field(f, "z = ") == pytest.approx(layer["z"][s][i], abs=TOL)
             assert field(f, "a = ") == pytest.approx(layer["a"][s][i], abs=TOL)
-            assert field(f, "δ = ∂L/∂z = ") == pytest.approx(layer["delta"][s][i], abs=TOL)
+            # JSON's δ is of the batch loss L; a node shows its own sample's ℓ (the same for one sample)
+            n = len(d["batch"])
+            per_sample = layer["delta"][s][i] * (n if d["reduction"] == "mean" else 1)
+            ell = "ℓ" if n > 1 else "L"
+            assert field(f, f"δ = ∂{ell}/∂z = ") == pytest.approx(per_sample, abs=TOL * n)
             b = layer["bias_names"][i]
             assert field(f, f"{b} = ") == pytest.approx(layer["biases"][i], abs=TOL)
             assert number(f[-1].split(f"∂L/∂{b} = ")[1]) == pytest.approx(layer["grad_biases"][i], abs=TOL)

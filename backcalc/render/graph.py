@@ -1,8 +1,9 @@
 """The network of one step as a graph (Graphviz DOT or Mermaid), like micrograd's draw_dot.
 
-Nodes carry one sample's values (inputs; each neuron's z, a and δ = ∂L/∂z; its
-bias and the bias's gradient); edges carry each weight and its gradient, which
-are over the whole batch. The last node is the loss.
+Nodes carry one sample's values (inputs; each neuron's z, a and δ = ∂ℓ/∂z of
+that sample's loss ℓ; its bias and the bias's gradient); edges carry each
+weight and its gradient ∂L/∂w, which are over the whole batch. The last node
+is the loss.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def build(result: StepResult, sample: int = 0, digits: int = 5) -> tuple[list[No
     nodes: list[Node] = []
     edges: list[Edge] = []
     prev = []
+    ell = "ℓ" if len(result.batch) > 1 else "L"  # δ of a batch's sample: of that sample's own loss ℓ
     for j, name in enumerate(result.input_names):
         nodes.append(Node(f"in{j}", [name, f"a = {short(result.inputs[sample, j], d)}"]))
         prev.append(f"in{j}")
@@ -45,7 +47,7 @@ def build(result: StepResult, sample: int = 0, digits: int = 5) -> tuple[list[No
                 f"{neuron} ({layer.activation})",
                 f"z = {short(layer.z[sample, i], d)}",
                 f"a = {short(layer.a[sample, i], d)}",
-                f"δ = ∂L/∂z = {short(layer.delta[sample, i], d)}",
+                f"δ = ∂{ell}/∂z = {short(layer.delta[sample, i], d)}",
                 f"{b} = {short(layer.biases[i], d)}, ∂L/∂{b} = {short(layer.grad_biases[i], d)}",
             ]))
             for j, src in enumerate(prev):

@@ -44,6 +44,8 @@ def _gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: 
     table.add_row(*row, style="dim")
 
 
+
+
 def _sample_label(result: StepResult, s: int) -> str:
     return str(result.batch[s] + 1)
 
@@ -79,9 +81,9 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
                 expr = ""
                 if len(layer.input_names) <= MAX_TERMS_WRITTEN:
                     names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
-                    values = " + ".join(f"{short(w, d)}·{short(a, d)}"
+                    values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
                                         for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {short(layer.biases[i], d)}"
+                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {_paren(short(layer.biases[i], d))}"
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
                                 *([_sample_label(result, s)] if many else []),
                                 expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
@@ -98,7 +100,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
         loss.add_row(_sample_label(result, s),
                      ", ".join("…" if k is None else f"{out.neuron_names[k]} = {fmt(out.a[s, k], d)}"
                                for k in shown),
-                     ", ".join("…" if k is None else fmt(result.targets[s, k], d) for k in shown),
+                     ", ".join("…" if k is None else short(result.targets[s, k], d) for k in shown),
                      fmt(result.losses[s], d))
     how = "mean" if result.reduction == "mean" else "sum"
     loss.add_section()
@@ -108,11 +110,11 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
 
     # 3. deltas
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    deltas = _table("Backward pass: δ = ∂L/∂z per neuron", *cols, ("∂L/∂a", "right"), ("from", "left"),
-                    ("∂a/∂z", "right"), ("δ = ∂L/∂z", "right"))
+    l_ = "ℓ" if many else "L"
+    deltas = _table(f"Backward pass: δ = ∂{l_}/∂z per neuron" + (" and sample (ℓ: that sample's loss)" if many else ""),
+                    *cols, (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
     for column in deltas.columns[:2]:  # at 80 columns, wrap the formulas rather than squeeze the names
         column.min_width = len(str(column.header))
-    fused_note = None
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
         for i in _pick(len(layer.neuron_names), full):
@@ -121,37 +123,42 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
                 continue
             neuron = layer.neuron_names[i]
             if layer.index == n_layers - 1:
-                source = f"∂ℓ/∂{neuron} ({result.loss_name})"
+                source = f"∂ℓ/∂{neuron}"
             else:
                 nxt = result.layers[layer.index + 1]
-                picked = _pick(len(nxt.neuron_names), full)
-                if None in picked:
-                    picked = [picked[0], None, picked[-1]]
-                source = " + ".join("…" if m is None else f"δ_{nxt.neuron_names[m]}·{nxt.weight_names[m][i]}"
-                                    for m in picked)
+                if len(nxt.neuron_names) <= 3:
+                    source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                else:
+                    source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
             for s in _samples(result, full):
                 dl_da = fmt(layer.dl_da[s, i], d) if layer.dl_da is not None else "—"
                 if layer.da_dz is not None and not layer.fused:
                     da_dz = fmt(layer.da_dz[s, i], d)
                 elif layer.fused:
-                    da_dz = "fused*"
-                    fused_note = (f"* {layer.activation} + {result.loss_name}: δ = "
-                                  f"{'y − t' if result.loss_name == 'bce' else 'y·Σt − t'} directly")
+                    da_dz = "combined*"
                 else:
                     da_dz = "Jacobian"
                 deltas.add_row(str(layer.index + 1), neuron, *([_sample_label(result, s)] if many else []),
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     parts.append(deltas)
-    if fused_note:
-        parts.append(Text(fused_note))
+    out_layer = result.layers[-1]
+    if out_layer.fused:
+        formula = "(y − t)/K" if result.loss_name == "bce" else ("y·Σt − t" if out_layer.activation == "softmax"
+                                                                 else "t·(y − 1)")
+        parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly, "
+                          "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
+    elif out_layer.da_dz is None:
+        parts.append(Text("softmax: δ = Jᵀ·∂ℓ/∂a with the Jacobian J below", style="dim"))
     for layer in result.layers:
         if layer.jacobian is not None:
             parts.append(_jacobian_table(result, layer, d, full))
 
     # 4. gradients with chain-rule factors
     cols = [("parameter", "left"), ("neuron ← input", "left")] + ([("sample", "right")] if many else [])
-    grads = _table("Gradients: ∂L/∂p = ∂L/∂a × ∂a/∂z × ∂z/∂p", *cols, ("∂L/∂a", "right"),
+    then = f", then the {how} over samples" if many else ""
+    grads = _table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
+                   *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
     hidden = _hidden_parameters(result, full)
     for p in result.parameters:
@@ -213,6 +220,10 @@ def _hidden_parameters(result: StepResult, full: bool) -> set[str]:
     return hidden
 
 
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
+
+
 def _batch_text(result: StepResult) -> str:
     b = result.batch
     if len(b) == 1:
@@ -248,10 +259,16 @@ def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = N
                  full: bool = False) -> Group:
     d = digits
     parts = []
-    history = _table("Training", ("epoch", "right"), ("loss (mean)", "right"), ("min", "right"),
-                     ("max", "right"))
+    several = result.batches_per_epoch > 1
+    per_sample = result.reduction == "sum"
+    columns = [("epoch", "right"), ("loss (mean over batches)" if several else "loss", "right")]
+    columns += [("min", "right"), ("max", "right")] if several else []
+    columns += [("mean per sample", "right")] if per_sample else []
+    history = _table("Training", *columns)
     for r in result.history:
-        history.add_row(str(r.epoch), fmt(r.loss, d), fmt(r.loss_min, d), fmt(r.loss_max, d))
+        history.add_row(str(r.epoch), fmt(r.loss, d),
+                        *([fmt(r.loss_min, d), fmt(r.loss_max, d)] if several else []),
+                        *([fmt(r.mean_sample_loss, d)] if per_sample else []))
     parts.append(history)
     if sparkline:
         parts.append(Text(f"loss {sparkline}"))
@@ -321,3 +338,4 @@ def make_console(no_color: bool = False, stderr: bool = False) -> Console:
 
 def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -> None:
     make_console(no_color, stderr).print(renderable)
+
