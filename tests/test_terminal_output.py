@@ -1,8 +1,5 @@
 """Human output at a terminal: 80 columns, wide-layer summaries, colour switches, --version, completion.
-
-Golden texts (fixed width, colour off) live in tests/golden/everyday/; after a deliberate change
-regenerate them with `BACKCALC_REGOLD=1 .venv/bin/python -m pytest tests/test_terminal_output.py`
-and review the diff.
+(Golden text of forward, graph and a wide step is in tests/make_golden.py's CASES.)
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from conftest import CONFIGS, ROOT, cli
 
 BACKCALC = Path(sys.executable).parent / "backcalc"
 WIDE = str(ROOT / "tests" / "data" / "wide.yaml")
-GOLDEN = ROOT / "tests" / "golden" / "everyday"
 ESC = "\x1b"
 
 
@@ -109,23 +105,3 @@ def test_bash_completion_completes_commands_and_options():
     assert complete("backcalc tr") == ["train"]
     assert complete("backcalc train --em") == ["--emit-spec"]
     assert "--inputs" in complete("backcalc forward --")
-
-
-# -- golden text ---------------------------------------------------------------------------
-
-GOLDEN_CASES = {
-    "forward_batch_seed_forward.txt": ["forward", str(CONFIGS / "batch_seed_forward.yaml"), "--digits", "8"],
-    "train_mazur_100.txt": ["train", str(CONFIGS / "mazur.yaml"), "--epochs", "100"],
-    "step_wide.txt": ["step", WIDE],
-    "graph_mazur.dot": ["graph", str(CONFIGS / "mazur.yaml")],
-    "graph_batch_seed.mmd": ["graph", str(CONFIGS / "batch_seed.yaml"), "--format", "mermaid", "--sample", "2"],
-}
-
-
-@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
-def test_golden(name):
-    out = run(*GOLDEN_CASES[name], columns=100, NO_COLOR="1")
-    path = GOLDEN / name
-    if os.environ.get("BACKCALC_REGOLD"):
-        path.write_text(out)
-    assert out == path.read_text()
