@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import sys
 from pathlib import Path
@@ -285,16 +286,21 @@ def forward(
         print_renderable(forward_table(result, digits, full), no_color)
 
 
+class GraphFormat(str, enum.Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+
+
 @app.command()
 @handle_errors
 def graph(
     config: ConfigArg = None,
-    format: Annotated[str, typer.Option(
-        "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown, GitHub).",
-    )] = "dot",
+    format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
+    )] = GraphFormat.dot,
     sample: Annotated[int, typer.Option(
         "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
-    digits: DigitsOpt = 5,
+    digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
     quiet: QuietOpt = False,
     set_: SetOpt = None,
     debug: DebugOpt = False,
@@ -303,9 +309,7 @@ def graph(
     from .explain import step as run_step
     from .render.graph import to_dot, to_mermaid
 
-    renderers = {"dot": to_dot, "mermaid": to_mermaid}
-    if format not in renderers:
-        raise UsageError(f"--format: expected dot or mermaid, got {format!r}")
+    renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
     spec = read_spec(config, quiet, set_)
     result = run_step(spec)
     _warn(result.warnings, quiet)

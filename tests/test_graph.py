@@ -136,11 +136,10 @@ def test_graphviz_accepts_the_output():
     assert svg.returncode == 0 and "<svg" in svg.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--format", "png"], "--format: expected dot or mermaid, got 'png'"),
-    (["--sample", "3"], "--sample: the first batch has 2 samples, got 3"),
-])
-def test_bad_graph_options(args, message):
-    r = cli("graph", str(CONFIGS / "batch_seed.yaml"), *args)
+def test_bad_graph_options():
+    r = cli("graph", str(CONFIGS / "batch_seed.yaml"), "--sample", "3")
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr.strip() == message
+    assert r.stderr.strip() == "--sample: the first batch has 2 samples, got 3"
+    r = cli("graph", str(CONFIGS / "batch_seed.yaml"), "--format", "png")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "'png' is not one of 'dot', 'mermaid'" in r.stderr
