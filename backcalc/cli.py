@@ -140,7 +140,7 @@ def step(
     full: FullOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
+    """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
     from .explain import step as run_step
 
     spec = read_spec(config, quiet, set_)

@@ -189,6 +189,11 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     parts.append(grads)
 
     # 5. update
+    if result.optimizer is not None and not result.optimizer.plain:
+        from .optimizer_table import optimizer_update
+
+        parts.extend(optimizer_update(result, d, _table))
+        return Group(*parts)
     update = _table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
                     ("∂L/∂p", "right"), ("η·∂L/∂p", "right"), ("new", "right"))
     for p in result.parameters:
