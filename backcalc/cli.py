@@ -238,7 +238,7 @@ def train(
             sys.stdout.write(spec_to_yaml(
                 spec, [w for w, _ in result.layers], [b for _, b in result.layers],
                 header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
-                        f"final loss {result.loss!r}"]))
+                        f"final loss {result.loss!r}"], extra=trainer.save_extra()))
             sys.stdout.flush()
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))

@@ -179,3 +179,14 @@ def test_emitted_spec_with_tiny_numbers_loads_back():
     d = cli_json("step", "-", input=r.stdout)
     assert d["learning_rate"] == 1e-12
     assert params(d)["b2"]["value"] == pytest.approx(3e-20 - 1e-12 * params(d)["b2"]["grad"], rel=1e-3)
+
+
+def test_emit_spec_carries_the_optimizer_state_so_training_continues_exactly():
+    """Adam's moments travel with the spec: 3 epochs, emitted, then 2 more = 5 epochs at once."""
+    adam = str(CONFIGS / "sigmoid_seed_adam.yaml")
+    first = cli("train", adam, "--epochs", "3", "--emit-spec", "--quiet")
+    assert first.exit_code == 0, first.stderr
+    assert "optimizer_state:" in first.stdout and "optimizer:" in first.stdout
+    then = cli_jsonl("train", "-", "--epochs", "2", input=first.stdout)[-1]["final"]["parameters"]
+    at_once = cli_jsonl("train", adam, "--epochs", "5")[-1]["final"]["parameters"]
+    assert then == at_once
