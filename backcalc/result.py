@@ -303,3 +303,37 @@ class OptimizerInfo:
         return {"name": self.name, "title": self.title, "learning_rate": plain(self.learning_rate),
                 "hyperparameters": {k: plain(v) for k, v in self.hyperparameters.items()},
                 "formulas": [f.to_dict() for f in self.formulas]}
+
+
+@dataclass
+class ForwardLayer:
+    index: int
+    activation: str
+    neuron_names: list[str]
+    z: np.ndarray  # samples × neurons
+    a: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "activation": self.activation, "neurons": self.neuron_names,
+                "z": plain(self.z), "a": plain(self.a)}
+
+
+@dataclass
+class ForwardResult:
+    """A forward pass only: every neuron's z and a for every sample."""
+
+    name: str | None
+    source: str
+    input_names: list[str]
+    inputs: np.ndarray  # samples × features
+    layers: list[ForwardLayer]
+    inputs_from: str  # "spec" or "--inputs"
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.layers[-1].a
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "inputs_from": self.inputs_from, "input_names": self.input_names,
+                "inputs": plain(self.inputs), "layers": [layer.to_dict() for layer in self.layers],
+                "output": plain(self.output)}

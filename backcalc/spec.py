@@ -149,7 +149,10 @@ class _Reader:
         mark = getattr(node, "start_mark", None)
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
-        self.problems.append(Problem(self.source, line, col, path, message))
+        source = self.source
+        if mark is not None and str(mark.name).startswith("--set "):
+            source, line, col = mark.name, None, None  # the value came from the command line
+        self.problems.append(Problem(source, line, col, path, message))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
 
@@ -307,8 +310,8 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file."""
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
+    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`)."""
     p = Path(path)
     source = str(path)
     if not p.exists():
@@ -323,7 +326,7 @@ def load_spec(path: str | Path) -> Spec:
         data = p.read_bytes()
     except OSError as e:
         raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror}")]) from None
-    return parse_spec(data, source)
+    return parse_spec(data, source, overrides)
 
 
 def compose(text: str | bytes, source: str, what: str = "spec"):
@@ -349,9 +352,17 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
     return node
 
 
-def parse_spec(text: str | bytes, source: str = "<spec>") -> Spec:
-    """Parse and validate spec text; raise SpecError listing every problem found."""
+def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] | None = None) -> Spec:
+    """Parse and validate spec text; raise SpecError listing every problem found.
+
+    `overrides` (`key=value`, as given to `--set`) change the composed YAML
+    before validation, so their problems are reported like the file's own.
+    """
     node = compose(text, source)
+    if overrides:
+        from .overrides import apply_overrides
+
+        node = apply_overrides(node, overrides)
     reader = _Reader(source)
     try:
         spec = _read_spec(reader, node)
