@@ -226,3 +226,17 @@ def test_readme_section_output_is_real():
     assert len(found) >= 2
     for args, expected, _ in found:
         assert run(args) == expected, f"docs/readme-examples.md: `backcalc {args}` is stale (make readme)"
+
+
+def test_example_reaches_every_spec_command_and_set_overrides():
+    group = typer.main.get_command(app)
+    spec_commands = {name for name, cmd in group.commands.items() if any(p.name == "config" for p in cmd.params)}
+    for command in sorted(spec_commands - {"step", "train"}):
+        extra = ["--json"] if any("--json" in getattr(p, "opts", []) for p in group.commands[command].params) else []
+        by_example = cli(command, "--example", "batch_seed_forward", *extra)
+        by_file = cli(command, str(CONFIGS / "batch_seed_forward.yaml"), *extra)
+        assert by_example.exit_code == 0, (command, by_example.stderr)
+        assert by_example.stdout == by_file.stdout, command
+    changed = cli_json("step", "--example", "xor", "--set", "learning_rate=0.25")
+    assert changed == cli_json("step", str(CONFIGS / "xor.yaml"), "--set", "learning_rate=0.25")
+    assert changed != cli_json("step", "--example", "xor")
