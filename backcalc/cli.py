@@ -189,5 +189,50 @@ def train(
         raise typer.Exit(int(ExitCode.WRONG))
 
 
+RoundOpt = Annotated[Optional[int], typer.Option(
+    "--round", min=0, max=12, metavar="N",
+    help="Round every intermediate value to N decimals, as by hand, and show where it drifts.")]
+
+
+@app.command()
+@handle_errors
+def check(
+    config: ConfigArg = None,
+    answers: Annotated[str, typer.Option(
+        "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
+        help="Your answers: `quantity: value` pairs (names as in docs/check.md); `-` reads standard input.")] = ...,
+    round_: RoundOpt = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
+    from .answers import read_answers
+    from .check import check as run_check
+    from .errors import UsageError
+
+    if answers == "-" and config == "-":
+        raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
+    spec = read_spec(config, quiet)
+    if answers == "-":
+        given = read_answers("<stdin>", spec, sys.stdin.buffer.read())
+    else:
+        given = read_answers(answers, spec)
+    result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.check import check_table
+        from .render.table import print_renderable
+
+        print_renderable(check_table(result, digits), no_color)
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
 def main() -> None:
     app()
