@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Problem, SpecError
-from .handcalc import Key
+from .handcalc import Key, key_text
 from .spec import MAX_BYTES, Spec, compose, parameter_names
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
@@ -42,19 +42,6 @@ class Answer:
     @property
     def tolerance(self) -> float:
         return 0.5 * 10.0 ** -self.decimals if self.decimals is not None else 0.0
-
-
-def key_text(key: Key, n_samples: int) -> str:
-    """The canonical name of a quantity (the one tables and `check` print)."""
-    kind, name, s = key
-    base = {
-        "z": f"z_{name}", "a": name, "loss_term": f"loss_{name}", "loss": "loss",
-        "dl_da": f"dL/d{name}", "da_dz": f"d{name}/dz_{name}", "delta": f"delta_{name}",
-        "grad": f"dL/d{name}", "new": f"{name}_new",
-    }[kind]
-    if s is not None and n_samples > 1:
-        base += f"[{s + 1}]"
-    return base
 
 
 def matches(answer: float, value: float, tolerance: float) -> bool:

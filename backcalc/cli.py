@@ -34,6 +34,11 @@ EpochsOpt = Annotated[Optional[int], typer.Option(
 EveryOpt = Annotated[Optional[int], typer.Option(
     "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+RoundOpt = Annotated[Optional[int], typer.Option(
+    "--round", min=0, max=12, metavar="N",
+    help="Round every intermediate value to N decimals, as by hand, and show where that drifts.")]
+PerSampleOpt = Annotated[bool, typer.Option(
+    "--per-sample", help="Also show every partial derivative of each sample before the reduction over the batch.")]
 
 
 def _err(message: str) -> None:
@@ -126,6 +131,8 @@ def step(
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    round_: RoundOpt = None,
+    per_sample: PerSampleOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
@@ -134,14 +141,17 @@ def step(
     spec = read_spec(config, quiet)
     result = run_step(spec)
     _warn(result.warnings, quiet)
+    extras = _step_extras(spec, result, round_, per_sample)
     if json:
         from .render.json import dumps
 
-        typer.echo(dumps(result.to_dict()))
+        typer.echo(dumps({**result.to_dict(), **extras}))
     else:
         from .render.table import print_renderable, step_tables
 
         print_renderable(step_tables(result, digits), no_color)
+        if extras:
+            print_renderable(_step_extra_tables(extras, digits), no_color)
 
 
 @app.command()
@@ -189,11 +199,6 @@ def train(
         raise typer.Exit(int(ExitCode.WRONG))
 
 
-RoundOpt = Annotated[Optional[int], typer.Option(
-    "--round", min=0, max=12, metavar="N",
-    help="Round every intermediate value to N decimals, as by hand, and show where it drifts.")]
-
-
 @app.command()
 @handle_errors
 def check(
@@ -232,6 +237,36 @@ def check(
         print_renderable(check_table(result, digits), no_color)
     if not result.ok:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:
+    """The data `--round` and `--per-sample` add to a step (JSON keys `hand_rounding`, `per_sample`)."""
+    extras: dict = {}
+    if decimals is not None:
+        from .handcalc import drift
+
+        rows = drift(spec, decimals)
+        extras["hand_rounding"] = {"decimals": decimals, "quantities": [r.to_dict() for r in rows],
+                                   "drifted": [r.quantity for r in rows if r.units]}
+    if per_sample:
+        from .per_sample import per_sample as per_sample_data
+
+        extras["per_sample"] = per_sample_data(result)
+    return extras
+
+
+def _step_extra_tables(extras: dict, digits: int):
+    from rich.console import Group
+
+    from .render.step_extras import drift_table, per_sample_table
+
+    parts = []
+    if "per_sample" in extras:
+        parts.append(per_sample_table(extras["per_sample"], digits))
+    if "hand_rounding" in extras:
+        h = extras["hand_rounding"]
+        parts.append(drift_table(h["quantities"], h["decimals"], digits))
+    return Group(*parts)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ no variant it agrees with `network.py` (a test holds them together).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,20 @@ Key = tuple[str, str, "int | None"]
 # Losses that average over the K outputs: their per-output terms carry 1/K.
 _MEAN_OVER_OUTPUTS = {"mse", "bce"}
 SQUARED_LOSSES = {"squared_error", "half_squared_error", "mse"}
+
+
+def key_text(key: Key, n_samples: int) -> str:
+    """The canonical name of a quantity (the one tables and `check` print)."""
+    kind, name, s = key
+    base = {
+        "z": f"z_{name}", "a": name, "loss_term": f"loss_{name}", "loss": "loss",
+        "dl_da": f"dL/d{name}", "da_dz": f"d{name}/dz_{name}", "delta": f"delta_{name}",
+        "grad": f"dL/d{name}", "new": f"{name}_new",
+    }[kind]
+    if s is not None and n_samples > 1:
+        base += f"[{s + 1}]"
+    return base
+
 
 
 @dataclass(frozen=True)
@@ -257,3 +272,28 @@ def variants(spec: Spec) -> list[tuple[str, Variant]]:
     return out
 
 
+
+
+@dataclass
+class Drift:
+    quantity: str
+    exact: float
+    by_hand: float
+    units: int  # by_hand − exact rounded to the same decimals, in units of the last decimal
+
+    def to_dict(self) -> dict:
+        return {"quantity": self.quantity, "exact": self.exact, "by_hand": self.by_hand, "drift": self.units}
+
+
+def drift(spec: Spec, decimals: int) -> list[Drift]:
+    """Every quantity exact and by hand; `units` ≠ 0 where rounding along the way changed the result."""
+    exact, hand = compute(spec), compute(spec, decimals)
+    n = exact.n_samples
+    out = []
+    for key, value in exact.values.items():
+        if n == 1 and key[0] in ("grad", "loss") and key[2] is not None:
+            continue  # the same number as the batch's
+        by_hand = hand.values[key]
+        units = round((by_hand - round(value, decimals)) * 10**decimals) if math.isfinite(value) else 0
+        out.append(Drift(key_text(key, n), value, by_hand, int(units)))
+    return out

@@ -16,12 +16,15 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
     if result.decimals is not None:
         title += f" (hand-rounding to {result.decimals} decimals allowed)"
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("quantity", justify="left")
+    widest = max(len(v.answer.written) for v in result.verdicts)
+    table.add_column("quantity", justify="left", min_width=min(widest, 24))
     table.add_column("yours", justify="right", no_wrap=True)
     table.add_column("correct", justify="right", no_wrap=True)
     table.add_column("", justify="center", no_wrap=True)
-    table.add_column("first wrong upstream", justify="left")
-    table.add_column("likely cause", justify="left")
+    notes = any(v.verdict in (WRONG, ROUNDING) for v in result.verdicts)
+    if notes:
+        table.add_column("first wrong upstream", justify="left")
+        table.add_column("likely cause" if result.wrong else "note", justify="left")
     written = {v.quantity: v.answer.written for v in result.verdicts}
     for v in result.verdicts:
         a = v.answer
@@ -35,7 +38,7 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
             cause = (f"right by hand-rounding (by hand {fmt(v.by_hand, result.decimals)})"
                      if v.verdict == ROUNDING else "")
         upstream = written.get(v.upstream, v.upstream) if v.upstream else ""
-        table.add_row(a.written, a.text, fmt(v.correct, shown), mark, upstream, cause)
+        table.add_row(a.written, a.text, fmt(v.correct, shown), mark, *([upstream, cause] if notes else []))
     return Group(table, Text(summary(result)))
 
 
