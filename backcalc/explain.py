@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import softmax_jacobian
+from .diagnostics import step_warnings
 from .network import Network
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec import Spec
@@ -27,6 +28,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     back = net.backward(trace, t)
     new_theta = net.step_theta(back.grad, spec.learning_rate)
     warnings = [note] if note else []
+    warnings += step_warnings(net, trace, x, t, loss, back.grad, new_theta)
 
     n_layers = len(spec.layers)
     fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t) is not None
