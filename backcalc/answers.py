@@ -208,7 +208,7 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
         if p.stat().st_size > MAX_BYTES:
             raise SpecError([Problem(source, None, None, "", f"over {MAX_BYTES // 2**20} MB")])
         text = p.read_bytes()
-    root = compose(text, source, what="answers")
+    root = compose(text, source, what="`quantity: value`")
     if not isinstance(root, yaml.MappingNode):
         raise SpecError([Problem(source, root.start_mark.line + 1, root.start_mark.column + 1, "",
                                  "expected a mapping of `quantity: your value` pairs")])

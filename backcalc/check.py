@@ -104,7 +104,9 @@ def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
             up = [k for k in ancestors(v.answer.key) if k in wrong]
             if up:
                 v.upstream = key_text(min(up, key=order.__getitem__), n)
-        _diagnose(spec, list(wrong.values()), decimals)
+        given = {a.key: a for a in answers}
+        _diagnose(spec, list(wrong.values()), decimals,
+                  {v.answer.key: [given[k] for k in ancestors(v.answer.key) if k in given] for v in wrong.values()})
     return CheckResult(spec.source, answers_source, decimals, verdicts)
 
 
@@ -123,8 +125,12 @@ class _Ancestors:
         return self.memo[key]
 
 
-def _diagnose(spec: Spec, wrong: list[Verdict], decimals: int | None) -> None:
-    """Name every common mistake whose recomputation gives the student's number."""
+def _diagnose(spec: Spec, wrong: list[Verdict], decimals: int | None, upstream: dict) -> None:
+    """Name every common mistake whose recomputation gives the student's number.
+
+    The recomputation must also give every answer the student wrote upstream of
+    it, so a mistake is named only where it explains the whole chain.
+    """
     for mistake, variant in variants(spec):
         calcs = [compute(spec, variant=variant)]
         if decimals is not None:
@@ -133,6 +139,8 @@ def _diagnose(spec: Spec, wrong: list[Verdict], decimals: int | None) -> None:
             a = v.answer
             for k, calc in enumerate(calcs):
                 value = calc.values[a.key]
+                if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream[a.key]):
+                    continue
                 if matches(a.value, value, a.tolerance) and not matches(value, v.correct, a.tolerance):
                     text, detail = _describe(spec, mistake, a.key)
                     if k:

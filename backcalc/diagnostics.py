@@ -145,6 +145,7 @@ class TrainWatch:
                        f"{self.last[0]} {self.last[1]:.6g}): the learning rate "
                        f"{self.net.spec.learning_rate:g} is too large")
         if self.last is not None:
-            end = dead_and_saturated(self.net, self.net.forward(self.x), f"after epoch {self.last[0]}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                end = dead_and_saturated(self.net, self.net.forward(self.x), f"after epoch {self.last[0]}")
             out += [w for w in end if w.split(" is ")[0] not in self._start_neurons]
         return out

@@ -59,8 +59,9 @@ class Trainer:
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        trace = net.forward(self.spec.inputs)
-        per_sample, note = net.losses(trace, self.spec.targets)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = net.forward(self.spec.inputs)
+            per_sample, note = net.losses(trace, self.spec.targets)
         return TrainResult(
             name=self.spec.name, epochs=self.epochs_done, loss=float(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),

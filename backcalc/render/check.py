@@ -28,7 +28,7 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
     written = {v.quantity: v.answer.written for v in result.verdicts}
     for v in result.verdicts:
         a = v.answer
-        shown = max(digits, (a.decimals or 0) + 1)
+        shown = max(digits, min((a.decimals or 0) + 1, 12))
         if v.verdict == WRONG:
             mark = Text("✗", style="bold red")
             # The explanation once, where the error begins; downstream rows just name the mistake.
