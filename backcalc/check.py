@@ -147,6 +147,18 @@ def _diagnose(spec: Spec, wrong: list[Verdict], decimals: int | None, upstream: 
                         text += f", with hand-rounding to {decimals} decimals"
                     v.causes.append(Cause(mistake, text, detail))
                     break
+    if decimals is None:
+        # Rounded along the way at the decimals written? `--round` would accept it.
+        by_hand: dict[int, Calc] = {}
+        for v in wrong:
+            d = v.answer.decimals
+            if d is None or not 0 <= d <= 12:
+                continue
+            if d not in by_hand:
+                by_hand[d] = compute(spec, d)
+            if matches(v.answer.value, by_hand[d].values[v.answer.key], v.answer.tolerance):
+                v.causes.append(Cause("rounding", f"rounded to {d} decimals along the way",
+                                      f"--round {d} accepts it"))
     for v in wrong:
         if not v.causes and v.correct != 0 and matches(v.answer.value, -v.correct, v.answer.tolerance):
             v.causes.append(Cause("sign", "sign flipped", "the value is right but for its sign"))

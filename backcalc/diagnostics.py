@@ -35,10 +35,10 @@ def symmetric_neurons(net: Network) -> list[str]:
     for li in range(len(layers) - 1):
         w, b = _floats(net.weights[li]), _floats(net.biases[li])
         w_out = _floats(net.weights[li + 1])
-        frozen_in = net.frozen[net.w_index[li]]
+        frozen_w, frozen_b = net.frozen[net.w_index[li]], net.frozen[net.b_index[li]]
         groups: dict[tuple, list[int]] = {}
         for i in range(layers[li].size):
-            signature = (tuple(w[i]), b[i], tuple(w_out[:, i]), tuple(frozen_in[i]))
+            signature = (tuple(w[i]), b[i], tuple(w_out[:, i]), tuple(frozen_w[i]), frozen_b[i])
             groups.setdefault(signature, []).append(i)
         for members in groups.values():
             if len(members) > 1:

@@ -220,6 +220,8 @@ def test_right_by_hand_rounding(tmp_path):
     answers = write(tmp_path, "dE/db1: 0.02\nh1: 0.59\n")
     code, v = verdicts(SIGMOID, "--answers", answers)
     assert code == 1 and v["dE/db1"]["verdict"] == "wrong"
+    assert v["dE/db1"]["causes"] == [{"mistake": "rounding",
+                                      "text": "rounded to 2 decimals along the way (--round 2 accepts it)"}]
     code, v = verdicts(SIGMOID, "--answers", answers, "--round", "2")
     assert code == 0
     assert v["dE/db1"]["verdict"] == "right_by_rounding" and v["dE/db1"]["by_hand"] == 0.02
@@ -318,3 +320,11 @@ def test_json_and_table_agree():
     for v in data["verdicts"]:
         row = next(line for line in table.stdout.splitlines() if line.split() and line.split()[0] == v["key"])
         assert ("✓" in row) == (v["verdict"] != "wrong")
+
+
+def test_the_hand_rounded_answers_file():
+    path = str(CONFIGS / "answers" / "sigmoid_seed_2dp.yaml")
+    code, v = verdicts(SIGMOID, "--answers", path)
+    assert code == 1 and [k for k, x in v.items() if x["verdict"] == "wrong"] == ["dE/db1"]
+    code, v = verdicts(SIGMOID, "--answers", path, "--round", "2")
+    assert code == 0 and v["dE/db1"]["verdict"] == "right_by_rounding"

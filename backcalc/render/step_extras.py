@@ -24,7 +24,7 @@ def drift_table(rows: list[dict], decimals: int, digits: int = 5) -> Group:
     table.add_column("by hand", justify="right", no_wrap=True)
     table.add_column("drift", justify="right", no_wrap=True)
     for row in rows:
-        drift = f"{row['drift']:+d} in decimal {decimals}" if row["drift"] else ""
+        drift = f"{row['drift']:+d} in decimal {decimals}".replace("-", "−") if row["drift"] else ""
         table.add_row(row["quantity"], fmt(row["exact"], shown), fmt(row["by_hand"], decimals), drift,
                       style="bold" if row["drift"] else None)
     return Group(table, Text(drift_summary(rows, decimals)))
