@@ -135,7 +135,7 @@ def step(
     per_sample: PerSampleOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
+    """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
     from .explain import step as run_step
 
     spec = read_spec(config, quiet)

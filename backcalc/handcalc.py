@@ -170,15 +170,29 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
     new: dict[str, float] = {}
     deltas: list = [None] * n_layers
 
+    optimizer = None
+    if not spec.optimizer.plain:  # momentum, weight decay, Adam: the optimizer's own arithmetic
+        from .optimizers import Optimizer
+
+        optimizer = Optimizer(spec.optimizer, spec.learning_rate, names,
+                              np.array([p in frozen for p in names]), float, spec.optimizer_state)
+        theta_vec = np.array([theta[p] for p in names])
+
     def update(p: str) -> None:
         g = grads[p]
         keep = (p in frozen and not variant.frozen_updated) or (
             variant.biases_not_updated and all(c is None for _, _, c in slots[p]))
         if keep:
             new[p] = theta[p]
-        else:
-            new[p] = r(theta[p] + spec.learning_rate * g if variant.add_gradient
-                       else theta[p] - spec.learning_rate * g)
+            return
+        if optimizer is None:
+            change = -spec.learning_rate * g
+        else:  # elementwise, so the other parameters' gradients do not matter here
+            k = names.index(p)
+            grad_vec = np.zeros(len(names))
+            grad_vec[k] = g
+            change = float(optimizer.compute(theta_vec, grad_vec).theta[k]) - theta[p]
+        new[p] = r(theta[p] - change if variant.add_gradient else theta[p] + change)
 
     for li in range(n_layers - 1, -1, -1):
         layer, act, alpha = layers[li], acts[li], layers[li].alpha
@@ -267,7 +281,7 @@ def variants(spec: Spec) -> list[tuple[str, Variant]]:
     out += [("sign_grad", Variant(grad_scale=-1.0)), ("sign_update", Variant(add_gradient=True))]
     if any(b not in spec.frozen for layer in spec.layers for b in layer.bias_names):
         out.append(("bias_not_updated", Variant(biases_not_updated=True)))
-    if spec.frozen:
+    if spec.frozen and spec.optimizer.plain:
         out.append(("frozen_updated", Variant(frozen_updated=True)))
     return out
 

@@ -19,6 +19,7 @@ import yaml
 from .activations import ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
 from .errors import Problem, SpecError
 from .losses import DEFAULT_LOSS, LOSSES
+from .optimizers import OptimizerSpec
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
@@ -39,6 +40,8 @@ TOP_LEVEL_KEYS = [
     "init",
     "frozen",
     "epochs",
+    "optimizer",
+    "optimizer_state",
 ]
 LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
 INIT_KEYS = ["seed", "distribution"]
@@ -99,6 +102,8 @@ class Spec:
     epochs: int | None = None
     input_names: list[str] = field(default_factory=list)
     source: str = "<spec>"
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
 
     @property
     def n_samples(self) -> int:
@@ -402,6 +407,10 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     _check_names(r, spec, layer_maps)
     if get("frozen") is not None:
         spec.frozen = _read_frozen(r, get("frozen"), spec)
+    if "optimizer" in top or "optimizer_state" in top:
+        from .optimizer_spec import read_optimizer
+
+        read_optimizer(r, spec, top)
     return spec
 
 

@@ -190,6 +190,11 @@ def test_gradients_match_finite_differences(seed):
             layer = d["layers"][li]
             slot_grad = layer["grad_weights"][i][j] if kind == "w" else layer["grad_biases"][i]
             assert slot_grad == p["grad"]
+        # JSON delta is ∂L/∂z of the batch loss: an untied bias's gradient is its column sum
+        if len(slots[p["name"]]) == 1 and slots[p["name"]][0][1] == "b":
+            li, _, i, _ = slots[p["name"]][0]
+            column = sum(row[i] for row in d["layers"][li]["delta"])
+            assert column == pytest.approx(p["grad"], rel=1e-9, abs=1e-12)
         # the chain-rule terms add up to the gradient
         assert sum(term["contribution"] for term in p["terms"]) == pytest.approx(p["grad"], rel=1e-9, abs=1e-12)
 

@@ -14,6 +14,7 @@ from test_gradients import near_kink, random_spec, spec_text
 def engine_answers(d: dict) -> dict[str, float]:
     """Every quantity `step --json` reports, keyed by the names `check` reads (docs/check.md)."""
     n = len(d["batch"])
+    per_sample = n if d["reduction"] == "mean" else 1  # JSON's δ and ∂L/∂a are of the batch loss
 
     def key(name: str, s: int | None) -> str:
         return name if s is None or n == 1 else f"{name}[{s + 1}]"
@@ -26,9 +27,9 @@ def engine_answers(d: dict) -> dict[str, float]:
             for s in range(n):
                 out[key(f"z_{m}", s)] = layer["z"][s][i]
                 out[key(m, s)] = layer["a"][s][i]
-                out[key(f"delta_{m}", s)] = layer["delta"][s][i]
+                out[key(f"delta_{m}", s)] = layer["delta"][s][i] * per_sample
                 if layer["dL_da"] is not None:
-                    out[key(f"dL/d{m}", s)] = layer["dL_da"][s][i]
+                    out[key(f"dL/d{m}", s)] = layer["dL_da"][s][i] * per_sample
                 if layer["da_dz"] is not None:
                     out[key(f"d{m}/dz_{m}", s)] = layer["da_dz"][s][i]
     for p in d["parameters"]:
@@ -92,3 +93,14 @@ def test_round_rejects_nonsense():
 def test_step_json_keys_unchanged_without_the_new_options():
     d = json.loads(cli("step", str(CONFIGS / "sigmoid_seed.yaml"), "--json").stdout)
     assert "hand_rounding" not in d and "per_sample" not in d
+
+
+@pytest.mark.parametrize("name", ["sigmoid_seed_adam", "adam_neuron"])
+def test_check_follows_the_specs_optimizer(name, tmp_path):
+    """With an optimizer other than plain SGD, the updated values are the optimizer's."""
+    config = str(CONFIGS / f"{name}.yaml")
+    d = json.loads(cli("step", config, "--json", "-q").stdout)
+    answers = {f"{p['name']}_new": p["new"] for p in d["parameters"]}
+    (tmp_path / "a.yaml").write_text("".join(f"{json.dumps(k)}: {v!r}\n" for k, v in answers.items()))
+    result = cli("check", config, "--answers", str(tmp_path / "a.yaml"))
+    assert result.exit_code == 0, result.stdout

@@ -79,8 +79,9 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
 
     # 3. deltas
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    deltas = _table("Backward pass: δ = ∂L/∂z per neuron", *cols, ("∂L/∂a", "right"), ("from", "left"),
-                    ("∂a/∂z", "right"), ("δ = ∂L/∂z", "right"))
+    l_ = "ℓ" if many else "L"
+    deltas = _table(f"Backward pass: δ = ∂{l_}/∂z per neuron" + (" and sample (ℓ: that sample's loss)" if many else ""),
+                    *cols, (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
         for i, neuron in enumerate(layer.neuron_names):
@@ -118,7 +119,9 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
 
     # 4. gradients with chain-rule factors
     cols = [("parameter", "left"), ("neuron ← input", "left")] + ([("sample", "right")] if many else [])
-    grads = _table("Gradients: ∂L/∂p = ∂L/∂a × ∂a/∂z × ∂z/∂p", *cols, ("∂L/∂a", "right"),
+    then = f", then the {how} over samples" if many else ""
+    grads = _table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
+                   *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
     for p in result.parameters:
         tied = len(p.terms) > 1
@@ -144,6 +147,11 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
     parts.append(grads)
 
     # 5. update
+    if result.optimizer is not None and not result.optimizer.plain:
+        from .optimizer_table import optimizer_update
+
+        parts.extend(optimizer_update(result, d, _table))
+        return Group(*parts)
     update = _table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
                     ("∂L/∂p", "right"), ("η·∂L/∂p", "right"), ("new", "right"))
     for p in result.parameters:
