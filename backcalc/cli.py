@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -53,7 +54,10 @@ def handle_errors(fn):
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                # NumPy's overflow warnings: backcalc reports non-finite values itself, naming them.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return fn(*args, **kwargs)
         except typer.Exit:
             raise
         except BackcalcError as e:
