@@ -221,11 +221,11 @@ def test_bundled_examples_are_package_data():
 def test_readme_section_output_is_real():
     from readme_blocks import blocks, run
 
-    section = (ROOT / "docs" / "readme-examples.md").read_text()
+    section = (ROOT / "docs" / "examples.md").read_text()
     found = blocks(section)
     assert len(found) >= 2
     for args, expected, _ in found:
-        assert run(args) == expected, f"docs/readme-examples.md: `backcalc {args}` is stale (make readme)"
+        assert run(args) == expected, f"docs/examples.md: `backcalc {args}` is stale (make readme)"
 
 
 def test_example_reaches_every_spec_command_and_set_overrides():
