@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint golden readme clean
+.PHONY: run test bench lint golden readme schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/backcalc step
 
+# WITH_TORCH=1 also installs PyTorch's CPU build (torch==2.13.0, a local file on our
+# machines; never a plain `torch`, which pulls CUDA) so the optional cross-checks run.
 test: $(STAMP)
+ifeq ($(WITH_TORCH),1)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
+		|| echo "torch==2.13.0 is not installable here; the PyTorch cross-checks will be skipped"
+endif
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -29,6 +35,11 @@ lint: $(STAMP)
 # Regenerate the golden table output of every config; review the diff.
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py
+
+# Regenerate the JSON Schema of a spec and the generated tables of docs/spec.md.
+schema: $(STAMP)
+	$(BIN)/backcalc schema > schema/backcalc.schema.json
+	$(BIN)/python tests/make_spec_doc.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

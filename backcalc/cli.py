@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 import functools
+import inspect
 import sys
+import warnings
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .errors import BackcalcError, ExitCode
+from .errors import BackcalcError, ExitCode, UsageError
 
 app = typer.Typer(
     name="backcalc",
@@ -34,6 +38,23 @@ EpochsOpt = Annotated[Optional[int], typer.Option(
 EveryOpt = Annotated[Optional[int], typer.Option(
     "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="Override a spec value before it is checked, e.g. learning_rate=0.1 or layers.0.activation=tanh "
+         "(repeatable; the value is YAML).", show_default=False)]
+FullOpt = Annotated[bool, typer.Option("--full", help="Show every neuron of wide layers (over 8 neurons) "
+                                                      "instead of a summary.")]
+RoundOpt = Annotated[Optional[int], typer.Option(
+    "--round", min=0, max=12, metavar="N",
+    help="Round every intermediate value to N decimals, as by hand, and show where that drifts.")]
+PerSampleOpt = Annotated[bool, typer.Option(
+    "--per-sample", help="Also show every partial derivative of each sample before the reduction over the batch.")]
+ExampleOpt = Annotated[Optional[str], typer.Option(
+    "--example", metavar="NAME", show_default=False,
+    help="Use a bundled example spec instead of CONFIG (`backcalc examples` lists them).")]
+
+# The --example of the running command, for read_spec (see handle_errors).
+_EXAMPLE: ContextVar[Optional[str]] = ContextVar("example", default=None)
 
 
 def _err(message: str) -> None:
@@ -42,13 +63,24 @@ def _err(message: str) -> None:
 
 
 def handle_errors(fn):
-    """Turn every failure into one clear message and an exit code; never a traceback."""
+    """Turn every failure into one clear message and an exit code; never a traceback.
+
+    A command with a `config` parameter also gets `--example NAME`, which
+    read_spec honours, so every command that reads a spec takes it.
+    """
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    adds_example = "config" in names and "example" not in names
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
+        token = _EXAMPLE.set(kwargs.pop("example", None)) if adds_example else None
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                # NumPy's overflow warnings: backcalc reports non-finite values itself, naming them.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return fn(*args, **kwargs)
         except typer.Exit:
             raise
         except BackcalcError as e:
@@ -71,29 +103,48 @@ def handle_errors(fn):
             _err("This is a bug in backcalc; please report it with the spec that caused it "
                  "(run again with --debug for the traceback).")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        finally:
+            if token is not None:
+                _EXAMPLE.reset(token)
 
+    if adds_example:
+        # typer reads this signature (annotations evaluated, as it would evaluate them itself).
+        params = inspect.signature(fn, eval_str=True).parameters
+        example = inspect.Parameter("example", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ExampleOpt)
+        wrapper.__signature__ = inspect.Signature([*params.values(), example])
+        wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
     return wrapper
 
 
-def read_spec(config: Optional[str], quiet: bool = False):
-    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default."""
+def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None):
+    """The spec named on the command line, from stdin, --example, ./backcalc.yaml or the embedded default.
+
+    `overrides` are the `--set KEY=VALUE` options, applied before validation.
+    """
     from .spec import load_spec, parse_spec
 
+    example = _EXAMPLE.get()
+    if example is not None:
+        from . import bundled
+        from .errors import UsageError
+
+        if config is not None:
+            raise UsageError(f"give CONFIG or --example, not both (got {config!r} and --example {example})")
+        return parse_spec(bundled.read(example), bundled.source(example), overrides)
     if config == "-":
-        return parse_spec(sys.stdin.buffer.read(), "<stdin>")
+        return parse_spec(sys.stdin.buffer.read(), "<stdin>", overrides)
     if config is None:
         if Path(DEFAULT_CONFIG).is_file():
             if not quiet:
                 _err(f"backcalc: using ./{DEFAULT_CONFIG}")
-            return load_spec(DEFAULT_CONFIG)
-        from importlib.resources import files
+            return load_spec(DEFAULT_CONFIG, overrides)
+        from . import bundled
 
         if not quiet:
             _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
-                 "example 'mazur' (the 2-2-1 sigmoid network of Mazur's worked example)")
-        text = (files("backcalc") / "examples" / "mazur.yaml").read_bytes()
-        return parse_spec(text, "<embedded default: mazur>")
-    return load_spec(config)
+                 f"example '{bundled.DEFAULT}' (the 2-2-1 sigmoid network of Mazur's worked example)")
+        return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides)
+    return load_spec(config, overrides)
 
 
 def _warn(warnings: list[str], quiet: bool) -> None:
@@ -126,27 +177,35 @@ def step(
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    full: FullOpt = False,
+    round_: RoundOpt = None,
+    per_sample: PerSampleOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
+    """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
     from .explain import step as run_step
 
-    spec = read_spec(config, quiet)
+    spec = read_spec(config, quiet, set_)
     result = run_step(spec)
     _warn(result.warnings, quiet)
+    extras = _step_extras(spec, result, round_, per_sample)
     if json:
         from .render.json import dumps
 
-        typer.echo(dumps(result.to_dict()))
+        typer.echo(dumps({**result.to_dict(), **extras}))
     else:
         from .render.table import print_renderable, step_tables
 
-        print_renderable(step_tables(result, digits), no_color)
+        print_renderable(step_tables(result, digits, full), no_color)
+        if extras:
+            print_renderable(_step_extra_tables(extras, digits), no_color)
 
 
 @app.command()
 @handle_errors
 def train(
+    ctx: typer.Context,
     config: ConfigArg = None,
     epochs: EpochsOpt = None,
     every: EveryOpt = None,
@@ -154,39 +213,297 @@ def train(
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    emit_spec: Annotated[bool, typer.Option(
+        "--emit-spec", help="Print the trained spec as YAML on stdout (tables go to stderr), "
+                            "e.g. to pipe into `backcalc step -`.")] = False,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", metavar="FILE", help="Write the loss curve (mean, min and max per epoch) to an image, "
+                                       "e.g. loss.png; needs matplotlib: pip install 'backcalc[plot]'.",
+        show_default=False)] = None,
+    full: FullOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Train for N epochs of the configured batches; report the loss and the final parameters."""
+    from .history import LossHistory
+    from .render.progress import Terminal, progress_for
     from .training import Trainer, shown_epochs
 
-    spec = read_spec(config, quiet)
+    if json and emit_spec:
+        raise UsageError("--json and --emit-spec both write to standard output; choose one")
+    spec = read_spec(config, quiet, set_)
+    if plot:
+        from .render.plot import check_plot_target
+
+        check_plot_target(plot)
     n_epochs = epochs or spec.epochs or 100
     trainer = Trainer(spec)
+    history = LossHistory()
+    term = (ctx.obj or {}).get("terminal") or Terminal.current()
+    k = (every or 1) if json else shown_epochs(n_epochs, every)
+    shown = []
     if json:
         from .render.json import dumps
+    with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
+        for record in trainer.run(n_epochs):
+            history.add(record.epoch, record.loss, record.loss_min, record.loss_max)
+            bar.update(record.epoch, record.loss)
+            if json:
+                if record.epoch % k == 0 or record.epoch == n_epochs:
+                    sys.stdout.write(dumps(record.to_dict()) + "\n")
+            elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                shown.append(record)
+    result = trainer.result(shown)
+    if result.stopped:
+        _err(f"backcalc: {result.stopped}")
+    _warn(result.warnings, quiet)
+    if plot and len(history):
+        from .render.plot import write_loss_plot
 
-        k = every or 1
-        for record in trainer.run(n_epochs, k):
-            if record.epoch % k == 0 or record.epoch == n_epochs:
-                sys.stdout.write(dumps(record.to_dict()) + "\n")
-        result = trainer.result()
-        if result.stopped:
-            _err(f"backcalc: {result.stopped}")
-        _warn(result.warnings, quiet)
+        write_loss_plot(plot, history, spec.name)
+    if json:
         sys.stdout.write(dumps(result.to_dict()) + "\n")
         sys.stdout.flush()
     else:
+        from .history import sparkline, wants_log_scale
+        from .render.numbers import fmt
         from .render.table import print_renderable, train_tables
 
-        k = shown_epochs(n_epochs, every)
-        history = [r for r in trainer.run(n_epochs, k) if r.epoch % k == 0 or r.epoch in (1, n_epochs)]
-        result = trainer.result(history)
-        if result.stopped:
-            _err(f"backcalc: {result.stopped}")
-        _warn(result.warnings, quiet)
-        print_renderable(train_tables(result, digits), no_color)
+        spark = None
+        if len(history):
+            curve = history.resampled(SPARK_WIDTH)
+            log = wants_log_scale(curve)
+            first, last = history.buckets[0].mean, history.buckets[-1].mean
+            spark = (f"{sparkline(curve, log)}  {fmt(first, digits)} → {fmt(last, digits)}"
+                     f"{' (log scale)' if log else ''}")
+        if not (emit_spec and quiet):
+            print_renderable(train_tables(result, digits, spark, full), no_color, stderr=emit_spec)
+        if emit_spec and not result.stopped:
+            from .writer import spec_to_yaml
+
+            sys.stdout.write(spec_to_yaml(
+                spec, [w for w, _ in result.layers], [b for _, b in result.layers],
+                header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
+                        f"final loss {result.loss!r}"], extra=trainer.save_extra()))
+            sys.stdout.flush()
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+SPARK_WIDTH = 40  # characters of the loss sparkline after `train`
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+@app.command()
+@handle_errors
+def forward(
+    config: ConfigArg = None,
+    inputs: Annotated[Optional[str], typer.Option(
+        "--inputs", metavar="[[x1, x2], ...]", help="Samples to run instead of the spec's inputs, as YAML or JSON: "
+                                                   "[[1, 2], [3, 4]], or [1, 2] for one sample.",
+        show_default=False)] = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    full: FullOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The forward pass only: every neuron's weighted sum z and activation a, for every sample."""
+    from .forward import forward as run_forward
+    from .forward import parse_inputs
+
+    spec = read_spec(config, quiet, set_)
+    x = parse_inputs(inputs, spec.inputs.shape[1]) if inputs is not None else None
+    result = run_forward(spec, x)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.table import forward_table, print_renderable
+
+        print_renderable(forward_table(result, digits, full), no_color)
+
+
+class GraphFormat(str, enum.Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+@app.command()
+@handle_errors
+def graph(
+    config: ConfigArg = None,
+    format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
+    )] = GraphFormat.dot,
+    sample: Annotated[int, typer.Option(
+        "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
+    digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
+    quiet: QuietOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The network as a graph with one step's values: activations on nodes, weights and gradients on edges."""
+    from .explain import step as run_step
+    from .render.graph import to_dot, to_mermaid
+
+    renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
+    spec = read_spec(config, quiet, set_)
+    result = run_step(spec)
+    _warn(result.warnings, quiet)
+    if sample > len(result.batch):
+        raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
+                         f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
+    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    sys.stdout.flush()
+
+
+@app.command()
+@handle_errors
+def check(
+    config: ConfigArg = None,
+    answers: Annotated[str, typer.Option(
+        "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
+        help="Your answers: `quantity: value` pairs (names as in docs/check.md); `-` reads standard input.")] = ...,
+    round_: RoundOpt = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
+    from .answers import read_answers
+    from .check import check as run_check
+    from .errors import UsageError
+
+    if answers == "-" and config == "-":
+        raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
+    spec = read_spec(config, quiet, set_)
+    if answers == "-":
+        given = read_answers("<stdin>", spec, sys.stdin.buffer.read())
+    else:
+        given = read_answers(answers, spec)
+    result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.check import check_table
+        from .render.table import print_renderable
+
+        print_renderable(check_table(result, digits), no_color)
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:
+    """The data `--round` and `--per-sample` add to a step (JSON keys `hand_rounding`, `per_sample`)."""
+    extras: dict = {}
+    if decimals is not None:
+        from .handcalc import drift
+
+        rows = drift(spec, decimals)
+        extras["hand_rounding"] = {"decimals": decimals, "quantities": [r.to_dict() for r in rows],
+                                   "drifted": [r.quantity for r in rows if r.units]}
+    if per_sample:
+        from .per_sample import per_sample as per_sample_data
+
+        extras["per_sample"] = per_sample_data(result)
+    return extras
+
+
+def _step_extra_tables(extras: dict, digits: int):
+    from rich.console import Group
+
+    from .render.step_extras import drift_table, per_sample_table
+
+    parts = []
+    if "per_sample" in extras:
+        parts.append(per_sample_table(extras["per_sample"], digits))
+    if "hand_rounding" in extras:
+        h = extras["hand_rounding"]
+        parts.append(drift_table(h["quantities"], h["decimals"], digits))
+    return Group(*parts)
+
+
+@app.command()
+@handle_errors
+def examples(
+    name: Annotated[Optional[str], typer.Argument(
+        help="Print this example's YAML instead of the list.", show_default=False)] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List the bundled example specs, or print one (`backcalc examples xor | backcalc step -`)."""
+    from . import bundled
+
+    if name is not None:
+        sys.stdout.write(bundled.read(name, "NAME").decode("utf-8"))
+        return
+    catalogue = bundled.catalogue()
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps([{"name": e.name, "description": e.description} for e in catalogue]))
+        return
+    width = max(len(e.name) for e in catalogue)
+    for e in catalogue:
+        typer.echo(f"{e.name:<{width}}  {e.description}")
+
+
+@app.command()
+@handle_errors
+def init(
+    file: Annotated[str, typer.Argument(help="Where to write the spec; `-` writes to standard output.")]
+    = DEFAULT_CONFIG,
+    example: Annotated[Optional[str], typer.Option(
+        "--example", metavar="NAME", show_default=False,
+        help="Start from this bundled example instead of the commented starter.")] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite FILE if it exists.")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented starter spec (default ./backcalc.yaml) to edit and run."""
+    from . import bundled
+    from .errors import UsageError
+
+    text = bundled.starter_text(example)
+    if file == "-":
+        sys.stdout.write(text)
+        return
+    from .atomic import write_atomic
+
+    if Path(file).is_dir():
+        raise UsageError(f"{file}: is a directory, expected a file name")
+    try:
+        write_atomic(file, text.encode("utf-8"), overwrite=force)
+    except FileExistsError:
+        raise UsageError(f"{file}: already exists; use --force to overwrite it") from None
+    except OSError as e:
+        raise UsageError(f"{file}: cannot write: {e.strerror or e}") from None
+    if not quiet:
+        what = f"the example '{bundled.resolve(example)}'" if example else "a commented starter spec"
+        _err(f"backcalc: wrote {file} ({what}); run it with: backcalc step {file}")
+
+
+@app.command()
+@handle_errors
+def schema(debug: DebugOpt = False) -> None:
+    """Print the JSON Schema (draft 2020-12) of a spec, for editors: backcalc schema > backcalc.schema.json."""
+    from .schema import json_schema_text
+
+    sys.stdout.write(json_schema_text())
 
 
 def main() -> None:

@@ -125,14 +125,15 @@ class Engine:
         return theta
 
     # -- training ------------------------------------------------------------
-    def train(self, count: int):
-        """Run `count` epochs; the last epoch's (loss sum, min, max, sample total) or None on trouble."""
+    def train(self, count: int, stats: list) -> bool:
+        """Run `count` epochs, appending each one's (loss sum, min, max, sample total); False on trouble."""
         with np.errstate(all="ignore"):
             for _ in range(count):
-                stats = self._epoch()
-                if stats is None:
-                    return None
-        return stats
+                epoch = self._epoch()
+                if epoch is None:
+                    return False
+                stats.append(epoch)
+        return True
 
     def _epoch(self):
         lsum, lmin, lmax, total = 0.0, math.inf, -math.inf, 0.0

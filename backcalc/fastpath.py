@@ -7,11 +7,12 @@ Three paths compute the same epochs:
   batch, which handles everything (tied parameters, exact fractions, other
   optimisers) and is the only one that checks every update for NaN/infinity.
 
-The fast paths run whole stretches of epochs between the records that will be
-shown, without making a record per epoch. Before each stretch they take a
-snapshot; if anything goes wrong in it (a non-finite loss or parameter, an
-overflow), the snapshot is restored and the reference loop replays exactly
-that stretch, so stopping on divergence behaves as it always did.
+The fast paths run stretches of up to CHUNK epochs per call and hand back each
+epoch's losses; records are made only for the epochs asked for. Before each
+stretch they take a snapshot; if anything goes wrong in it (a non-finite loss
+or parameter, an overflow), the snapshot is restored and the reference loop
+replays exactly that stretch, so stopping on divergence behaves as it always
+did.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def plain_sgd(spec) -> bool:
     opt = getattr(spec, "optimizer", None)
     if opt is None:
         return True
+    if isinstance(getattr(opt, "plain", None), bool):  # optimizers.OptimizerSpec
+        return opt.plain
     if isinstance(opt, str):
         return opt.lower() == "sgd"
     get = opt.get if isinstance(opt, dict) else (lambda key, default=None: getattr(opt, key, default))
@@ -50,14 +53,11 @@ def choose(spec, net, allow_scalar: bool = True):
     return None
 
 
+CHUNK = 4096  # epochs per call of a fast path: bounds the per-epoch records held at once
+
+
 def shown(epoch: int, first: int, last: int, every: int) -> bool:
     return epoch == first or epoch == last or epoch % every == 0
-
-
-def _next_shown(done: int, first: int, last: int, every: int) -> int:
-    if done < first:
-        return first
-    return min(last, (done // every + 1) * every)
 
 
 def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
@@ -69,30 +69,37 @@ def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
             if shown(record.epoch, first, last, every):
                 yield record
         return
-    runner.load(trainer.net.theta)
-    spec = trainer.spec
+    spec, net, watch = trainer.spec, trainer.net, trainer.watch
     n_batches = -(-spec.n_samples // spec.effective_batch_size)
+    runner.load(net.theta)
+    synced = net.theta
     while trainer.epochs_done < last:
-        target = _next_shown(trainer.epochs_done, first, last, every)
-        count = target - trainer.epochs_done
-        if runner is None:  # after trouble with no fast path left
-            stream = trainer._run_reference(count)
-        else:
+        done = trainer.epochs_done
+        count = min(last - done, CHUNK)
+        if runner is not None:
+            if net.theta is not synced:  # someone set the parameters between records
+                runner.load(net.theta)
             snap = runner.snapshot()
-            stats = runner.train(count)
-            if stats is not None and runner.finite():
-                trainer.epochs_done = target
-                trainer.net.set_theta(runner.theta())
-                yield EpochRecord(target, stats[0] / n_batches, stats[1], stats[2], stats[3] / spec.n_samples)
+            stats: list = []
+            if runner.train(count, stats) and runner.finite():
+                trainer.epochs_done = done + count
+                net.set_theta(runner.theta())
+                synced = net.theta
+                for i, (lsum, lmin, lmax, total) in enumerate(stats):
+                    epoch = done + 1 + i
+                    watch.epoch(epoch, lsum / n_batches)
+                    if shown(epoch, first, last, every):
+                        yield EpochRecord(epoch, lsum / n_batches, lmin, lmax, total / spec.n_samples)
                 continue
+            # Trouble somewhere in these epochs: replay them on the reference loop.
             runner.restore(snap)
-            trainer.net.set_theta(runner.theta())
-            stream = trainer._run_reference(count)
+            net.set_theta(runner.theta())
             runner = trainer.fast_runner(after_trouble=runner)
-        for record in stream:
+        for record in trainer._run_reference(count):
             if shown(record.epoch, first, last, every):
                 yield record
         if trainer.stopped:
             return
         if runner is not None:
-            runner.load(trainer.net.theta)
+            runner.load(net.theta)
+            synced = net.theta

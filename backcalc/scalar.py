@@ -75,16 +75,16 @@ class Kernel:
     def theta(self) -> np.ndarray:
         return np.array(self.params, dtype=np.float64)
 
-    def train(self, count: int):
-        """Run `count` epochs; the last epoch's (loss sum, min, max, sample total) or None on trouble."""
+    def train(self, count: int, stats: list) -> bool:
+        """Run `count` epochs, appending each one's (loss sum, min, max, sample total); False on trouble."""
         try:
-            out = self.fn(self.params, self.data, self.alphas, self.lr, count)
+            params = self.fn(self.params, self.data, self.alphas, self.lr, count, stats.append)
         except (ArithmeticError, ValueError):
-            return None
-        if out is None:
-            return None
-        self.params, stats = out
-        return stats
+            return False
+        if params is None:
+            return False
+        self.params = params
+        return True
 
 
 @lru_cache(maxsize=64)
@@ -97,7 +97,7 @@ def compile_kernel(key: tuple):
 
 
 def generate(key: tuple) -> str:
-    """Python source of `kernel(P, D, A, lr, count)` for one spec shape."""
+    """Python source of `kernel(P, D, A, lr, count, append)` for one spec shape."""
     sizes, acts, loss, reduction, batches, w_index, b_index, frozen = key
     n_params = len(frozen)
     n_in, k_out, n_layers = sizes[0], sizes[-1], len(sizes) - 1
@@ -105,7 +105,7 @@ def generate(key: tuple) -> str:
     n_samples = sum(batches)
     p = [f"p{i}" for i in range(n_params)]
     lines = [
-        "def kernel(P, D, A, lr, count):",
+        "def kernel(P, D, A, lr, count, append):",
         "    exp = _exp; log = _log; tanh = _tanh; isfinite = _isfinite",
         f"    {_tuple(p)} = P",
         f"    {_tuple(f'al{li}' for li in range(n_layers))} = A",
@@ -139,15 +139,15 @@ def generate(key: tuple) -> str:
     n_b = len(batches)
     body.append("if not isfinite(" + " + ".join(f"L{b}" for b in range(n_b)) + "):")
     body.append("    return None")
-    lines += ["        " + line for line in body]
-    lsum = " + ".join(f"L{b}" for b in range(n_b))
-    total = " + ".join(f"S{b}" for b in range(n_b))
+    # the epoch's record: (sum of batch losses, smallest, largest, sum of sample losses)
     if n_b == 1:
-        lines.append("    stats = (L0, L0, L0, S0)")
+        body.append("append((L0, L0, L0, S0))")
     else:
-        lines.append(f"    stats = ({lsum}, min({_tuple(f'L{b}' for b in range(n_b))}), "
-                     f"max({_tuple(f'L{b}' for b in range(n_b))}), {total})")
-    lines.append(f"    return [{', '.join(p)}], stats")
+        ls = _tuple(f"L{b}" for b in range(n_b))
+        body.append(f"append(({' + '.join(f'L{b}' for b in range(n_b))}, min({ls}), max({ls}), "
+                    f"{' + '.join(f'S{b}' for b in range(n_b))}))")
+    lines += ["        " + line for line in body]
+    lines.append(f"    return [{', '.join(p)}]")
     return "\n".join(lines) + "\n"
 
 

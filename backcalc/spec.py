@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .activations import ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
+from .activations import ALIASES, DEFAULT_LEAKY_ALPHA
 from .errors import Problem, SpecError
-from .losses import DEFAULT_LOSS, LOSSES
+from .losses import DEFAULT_LOSS
+from .optimizers import OptimizerSpec
+from .schema import DISTRIBUTIONS, INIT, LAYER, REDUCTIONS, TOP_LEVEL, Field  # noqa: F401 (re-exported)
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
@@ -39,12 +41,13 @@ TOP_LEVEL_KEYS = [
     "init",
     "frozen",
     "epochs",
+    "optimizer",
+    "optimizer_state",
     "data",
 ]
-LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
-INIT_KEYS = ["seed", "distribution"]
-DISTRIBUTIONS = ["uniform", "normal", "xavier", "he"]
-REDUCTIONS = ["mean", "sum"]
+# Every key in TOP_LEVEL_KEYS needs a `Field` in schema.TOP_LEVEL (a test checks).
+LAYER_KEYS = list(LAYER)
+INIT_KEYS = list(INIT)
 
 T_STR = "tag:yaml.org,2002:str"
 T_INT = "tag:yaml.org,2002:int"
@@ -100,6 +103,8 @@ class Spec:
     epochs: int | None = None
     input_names: list[str] = field(default_factory=list)
     source: str = "<spec>"
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
 
     @property
     def n_samples(self) -> int:
@@ -145,7 +150,10 @@ class _Reader:
         mark = getattr(node, "start_mark", None)
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
-        self.problems.append(Problem(self.source, line, col, path, message))
+        source = self.source
+        if mark is not None and str(mark.name).startswith("--set "):
+            source, line, col = mark.name, None, None  # the value came from the command line
+        self.problems.append(Problem(source, line, col, path, message))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
 
@@ -217,6 +225,28 @@ class _Reader:
             return None
         return value
 
+    def field(self, node, path: str, f: Field):
+        """A simple key's value, checked against its declaration in schema.py; None after an error."""
+        if f.choices:
+            return self.choice(node, path, list(f.choices), f.what)
+        if f.type == "string":
+            return self.string(node, path)
+        if f.type == "integer":
+            value = self.integer(node, path)
+            if value is not None and f.minimum is not None and value < f.minimum:
+                self.error(node, path, f"expected a whole number ≥ {f.minimum:g}, got {value}")
+                return None
+            return value
+        assert f.type == "number", f"{path}: not a simple key"
+        value = self.number(node, path)
+        if value is not None and f.minimum is not None and value < f.minimum:
+            self.error(node, path, f"expected a number ≥ {f.minimum:g}, got {value:g}")
+            return None
+        if value is not None and f.above is not None and value <= f.above:
+            self.error(node, path, f"expected a number > {f.above:g}, got {value:g}")
+            return None
+        return value
+
     def sequence(self, node, path: str) -> list | None:
         self.visit(node)
         if not isinstance(node, yaml.SequenceNode):
@@ -281,8 +311,8 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file."""
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
+    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`)."""
     p = Path(path)
     source = str(path)
     if not p.exists():
@@ -297,7 +327,7 @@ def load_spec(path: str | Path) -> Spec:
         data = p.read_bytes()
     except OSError as e:
         raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror}")]) from None
-    return parse_spec(data, source, base=p.parent)
+    return parse_spec(data, source, overrides, base=p.parent)
 
 
 def compose(text: str | bytes, source: str, what: str = "spec"):
@@ -323,12 +353,19 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
     return node
 
 
-def parse_spec(text: str | bytes, source: str = "<spec>", base: str | Path | None = None) -> Spec:
+def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] | None = None,
+               base: str | Path | None = None) -> Spec:
     """Parse and validate spec text; raise SpecError listing every problem found.
 
+    `overrides` (`key=value`, as given to `--set`) change the composed YAML
+    before validation, so their problems are reported like the file's own.
     Data files the spec names are read relative to `base` (default: the working folder).
     """
     node = compose(text, source)
+    if overrides:
+        from .overrides import apply_overrides
+
+        node = apply_overrides(node, overrides)
     reader = _Reader(source)
     reader.base = Path(base) if base is not None else Path(".")
     try:
@@ -369,24 +406,9 @@ def _read_spec(r: _Reader, root) -> Spec | None:
         return top[key][1] if key in top else None
 
     spec_kwargs: dict = {}
-    if get("name") is not None:
-        spec_kwargs["name"] = r.string(get("name"), "name")
-    if get("description") is not None:
-        spec_kwargs["description"] = r.string(get("description"), "description")
-    if get("loss") is not None:
-        spec_kwargs["loss"] = r.choice(get("loss"), "loss", sorted(LOSSES), "loss")
-    if get("reduction") is not None:
-        spec_kwargs["reduction"] = r.choice(get("reduction"), "reduction", REDUCTIONS, "reduction")
-    if get("learning_rate") is not None:
-        lr = r.number(get("learning_rate"), "learning_rate")
-        if lr is not None and lr <= 0:
-            r.error(get("learning_rate"), "learning_rate", f"expected a number > 0, got {lr:g}")
-        spec_kwargs["learning_rate"] = lr
-    if get("epochs") is not None:
-        epochs = r.integer(get("epochs"), "epochs")
-        if epochs is not None and epochs < 1:
-            r.error(get("epochs"), "epochs", f"expected a whole number ≥ 1, got {epochs}")
-        spec_kwargs["epochs"] = epochs
+    for key in ("name", "description", "loss", "reduction", "learning_rate", "epochs"):
+        if get(key) is not None:
+            spec_kwargs[key] = r.field(get(key), key, TOP_LEVEL[key])
     init = _read_init(r, get("init")) if get("init") is not None else Init()
 
     from_files = _read_data_files(r, top)
@@ -418,6 +440,10 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     _check_names(r, spec, layer_maps)
     if get("frozen") is not None:
         spec.frozen = _read_frozen(r, get("frozen"), spec)
+    if "optimizer" in top or "optimizer_state" in top:
+        from .optimizer_spec import read_optimizer
+
+        read_optimizer(r, spec, top)
     return spec
 
 
@@ -427,17 +453,10 @@ def _read_init(r: _Reader, node) -> Init:
     if m is None:
         return init
     for key, (key_node, value_node) in m.items():
-        if key == "seed":
-            seed = r.integer(value_node, "init.seed")
-            if seed is not None:
-                if seed < 0:
-                    r.error(value_node, "init.seed", f"expected a whole number ≥ 0, got {seed}")
-                else:
-                    init.seed = seed
-        elif key == "distribution":
-            d = r.choice(value_node, "init.distribution", DISTRIBUTIONS, "distribution")
-            if d:
-                init.distribution = d
+        if key in INIT:
+            value = r.field(value_node, f"init.{key}", INIT[key])
+            if value is not None:
+                setattr(init, key, value)
         else:
             r.error(key_node, f"init.{key}", f"unknown key{_suggest(key, INIT_KEYS)}; "
                     f"expected one of: {', '.join(INIT_KEYS)}")
@@ -505,11 +524,12 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
         is_output = li == len(maps) - 1
         activation, alpha = "identity", DEFAULT_LEAKY_ALPHA
         if "activation" not in m:
-            r.error(layer_node, path, f"missing required key `activation` (one of: {', '.join(activation_names())})")
+            r.error(layer_node, path, "missing required key `activation` (one of: "
+                    f"{', '.join(LAYER['activation'].choices)})")
             ok = False
         else:
             act_node = m["activation"][1]
-            name = r.choice(act_node, f"{path}.activation", activation_names(), "activation")
+            name = r.field(act_node, f"{path}.activation", LAYER["activation"])
             if name is None:
                 ok = False
             else:
@@ -519,7 +539,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                             f"(last) layer; this is layer {li + 1} of {len(maps)}")
                     ok = False
         if "alpha" in m:
-            a = r.number(m["alpha"][1], f"{path}.alpha")
+            a = r.field(m["alpha"][1], f"{path}.alpha", LAYER["alpha"])
             if a is not None:
                 if activation != "leaky_relu":
                     r.error(m["alpha"][0], f"{path}.alpha", f"`alpha` applies to leaky_relu only, "
@@ -527,10 +547,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                 alpha = a
         size = None
         if "size" in m:
-            size = r.integer(m["size"][1], f"{path}.size")
-            if size is not None and size < 1:
-                r.error(m["size"][1], f"{path}.size", f"expected a whole number ≥ 1, got {size}")
-                size = None
+            size = r.field(m["size"][1], f"{path}.size", LAYER["size"])
         weights = names = None
         if "weights" in m:
             weights, names = _read_weights(r, m["weights"][1], f"{path}.weights", n_in, li)

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .diagnostics import TrainWatch, non_finite_stop
 from .network import Network
+from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
@@ -18,24 +20,28 @@ def shown_epochs(epochs: int, every: int | None) -> int:
 
 
 class Trainer:
-    """Runs epochs of the spec's batches (in file order) with plain SGD."""
+    """Runs epochs of the spec's batches (in file order) with the spec's optimizer, whose state
+    (from the spec's `optimizer_state`, if any) carries across batches and epochs."""
 
-    def __init__(self, spec: Spec, network: Network | None = None, fast: bool = True, allow_scalar: bool = True):
+    def __init__(self, spec: Spec, network: Network | None = None, optimizer: Optimizer | None = None,
+                 fast: bool = True, allow_scalar: bool = True):
         self.spec = spec
-        self.fast, self.allow_scalar = fast, allow_scalar  # False: force the reference / general path
+        self.fast, self.allow_scalar = fast, allow_scalar  # False: force the general / reference path
         self.net = network or Network(spec)
+        self.optimizer = optimizer or make_optimizer(spec, self.net)
         self.epochs_done = 0
         self.stopped: str | None = None
         bs = spec.effective_batch_size
         n = spec.n_samples
         self.batches = [(spec.inputs[s:s + bs], spec.targets[s:s + bs]) for s in range(0, n, bs)]
+        self.watch = TrainWatch(self.net, spec.inputs, spec.targets, len(self.batches))
 
     def run(self, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
         """Yield the records of the first, every `every`-th and the last epoch (all by default).
 
         Stops early (setting `stopped`) on NaN or infinity. Plain SGD on float
-        parameters runs on a fast path (fastpath.py); other epochs go through
-        the reference loop below.
+        parameters runs on a fast path (fastpath.py); everything else, and any
+        stretch of epochs where a fast path meets trouble, runs the reference loop.
         """
         from .fastpath import run
 
@@ -54,55 +60,72 @@ class Trainer:
     def _choose(self, allow_scalar: bool):
         from .fastpath import choose
 
-        return choose(self.spec, self.net, allow_scalar) if self.fast else None
+        if not self.fast or not self.optimizer.plain:
+            return None
+        return choose(self.spec, self.net, allow_scalar)
 
     def _run_reference(self, epochs: int) -> Iterator[EpochRecord]:
         """The reference loop: Network.forward/backward per batch, every update checked."""
-        net, lr = self.net, self.spec.learning_rate
+        net, lr, opt = self.net, self.spec.learning_rate, self.optimizer
         for _ in range(epochs):
             epoch = self.epochs_done + 1
             losses = []
             sample_total = 0.0
             for x, t in self.batches:
-                trace = net.forward(x)
-                per_sample, _ = net.losses(trace, t)
-                loss = float(net.reduce(per_sample))
-                sample_total += float(sum(per_sample))
-                grad = net.backward(trace, t, record=False).grad
-                new = net.step_theta(grad, lr)
+                # Overflow is caught below and reported once, naming the parameter.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    trace = net.forward(x)
+                    per_sample, _ = net.losses(trace, t)
+                    loss = float(net.reduce(per_sample))
+                    sample_total += float(sum(per_sample))
+                    grad = net.backward(trace, t, record=False).grad
+                    update = None if opt.plain else opt.compute(net.theta, grad)
+                    new = net.step_theta(grad, lr) if update is None else update.theta
                 if not math.isfinite(loss) or not np.all(np.isfinite(new)):
-                    self.stopped = _non_finite_message(epoch, loss, net.names, new)
+                    self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
                     return
                 net.set_theta(new)
+                if update is not None:
+                    opt.commit(update)
                 losses.append(loss)
             self.epochs_done = epoch
+            self.watch.epoch(epoch, sum(losses) / len(losses))
             yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                               sample_total / self.spec.n_samples)
 
+    def checkpoint(self):
+        """The parameters and optimizer state now, for `restore` (e.g. at an epoch's end)."""
+        return self.net.theta.copy(), self.optimizer.state.copy()
+
+    def restore(self, checkpoint) -> None:
+        theta, state = checkpoint
+        self.net.set_theta(theta.copy())
+        self.optimizer.state = state.copy()
+
+    def save_extra(self) -> dict[str, str]:
+        """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state."""
+        from .writer import optimizer_state_yaml
+
+        text = optimizer_state_yaml(self.optimizer.state_dict())
+        return {"optimizer_state": text} if text else {}
+
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        trace = net.forward(self.spec.inputs)
-        per_sample, note = net.losses(trace, self.spec.targets)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = net.forward(self.spec.inputs)
+            per_sample, note = net.losses(trace, self.spec.targets)
         return TrainResult(
             name=self.spec.name, epochs=self.epochs_done, loss=float(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: float(v) for n, v in zip(net.names, net.theta)},
-            history=history or [], warnings=[note] if note else [], stopped=self.stopped,
+            history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
-
-
-def _non_finite_message(epoch: int, loss: float, names: list[str], theta: np.ndarray) -> str:
-    if not math.isfinite(loss):
-        return f"the loss became {loss} in epoch {epoch}; training stopped, the parameters are those before it"
-    bad = names[int(np.argmax(~np.isfinite(theta)))]
-    return (f"parameter {bad} became {theta[names.index(bad)]} in epoch {epoch}; training stopped, "
-            "the parameters are those before it")
 
 
 def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:
     """Train for `epochs` epochs; the result keeps every `every`-th epoch record."""
     trainer = Trainer(spec)
     k = shown_epochs(epochs, every)
-    history = [r for r in trainer.run(epochs, k) if r.epoch % k == 0 or r.epoch == epochs]
+    history = [r for r in trainer.run(epochs) if r.epoch % k == 0 or r.epoch == epochs]
     return trainer.result(history)
