@@ -73,10 +73,16 @@ class Engine:
         self.wt = [w.T for w in self.w]
         self.wbt = [wb.T for wb in self.wb]
         self.b = [wb[:, -1] for wb in self.wb]
-        # ∂L/∂[W | b] transposed (inputs+1 × neurons): `a.T @ δ` is the product BLAS does fastest
-        # (OpenBLAS runs `δ.T @ a`, with its long inner dimension, up to 3× slower with threads).
-        self.gt = [np.empty(wb.shape[::-1]) for wb in self.wb]
-        self.g0w, self.g0b = self.gt[0][:-1], self.gt[0][-1]
+        # ∂L/∂[W | b] per layer. For big products it is kept transposed (inputs+1 × neurons): OpenBLAS
+        # runs `a.T @ δ` up to 3× faster than `δ.T @ a` with its long inner dimension (the batch).
+        # For small ones the transposed subtraction would cost more than it saves.
+        bs = spec.effective_batch_size
+        self.trans = [bs * wb.size >= 2**20 for wb in self.wb]
+        self.g = [np.empty(wb.shape[::-1]) if t else np.empty_like(wb)
+                  for wb, t in zip(self.wb, self.trans, strict=True)]
+        self.g_update = [g.T if t else g for g, t in zip(self.g, self.trans, strict=True)]  # shaped like [W | b]
+        self.g0w, self.g0b = (self.g[0][:-1], self.g[0][-1]) if self.trans[0] else (self.g[0][:, :-1],
+                                                                                     self.g[0][:, -1])
         frozen = [np.hstack([net.frozen[wi], net.frozen[bi][:, None]])
                   for wi, bi in zip(net.w_index, net.b_index, strict=True)]
         self.free = [~f if f.any() else None for f in frozen]
@@ -107,21 +113,33 @@ class Engine:
         for wb, s in zip(self.wb, snap, strict=True):
             np.copyto(wb, s)
 
+    def _where(self):
+        """Per layer, where its weights and biases sit in `theta`: slices when contiguous (the usual case)."""
+        if not hasattr(self, "_places"):
+            self._places = [(_as_slice(wi), _as_slice(bi), wi, bi)
+                            for wi, bi in zip(self.net.w_index, self.net.b_index, strict=True)]
+        return self._places
+
     def load(self, theta: np.ndarray) -> None:
         """Take the parameter values of the flat vector `theta`."""
-        for wi, bi, w, b in zip(self.net.w_index, self.net.b_index, self.w, self.b, strict=True):
-            w[...] = theta[wi]
-            b[...] = theta[bi]
+        for (ws, bs, wi, bi), w, b in zip(self._where(), self.w, self.b, strict=True):
+            w[...] = theta[ws].reshape(w.shape) if ws is not None else theta[wi]
+            b[...] = theta[bs] if bs is not None else theta[bi]
 
     def finite(self) -> bool:
         return all(np.isfinite(wb).all() for wb in self.wb)
 
     def theta(self) -> np.ndarray:
-        net = self.net
-        theta = np.empty_like(net.theta)
-        for wi, bi, w, b in zip(net.w_index, net.b_index, self.w, self.b, strict=True):
-            theta[wi] = w
-            theta[bi] = b
+        theta = np.empty_like(self.net.theta)
+        for (ws, bs, wi, bi), w, b in zip(self._where(), self.w, self.b, strict=True):
+            if ws is not None:
+                theta[ws].reshape(w.shape)[...] = w
+            else:
+                theta[wi] = w
+            if bs is not None:
+                theta[bs] = b
+            else:
+                theta[bi] = b
         return theta
 
     # -- training ------------------------------------------------------------
@@ -184,17 +202,31 @@ class Engine:
                           alphas[last])
         # backward and update, last layer first (each δ needs the weights before their update)
         for li in range(last, 0, -1):
-            np.matmul(buf.a_aug[li].T, delta, out=self.gt[li])
+            if self.trans[li]:
+                np.matmul(buf.a_aug[li].T, delta, out=self.g[li])
+            else:
+                np.matmul(delta.T, buf.a_aug[li], out=self.g[li])
             below = buf.delta[li - 1]
             np.matmul(delta, self.w[li], out=buf.up[li - 1])
             _backward(acts[li - 1], buf.up[li - 1], z[li - 1], out[li - 1], below, buf.tmp[li - 1],
                       buf.mask[li - 1], alphas[li - 1])
-            _update(self.wb[li], self.gt[li].T, self.free[li])
+            _update(self.wb[li], self.g_update[li], self.free[li])
             delta = below
-        np.matmul(x.T, delta, out=self.g0w)
+        if self.trans[0]:
+            np.matmul(x.T, delta, out=self.g0w)
+        else:
+            np.matmul(delta.T, x, out=self.g0w)
         np.add.reduce(delta, axis=0, out=self.g0b)
-        _update(self.wb[0], self.gt[0].T, self.free[0])
+        _update(self.wb[0], self.g_update[0], self.free[0])
         return s
+
+
+def _as_slice(index: np.ndarray) -> slice | None:
+    """The slice equal to a (row-major) index array, if it is one run of consecutive entries."""
+    flat = index.ravel()
+    if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
+        return slice(int(flat[0]), int(flat[0]) + flat.size)
+    return None
 
 
 def _update(wb: np.ndarray, g: np.ndarray, free: np.ndarray | None) -> None:

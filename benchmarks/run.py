@@ -148,7 +148,8 @@ def race(name: str, spec_path: Path, settings: dict, block: float, reps: int) ->
             if took > block / 4 or trial >= 1_000_000:
                 break
             trial *= 8 if took < block / 40 else 2
-        epochs[c] = max(1, round(trial * block / max(took, 1e-9)))
+        # at least 3 epochs, so that what a run pays once (loading the parameters) is not counted as per epoch
+        epochs[c] = max(3, round(trial * block / max(took, 1e-9)))
     times: dict[str, list[float]] = {c: [] for c in fns}
     order = list(fns)
     for r in range(reps):
