@@ -8,10 +8,33 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import BackcalcError, ExitCode
 
+
+class _OneLineErrors(TyperGroup):
+    """Command-line usage errors as one clear line (not click's usage block), exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "backcalc"
+            hint = f" (see `{where} --help`)" if ctx is not None else ""
+            _err(f"{where}: {e.format_message()}{hint}")
+            sys.exit(getattr(e, "exit_code", 2))
+        except typer.Abort:
+            _err("backcalc: aborted")
+            sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="backcalc",
     help="A backpropagation calculator: every partial derivative of a small network, step by step.",
     add_completion=True,
@@ -126,9 +149,13 @@ def step(
 ) -> None:
     """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
     from .explain import step as run_step
+    from .numerics import quiet as quiet_numpy
+    from .numerics import step_warnings
 
     spec = read_spec(config, quiet)
-    result = run_step(spec)
+    with quiet_numpy():
+        result = run_step(spec)
+    result.warnings += step_warnings(result)
     _warn(result.warnings, quiet)
     if json:
         from .render.json import dumps
@@ -148,6 +175,10 @@ def train(
                                                   help="Epochs to run (default: the spec's `epochs`, else 100).")] = None,
     every: Annotated[Optional[int], typer.Option("--every", min=1,
                                                  help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")] = None,
+    save: Annotated[Optional[str], typer.Option(
+        "--save", metavar="OUT.yaml",
+        help="Write the trained spec (same format and names) to OUT.yaml, atomically; on Ctrl-C or "
+             "SIGTERM the last completed epoch is saved.")] = None,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -155,36 +186,85 @@ def train(
     debug: DebugOpt = False,
 ) -> None:
     """Train for N epochs of the configured batches; report the loss and the final parameters."""
+    import time
+
+    from .numerics import quiet as quiet_numpy
+    from .numerics import train_warnings
+    from .save import Interrupts, check_writable
     from .training import Trainer, shown_epochs
 
     spec = read_spec(config, quiet)
+    if save:
+        check_writable(save)
     n_epochs = epochs or spec.epochs or 100
     trainer = Trainer(spec)
+    k = (every or 1) if json else shown_epochs(n_epochs, every)
+    history, last = [], None
+    snapshot = trainer.net.theta.copy() if save else None
     if json:
         from .render.json import dumps
+    flushed = time.monotonic()
+    with Interrupts() as interrupts, quiet_numpy():
+        try:
+            for record in trainer.run(n_epochs):
+                if save:
+                    snapshot = trainer.net.theta.copy()
+                last = record
+                if json:
+                    if record.epoch % k == 0 or record.epoch == n_epochs:
+                        with interrupts.critical():
+                            sys.stdout.write(dumps(record.to_dict()) + "\n")
+                            if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
+                                sys.stdout.flush()
+                                flushed = time.monotonic()
+                elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                    history.append(record)
+                if interrupts:
+                    break
+        except KeyboardInterrupt:  # a second signal in the middle of an epoch
+            interrupts.received = interrupts.received or "SIGINT"
+            trainer.net.set_theta(snapshot if snapshot is not None else trainer.net.theta)
+        with interrupts.critical():
+            if snapshot is not None and trainer.stopped is None and not interrupts:
+                snapshot = trainer.net.theta
+            if snapshot is not None:
+                trainer.net.set_theta(snapshot)
+            if last is not None and not json and (not history or history[-1] is not last):
+                history.append(last)  # the last completed epoch, even when stopped early
+            result = trainer.result(history)
+            result.warnings += train_warnings(result)
+            if interrupts:
+                result.stopped = (f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} "
+                                  f"of {n_epochs}")
+            if result.stopped:
+                _err(f"backcalc: {result.stopped}")
+            _warn(result.warnings, quiet)
+            if save:
+                _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
+            if json:
+                sys.stdout.write(dumps(result.to_dict()) + "\n")
+                sys.stdout.flush()
+            else:
+                from .render.table import print_renderable, train_tables
 
-        k = every or 1
-        for record in trainer.run(n_epochs):
-            if record.epoch % k == 0 or record.epoch == n_epochs:
-                sys.stdout.write(dumps(record.to_dict()) + "\n")
-        result = trainer.result()
-        if result.stopped:
-            _err(f"backcalc: {result.stopped}")
-        _warn(result.warnings, quiet)
-        sys.stdout.write(dumps(result.to_dict()) + "\n")
-        sys.stdout.flush()
-    else:
-        from .render.table import print_renderable, train_tables
-
-        k = shown_epochs(n_epochs, every)
-        history = [r for r in trainer.run(n_epochs) if r.epoch % k == 0 or r.epoch in (1, n_epochs)]
-        result = trainer.result(history)
-        if result.stopped:
-            _err(f"backcalc: {result.stopped}")
-        _warn(result.warnings, quiet)
-        print_renderable(train_tables(result, digits), no_color)
+                print_renderable(train_tables(result, digits), no_color)
+    if interrupts:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _save_trained(spec, trainer, result, path: str, n_epochs: int, quiet: bool, interrupted: bool) -> None:
+    """Write the spec with the trained parameters to `path` (atomically) and say so."""
+    from .save import save_spec_atomic, saved_header
+    from .writer import spec_to_yaml
+
+    net = trainer.net
+    header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
+                          interrupted)
+    save_spec_atomic(path, spec_to_yaml(spec, net.weights, net.biases, header=header))
+    if not quiet or result.stopped:
+        _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
 
 
 def main() -> None:

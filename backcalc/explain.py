@@ -29,7 +29,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     warnings = [note] if note else []
 
     n_layers = len(spec.layers)
-    fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t) is not None
+    fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t, trace.z[-1]) is not None
     layers = []
     for li, layer in enumerate(spec.layers):
         prev_names = spec.input_names if li == 0 else spec.layers[li - 1].neuron_names

@@ -110,7 +110,7 @@ class Network:
         delta: list = [None] * n_layers
         y = trace.output
         out_act = self.activations[-1]
-        fused = self.loss.fused_delta(out_act.name, y, t)
+        fused = self.loss.fused_delta(out_act.name, y, t, trace.z[-1])
         upstream = self.loss.grad(y, t) if record or fused is None else None
         for li in range(n_layers - 1, -1, -1):
             act, z, a = self.activations[li], trace.z[li], trace.a[li + 1]
