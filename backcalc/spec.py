@@ -133,6 +133,8 @@ def _describe(node) -> str:
         return f"the boolean {node.value}"
     if node.tag == T_NULL:
         return "nothing (null)"
+    if node.tag in (T_INT, T_FLOAT):
+        return f"the number {node.value}"
     return repr(node.value)
 
 
