@@ -38,7 +38,9 @@ def step_warnings(result) -> list[str]:
         for label, value in (("z", layer.z), ("a", layer.a), ("∂ℓ/∂a", layer.dl_da),
                              ("∂a/∂z", layer.da_dz), ("δ", layer.delta)):
             if _bad(value):
-                bad.append(f"{label} of layer {n}")
+                why = " (a saturated output; δ comes from the combined formula)" \
+                    if label == "∂ℓ/∂a" and layer.fused and not _bad(layer.delta) else ""
+                bad.append(f"{label} of layer {n}{why}")
     if _bad(result.losses) or _bad(result.loss):
         bad.append("the loss")
     grads = [p.name for p in result.parameters if _bad(p.grad)]
