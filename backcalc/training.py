@@ -65,10 +65,12 @@ class Trainer:
 
 
 def _non_finite_message(epoch: int, loss: float, names: list[str], theta: np.ndarray) -> str:
+    bad = [n for n, v in zip(names, theta) if not math.isfinite(v)]
     if not math.isfinite(loss):
-        return f"the loss became {loss} in epoch {epoch}; training stopped, the parameters are those before it"
-    bad = names[int(np.argmax(~np.isfinite(theta)))]
-    return (f"parameter {bad} became {theta[names.index(bad)]} in epoch {epoch}; training stopped, "
+        then = f" (and parameter {bad[0]} would become {theta[names.index(bad[0])]})" if bad else ""
+        return (f"the loss became {loss} in epoch {epoch}{then}; training stopped, "
+                "the parameters are those before it")
+    return (f"parameter {bad[0]} became {theta[names.index(bad[0])]} in epoch {epoch}; training stopped, "
             "the parameters are those before it")
 
 
