@@ -65,7 +65,7 @@ class Trainer:
 
 
 def _non_finite_message(epoch: int, loss: float, names: list[str], theta: np.ndarray) -> str:
-    bad = [n for n, v in zip(names, theta) if not math.isfinite(v)]
+    bad = [n for n, v in zip(names, theta, strict=True) if not math.isfinite(v)]
     if not math.isfinite(loss):
         then = f" (and parameter {bad[0]} would become {theta[names.index(bad[0])]})" if bad else ""
         return (f"the loss became {loss} in epoch {epoch}{then}; training stopped, "

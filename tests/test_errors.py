@@ -6,9 +6,9 @@ import re
 import tracemalloc
 
 import pytest
+from conftest import cli
 
 from backcalc.spec import MAX_PROBLEMS
-from conftest import cli
 
 BASE = """\
 inputs: [[0.05, 0.10]]
@@ -177,7 +177,7 @@ def test_duplicate_key(tmp_path):
 def test_wrong_type_where_a_number_belongs(tmp_path, value, got):
     text = edit("learning_rate: 0.5", f"learning_rate: {value}")
     source, lines = run_bad(tmp_path, text)
-    assert lines == [f"{source}:{where(text, 'learning_rate', value)[0]}:16: learning_rate: expected a number, got {got}"]
+    assert lines == [f"{source}:13:16: learning_rate: expected a number, got {got}"]
 
 
 def test_empty_value_is_null(tmp_path):
@@ -270,7 +270,8 @@ def test_targets_wrong_shape(tmp_path):
 def test_weights_not_rows(tmp_path):
     text = edit("    weights: [[0.40, 0.45]]", "    weights: 0.4")
     source, lines = run_bad(tmp_path, text)
-    assert_line(lines, source, 10, 14, "layers[1].weights", "expected a list of rows (one per neuron), got the number 0.4")
+    assert_line(lines, source, 10, 14, "layers[1].weights",
+                "expected a list of rows (one per neuron), got the number 0.4")
 
 
 # -- names -------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import cli
 
 from backcalc.activations import ACTIVATIONS, softmax_jacobian, softmax_jvp
 from backcalc.losses import LOSSES
-from conftest import cli
 
 Z = np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]])
 

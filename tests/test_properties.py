@@ -8,12 +8,12 @@ import re
 
 import numpy as np
 import yaml
+from conftest import cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backcalc.network import Network
 from backcalc.spec import parse_spec
-from conftest import cli
 
 LOCATED = re.compile(r"^<stdin>(:\d+:\d+)?: (\S+: )?\S.*$")
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
@@ -120,7 +120,7 @@ def _check_gradients(text: str, data: dict) -> None:
     net = Network(spec)
     bs = spec.effective_batch_size
     x, t = spec.inputs[:bs], spec.targets[:bs]
-    relu_z = [z for z, a in zip(net.forward(x).z, net.activations) if a.name in ("relu", "leaky_relu")]
+    relu_z = [z for z, a in zip(net.forward(x).z, net.activations, strict=True) if a.name in ("relu", "leaky_relu")]
     assume(all(np.min(np.abs(z)) > 1e-3 for z in relu_z))  # finite differences fail at a kink
 
     def loss(theta):

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from backcalc.spec import load_spec
-from conftest import cli
 
 SPEC = """\
 # a comment the user wrote
