@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint golden clean
+.PHONY: run test bench lint golden readme clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ golden: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Re-run every `$ backcalc …` block of the README and paste the real output.
+readme: $(STAMP)
+	$(BIN)/python tests/readme_blocks.py README.md

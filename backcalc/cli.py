@@ -52,6 +52,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (JSON Lines fo
 DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
+EpochsOpt = Annotated[Optional[int], typer.Option(
+    "--epochs", "-e", min=1, help="Epochs to run (default: the spec's `epochs`, else 100).")]
+EveryOpt = Annotated[Optional[int], typer.Option(
+    "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
 
 
@@ -171,10 +175,8 @@ def step(
 @handle_errors
 def train(
     config: ConfigArg = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", min=1,
-                                                  help="Epochs to run (default: the spec's `epochs`, else 100).")] = None,
-    every: Annotated[Optional[int], typer.Option("--every", min=1,
-                                                 help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")] = None,
+    epochs: EpochsOpt = None,
+    every: EveryOpt = None,
     save: Annotated[Optional[str], typer.Option(
         "--save", metavar="OUT.yaml",
         help="Write the trained spec (same format and names) to OUT.yaml, atomically; on Ctrl-C or "

@@ -46,6 +46,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
             new_weights=new_theta[net.w_index[li]], new_biases=new_theta[net.b_index[li]],
             fused=fused and li == n_layers - 1,
             jacobian=softmax_jacobian(trace.a[li + 1]) if not act.elementwise else None,
+            batch_scale=_batch_scale(spec.reduction, x.shape[0], net.theta.dtype),
         ))
 
     terms: dict[int, list[Term]] = {k: [] for k in range(len(net.names))}
@@ -53,7 +54,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     reduce = (lambda v: np.sum(v) / n) if spec.reduction == "mean" else np.sum
     for li, lr_ in enumerate(layers):
         for i, neuron in enumerate(lr_.neuron_names):
-            head = _head_factors(lr_, i, neuron)
+            head = _head_factors(lr_, i, neuron, "L" if n == 1 else "ℓ")
             for j, src in enumerate(lr_.input_names):
                 p = lr_.weight_names[i][j]
                 prod = lr_.delta[:, i] * trace.a[li][:, j]
@@ -78,9 +79,22 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     )
 
 
-def _head_factors(layer: LayerResult, i: int, neuron: str) -> list[Factor]:
-    """∂L/∂a and ∂a/∂z of neuron i, or ∂L/∂z itself where it is not a plain product."""
+def _batch_scale(reduction: str, n: int, dtype):
+    if reduction == "sum":
+        return 1
+    if dtype is np.dtype(object):
+        from fractions import Fraction
+
+        return Fraction(1, n)
+    return 1 / n
+
+
+def _head_factors(layer: LayerResult, i: int, neuron: str, loss: str) -> list[Factor]:
+    """∂ℓ/∂a and ∂a/∂z of neuron i, or ∂ℓ/∂z itself where it is not a plain product.
+
+    With several samples the factors are those of each sample's own loss ℓₙ.
+    """
     if layer.da_dz is None or layer.fused:
-        return [Factor(f"∂L/∂z_{neuron}", layer.delta[:, i])]
-    return [Factor(f"∂L/∂{neuron}", layer.dl_da[:, i]),
+        return [Factor(f"∂{loss}/∂z_{neuron}", layer.delta[:, i])]
+    return [Factor(f"∂{loss}/∂{neuron}", layer.dl_da[:, i]),
             Factor(f"∂{neuron}/∂z_{neuron}", layer.da_dz[:, i])]

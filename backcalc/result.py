@@ -96,6 +96,7 @@ class LayerResult:
     new_biases: np.ndarray
     fused: bool = False  # δ from the combined loss+activation formula
     jacobian: np.ndarray | None = None  # softmax: samples × K × K
+    batch_scale: object = 1  # ∂L/∂ℓₙ: 1/N for a mean over N samples, 1 for a sum
 
     def to_dict(self) -> dict:
         d = {
@@ -104,9 +105,10 @@ class LayerResult:
             "neurons": self.neuron_names,
             "z": plain(self.z),
             "a": plain(self.a),
-            "dL_da": plain(self.dl_da) if self.dl_da is not None else None,
+            # JSON holds derivatives of the batch loss L; the tables show each sample's ℓₙ
+            "dL_da": plain(self.dl_da * self.batch_scale) if self.dl_da is not None else None,
             "da_dz": plain(self.da_dz) if self.da_dz is not None else None,
-            "delta": plain(self.delta),
+            "delta": plain(self.delta * self.batch_scale),
             "weights": plain(self.weights),
             "biases": plain(self.biases),
             "weight_names": self.weight_names,
@@ -195,6 +197,8 @@ class TrainResult:
     history: list[EpochRecord]  # the rows shown (thinned), not every epoch
     warnings: list[str] = field(default_factory=list)
     stopped: str | None = None  # why training stopped early
+    batches_per_epoch: int = 1
+    reduction: str = "mean"
 
     def to_dict(self) -> dict:
         d = {

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .activations import ACTIVATIONS, ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
+from .activations import ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
 from .errors import Problem, SpecError
 from .losses import DEFAULT_LOSS, LOSSES
 

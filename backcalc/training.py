@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -61,6 +61,7 @@ class Trainer:
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: float(v) for n, v in zip(net.names, net.theta)},
             history=history or [], warnings=[note] if note else [], stopped=self.stopped,
+            batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
 
 

@@ -53,9 +53,9 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
                 expr = ""
                 if len(layer.input_names) <= MAX_TERMS_WRITTEN:
                     names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
-                    values = " + ".join(f"{short(w, d)}·{short(a, d)}"
+                    values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
                                         for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {short(layer.biases[i], d)}"
+                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {_paren(short(layer.biases[i], d))}"
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
                                 *([_sample_label(result, s)] if many else []),
                                 expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
@@ -70,7 +70,7 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
     for s in _samples(result):
         loss.add_row(_sample_label(result, s),
                      ", ".join(f"{n} = {fmt(v, d)}" for n, v in zip(out.neuron_names, out.a[s])),
-                     ", ".join(fmt(v, d) for v in result.targets[s]), fmt(result.losses[s], d))
+                     ", ".join(short(v, d) for v in result.targets[s]), fmt(result.losses[s], d))
     how = "mean" if result.reduction == "mean" else "sum"
     loss.add_section()
     loss.add_row("L", f"{how} over {len(result.batch)} sample{'s' if many else ''}", "", fmt(result.loss, d),
@@ -79,35 +79,49 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
 
     # 3. deltas
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    deltas = _table("Backward pass: δ = ∂L/∂z per neuron", *cols, ("∂L/∂a", "right"), ("from", "left"),
-                    ("∂a/∂z", "right"), ("δ = ∂L/∂z", "right"))
+    l_ = "ℓ" if many else "L"
+    deltas = _table(f"Backward pass: δ = ∂{l_}/∂z per neuron" + (" and sample (ℓ: that sample's loss)" if many else ""),
+                    *cols, (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
         for i, neuron in enumerate(layer.neuron_names):
             if layer.index == n_layers - 1:
-                source = f"∂ℓ/∂{neuron} ({result.loss_name})"
+                source = f"∂ℓ/∂{neuron}"
             else:
                 nxt = result.layers[layer.index + 1]
-                source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                if len(nxt.neuron_names) <= 3:
+                    source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                else:
+                    source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
             for s in _samples(result):
                 dl_da = fmt(layer.dl_da[s, i], d) if layer.dl_da is not None else "—"
                 if layer.da_dz is not None and not layer.fused:
                     da_dz = fmt(layer.da_dz[s, i], d)
                 elif layer.fused:
-                    da_dz = f"({layer.activation} + {result.loss_name}: δ = {'y − t' if result.loss_name == 'bce' else 'y·Σt − t'})"
+                    da_dz = "combined*"
                 else:
                     da_dz = "Jacobian"
                 deltas.add_row(str(layer.index + 1), neuron, *([_sample_label(result, s)] if many else []),
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     parts.append(deltas)
+    out_layer = result.layers[-1]
+    if out_layer.fused:
+        formula = "(y − t)/K" if result.loss_name == "bce" else ("y·Σt − t" if out_layer.activation == "softmax"
+                                                                 else "t·(y − 1)")
+        parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly, "
+                          "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
+    elif out_layer.da_dz is None:
+        parts.append(Text("softmax: δ = Jᵀ·∂ℓ/∂a with the Jacobian J below", style="dim"))
     for layer in result.layers:
         if layer.jacobian is not None:
             parts.append(_jacobian_table(result, layer, d))
 
     # 4. gradients with chain-rule factors
     cols = [("parameter", "left"), ("neuron ← input", "left")] + ([("sample", "right")] if many else [])
-    grads = _table("Gradients: ∂L/∂p = ∂L/∂a × ∂a/∂z × ∂z/∂p", *cols, ("∂L/∂a", "right"),
+    then = f", then the {how} over samples" if many else ""
+    grads = _table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
+                   *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
     for p in result.parameters:
         tied = len(p.terms) > 1
@@ -142,6 +156,10 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
     return Group(*parts)
 
 
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
+
+
 def _batch_text(result: StepResult) -> str:
     b = result.batch
     if len(b) == 1:
@@ -172,10 +190,16 @@ def _jacobian_table(result: StepResult, layer, d: int) -> Table:
 def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = None) -> Group:
     d = digits
     parts = []
-    history = _table("Training", ("epoch", "right"), ("loss (mean)", "right"), ("min", "right"),
-                     ("max", "right"))
+    several = result.batches_per_epoch > 1
+    per_sample = result.reduction == "sum"
+    columns = [("epoch", "right"), ("loss (mean over batches)" if several else "loss", "right")]
+    columns += [("min", "right"), ("max", "right")] if several else []
+    columns += [("mean per sample", "right")] if per_sample else []
+    history = _table("Training", *columns)
     for r in result.history:
-        history.add_row(str(r.epoch), fmt(r.loss, d), fmt(r.loss_min, d), fmt(r.loss_max, d))
+        history.add_row(str(r.epoch), fmt(r.loss, d),
+                        *([fmt(r.loss_min, d), fmt(r.loss_max, d)] if several else []),
+                        *([fmt(r.mean_sample_loss, d)] if per_sample else []))
     parts.append(history)
     if sparkline:
         parts.append(Text(f"loss {sparkline}"))
