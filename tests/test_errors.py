@@ -509,3 +509,25 @@ def test_unexpected_error_is_an_internal_error(tmp_path, monkeypatch):
     debug = cli("step", path, "--debug")
     assert debug.exit_code == 70
     assert "Traceback" in debug.stderr and "ZeroDivisionError: boom" in debug.stderr
+
+
+# -- the documentation shows real output -------------------------------------------------------
+
+def test_readme_section_error_examples_are_real():
+    import os
+    import re as _re
+
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "readme-robust.md").read_text()
+    blocks = _re.findall(r"```console\n\$ backcalc ([^\n]*?) 2>&1\n(.*?)```", doc, _re.S)
+    assert len(blocks) == 2
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for args, expected in blocks:
+            result = cli(*args.split())
+            assert_clean_failure(result)
+            assert result.stderr == expected, f"docs/readme-robust.md is stale for `backcalc {args}`"
+    finally:
+        os.chdir(cwd)
