@@ -202,35 +202,33 @@ def train(
     trainer = Trainer(spec)
     k = (every or 1) if json else shown_epochs(n_epochs, every)
     history, last = [], None
-    snapshot = trainer.net.theta.copy() if save else None
+    # The parameters at the end of the last completed epoch: what is reported and saved when a
+    # NaN or a second Ctrl-C cuts an epoch short (a copy per epoch: a few hundred floats at most).
+    snapshot = trainer.net.theta.copy()
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
     with Interrupts() as interrupts, quiet_numpy():
         try:
-            for record in trainer.run(n_epochs):
-                if save:
+            with interrupts.abortable():
+                for record in trainer.run(n_epochs):
                     snapshot = trainer.net.theta.copy()
-                last = record
-                if json:
-                    if record.epoch % k == 0 or record.epoch == n_epochs:
-                        with interrupts.critical():
-                            sys.stdout.write(dumps(record.to_dict()) + "\n")
-                            if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
-                                sys.stdout.flush()
-                                flushed = time.monotonic()
-                elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
-                    history.append(record)
-                if interrupts:
-                    break
+                    last = record
+                    if json:
+                        if record.epoch % k == 0 or record.epoch == n_epochs:
+                            with interrupts.critical():
+                                sys.stdout.write(dumps(record.to_dict()) + "\n")
+                                if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
+                                    sys.stdout.flush()
+                                    flushed = time.monotonic()
+                    elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                        history.append(record)
+                    if interrupts:
+                        break
         except KeyboardInterrupt:  # a second signal in the middle of an epoch
             interrupts.received = interrupts.received or "SIGINT"
-            trainer.net.set_theta(snapshot if snapshot is not None else trainer.net.theta)
         with interrupts.critical():
-            if snapshot is not None and trainer.stopped is None and not interrupts:
-                snapshot = trainer.net.theta
-            if snapshot is not None:
-                trainer.net.set_theta(snapshot)
+            trainer.net.set_theta(snapshot)
             if last is not None and not json and (not history or history[-1] is not last):
                 history.append(last)  # the last completed epoch, even when stopped early
             result = trainer.result(history)

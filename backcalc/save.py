@@ -95,9 +95,10 @@ def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, lo
 class Interrupts:
     """SIGINT and SIGTERM as a flag checked between epochs (only in the main thread).
 
-    A second signal while the loop is computing raises KeyboardInterrupt at
-    once (the caller falls back to the last completed epoch); inside a
-    `critical()` block (printing a line, writing the file) signals only count.
+    A second signal inside an `abortable()` block (the epoch loop) raises
+    KeyboardInterrupt at once (the caller falls back to the last completed
+    epoch), except inside a `critical()` block (printing a line); anywhere
+    else (reporting, writing the file) signals only count.
     """
 
     SIGNALS = ("SIGINT", "SIGTERM")
@@ -106,6 +107,7 @@ class Interrupts:
         self.received: str | None = None
         self.count = 0
         self._critical = 0
+        self._abortable = False
         self._previous: dict = {}
 
     def __enter__(self) -> Interrupts:
@@ -125,8 +127,17 @@ class Interrupts:
         self.count += 1
         if self.received is None:
             self.received = signal.Signals(signum).name
-        if self.count > 1 and not self._critical:
+        if self.count > 1 and self._abortable and not self._critical:
             raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def abortable(self):
+        """A block a second signal may cut short (with KeyboardInterrupt)."""
+        self._abortable = True
+        try:
+            yield
+        finally:
+            self._abortable = False
 
     @contextlib.contextmanager
     def critical(self):

@@ -179,6 +179,10 @@ def test_training_stops_at_the_first_non_finite_epoch_json(tmp_path):
     assert (message.group(2) or message.group(6)) in final["parameters"]  # it names the parameter
     assert final["stopped"] in result.stderr
     assert all(v is not None and math.isfinite(v) for v in final["parameters"].values())
+    # batch_size 1: the run stopped inside an epoch; the report holds the end of the last whole one
+    again = cli("train", _spec(tmp_path, DIVERGES), "--epochs", str(final["epochs"]), "--json")
+    assert again.exit_code == 0
+    assert json.loads(again.stdout.splitlines()[-1])["final"]["parameters"] == final["parameters"]
 
 
 def test_training_stop_names_the_parameter(tmp_path):
