@@ -17,7 +17,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/backcalc step
 
+# WITH_TORCH=1 also installs PyTorch's CPU build (torch==2.13.0, a local file on our
+# machines; never a plain `torch`, which pulls CUDA) so the optional cross-checks run.
 test: $(STAMP)
+ifeq ($(WITH_TORCH),1)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
+		|| echo "torch==2.13.0 is not installable here; the PyTorch cross-checks will be skipped"
+endif
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from .errors import BackcalcError, ExitCode
+from .errors import BackcalcError, ExitCode, UsageError
 
 
 class _OneLineErrors(TyperGroup):
@@ -57,6 +58,12 @@ EpochsOpt = Annotated[Optional[int], typer.Option(
 EveryOpt = Annotated[Optional[int], typer.Option(
     "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="Override a spec value before it is checked, e.g. learning_rate=0.1 or layers.0.activation=tanh "
+         "(repeatable; the value is YAML).", show_default=False)]
+FullOpt = Annotated[bool, typer.Option("--full", help="Show every neuron of wide layers (over 8 neurons) "
+                                                      "instead of a summary.")]
 
 
 def _err(message: str) -> None:
@@ -98,25 +105,28 @@ def handle_errors(fn):
     return wrapper
 
 
-def read_spec(config: Optional[str], quiet: bool = False):
-    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default."""
+def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None):
+    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default.
+
+    `overrides` are the `--set KEY=VALUE` options, applied before validation.
+    """
     from .spec import load_spec, parse_spec
 
     if config == "-":
-        return parse_spec(sys.stdin.buffer.read(), "<stdin>")
+        return parse_spec(sys.stdin.buffer.read(), "<stdin>", overrides)
     if config is None:
         if Path(DEFAULT_CONFIG).is_file():
             if not quiet:
                 _err(f"backcalc: using ./{DEFAULT_CONFIG}")
-            return load_spec(DEFAULT_CONFIG)
+            return load_spec(DEFAULT_CONFIG, overrides)
         from importlib.resources import files
 
         if not quiet:
             _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
                  "example 'mazur' (the 2-2-1 sigmoid network of Mazur's worked example)")
         text = (files("backcalc") / "examples" / "mazur.yaml").read_bytes()
-        return parse_spec(text, "<embedded default: mazur>")
-    return load_spec(config)
+        return parse_spec(text, "<embedded default: mazur>", overrides)
+    return load_spec(config, overrides)
 
 
 def _warn(warnings: list[str], quiet: bool) -> None:
@@ -149,14 +159,16 @@ def step(
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    full: FullOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
+    """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
     from .explain import step as run_step
     from .numerics import quiet as quiet_numpy
     from .numerics import step_warnings
 
-    spec = read_spec(config, quiet)
+    spec = read_spec(config, quiet, set_)
     with quiet_numpy():
         result = run_step(spec)
     result.warnings += step_warnings(result)
@@ -168,70 +180,93 @@ def step(
     else:
         from .render.table import print_renderable, step_tables
 
-        print_renderable(step_tables(result, digits), no_color)
+        print_renderable(step_tables(result, digits, full), no_color)
 
 
 @app.command()
 @handle_errors
 def train(
+    ctx: typer.Context,
     config: ConfigArg = None,
     epochs: EpochsOpt = None,
     every: EveryOpt = None,
-    save: Annotated[Optional[str], typer.Option(
-        "--save", metavar="OUT.yaml",
-        help="Write the trained spec (same format and names) to OUT.yaml, atomically; on Ctrl-C or "
-             "SIGTERM the last completed epoch is saved.")] = None,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    emit_spec: Annotated[bool, typer.Option(
+        "--emit-spec", help="Print the trained spec as YAML on stdout (tables go to stderr), "
+                            "e.g. to pipe into `backcalc step -`.")] = False,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", metavar="FILE", help="Write the loss curve (mean, min and max per epoch) to an image, "
+                                       "e.g. loss.png; needs matplotlib: pip install 'backcalc[plot]'.",
+        show_default=False)] = None,
+    full: FullOpt = False,
+    save: Annotated[Optional[str], typer.Option(
+        "--save", metavar="OUT.yaml",
+        help="Write the trained spec (same format and names) to OUT.yaml, atomically; on Ctrl-C or "
+             "SIGTERM the last completed epoch is saved.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Train for N epochs of the configured batches; report the loss and the final parameters."""
     import time
 
+    from .history import LossHistory
     from .numerics import quiet as quiet_numpy
     from .numerics import train_warnings
+    from .render.progress import Terminal, progress_for
     from .save import Interrupts, check_writable
     from .training import Trainer, shown_epochs
 
-    spec = read_spec(config, quiet)
+    if json and emit_spec:
+        raise UsageError("--json and --emit-spec both write to standard output; choose one")
+    spec = read_spec(config, quiet, set_)
+    if plot:
+        from .render.plot import check_plot_target
+
+        check_plot_target(plot)
     if save:
         check_writable(save)
     n_epochs = epochs or spec.epochs or 100
     trainer = Trainer(spec)
+    history = LossHistory()
+    term = (ctx.obj or {}).get("terminal") or Terminal.current()
     k = (every or 1) if json else shown_epochs(n_epochs, every)
-    history, last = [], None
-    # The parameters at the end of the last completed epoch: what is reported and saved when a
-    # NaN or a second Ctrl-C cuts an epoch short (a copy per epoch: a few hundred floats at most).
-    snapshot = trainer.net.theta.copy()
+    shown, last = [], None
+    # Parameters and optimizer state at the end of the last completed epoch: what is reported
+    # and saved when a NaN or a second Ctrl-C cuts an epoch short.
+    checkpoint = trainer.checkpoint()
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
     with Interrupts() as interrupts, quiet_numpy():
-        try:
-            with interrupts.abortable():
-                for record in trainer.run(n_epochs):
-                    snapshot = trainer.net.theta.copy()
-                    last = record
-                    if json:
-                        if record.epoch % k == 0 or record.epoch == n_epochs:
-                            with interrupts.critical():
-                                sys.stdout.write(dumps(record.to_dict()) + "\n")
-                                if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
-                                    sys.stdout.flush()
-                                    flushed = time.monotonic()
-                    elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
-                        history.append(record)
-                    if interrupts:
-                        break
-        except KeyboardInterrupt:  # a second signal in the middle of an epoch
-            interrupts.received = interrupts.received or "SIGINT"
+        with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
+            try:
+                with interrupts.abortable():
+                    for record in trainer.run(n_epochs):
+                        checkpoint = trainer.checkpoint()
+                        last = record
+                        history.add(record.epoch, record.loss, record.loss_min, record.loss_max)
+                        bar.update(record.epoch, record.loss)
+                        if json:
+                            if record.epoch % k == 0 or record.epoch == n_epochs:
+                                with interrupts.critical():
+                                    sys.stdout.write(dumps(record.to_dict()) + "\n")
+                                    if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
+                                        sys.stdout.flush()
+                                        flushed = time.monotonic()
+                        elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                            shown.append(record)
+                        if interrupts:
+                            break
+            except KeyboardInterrupt:  # a second signal in the middle of an epoch
+                interrupts.received = interrupts.received or "SIGINT"
         with interrupts.critical():
-            trainer.net.set_theta(snapshot)
-            if last is not None and not json and (not history or history[-1] is not last):
-                history.append(last)  # the last completed epoch, even when stopped early
-            result = trainer.result(history)
+            trainer.restore(checkpoint)
+            if last is not None and not json and (not shown or shown[-1] is not last):
+                shown.append(last)  # the last completed epoch, even when stopped early
+            result = trainer.result(shown)
             result.warnings += train_warnings(result)
             if interrupts:
                 result.stopped = (f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} "
@@ -241,30 +276,135 @@ def train(
             _warn(result.warnings, quiet)
             if save:
                 _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
-            if json:
-                sys.stdout.write(dumps(result.to_dict()) + "\n")
-                sys.stdout.flush()
-            else:
-                from .render.table import print_renderable, train_tables
-
-                print_renderable(train_tables(result, digits), no_color)
+            _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
     if interrupts:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
 
 
+def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full) -> None:
+    """Print the training result: the plot, then JSON, or tables (and the trained spec)."""
+    if plot and len(history):
+        from .render.plot import write_loss_plot
+
+        write_loss_plot(plot, history, spec.name)
+    if json:
+        from .render.json import dumps
+
+        sys.stdout.write(dumps(result.to_dict()) + "\n")
+        sys.stdout.flush()
+    else:
+        from .history import sparkline, wants_log_scale
+        from .render.numbers import fmt
+        from .render.table import print_renderable, train_tables
+
+        spark = None
+        if len(history):
+            curve = history.resampled(SPARK_WIDTH)
+            log = wants_log_scale(curve)
+            first, last = history.buckets[0].mean, history.buckets[-1].mean
+            spark = (f"{sparkline(curve, log)}  {fmt(first, digits)} → {fmt(last, digits)}"
+                     f"{' (log scale)' if log else ''}")
+        if not (emit_spec and quiet):
+            print_renderable(train_tables(result, digits, spark, full), no_color, stderr=emit_spec)
+        if emit_spec and not result.stopped:
+            from .writer import spec_to_yaml
+
+            sys.stdout.write(spec_to_yaml(
+                spec, [w for w, _ in result.layers], [b for _, b in result.layers],
+                header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
+                        f"final loss {result.loss!r}"], extra=trainer.save_extra()))
+            sys.stdout.flush()
+
+
 def _save_trained(spec, trainer, result, path: str, n_epochs: int, quiet: bool, interrupted: bool) -> None:
-    """Write the spec with the trained parameters to `path` (atomically) and say so."""
+    """Write the spec with the trained parameters (and optimizer state) to `path`, atomically, and say so."""
     from .save import save_spec_atomic, saved_header
     from .writer import spec_to_yaml
 
     net = trainer.net
     header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
                           interrupted)
-    save_spec_atomic(path, spec_to_yaml(spec, net.weights, net.biases, header=header))
+    save_spec_atomic(path, spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra()))
     if not quiet or result.stopped:
         _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
+
+
+SPARK_WIDTH = 40  # characters of the loss sparkline after `train`
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+@app.command()
+@handle_errors
+def forward(
+    config: ConfigArg = None,
+    inputs: Annotated[Optional[str], typer.Option(
+        "--inputs", metavar="[[x1, x2], ...]", help="Samples to run instead of the spec's inputs, as YAML or JSON: "
+                                                   "[[1, 2], [3, 4]], or [1, 2] for one sample.",
+        show_default=False)] = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    full: FullOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The forward pass only: every neuron's weighted sum z and activation a, for every sample."""
+    from .forward import forward as run_forward
+    from .forward import parse_inputs
+
+    spec = read_spec(config, quiet, set_)
+    x = parse_inputs(inputs, spec.inputs.shape[1]) if inputs is not None else None
+    result = run_forward(spec, x)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.table import forward_table, print_renderable
+
+        print_renderable(forward_table(result, digits, full), no_color)
+
+
+class GraphFormat(str, enum.Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+@app.command()
+@handle_errors
+def graph(
+    config: ConfigArg = None,
+    format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
+    )] = GraphFormat.dot,
+    sample: Annotated[int, typer.Option(
+        "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
+    digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
+    quiet: QuietOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The network as a graph with one step's values: activations on nodes, weights and gradients on edges."""
+    from .explain import step as run_step
+    from .render.graph import to_dot, to_mermaid
+
+    renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
+    spec = read_spec(config, quiet, set_)
+    result = run_step(spec)
+    _warn(result.warnings, quiet)
+    if sample > len(result.batch):
+        raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
+                         f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
+    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    sys.stdout.flush()
 
 
 def main() -> None:

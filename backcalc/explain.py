@@ -1,4 +1,4 @@
-"""One forward pass, loss, backward pass and SGD update, with every chain-rule factor."""
+"""One forward pass, loss, backward pass and optimizer update, with every chain-rule factor."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import numpy as np
 
 from .activations import softmax_jacobian
 from .network import Network
+from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec import Spec
 
 
-def step(spec: Spec, network: Network | None = None, batch: slice | None = None) -> StepResult:
-    """Run one training step on the first batch (or `batch`) and explain it."""
+def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
+         optimizer: Optimizer | None = None) -> StepResult:
+    """Run one training step on the first batch (or `batch`) and explain it.
+
+    The optimizer (default: the spec's, from its `optimizer_state`) is not changed.
+    """
     net = network or Network(spec)
+    opt = optimizer or make_optimizer(spec, net)
     if batch is None:
         batch = slice(0, spec.effective_batch_size)
     x, t = spec.inputs[batch], spec.targets[batch]
@@ -25,7 +31,12 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     per_sample, note = net.losses(trace, t)
     loss = net.reduce(per_sample)
     back = net.backward(trace, t)
-    new_theta = net.step_theta(back.grad, spec.learning_rate)
+    if opt.plain:  # the network's own update, which exact arithmetic and fast paths share
+        new_theta = net.step_theta(back.grad, spec.learning_rate)
+        update = Update(new_theta, opt.state, back.grad, net.theta)
+    else:
+        update = opt.compute(net.theta, back.grad)
+        new_theta = update.theta
     warnings = [note] if note else []
 
     n_layers = len(spec.layers)
@@ -71,11 +82,15 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
         ParameterResult(name, net.theta[k], back.grad[k], new_theta[k], bool(net.frozen[k]), terms[k])
         for k, name in enumerate(net.names)
     ]
+    for k, p in enumerate(parameters):
+        p.state_before = opt.state_of(k)
+        p.state_after = opt.state_of(k, update.state)
+        p.update = opt.explain(k, net.theta, back.grad, update)
     return StepResult(
         name=spec.name, source=spec.source, loss_name=spec.loss, reduction=spec.reduction,
         learning_rate=spec.learning_rate, input_names=spec.input_names, inputs=x, targets=t,
         batch=indices, n_samples=spec.n_samples, layers=layers, losses=per_sample, loss=loss,
-        parameters=parameters, warnings=warnings, exact=net.theta.dtype == object,
+        parameters=parameters, warnings=warnings, exact=net.theta.dtype == object, optimizer=opt.info(),
     )
 
 

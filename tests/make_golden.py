@@ -15,6 +15,10 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = [(f"{p.stem}.step.txt", ["step", str(p)]) for p in sorted(CONFIGS.glob("*.yaml"))] + [
     ("linear_seed.train.txt", ["train", str(CONFIGS / "linear_seed.yaml")]),
     ("sigmoid_seed_loop.train.txt", ["train", str(CONFIGS / "sigmoid_seed_loop.yaml"), "--every", "10"]),
+    ("batch_seed_forward.forward.txt", ["forward", str(CONFIGS / "batch_seed_forward.yaml"), "--digits", "8"]),
+    ("wide.step.txt", ["step", str(Path(__file__).resolve().parent / "data" / "wide.yaml")]),
+    ("mazur.graph.dot", ["graph", str(CONFIGS / "mazur.yaml")]),
+    ("batch_seed.graph.mmd", ["graph", str(CONFIGS / "batch_seed.yaml"), "--format", "mermaid", "--sample", "2"]),
 ]
 
 
