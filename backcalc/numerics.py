@@ -38,7 +38,7 @@ def step_warnings(result) -> list[str]:
         for label, value in (("z", layer.z), ("a", layer.a), ("∂ℓ/∂a", layer.dl_da),
                              ("∂a/∂z", layer.da_dz), ("δ", layer.delta)):
             if _bad(value):
-                why = " (a saturated output; δ comes from the combined formula)" \
+                why = " (shown only: δ comes from the combined formula and is finite)" \
                     if label == "∂ℓ/∂a" and layer.fused and not _bad(layer.delta) else ""
                 bad.append(f"{label} of layer {n}{why}")
     if _bad(result.losses) or _bad(result.loss):

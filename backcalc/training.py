@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .diagnostics import TrainWatch, non_finite_stop
 from .network import Network
 from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
@@ -31,6 +32,7 @@ class Trainer:
         bs = spec.effective_batch_size
         n = spec.n_samples
         self.batches = [(spec.inputs[s:s + bs], spec.targets[s:s + bs]) for s in range(0, n, bs)]
+        self.watch = TrainWatch(self.net, spec.inputs, spec.targets, len(self.batches))
 
     def run(self, epochs: int) -> Iterator[EpochRecord]:
         """Yield one record per epoch; stop early (setting `stopped`) on NaN or infinity."""
@@ -40,21 +42,24 @@ class Trainer:
             losses = []
             sample_total = 0.0
             for x, t in self.batches:
-                trace = net.forward(x)
-                per_sample, _ = net.losses(trace, t)
-                loss = float(net.reduce(per_sample))
-                sample_total += float(sum(per_sample))
-                grad = net.backward(trace, t, record=False).grad
-                update = None if opt.plain else opt.compute(net.theta, grad)
-                new = net.step_theta(grad, lr) if update is None else update.theta
+                # Overflow is caught below and reported once, naming the parameter.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    trace = net.forward(x)
+                    per_sample, _ = net.losses(trace, t)
+                    loss = float(net.reduce(per_sample))
+                    sample_total += float(sum(per_sample))
+                    grad = net.backward(trace, t, record=False).grad
+                    update = None if opt.plain else opt.compute(net.theta, grad)
+                    new = net.step_theta(grad, lr) if update is None else update.theta
                 if not math.isfinite(loss) or not np.all(np.isfinite(new)):
-                    self.stopped = _non_finite_message(epoch, loss, net.names, new)
+                    self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
                     return
                 net.set_theta(new)
                 if update is not None:
                     opt.commit(update)
                 losses.append(loss)
             self.epochs_done = epoch
+            self.watch.epoch(epoch, sum(losses) / len(losses))
             yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                               sample_total / self.spec.n_samples)
 
@@ -76,25 +81,16 @@ class Trainer:
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        trace = net.forward(self.spec.inputs)
-        per_sample, note = net.losses(trace, self.spec.targets)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = net.forward(self.spec.inputs)
+            per_sample, note = net.losses(trace, self.spec.targets)
         return TrainResult(
             name=self.spec.name, epochs=self.epochs_done, loss=float(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: float(v) for n, v in zip(net.names, net.theta)},
-            history=history or [], warnings=[note] if note else [], stopped=self.stopped,
+            history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
-
-
-def _non_finite_message(epoch: int, loss: float, names: list[str], theta: np.ndarray) -> str:
-    bad = [n for n, v in zip(names, theta, strict=True) if not math.isfinite(v)]
-    if not math.isfinite(loss):
-        then = f" (and parameter {bad[0]} would become {theta[names.index(bad[0])]})" if bad else ""
-        return (f"the loss became {loss} in epoch {epoch}{then}; training stopped, "
-                "the parameters are those before it")
-    return (f"parameter {bad[0]} became {theta[names.index(bad[0])]} in epoch {epoch}; training stopped, "
-            "the parameters are those before it")
 
 
 def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:

@@ -112,7 +112,7 @@ def test_cli_bce_saturated_sigmoid_is_finite_without_warnings(tmp_path, w, t, lo
     assert data["loss"] == pytest.approx(loss)  # finite where the math is finite: no clipping
     # ∂ℓ/∂y = (y − t)/(y(1 − y)) itself is out of range at y = σ(±1000): that, and only that, is flagged
     for warning in data["warnings"]:
-        assert warning.endswith("∂ℓ/∂a of layer 1 (a saturated output; δ comes from the combined formula)")
+        assert warning.endswith("∂ℓ/∂a of layer 1 (shown only: δ comes from the combined formula and is finite)")
     # ∂ℓ/∂z = σ(z) − t: exactly ±1 or 0 when saturated
     assert data["parameters"][0]["grad"] == pytest.approx((1.0 if w > 0 else 0.0) - t)
 
@@ -172,11 +172,12 @@ def test_training_stops_at_the_first_non_finite_epoch_json(tmp_path):
     records = [ln for ln in lines[:-1]]
     assert [r["epoch"] for r in records] == list(range(1, final["epochs"] + 1))
     assert final["epochs"] < 50
-    message = re.search(r"backcalc: (the loss became inf|parameter (\S+) became (nan|-?inf)) in epoch (\d+)"
-                        r"( \(and parameter (\S+) would become \S+\))?;", result.stderr)
+    message = re.search(r"backcalc: (.+) became (\S+) in epoch (\d+) \(largest parameter before it: (\S+) = "
+                        r"\S+\); training stopped, the parameters reported are those after epoch (\d+)$",
+                        result.stderr, re.M)
     assert message, result.stderr
-    assert int(message.group(4)) == final["epochs"] + 1
-    assert (message.group(2) or message.group(6)) in final["parameters"]  # it names the parameter
+    assert int(message.group(3)) == final["epochs"] + 1 == int(message.group(5)) + 1
+    assert message.group(4) in final["parameters"]  # it names a parameter
     assert final["stopped"] in result.stderr
     assert all(v is not None and math.isfinite(v) for v in final["parameters"].values())
     # batch_size 1: the run stopped inside an epoch; the report holds the end of the last whole one
@@ -199,7 +200,7 @@ learning_rate: 1e300
 """
     result = cli("train", _spec(tmp_path, spec), "--epochs", "3")
     assert result.exit_code == 1
-    assert "backcalc: parameter w became -inf in epoch 1; training stopped" in result.stderr
+    assert "backcalc: parameter w became -inf in epoch 1 (" in result.stderr
     assert "RuntimeWarning" not in result.stderr
     assert "Final parameters after 0 epochs" in result.stdout
     assert re.search(r"^ w +1\.0+e\+150 *$", result.stdout, re.M)  # the table shows the last finite value
