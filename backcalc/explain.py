@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import softmax_jacobian
-from .network import Network
+from .network import Network, _cast_scalar
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec import Spec
 
@@ -25,7 +25,8 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     per_sample, note = net.losses(trace, t)
     loss = net.reduce(per_sample)
     back = net.backward(trace, t)
-    new_theta = net.step_theta(back.grad, spec.learning_rate)
+    lr = _cast_scalar(spec.learning_rate, net.theta.dtype)
+    new_theta = net.step_theta(back.grad, lr)
     warnings = [note] if note else []
 
     n_layers = len(spec.layers)
@@ -37,7 +38,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
         gb_whole = back.grad[net.b_index[li]]
         act = net.activations[li]
         layers.append(LayerResult(
-            index=li, activation=act.name, alpha=layer.alpha,
+            index=li, activation=act.name, alpha=net.alphas[li],
             neuron_names=layer.neuron_names, input_names=prev_names,
             weight_names=layer.weight_names, bias_names=layer.bias_names,
             z=trace.z[li], a=trace.a[li + 1], dl_da=back.dl_da[li], da_dz=back.da_dz[li],
@@ -72,7 +73,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     ]
     return StepResult(
         name=spec.name, source=spec.source, loss_name=spec.loss, reduction=spec.reduction,
-        learning_rate=spec.learning_rate, input_names=spec.input_names, inputs=x, targets=t,
+        learning_rate=lr, input_names=spec.input_names, inputs=x, targets=t,
         batch=indices, n_samples=spec.n_samples, layers=layers, losses=per_sample, loss=loss,
         parameters=parameters, warnings=warnings, exact=net.theta.dtype == object,
     )

@@ -7,9 +7,14 @@ from typing import Iterator
 
 import numpy as np
 
-from .network import Network
+from .network import Network, _cast
 from .result import EpochRecord, TrainResult
 from .spec import Spec
+
+
+# Exact values grow: each epoch multiplies the digits of every parameter by
+# about the degree of the network's polynomial. Past this size training stops.
+MAX_EXACT_DIGITS = 200
 
 
 def shown_epochs(epochs: int, every: int | None) -> int:
@@ -25,9 +30,17 @@ class Trainer:
         self.net = network or Network(spec)
         self.epochs_done = 0
         self.stopped: str | None = None
+        # Exact mode (an object network of Fractions): numbers stay Fractions throughout.
+        self.exact = self.net.theta.dtype == object
+        self.inputs, self.targets = spec.inputs, spec.targets
+        if self.exact:
+            self.inputs, self.targets = _cast(spec.inputs, object), _cast(spec.targets, object)
         bs = spec.effective_batch_size
         n = spec.n_samples
-        self.batches = [(spec.inputs[s:s + bs], spec.targets[s:s + bs]) for s in range(0, n, bs)]
+        self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]
+
+    def _num(self, value):
+        return value if self.exact else float(value)
 
     def run(self, epochs: int) -> Iterator[EpochRecord]:
         """Yield one record per epoch; stop early (setting `stopped`) on NaN or infinity."""
@@ -35,16 +48,21 @@ class Trainer:
         for _ in range(epochs):
             epoch = self.epochs_done + 1
             losses = []
-            sample_total = 0.0
+            sample_total = 0
             for x, t in self.batches:
                 trace = net.forward(x)
                 per_sample, _ = net.losses(trace, t)
-                loss = float(net.reduce(per_sample))
-                sample_total += float(sum(per_sample))
+                loss = self._num(net.reduce(per_sample))
+                sample_total += self._num(sum(per_sample))
                 grad = net.backward(trace, t, record=False).grad
                 new = net.step_theta(grad, lr)
-                if not math.isfinite(loss) or not np.all(np.isfinite(new)):
+                if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = _non_finite_message(epoch, loss, net.names, new)
+                    return
+                if self.exact and _too_long(new):
+                    self.stopped = (f"exact arithmetic: in epoch {epoch} a parameter's exact value grew past "
+                                    f"{MAX_EXACT_DIGITS} digits; training stopped, the parameters are those "
+                                    "before it (run fewer epochs, or drop --exact)")
                     return
                 net.set_theta(new)
                 losses.append(loss)
@@ -54,14 +72,19 @@ class Trainer:
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        trace = net.forward(self.spec.inputs)
-        per_sample, note = net.losses(trace, self.spec.targets)
+        trace = net.forward(self.inputs)
+        per_sample, note = net.losses(trace, self.targets)
         return TrainResult(
-            name=self.spec.name, epochs=self.epochs_done, loss=float(net.reduce(per_sample)),
+            name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
-            parameters={n: float(v) for n, v in zip(net.names, net.theta)},
+            parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
             history=history or [], warnings=[note] if note else [], stopped=self.stopped,
         )
+
+
+def _too_long(theta: np.ndarray) -> bool:
+    bits = MAX_EXACT_DIGITS * 3.33
+    return any(q.numerator.bit_length() > bits or q.denominator.bit_length() > bits for q in theta)
 
 
 def _non_finite_message(epoch: int, loss: float, names: list[str], theta: np.ndarray) -> str:
