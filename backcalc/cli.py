@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import sys
 from pathlib import Path
@@ -30,6 +31,23 @@ DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimal
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact rational arithmetic from the YAML's decimals "
+                                        "(identity/relu/leaky_relu with a polynomial loss).")]
+
+
+class StepFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", help="table (default), json (= --json), or a "
+                                               "worked solution as markdown or latex.")]
+BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked solution as an exercise: computed numbers "
+                                        "become blanks (with --format markdown|latex).")]
+SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
+                                                     "the full solution to FILE.", show_default=False)]
 
 
 def _err(message: str) -> None:
@@ -119,6 +137,10 @@ def _root(
 def step(
     config: ConfigArg = None,
     json: JsonOpt = False,
+    format: FormatOpt = StepFormat.table,
+    blank: BlankOpt = False,
+    solution: SolutionOpt = None,
+    exact: ExactOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -127,13 +149,16 @@ def step(
     """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
     from .explain import step as run_step
 
+    kind = _step_format(json, format, blank, solution)
     spec = read_spec(config, quiet)
-    result = run_step(spec)
+    result = run_step(spec, _network(spec, exact))
     _warn(result.warnings, quiet)
-    if json:
+    if kind == "json":
         from .render.json import dumps
 
         typer.echo(dumps(result.to_dict()))
+    elif kind in ("markdown", "latex"):
+        _write_solution(result, kind, digits, blank, solution)
     else:
         from .render.table import print_renderable, step_tables
 
@@ -148,6 +173,7 @@ def train(
                                                   help="Epochs to run (default: the spec's `epochs`, else 100).")] = None,
     every: Annotated[Optional[int], typer.Option("--every", min=1,
                                                  help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")] = None,
+    exact: ExactOpt = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -159,7 +185,7 @@ def train(
 
     spec = read_spec(config, quiet)
     n_epochs = epochs or spec.epochs or 100
-    trainer = Trainer(spec)
+    trainer = Trainer(spec, _network(spec, exact))
     if json:
         from .render.json import dumps
 
@@ -185,6 +211,64 @@ def train(
         print_renderable(train_tables(result, digits), no_color)
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _network(spec, exact: bool):
+    """An exact (Fraction) network when --exact is given, after checking the spec allows it; else None."""
+    if not exact:
+        return None
+    from .exact import check_exact
+    from .network import Network
+
+    check_exact(spec)
+    return Network(spec, dtype=object)
+
+
+def _step_format(json: bool, format: StepFormat, blank: bool, solution: Optional[Path]) -> str:
+    from .errors import UsageError
+
+    kind = format.value
+    if json and kind not in ("table", "json"):
+        raise UsageError(f"--json and --format {kind} ask for different outputs; give one of them")
+    kind = "json" if json else kind
+    if blank and kind not in ("markdown", "latex"):
+        raise UsageError(f"--blank writes an exercise document: it needs --format markdown or latex, got {kind}")
+    if solution is not None and not blank:
+        raise UsageError("--solution FILE goes with --blank (without --blank the solution itself is printed)")
+    return kind
+
+
+def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optional[Path]) -> None:
+    """The worked solution (or, with --blank, the exercise) on stdout; --solution FILE gets the solution."""
+    if kind == "markdown":
+        from .render.markdown import render
+    else:
+        from .render.latex import render
+    if solution is not None:
+        _write_atomically(solution, render(result, digits))
+    sys.stdout.write(render(result, digits, blank=blank))
+    sys.stdout.flush()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it: never a half-written file."""
+    import os
+    import tempfile
+
+    from .errors import UsageError
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                                   suffix=".tmp")
+    except OSError as e:
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
 
 
 def main() -> None:
