@@ -213,6 +213,44 @@ def train(
         raise typer.Exit(int(ExitCode.WRONG))
 
 
+@app.command()
+@handle_errors
+def gradcheck(
+    config: ConfigArg = None,
+    eps: Annotated[float, typer.Option("--eps", help="Step of the central differences.")] = 1e-6,
+    tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
+    no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
+                                           "PyTorch is installed.")] = False,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare every analytic gradient with central finite differences (and torch.autograd); exit 1 on a mismatch."""
+    from .errors import UsageError
+    from .gradcheck import gradcheck as run_gradcheck
+
+    for option, value in (("--eps", eps), ("--tol", tol)):
+        if not value > 0:
+            raise UsageError(f"{option}: expected a number > 0, got {value:g}")
+    spec = read_spec(config, quiet)
+    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    _warn(result.notes, quiet)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.gradcheck import gradcheck_tables
+        from .render.table import print_renderable
+
+        print_renderable(gradcheck_tables(result, digits), no_color)
+    if not result.ok:
+        _err(f"backcalc: gradcheck: {', '.join(result.failures)} disagree beyond the tolerance {tol:g}")
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
 def _network(spec, exact: bool):
     """An exact (Fraction) network when --exact is given, after checking the spec allows it; else None."""
     if not exact:

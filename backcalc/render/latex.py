@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..result import StepResult
-from .solution import Heading, Math, Paragraph, Table, _ascii, build, render_expr, split_lines
+from .solution import BLANK_NOTE, Heading, Math, Paragraph, Table, _ascii, build, render_expr, split_lines
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
@@ -32,6 +32,8 @@ def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
         if isinstance(block, Heading):
             if block.level == 1:
                 title = block.text.replace("Worked solution", "Exercise", 1) if blank else block.text
+                if blank:
+                    body += [_text(BLANK_NOTE), ""]
                 continue
             body.append(f"\\{_SECTIONS.get(block.level, 'subsubsection*')}{{{_text(block.text)}}}")
         elif isinstance(block, Paragraph):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..result import StepResult
-from .solution import Heading, Math, Paragraph, Table, build, render_expr, split_lines
+from .solution import BLANK_NOTE, Heading, Math, Paragraph, Table, build, render_expr, split_lines
 
 _TEXT_SPECIALS = re.compile(r"([\\`*_\[\]<>$#|])")
 
@@ -27,6 +27,8 @@ def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
             if block.level == 1 and blank:
                 title = title.replace("Worked solution", "Exercise", 1)
             out.append(f"{'#' * block.level} {_text(title)}")
+            if block.level == 1 and blank:
+                out += ["", BLANK_NOTE]
         elif isinstance(block, Paragraph):
             out.append("".join(_text(p) if isinstance(p, str) else _inline(p, digits, blank) for p in block.parts))
         elif isinstance(block, Table):

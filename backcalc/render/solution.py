@@ -20,6 +20,7 @@ from .numbers import short
 MAX_SAMPLES_WRITTEN = 8
 MAX_TERMS_WRITTEN = 8  # longer weighted sums are elided with \dots
 BLANK = r"\underline{\qquad\quad}"
+BLANK_NOTE = "Fill in every blank. The given values (weights, biases, inputs, targets, learning rate) are printed."
 
 
 @dataclass
@@ -200,8 +201,8 @@ class _Builder:
             f"One step of gradient descent on a {'-'.join(map(str, sizes))} network ({acts}), loss "
             f"{r.loss_name}, on {samples} of {r.n_samples}, learning rate ",
             [r"\eta = ", Num(r.learning_rate, given=True)],
-            ". " + ("Every number is exact. " if r.exact else "")
-            + "Numbers are rounded for display only; each step computes with the full values.",
+            ". " + ("Exact arithmetic: every number is exact." if r.exact else
+                    "Numbers are rounded for display only; each step computes with the full values."),
         ]))
         self.doc.add(Heading(2, "Given"))
         frozen = any(p.frozen for p in r.parameters)
