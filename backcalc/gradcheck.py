@@ -88,7 +88,8 @@ def _agree(a: float, b: float, tol: float, floor: float) -> bool:
     return math.isfinite(diff) and (diff <= floor or relative_error(a, b) <= tol)
 
 
-def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL, use_torch: bool = True) -> GradcheckResult:
+def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
+              use_torch: bool = True) -> GradcheckResult:
     """Compare backcalc's gradients on the first batch with finite differences and, optionally, torch."""
     net = Network(spec)
     batch = slice(0, spec.effective_batch_size)
@@ -116,7 +117,7 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL, us
         lp, pp = loss_and_pattern(plus)
         lm, pm = loss_and_pattern(minus)
         numeric[k] = (lp - lm) / (2 * eps)
-        kinks[k] = any(not np.array_equal(a, b) for p in (pp, pm) for a, b in zip(p, pattern0))
+        kinks[k] = any(not np.array_equal(a, b) for p in (pp, pm) for a, b in zip(p, pattern0, strict=True))
     net.set_theta(theta0)
 
     rows = []
@@ -129,13 +130,13 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL, us
     notes = []
     if kinks.any():
         notes.append("a ReLU's weighted sum crosses 0 within ±ε of " +
-                     ", ".join(n for n, kk in zip(net.names, kinks) if kk) +
+                     ", ".join(n for n, kk in zip(net.names, kinks, strict=True) if kk) +
                      ": the loss has a kink there, so finite differences cannot check those gradients")
     version, skipped = None, "not requested"
     if use_torch:
         grads, version = torch_gradients(spec, net, x, t)
         if grads is not None:
-            for row, g in zip(rows, grads):
+            for row, g in zip(rows, grads, strict=True):
                 row.torch = float(g)
                 row.torch_rel_error = relative_error(row.analytic, row.torch)
                 agree = _agree(row.analytic, row.torch, tol, 1e-14 * max(abs(loss0), 1.0))
@@ -156,7 +157,7 @@ def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):
     a = torch.tensor(x, dtype=f)
     tt = torch.tensor(t, dtype=f)
     z = a
-    for wi, bi, act, alpha in zip(net.w_index, net.b_index, net.activations, net.alphas):
+    for wi, bi, act, alpha in zip(net.w_index, net.b_index, net.activations, net.alphas, strict=True):
         w = theta[torch.as_tensor(wi)]
         b = theta[torch.as_tensor(bi)]
         z = a @ w.T + b

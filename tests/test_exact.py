@@ -64,7 +64,8 @@ def test_exact_table_and_markdown_print_exact_decimals(config):
     assert "exact arithmetic" in table.stdout
     assert "0.985" in table.stdout and "0.995" in table.stdout
     md = cli("step", config("relu_seed"), "--exact", "--format", "markdown").stdout
-    assert r"{w_{5}}^{\mathrm{new}} &= w_{5} - \eta \, \frac{\partial L}{\partial w_{5}} = 1 - 0.01 \cdot 1.5 = 0.985" in md
+    assert (r"{w_{5}}^{\mathrm{new}} &= w_{5} - \eta \, \frac{\partial L}{\partial w_{5}} "
+            r"= 1 - 0.01 \cdot 1.5 = 0.985") in md
     assert "every number is exact" in md
 
 

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import cli, cli_json
 
 
@@ -58,7 +57,8 @@ def test_sigmoid_seed_loss_backward_chain_rule_and_update(config):
     data = cli_json("step", config("sigmoid_seed"))
     out, hidden = data["layers"][1], data["layers"][0]
     y = out["a"][0][0]
-    assert rf"L &= \tfrac{{1}}{{2}}(\mathrm{{out}} - t)^2 = \tfrac{{1}}{{2}}({f5(y)} - 0.01)^2 = {f5(data['loss'])}" in md
+    assert (rf"L &= \tfrac{{1}}{{2}}(\mathrm{{out}} - t)^2 = \tfrac{{1}}{{2}}({f5(y)} - 0.01)^2 "
+            rf"= {f5(data['loss'])}") in md
     # δ_h1 uses the OLD w5 = 0.4 (the notebook used the updated one)
     d_out = out["delta"][0][0]
     assert (rf"\frac{{\partial L}}{{\partial h_{{1}}}} &= \delta_{{\mathrm{{out}}}} w_{{5}} = {f5(d_out)} \cdot 0.4 "
@@ -83,7 +83,7 @@ def test_batch_seed_per_sample_then_the_sum(config):
     assert rf"L &= \ell_{{1}} + \ell_{{2}} = {f5(l1)} + {f5(l2)} = {f5(data['loss'])}" in md
     w = param(data, "W2[1,1]")
     p1, p2 = w["terms"][0]["product"]
-    assert rf"\frac{{\partial \ell_{{1}}}}{{\partial z_{{o_{{1}}}}}} \cdot " in md
+    assert r"\frac{\partial \ell_{1}}{\partial z_{o_{1}}} \cdot " in md
     assert rf"\frac{{\partial L}}{{\partial W^{{(2)}}_{{1,1}}}} &= {num(p1)} + {num(p2)} = {f5(w['grad'])}" in md
     # the notebook's dW2 and db2 (reduction: sum)
     assert f5(w["grad"]) == f5(0.6144307)
@@ -100,7 +100,7 @@ def test_mean_reduction_writes_one_over_n(tmp_path):
     w = param(data, "w")
     p1, p2 = w["terms"][0]["product"]
     assert rf"\frac{{\partial L}}{{\partial w}} &= \frac{{1}}{{2}}({num(p1)} + {num(p2)}) = {f5(w['grad'])}" in md
-    assert rf"L &= \frac{{1}}{{2}}(\ell_{{1}} + \ell_{{2}})" in md
+    assert r"L &= \frac{1}{2}(\ell_{1} + \ell_{2})" in md
 
 
 def test_digits_apply(config):

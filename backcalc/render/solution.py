@@ -206,8 +206,8 @@ class _Builder:
         ]))
         self.doc.add(Heading(2, "Given"))
         frozen = any(p.frozen for p in r.parameters)
-        rows = [[[name(p.name)], [Num(p.value, given=True)], *([[r"\text{frozen}" if p.frozen else ""]] if frozen else [])]
-                for p in r.parameters]
+        rows = [[[name(p.name)], [Num(p.value, given=True)],
+                 *([[r"\text{frozen}" if p.frozen else ""]] if frozen else [])] for p in r.parameters]
         self.doc.add(Table(["parameter", "value", *(["frozen"] if frozen else [])], rows))
         data = []
         for s in self.samples:
@@ -309,29 +309,31 @@ class _Builder:
         lhs = [self.loss_sym(s)]
         kk = str(self.k)
         if r.loss_name in ("squared_error", "half_squared_error", "mse"):
-            sym = " + ".join(f"({y} - {t})^2" for y, t in zip(ys, ts))
-            num = _join([["(", y, " - ", t, ")^2"] for y, t in zip(yv, tv)], " + ")
+            sym = " + ".join(f"({y} - {t})^2" for y, t in zip(ys, ts, strict=True))
+            num = _join([["(", y, " - ", t, ")^2"] for y, t in zip(yv, tv, strict=True)], " + ")
             if r.loss_name == "half_squared_error":
                 sym, num = rf"\tfrac{{1}}{{2}}{_group(sym, self.k)}", [r"\tfrac{1}{2}", *_group_tokens(num, self.k)]
             elif r.loss_name == "mse" and self.k > 1:
-                sym, num = rf"\tfrac{{1}}{{{kk}}}{_group(sym, self.k)}", [rf"\tfrac{{1}}{{{kk}}}", *_group_tokens(num, self.k)]
+                sym = rf"\tfrac{{1}}{{{kk}}}{_group(sym, self.k)}"
+                num = [rf"\tfrac{{1}}{{{kk}}}", *_group_tokens(num, self.k)]
             return Equation(lhs, [[sym], num, value])
         if r.loss_name == "bce":
-            sym = " + ".join(rf"{t} \log {y} + (1 - {t}) \log(1 - {y})" for y, t in zip(ys, ts))
-            num = _join([[t, r" \log ", y, " + (1 - ", t, r") \log(1 - ", y, ")"] for y, t in zip(yv, tv)], " + ")
+            sym = " + ".join(rf"{t} \log {y} + (1 - {t}) \log(1 - {y})" for y, t in zip(ys, ts, strict=True))
+            num = _join([[t, r" \log ", y, " + (1 - ", t, r") \log(1 - ", y, ")"]
+                         for y, t in zip(yv, tv, strict=True)], " + ")
             pre = "-" if self.k == 1 else rf"-\tfrac{{1}}{{{kk}}}"
             return Equation(lhs, [[rf"{pre}\left[{sym}\right]"], [pre + r"\left[", *num, r"\right]"], value])
         # cross_entropy
-        sym = " + ".join(rf"{t} \log {y}" for y, t in zip(ys, ts))
-        num = _join([[t, r" \log ", y] for y, t in zip(yv, tv)], " + ")
+        sym = " + ".join(rf"{t} \log {y}" for y, t in zip(ys, ts, strict=True))
+        num = _join([[t, r" \log ", y] for y, t in zip(yv, tv, strict=True)], " + ")
         return Equation(lhs, [[rf"-\left({sym}\right)"], [r"-\left(", *num, r"\right)"], value])
 
     def backward(self) -> None:
         self.doc.add(Heading(2, r"3. Backward pass"))
         what, ell = ("its own loss", r"\ell") if self.many else ("the loss", "L")
-        self.doc.add(Paragraph(["For every neuron, ", [rf"\delta = \partial {ell} / \partial z"], f", the derivative of "
-                                f"{what} with respect to the neuron's weighted sum, from the output layer back. "
-                                "Every factor uses the weights before the update."]))
+        self.doc.add(Paragraph(["For every neuron, ", [rf"\delta = \partial {ell} / \partial z"],
+                                f", the derivative of {what} with respect to the neuron's weighted sum, "
+                                "from the output layer back. Every factor uses the weights before the update."]))
         for s in self.samples:
             self.sample_heading(s)
             for layer in reversed(self.r.layers):
@@ -356,7 +358,8 @@ class _Builder:
                 if self.k == 1:
                     sides = [[f"{a} - {t}"], [av, " - ", tv]]
                 else:
-                    sides = [[rf"\tfrac{{1}}{{{self.k}}}({a} - {t})"], [rf"\tfrac{{1}}{{{self.k}}}(", av, " - ", tv, ")"]]
+                    pre = rf"\tfrac{{1}}{{{self.k}}}"
+                    sides = [[rf"{pre}({a} - {t})"], [pre + "(", av, " - ", tv, ")"]]
             elif layer.activation == "softmax":
                 total = Num(sum(r.targets[s]), given=True, wrap=True)
                 sides = [[rf"{a} \sum_j t_j - {t}"], [av, r" \cdot ", total, " - ", tv]]
@@ -380,8 +383,9 @@ class _Builder:
             num = _join([[Num(layer.dl_da[s, j], wrap=True), r" \cdot ", Num(layer.a[s, j], wrap=True)]
                          for j in range(len(names))], " + ")
             eqs.append(Equation([delta_sym], [[d(ell, z)], [rf"{a}\left({d(ell, a)} - ({inner})\right)"],
-                                              [Num(layer.a[s, i], wrap=True), r"\left(", Num(layer.dl_da[s, i], wrap=True),
-                                               " - (", *num, r")\right)"], delta]))
+                                              [Num(layer.a[s, i], wrap=True), r"\left(",
+                                               Num(layer.dl_da[s, i], wrap=True), " - (", *num, r")\right)"],
+                                              delta]))
             return eqs
         eqs.append(Equation([d(a, z)], [*self.activation_derivative(layer, i, s), [Num(layer.da_dz[s, i])]]))
         eqs.append(Equation([delta_sym], [[d(ell, z)], [rf"{d(ell, a)} \cdot {d(a, z)}"],
