@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint golden clean
+.PHONY: run test bench lint golden readme clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/backcalc step
 
+# WITH_TORCH=1 also installs PyTorch's CPU build (torch==2.13.0, a local file on our
+# machines; never a plain `torch`, which pulls CUDA) so the optional cross-checks run.
 test: $(STAMP)
+ifeq ($(WITH_TORCH),1)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
+		|| echo "torch==2.13.0 is not installable here; the PyTorch cross-checks will be skipped"
+endif
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -32,3 +38,7 @@ golden: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Re-run every `$ backcalc …` block of the README and paste the real output.
+readme: $(STAMP)
+	$(BIN)/python tests/readme_blocks.py README.md

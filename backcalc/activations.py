@@ -8,8 +8,8 @@ leaky_relu also work on object arrays of `fractions.Fraction` (exact mode).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import BackcalcError, ExitCode
+from .errors import BackcalcError, ExitCode, UsageError
 
 app = typer.Typer(
     name="backcalc",
@@ -30,6 +30,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (JSON Lines fo
 DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
+EpochsOpt = Annotated[Optional[int], typer.Option(
+    "--epochs", "-e", min=1, help="Epochs to run (default: the spec's `epochs`, else 100).")]
+EveryOpt = Annotated[Optional[int], typer.Option(
+    "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
 ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact rational arithmetic from the YAML's decimals "
                                         "(identity/relu/leaky_relu with a polynomial loss).")]
@@ -48,6 +52,13 @@ BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked soluti
                                         "become blanks (with --format markdown|latex).")]
 SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
                                                      "the full solution to FILE.", show_default=False)]
+
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="Override a spec value before it is checked, e.g. learning_rate=0.1 or layers.0.activation=tanh "
+         "(repeatable; the value is YAML).", show_default=False)]
+FullOpt = Annotated[bool, typer.Option("--full", help="Show every neuron of wide layers (over 8 neurons) "
+                                                      "instead of a summary.")]
 
 
 def _err(message: str) -> None:
@@ -89,25 +100,28 @@ def handle_errors(fn):
     return wrapper
 
 
-def read_spec(config: Optional[str], quiet: bool = False):
-    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default."""
+def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None):
+    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default.
+
+    `overrides` are the `--set KEY=VALUE` options, applied before validation.
+    """
     from .spec import load_spec, parse_spec
 
     if config == "-":
-        return parse_spec(sys.stdin.buffer.read(), "<stdin>")
+        return parse_spec(sys.stdin.buffer.read(), "<stdin>", overrides)
     if config is None:
         if Path(DEFAULT_CONFIG).is_file():
             if not quiet:
                 _err(f"backcalc: using ./{DEFAULT_CONFIG}")
-            return load_spec(DEFAULT_CONFIG)
+            return load_spec(DEFAULT_CONFIG, overrides)
         from importlib.resources import files
 
         if not quiet:
             _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
                  "example 'mazur' (the 2-2-1 sigmoid network of Mazur's worked example)")
         text = (files("backcalc") / "examples" / "mazur.yaml").read_bytes()
-        return parse_spec(text, "<embedded default: mazur>")
-    return load_spec(config)
+        return parse_spec(text, "<embedded default: mazur>", overrides)
+    return load_spec(config, overrides)
 
 
 def _warn(warnings: list[str], quiet: bool) -> None:
@@ -144,13 +158,15 @@ def step(
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    full: FullOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """One forward pass, loss, backward pass and SGD update on the first batch, every factor shown."""
+    """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
     from .explain import step as run_step
 
     kind = _step_format(json, format, blank, solution)
-    spec = read_spec(config, quiet)
+    spec = read_spec(config, quiet, set_)
     result = run_step(spec, _network(spec, exact))
     _warn(result.warnings, quiet)
     if kind == "json":
@@ -162,55 +178,172 @@ def step(
     else:
         from .render.table import print_renderable, step_tables
 
-        print_renderable(step_tables(result, digits), no_color)
+        print_renderable(step_tables(result, digits, full), no_color)
 
 
 @app.command()
 @handle_errors
 def train(
+    ctx: typer.Context,
     config: ConfigArg = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", min=1,
-                                                  help="Epochs to run (default: the spec's `epochs`, else 100).")] = None,
-    every: Annotated[Optional[int], typer.Option("--every", min=1,
-                                                 help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")] = None,
+    epochs: EpochsOpt = None,
+    every: EveryOpt = None,
     exact: ExactOpt = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    emit_spec: Annotated[bool, typer.Option(
+        "--emit-spec", help="Print the trained spec as YAML on stdout (tables go to stderr), "
+                            "e.g. to pipe into `backcalc step -`.")] = False,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", metavar="FILE", help="Write the loss curve (mean, min and max per epoch) to an image, "
+                                       "e.g. loss.png; needs matplotlib: pip install 'backcalc[plot]'.",
+        show_default=False)] = None,
+    full: FullOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Train for N epochs of the configured batches; report the loss and the final parameters."""
+    from .history import LossHistory
+    from .render.progress import Terminal, progress_for
     from .training import Trainer, shown_epochs
 
-    spec = read_spec(config, quiet)
+    if json and emit_spec:
+        raise UsageError("--json and --emit-spec both write to standard output; choose one")
+    spec = read_spec(config, quiet, set_)
+    if plot:
+        from .render.plot import check_plot_target
+
+        check_plot_target(plot)
     n_epochs = epochs or spec.epochs or 100
     trainer = Trainer(spec, _network(spec, exact))
+    history = LossHistory()
+    term = (ctx.obj or {}).get("terminal") or Terminal.current()
+    k = (every or 1) if json else shown_epochs(n_epochs, every)
+    shown = []
     if json:
         from .render.json import dumps
-
-        k = every or 1
+    with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
         for record in trainer.run(n_epochs):
-            if record.epoch % k == 0 or record.epoch == n_epochs:
-                sys.stdout.write(dumps(record.to_dict()) + "\n")
-        result = trainer.result()
-        if result.stopped:
-            _err(f"backcalc: {result.stopped}")
-        _warn(result.warnings, quiet)
+            history.add(record.epoch, record.loss, record.loss_min, record.loss_max)
+            bar.update(record.epoch, record.loss)
+            if json:
+                if record.epoch % k == 0 or record.epoch == n_epochs:
+                    sys.stdout.write(dumps(record.to_dict()) + "\n")
+            elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                shown.append(record)
+    result = trainer.result(shown)
+    if result.stopped:
+        _err(f"backcalc: {result.stopped}")
+    _warn(result.warnings, quiet)
+    if plot and len(history):
+        from .render.plot import write_loss_plot
+
+        write_loss_plot(plot, history, spec.name)
+    if json:
         sys.stdout.write(dumps(result.to_dict()) + "\n")
         sys.stdout.flush()
     else:
+        from .history import sparkline, wants_log_scale
+        from .render.numbers import fmt
         from .render.table import print_renderable, train_tables
 
-        k = shown_epochs(n_epochs, every)
-        history = [r for r in trainer.run(n_epochs) if r.epoch % k == 0 or r.epoch in (1, n_epochs)]
-        result = trainer.result(history)
-        if result.stopped:
-            _err(f"backcalc: {result.stopped}")
-        _warn(result.warnings, quiet)
-        print_renderable(train_tables(result, digits), no_color)
+        spark = None
+        if len(history):
+            curve = history.resampled(SPARK_WIDTH)
+            log = wants_log_scale(curve)
+            first, last = history.buckets[0].mean, history.buckets[-1].mean
+            spark = (f"{sparkline(curve, log)}  {fmt(first, digits)} → {fmt(last, digits)}"
+                     f"{' (log scale)' if log else ''}")
+        if not (emit_spec and quiet):
+            print_renderable(train_tables(result, digits, spark, full), no_color, stderr=emit_spec)
+        if emit_spec and not result.stopped:
+            from .writer import spec_to_yaml
+
+            sys.stdout.write(spec_to_yaml(
+                spec, [w for w, _ in result.layers], [b for _, b in result.layers],
+                header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
+                        f"final loss {result.loss!r}"], extra=trainer.save_extra()))
+            sys.stdout.flush()
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+SPARK_WIDTH = 40  # characters of the loss sparkline after `train`
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+@app.command()
+@handle_errors
+def forward(
+    config: ConfigArg = None,
+    inputs: Annotated[Optional[str], typer.Option(
+        "--inputs", metavar="[[x1, x2], ...]", help="Samples to run instead of the spec's inputs, as YAML or JSON: "
+                                                   "[[1, 2], [3, 4]], or [1, 2] for one sample.",
+        show_default=False)] = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    full: FullOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The forward pass only: every neuron's weighted sum z and activation a, for every sample."""
+    from .forward import forward as run_forward
+    from .forward import parse_inputs
+
+    spec = read_spec(config, quiet, set_)
+    x = parse_inputs(inputs, spec.inputs.shape[1]) if inputs is not None else None
+    result = run_forward(spec, x)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.table import forward_table, print_renderable
+
+        print_renderable(forward_table(result, digits, full), no_color)
+
+
+class GraphFormat(str, enum.Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+@app.command()
+@handle_errors
+def graph(
+    config: ConfigArg = None,
+    format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
+    )] = GraphFormat.dot,
+    sample: Annotated[int, typer.Option(
+        "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
+    digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
+    quiet: QuietOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The network as a graph with one step's values: activations on nodes, weights and gradients on edges."""
+    from .explain import step as run_step
+    from .render.graph import to_dot, to_mermaid
+
+    renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
+    spec = read_spec(config, quiet, set_)
+    result = run_step(spec)
+    _warn(result.warnings, quiet)
+    if sample > len(result.batch):
+        raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
+                         f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
+    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    sys.stdout.flush()
 
 
 @app.command()
@@ -225,16 +358,16 @@ def gradcheck(
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    set_: SetOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Compare every analytic gradient with central finite differences (and torch.autograd); exit 1 on a mismatch."""
-    from .errors import UsageError
     from .gradcheck import gradcheck as run_gradcheck
 
     for option, value in (("--eps", eps), ("--tol", tol)):
         if not value > 0:
             raise UsageError(f"{option}: expected a number > 0, got {value:g}")
-    spec = read_spec(config, quiet)
+    spec = read_spec(config, quiet, set_)
     result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
     _warn(result.notes, quiet)
     if json:
@@ -263,8 +396,6 @@ def _network(spec, exact: bool):
 
 
 def _step_format(json: bool, format: StepFormat, blank: bool, solution: Optional[Path]) -> str:
-    from .errors import UsageError
-
     kind = format.value
     if json and kind not in ("table", "json"):
         raise UsageError(f"--json and --format {kind} ask for different outputs; give one of them")
@@ -292,8 +423,6 @@ def _write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it: never a half-written file."""
     import os
     import tempfile
-
-    from .errors import UsageError
 
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",

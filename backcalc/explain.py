@@ -1,4 +1,4 @@
-"""One forward pass, loss, backward pass and SGD update, with every chain-rule factor."""
+"""One forward pass, loss, backward pass and optimizer update, with every chain-rule factor."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import numpy as np
 
 from .activations import softmax_jacobian
 from .network import Network, _cast_scalar
+from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec import Spec
 
 
-def step(spec: Spec, network: Network | None = None, batch: slice | None = None) -> StepResult:
-    """Run one training step on the first batch (or `batch`) and explain it."""
+def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
+         optimizer: Optimizer | None = None) -> StepResult:
+    """Run one training step on the first batch (or `batch`) and explain it.
+
+    The optimizer (default: the spec's, from its `optimizer_state`) is not changed.
+    """
     net = network or Network(spec)
+    opt = optimizer or make_optimizer(spec, net)
     if batch is None:
         batch = slice(0, spec.effective_batch_size)
     x, t = spec.inputs[batch], spec.targets[batch]
@@ -26,7 +32,12 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     loss = net.reduce(per_sample)
     back = net.backward(trace, t)
     lr = _cast_scalar(spec.learning_rate, net.theta.dtype)
-    new_theta = net.step_theta(back.grad, lr)
+    if opt.plain:  # the network's own update, which exact arithmetic and fast paths share
+        new_theta = net.step_theta(back.grad, lr)
+        update = Update(new_theta, opt.state, back.grad, net.theta)
+    else:
+        update = opt.compute(net.theta, back.grad)
+        new_theta = update.theta
     warnings = [note] if note else []
 
     n_layers = len(spec.layers)
@@ -47,6 +58,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
             new_weights=new_theta[net.w_index[li]], new_biases=new_theta[net.b_index[li]],
             fused=fused and li == n_layers - 1,
             jacobian=softmax_jacobian(trace.a[li + 1]) if not act.elementwise else None,
+            batch_scale=_batch_scale(spec.reduction, x.shape[0], net.theta.dtype),
         ))
 
     terms: dict[int, list[Term]] = {k: [] for k in range(len(net.names))}
@@ -54,7 +66,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
     reduce = (lambda v: np.sum(v) / n) if spec.reduction == "mean" else np.sum
     for li, lr_ in enumerate(layers):
         for i, neuron in enumerate(lr_.neuron_names):
-            head = _head_factors(lr_, i, neuron)
+            head = _head_factors(lr_, i, neuron, "L" if n == 1 else "ℓ")
             for j, src in enumerate(lr_.input_names):
                 p = lr_.weight_names[i][j]
                 prod = lr_.delta[:, i] * trace.a[li][:, j]
@@ -71,17 +83,34 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None)
         ParameterResult(name, net.theta[k], back.grad[k], new_theta[k], bool(net.frozen[k]), terms[k])
         for k, name in enumerate(net.names)
     ]
+    for k, p in enumerate(parameters):
+        p.state_before = opt.state_of(k)
+        p.state_after = opt.state_of(k, update.state)
+        p.update = opt.explain(k, net.theta, back.grad, update)
     return StepResult(
         name=spec.name, source=spec.source, loss_name=spec.loss, reduction=spec.reduction,
         learning_rate=lr, input_names=spec.input_names, inputs=x, targets=t,
         batch=indices, n_samples=spec.n_samples, layers=layers, losses=per_sample, loss=loss,
-        parameters=parameters, warnings=warnings, exact=net.theta.dtype == object,
+        parameters=parameters, warnings=warnings, exact=net.theta.dtype == object, optimizer=opt.info(),
     )
 
 
-def _head_factors(layer: LayerResult, i: int, neuron: str) -> list[Factor]:
-    """∂L/∂a and ∂a/∂z of neuron i, or ∂L/∂z itself where it is not a plain product."""
+def _batch_scale(reduction: str, n: int, dtype):
+    if reduction == "sum":
+        return 1
+    if dtype is np.dtype(object):
+        from fractions import Fraction
+
+        return Fraction(1, n)
+    return 1 / n
+
+
+def _head_factors(layer: LayerResult, i: int, neuron: str, loss: str) -> list[Factor]:
+    """∂ℓ/∂a and ∂a/∂z of neuron i, or ∂ℓ/∂z itself where it is not a plain product.
+
+    With several samples the factors are those of each sample's own loss ℓₙ.
+    """
     if layer.da_dz is None or layer.fused:
-        return [Factor(f"∂L/∂z_{neuron}", layer.delta[:, i])]
-    return [Factor(f"∂L/∂{neuron}", layer.dl_da[:, i]),
+        return [Factor(f"∂{loss}/∂z_{neuron}", layer.delta[:, i])]
+    return [Factor(f"∂{loss}/∂{neuron}", layer.dl_da[:, i]),
             Factor(f"∂{neuron}/∂z_{neuron}", layer.da_dz[:, i])]

@@ -56,6 +56,9 @@ class ParameterResult:
     new: object
     frozen: bool
     terms: list[Term]
+    state_before: dict | None = None  # optimizer state by torch's names; None: none yet
+    state_after: dict | None = None
+    update: list[UpdateLine] = field(default_factory=list)
 
     def to_dict(self, per_sample: bool) -> dict:
         def v(arr):
@@ -74,7 +77,13 @@ class ParameterResult:
             "factors": factors,
             "terms": [{"slot": t.slot, "product": v(t.product), "contribution": plain(t.contribution)}
                       for t in self.terms],
+            "state": {"before": _state(self.state_before), "after": _state(self.state_after)},
+            "update": [line.to_dict() for line in self.update],
         }
+
+
+def _state(state: dict | None) -> dict | None:
+    return None if state is None else {k: plain(v) for k, v in state.items()}
 
 
 @dataclass
@@ -99,6 +108,7 @@ class LayerResult:
     new_biases: np.ndarray
     fused: bool = False  # δ from the combined loss+activation formula
     jacobian: np.ndarray | None = None  # softmax: samples × K × K
+    batch_scale: object = 1  # ∂L/∂ℓₙ: 1/N for a mean over N samples, 1 for a sum
 
     def to_dict(self) -> dict:
         d = {
@@ -107,9 +117,10 @@ class LayerResult:
             "neurons": self.neuron_names,
             "z": plain(self.z),
             "a": plain(self.a),
-            "dL_da": plain(self.dl_da) if self.dl_da is not None else None,
+            # JSON holds derivatives of the batch loss L; the tables show each sample's ℓₙ
+            "dL_da": plain(self.dl_da * self.batch_scale) if self.dl_da is not None else None,
             "da_dz": plain(self.da_dz) if self.da_dz is not None else None,
-            "delta": plain(self.delta),
+            "delta": plain(self.delta * self.batch_scale),
             "weights": plain(self.weights),
             "biases": plain(self.biases),
             "weight_names": self.weight_names,
@@ -146,6 +157,7 @@ class StepResult:
     parameters: list[ParameterResult]
     warnings: list[str] = field(default_factory=list)
     exact: bool = False
+    optimizer: OptimizerInfo | None = None
 
     @property
     def output(self) -> np.ndarray:
@@ -172,6 +184,7 @@ class StepResult:
             "parameters": [p.to_dict(per_sample) for p in self.parameters],
             "warnings": self.warnings,
             **({"exact": True} if self.exact else {}),
+            **({"optimizer": self.optimizer.to_dict()} if self.optimizer else {}),
         }
 
 
@@ -199,6 +212,8 @@ class TrainResult:
     history: list[EpochRecord]  # the rows shown (thinned), not every epoch
     warnings: list[str] = field(default_factory=list)
     stopped: str | None = None  # why training stopped early
+    batches_per_epoch: int = 1
+    reduction: str = "mean"
 
     def to_dict(self) -> dict:
         d = {
@@ -213,3 +228,116 @@ class TrainResult:
         if self.warnings:
             d["warnings"] = self.warnings
         return {"final": d}
+
+
+LATEX_SYMBOLS = {"m̂": r"\hat m", "v̂": r"\hat v"}
+
+
+@dataclass
+class FormulaLine:
+    """One line of an optimizer's update rule: `symbol ← formula` (or `=` for derived values)."""
+
+    symbol: str  # t, g, b, m, v, m̂, v̂, p
+    formula: str  # right-hand side, Unicode text
+    latex: str  # right-hand side, LaTeX
+    note: str = ""  # e.g. "first step", "m starts at 0"
+    assign: bool = True  # ← (a stored value changes) rather than = (a derived value)
+
+    @property
+    def latex_symbol(self) -> str:
+        return LATEX_SYMBOLS.get(self.symbol, self.symbol)
+
+    @property
+    def text(self) -> str:
+        return f"{self.symbol} {'←' if self.assign else '='} {self.formula}"
+
+    def to_dict(self) -> dict:
+        return {"symbol": self.symbol, "formula": self.formula, "latex_symbol": self.latex_symbol,
+                "latex": self.latex, "assign": self.assign, "note": self.note}
+
+
+@dataclass
+class UpdateLine:
+    """One line of one parameter's optimizer update, with its numbers.
+
+    `template` and `latex_template` hold `{slot}` fields; `values` fills them.
+    `before` is the quantity's old value when it is stored (state or the
+    parameter itself), else None.
+    """
+
+    name: str  # step | grad | decayed | momentum_buffer | exp_avg | exp_avg_sq | m_hat | v_hat | param
+    symbol: str
+    formula: str
+    latex: str
+    template: str
+    latex_template: str
+    values: dict
+    value: object
+    before: object = None
+
+    @property
+    def latex_symbol(self) -> str:
+        return LATEX_SYMBOLS.get(self.symbol, self.symbol)
+
+    def substituted(self, number, latex: bool = False) -> str:
+        """The template with every slot written by `number` (negative numbers in parentheses)."""
+        def one(v):
+            text = number(v)
+            return f"({text})" if text.startswith(("−", "-")) else text
+
+        template = self.latex_template if latex else self.template
+        return template.format(**{k: one(v) for k, v in self.values.items()})
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "symbol": self.symbol, "formula": self.formula, "latex": self.latex,
+                "values": {k: plain(v) for k, v in self.values.items()}, "before": plain(self.before),
+                "value": plain(self.value)}
+
+
+@dataclass
+class OptimizerInfo:
+    name: str  # sgd | adam | adamw
+    title: str  # e.g. "sgd with Nesterov momentum"
+    learning_rate: object
+    hyperparameters: dict
+    formulas: list[FormulaLine]
+    plain: bool = False  # plain SGD: no state, p ← p − η·∂L/∂p
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "learning_rate": plain(self.learning_rate),
+                "hyperparameters": {k: plain(v) for k, v in self.hyperparameters.items()},
+                "formulas": [f.to_dict() for f in self.formulas]}
+
+
+@dataclass
+class ForwardLayer:
+    index: int
+    activation: str
+    neuron_names: list[str]
+    z: np.ndarray  # samples × neurons
+    a: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "activation": self.activation, "neurons": self.neuron_names,
+                "z": plain(self.z), "a": plain(self.a)}
+
+
+@dataclass
+class ForwardResult:
+    """A forward pass only: every neuron's z and a for every sample."""
+
+    name: str | None
+    source: str
+    input_names: list[str]
+    inputs: np.ndarray  # samples × features
+    layers: list[ForwardLayer]
+    inputs_from: str  # "spec" or "--inputs"
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.layers[-1].a
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "inputs_from": self.inputs_from, "input_names": self.input_names,
+                "inputs": plain(self.inputs), "layers": [layer.to_dict() for layer in self.layers],
+                "output": plain(self.output)}

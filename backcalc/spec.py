@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .activations import ACTIVATIONS, ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
+from .activations import ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
 from .errors import Problem, SpecError
 from .losses import DEFAULT_LOSS, LOSSES
+from .optimizers import OptimizerSpec
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
@@ -39,6 +40,8 @@ TOP_LEVEL_KEYS = [
     "init",
     "frozen",
     "epochs",
+    "optimizer",
+    "optimizer_state",
 ]
 LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
 INIT_KEYS = ["seed", "distribution"]
@@ -99,6 +102,8 @@ class Spec:
     epochs: int | None = None
     input_names: list[str] = field(default_factory=list)
     source: str = "<spec>"
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
 
     @property
     def n_samples(self) -> int:
@@ -144,7 +149,10 @@ class _Reader:
         mark = getattr(node, "start_mark", None)
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
-        self.problems.append(Problem(self.source, line, col, path, message))
+        source = self.source
+        if mark is not None and str(mark.name).startswith("--set "):
+            source, line, col = mark.name, None, None  # the value came from the command line
+        self.problems.append(Problem(source, line, col, path, message))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
 
@@ -280,8 +288,8 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file."""
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
+    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`)."""
     p = Path(path)
     source = str(path)
     if not p.exists():
@@ -296,7 +304,7 @@ def load_spec(path: str | Path) -> Spec:
         data = p.read_bytes()
     except OSError as e:
         raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror}")]) from None
-    return parse_spec(data, source)
+    return parse_spec(data, source, overrides)
 
 
 def compose(text: str | bytes, source: str, what: str = "spec"):
@@ -322,9 +330,17 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
     return node
 
 
-def parse_spec(text: str | bytes, source: str = "<spec>") -> Spec:
-    """Parse and validate spec text; raise SpecError listing every problem found."""
+def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] | None = None) -> Spec:
+    """Parse and validate spec text; raise SpecError listing every problem found.
+
+    `overrides` (`key=value`, as given to `--set`) change the composed YAML
+    before validation, so their problems are reported like the file's own.
+    """
     node = compose(text, source)
+    if overrides:
+        from .overrides import apply_overrides
+
+        node = apply_overrides(node, overrides)
     reader = _Reader(source)
     try:
         spec = _read_spec(reader, node)
@@ -402,6 +418,10 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     _check_names(r, spec, layer_maps)
     if get("frozen") is not None:
         spec.frozen = _read_frozen(r, get("frozen"), spec)
+    if "optimizer" in top or "optimizer_state" in top:
+        from .optimizer_spec import read_optimizer
+
+        read_optimizer(r, spec, top)
     return spec
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
 from .network import Network, _cast
+from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
@@ -23,11 +24,13 @@ def shown_epochs(epochs: int, every: int | None) -> int:
 
 
 class Trainer:
-    """Runs epochs of the spec's batches (in file order) with plain SGD."""
+    """Runs epochs of the spec's batches (in file order) with the spec's optimizer, whose state
+    (from the spec's `optimizer_state`, if any) carries across batches and epochs."""
 
-    def __init__(self, spec: Spec, network: Network | None = None):
+    def __init__(self, spec: Spec, network: Network | None = None, optimizer: Optimizer | None = None):
         self.spec = spec
         self.net = network or Network(spec)
+        self.optimizer = optimizer or make_optimizer(spec, self.net)
         self.epochs_done = 0
         self.stopped: str | None = None
         # Exact mode (an object network of Fractions): numbers stay Fractions throughout.
@@ -44,7 +47,7 @@ class Trainer:
 
     def run(self, epochs: int) -> Iterator[EpochRecord]:
         """Yield one record per epoch; stop early (setting `stopped`) on NaN or infinity."""
-        net, lr = self.net, self.spec.learning_rate
+        net, lr, opt = self.net, self.spec.learning_rate, self.optimizer
         for _ in range(epochs):
             epoch = self.epochs_done + 1
             losses = []
@@ -55,7 +58,8 @@ class Trainer:
                 loss = self._num(net.reduce(per_sample))
                 sample_total += self._num(sum(per_sample))
                 grad = net.backward(trace, t, record=False).grad
-                new = net.step_theta(grad, lr)
+                update = None if opt.plain else opt.compute(net.theta, grad)
+                new = net.step_theta(grad, lr) if update is None else update.theta
                 if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = _non_finite_message(epoch, loss, net.names, new)
                     return
@@ -65,10 +69,28 @@ class Trainer:
                                     "before it (run fewer epochs, or drop --exact)")
                     return
                 net.set_theta(new)
+                if update is not None:
+                    opt.commit(update)
                 losses.append(loss)
             self.epochs_done = epoch
             yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                               sample_total / self.spec.n_samples)
+
+    def checkpoint(self):
+        """The parameters and optimizer state now, for `restore` (e.g. at an epoch's end)."""
+        return self.net.theta.copy(), self.optimizer.state.copy()
+
+    def restore(self, checkpoint) -> None:
+        theta, state = checkpoint
+        self.net.set_theta(theta.copy())
+        self.optimizer.state = state.copy()
+
+    def save_extra(self) -> dict[str, str]:
+        """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state."""
+        from .writer import optimizer_state_yaml
+
+        text = optimizer_state_yaml(self.optimizer.state_dict())
+        return {"optimizer_state": text} if text else {}
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
@@ -79,6 +101,7 @@ class Trainer:
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
             history=history or [], warnings=[note] if note else [], stopped=self.stopped,
+            batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
 
 

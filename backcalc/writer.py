@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .optimizers import OptimizerSpec
 from .spec import Spec
 
 
 def _num(x) -> str:
+    """The shortest text that reads back (as a YAML 1.1 float) to exactly `x`."""
     x = float(x)
     text = repr(x)
-    return text[:-2] if text.endswith(".0") and abs(x) < 1e15 else text
+    if text.endswith(".0") and abs(x) < 1e15 and text != "-0.0":
+        return text[:-2]
+    if "e" in text and "." not in text:  # PyYAML reads 1e-06 as a string, 1.0e-06 as a float
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}.0e{exponent}"
+    return {"inf": ".inf", "-inf": "-.inf", "nan": ".nan"}.get(text, text)
 
 
 def _entry(name: str, default: str, value) -> str:
@@ -65,6 +72,34 @@ def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: li
         out.append("frozen: [" + ", ".join(_text(n) for n in spec.frozen) + "]")
     if spec.epochs:
         out.append(f"epochs: {spec.epochs}")
+    if spec.optimizer != OptimizerSpec():
+        out.append(f"optimizer: {optimizer_yaml(spec.optimizer)}")
     for key, value in (extra or {}).items():
-        out.append(f"{key}: {value}")
+        out.append(f"{key}:{'' if value.startswith(chr(10)) else ' '}{value}")
     return "\n".join(out) + "\n"
+
+
+def optimizer_yaml(config: OptimizerSpec) -> str:
+    """The optimizer settings as a one-line YAML mapping (every setting that applies, written out)."""
+    items = [f"name: {config.name}"]
+    for key, value in config.hyperparameters().items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list):
+            text = "[" + ", ".join(_num(v) for v in value) + "]"
+        else:
+            text = _num(value)
+        items.append(f"{key}: {text}")
+    return "{" + ", ".join(items) + "}"
+
+
+def optimizer_state_yaml(state: dict[str, dict]) -> str | None:
+    """An `optimizer_state:` value (for `spec_to_yaml(extra=...)`): one line per parameter, every
+    number written so that it reads back to the same float; None when no parameter has state."""
+    if not state:
+        return None
+    lines = []
+    for name, values in state.items():
+        items = ", ".join(f"{k}: {v if k == 'step' else _num(v)}" for k, v in values.items())
+        lines.append(f"  {_text(name)}: {{{items}}}")
+    return "\n" + "\n".join(lines)

@@ -87,6 +87,7 @@ def number(value, digits: int) -> str:
         return r"\text{--}"
     if "e" in text:
         mantissa, exponent = text.split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text
 
@@ -483,6 +484,10 @@ class _Builder:
     def update(self) -> None:
         r = self.r
         self.doc.add(Heading(2, "5. Update"))
+        opt = getattr(r, "optimizer", None)
+        if opt is not None and not opt.plain:
+            self.optimizer_update(opt)
+            return
         self.doc.add(Paragraph(["Every parameter moves against its gradient: ",
                                 [r"p^{\mathrm{new}} = p - \eta \, \frac{\partial L}{\partial p}"],
                                 "; frozen parameters keep their values." if any(p.frozen for p in r.parameters)
@@ -499,6 +504,41 @@ class _Builder:
                                        Num(r.learning_rate, given=True, wrap=True), r" \cdot ", Num(p.grad, wrap=True)],
                                       [Num(p.new)]]))
         self.doc.add(Math(eqs))
+
+
+    def optimizer_update(self, opt) -> None:
+        """Stateful optimizers (momentum, Adam): each parameter's update lines, as the optimizer explains them."""
+        self.doc.add(Paragraph([f"The optimizer is {opt.title}; each parameter is updated line by line "
+                                "(g is its gradient from section 4)."]))
+        for p in self.r.parameters:
+            pname = name(p.name)
+            eqs = []
+            if p.frozen or not p.update:
+                eqs.append(Equation([rf"{{{pname}}}^{{\mathrm{{new}}}}"],
+                                    [[pname + r" \quad (\text{frozen})"], [Num(p.new, given=True)]]))
+            for line in p.update:
+                lhs = rf"{{{pname}}}^{{\mathrm{{new}}}}" if line.name == "param" else \
+                    rf"{line.latex_symbol}_{{{pname}}}" if line.name != "step" else line.latex_symbol
+                eqs.append(Equation([lhs], [[line.latex], _template_tokens(line.latex_template, line.values),
+                                            [Num(line.value)]]))
+            self.doc.add(Math(eqs))
+
+
+GIVEN_SLOTS = {"lr", "beta1", "beta2", "one_minus_beta1", "one_minus_beta2", "eps", "momentum", "dampening",
+               "one_minus_dampening", "weight_decay", "t", "p"}
+
+
+def _template_tokens(template: str, values: dict) -> list:
+    """An optimizer's LaTeX template with each {slot} as a number token."""
+    from string import Formatter
+
+    tokens: list = []
+    for literal, field_name, _spec, _conv in Formatter().parse(template):
+        if literal:
+            tokens.append(literal)
+        if field_name is not None:
+            tokens.append(Num(values[field_name], given=field_name in GIVEN_SLOTS, wrap=True))
+    return tokens
 
 
 def _join(groups: list[list], sep: str) -> list:

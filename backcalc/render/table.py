@@ -7,11 +7,14 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..result import StepResult, TrainResult
+from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import fmt, short
 
 MAX_SAMPLES_SHOWN = 8
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
+MAX_NEURONS_SHOWN = 8  # wider layers (and inputs) are summarised unless --full
+SUMMARY_HEAD = 3  # a summarised layer shows its first neurons, a gap, and its last one
+MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --full
 
 
 def _table(title: str, *columns: tuple[str, str]) -> Table:
@@ -22,16 +25,36 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
     return table
 
 
-def _samples(result: StepResult) -> list[int]:
-    return list(range(min(len(result.batch), MAX_SAMPLES_SHOWN)))
+def _samples(result: StepResult, full: bool = False) -> list[int]:
+    return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
+
+
+def _pick(n: int, full: bool = False) -> list[int | None]:
+    """Indices to show of n neurons (or inputs): all, or the first few, a gap (None), the last."""
+    if full or n <= MAX_NEURONS_SHOWN:
+        return list(range(n))
+    return [*range(SUMMARY_HEAD), None, n - 1]
+
+
+def _gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: int = 1) -> None:
+    """A dim row standing for the rows a summarised view leaves out: ⋮ in column `mark`, a note at `at`."""
+    row = [""] * cells
+    row[mark] = "⋮"
+    row[at] = f"{'⋮ ' if at == mark else ''}{n_hidden} more {what} (--full)"
+    table.add_row(*row, style="dim")
+
+
 
 
 def _sample_label(result: StepResult, s: int) -> str:
     return str(result.batch[s] + 1)
 
 
-def step_tables(result: StepResult, digits: int = 5) -> Group:
-    """All tables of one step, top to bottom in the order of the computation."""
+def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
+    """All tables of one step, top to bottom in the order of the computation.
+
+    Layers over MAX_NEURONS_SHOWN neurons (or inputs) are summarised unless `full`.
+    """
     d = digits
     many = len(result.batch) > 1
     parts = []
@@ -47,30 +70,38 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
     # 1. forward
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
     forward = _table("Forward pass", *cols, ("z = Σ w·a + b", "left"), ("z", "right"), ("a", "right"))
+    n_cols = 5 + many
     for layer in result.layers:
-        for i, neuron in enumerate(layer.neuron_names):
-            for s in _samples(result):
+        for i in _pick(len(layer.neuron_names), full):
+            if i is None:
+                _gap_row(forward, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, n_cols, at=2 + many)
+                continue
+            neuron = layer.neuron_names[i]
+            for s in _samples(result, full):
                 expr = ""
                 if len(layer.input_names) <= MAX_TERMS_WRITTEN:
                     names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
-                    values = " + ".join(f"{short(w, d)}·{short(a, d)}"
+                    values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
                                         for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {short(layer.biases[i], d)}"
+                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {_paren(short(layer.biases[i], d))}"
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
                                 *([_sample_label(result, s)] if many else []),
                                 expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
         forward.add_section()
     parts.append(forward)
-    parts.extend(_truncation_note(result))
+    parts.extend(_truncation_note(result, full))
 
     # 2. loss
     loss = _table(f"Loss: {result.loss_name}", ("sample", "right"), ("output", "left"),
                   ("target", "left"), ("loss", "right"))
     out = result.layers[-1]
-    for s in _samples(result):
+    shown = _pick(len(out.neuron_names), full)
+    for s in _samples(result, full):
         loss.add_row(_sample_label(result, s),
-                     ", ".join(f"{n} = {fmt(v, d)}" for n, v in zip(out.neuron_names, out.a[s])),
-                     ", ".join(fmt(v, d) for v in result.targets[s]), fmt(result.losses[s], d))
+                     ", ".join("…" if k is None else f"{out.neuron_names[k]} = {fmt(out.a[s, k], d)}"
+                               for k in shown),
+                     ", ".join("…" if k is None else short(result.targets[s, k], d) for k in shown),
+                     fmt(result.losses[s], d))
     how = "mean" if result.reduction == "mean" else "sum"
     loss.add_section()
     loss.add_row("L", f"{how} over {len(result.batch)} sample{'s' if many else ''}", "", fmt(result.loss, d),
@@ -79,43 +110,66 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
 
     # 3. deltas
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    deltas = _table("Backward pass: δ = ∂L/∂z per neuron", *cols, ("∂L/∂a", "right"), ("from", "left"),
-                    ("∂a/∂z", "right"), ("δ = ∂L/∂z", "right"))
+    l_ = "ℓ" if many else "L"
+    deltas = _table(f"Backward pass: δ = ∂{l_}/∂z per neuron" + (" and sample (ℓ: that sample's loss)" if many else ""),
+                    *cols, (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
+    for column in deltas.columns[:2]:  # at 80 columns, wrap the formulas rather than squeeze the names
+        column.min_width = len(str(column.header))
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
-        for i, neuron in enumerate(layer.neuron_names):
+        for i in _pick(len(layer.neuron_names), full):
+            if i is None:
+                _gap_row(deltas, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, 6 + many, at=3 + many)
+                continue
+            neuron = layer.neuron_names[i]
             if layer.index == n_layers - 1:
-                source = f"∂ℓ/∂{neuron} ({result.loss_name})"
+                source = f"∂ℓ/∂{neuron}"
             else:
                 nxt = result.layers[layer.index + 1]
-                source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
-            for s in _samples(result):
+                if len(nxt.neuron_names) <= 3:
+                    source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                else:
+                    source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
+            for s in _samples(result, full):
                 dl_da = fmt(layer.dl_da[s, i], d) if layer.dl_da is not None else "—"
                 if layer.da_dz is not None and not layer.fused:
                     da_dz = fmt(layer.da_dz[s, i], d)
                 elif layer.fused:
-                    da_dz = f"({layer.activation} + {result.loss_name}: δ = {'y − t' if result.loss_name == 'bce' else 'y·Σt − t'})"
+                    da_dz = "combined*"
                 else:
                     da_dz = "Jacobian"
                 deltas.add_row(str(layer.index + 1), neuron, *([_sample_label(result, s)] if many else []),
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     parts.append(deltas)
+    out_layer = result.layers[-1]
+    if out_layer.fused:
+        formula = "(y − t)/K" if result.loss_name == "bce" else ("y·Σt − t" if out_layer.activation == "softmax"
+                                                                 else "t·(y − 1)")
+        parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly, "
+                          "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
+    elif out_layer.da_dz is None:
+        parts.append(Text("softmax: δ = Jᵀ·∂ℓ/∂a with the Jacobian J below", style="dim"))
     for layer in result.layers:
         if layer.jacobian is not None:
-            parts.append(_jacobian_table(result, layer, d))
+            parts.append(_jacobian_table(result, layer, d, full))
 
     # 4. gradients with chain-rule factors
     cols = [("parameter", "left"), ("neuron ← input", "left")] + ([("sample", "right")] if many else [])
-    grads = _table("Gradients: ∂L/∂p = ∂L/∂a × ∂a/∂z × ∂z/∂p", *cols, ("∂L/∂a", "right"),
+    then = f", then the {how} over samples" if many else ""
+    grads = _table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
+                   *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
+    hidden = _hidden_parameters(result, full)
     for p in result.parameters:
+        if p.name in hidden:
+            continue
         tied = len(p.terms) > 1
         for term in p.terms:
             layer = result.layers[term.layer]
             neuron = layer.neuron_names[term.row]
             source = layer.input_names[term.col] if term.kind == "weight" else "1"
-            for s in _samples(result):
+            for s in _samples(result, full):
                 if len(term.factors) == 3:
                     head = [fmt(term.factors[0].value[s], d), fmt(term.factors[1].value[s], d)]
                 else:  # ∂L/∂z given directly (softmax Jacobian, or fused with the loss)
@@ -130,16 +184,49 @@ def step_tables(result: StepResult, digits: int = 5) -> Group:
                           "", "", "", fmt(p.grad, d), style="bold")
         if tied or many:
             grads.add_section()
+    if hidden:
+        _gap_row(grads, "parameters of wide layers", len(hidden), 6 + many, at=1, mark=0)
     parts.append(grads)
 
     # 5. update
+    if result.optimizer is not None and not result.optimizer.plain:
+        from .optimizer_table import optimizer_update
+
+        parts.extend(optimizer_update(result, d, _table))
+        return Group(*parts)
     update = _table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
                     ("∂L/∂p", "right"), ("η·∂L/∂p", "right"), ("new", "right"))
     for p in result.parameters:
+        if p.name in hidden:
+            continue
         step_size = "frozen" if p.frozen else fmt(result.learning_rate * p.grad, d)
         update.add_row(p.name, fmt(p.value, d), fmt(p.grad, d), step_size, fmt(p.new, d))
+    if hidden:
+        update.add_row(f"⋮ {len(hidden)} more (--full)", "", "", "", "", style="dim")
     parts.append(update)
     return Group(*parts)
+
+
+def _hidden_parameters(result: StepResult, full: bool) -> set[str]:
+    """Parameters whose every slot lies in a row or column a summarised view leaves out."""
+    if full:
+        return set()
+    hidden = set()
+    for p in result.parameters:
+        visible = False
+        for term in p.terms:
+            layer = result.layers[term.layer]
+            rows = _pick(len(layer.neuron_names))
+            cols = _pick(len(layer.input_names))
+            if term.row in rows and (term.col is None or term.col in cols):
+                visible = True
+        if not visible:
+            hidden.add(p.name)
+    return hidden
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
 
 
 def _batch_text(result: StepResult) -> str:
@@ -153,43 +240,107 @@ def _inputs_of(result: StepResult, li: int, s: int):
     return result.inputs[s] if li == 0 else result.layers[li - 1].a[s]
 
 
-def _truncation_note(result: StepResult) -> list:
-    if len(result.batch) > MAX_SAMPLES_SHOWN:
+def _truncation_note(result: StepResult, full: bool = False) -> list:
+    if len(result.batch) > MAX_SAMPLES_SHOWN and not full:
         return [Text(f"(showing the first {MAX_SAMPLES_SHOWN} of {len(result.batch)} samples; "
                      "--json has them all)", style="dim")]
     return []
 
 
-def _jacobian_table(result: StepResult, layer, d: int) -> Table:
+def _jacobian_table(result: StepResult, layer, d: int, full: bool = False) -> Table:
     names = layer.neuron_names
+    shown = _pick(len(names), full)
     t = _table(f"Softmax Jacobian ∂a_i/∂z_j of layer {layer.index + 1} (sample {_sample_label(result, 0)})",
-               ("", "left"), *[(f"z_{n}", "right") for n in names])
-    for i, n in enumerate(names):
-        t.add_row(n, *[fmt(v, d) for v in layer.jacobian[0, i]])
+               ("", "left"), *[("…" if j is None else f"z_{names[j]}", "right") for j in shown])
+    for i in shown:
+        if i is None:
+            t.add_row("⋮", *["⋮"] * len(shown), style="dim")
+            continue
+        t.add_row(names[i], *["…" if j is None else fmt(layer.jacobian[0, i, j], d) for j in shown])
     return t
 
 
-def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = None) -> Group:
+def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = None,
+                 full: bool = False) -> Group:
     d = digits
     parts = []
-    history = _table("Training", ("epoch", "right"), ("loss (mean)", "right"), ("min", "right"),
-                     ("max", "right"))
+    several = result.batches_per_epoch > 1
+    per_sample = result.reduction == "sum"
+    columns = [("epoch", "right"), ("loss (mean over batches)" if several else "loss", "right")]
+    columns += [("min", "right"), ("max", "right")] if several else []
+    columns += [("mean per sample", "right")] if per_sample else []
+    history = _table("Training", *columns)
     for r in result.history:
-        history.add_row(str(r.epoch), fmt(r.loss, d), fmt(r.loss_min, d), fmt(r.loss_max, d))
+        history.add_row(str(r.epoch), fmt(r.loss, d),
+                        *([fmt(r.loss_min, d), fmt(r.loss_max, d)] if several else []),
+                        *([fmt(r.mean_sample_loss, d)] if per_sample else []))
     parts.append(history)
     if sparkline:
         parts.append(Text(f"loss {sparkline}"))
     final = _table(f"Final parameters after {result.epochs} epoch{'s' if result.epochs != 1 else ''}",
                    ("parameter", "left"), ("value", "right"))
-    for name, value in result.parameters.items():
+    items = list(result.parameters.items())
+    limit = len(items) if full else MAX_PARAMETERS_SHOWN
+    for name, value in items[:limit]:
         final.add_row(name, fmt(value, d))
+    if len(items) > limit:
+        final.add_row(f"⋮ {len(items) - limit} more (--full)", "", style="dim")
     parts.append(final)
-    outputs = ", ".join("[" + ", ".join(fmt(v, d) for v in row) + "]" for row in result.output[:MAX_SAMPLES_SHOWN])
-    more = " …" if len(result.output) > MAX_SAMPLES_SHOWN else ""
+    n_samples = len(result.output) if full else MAX_SAMPLES_SHOWN
+    shown = _pick(result.output.shape[1], full)
+    outputs = ", ".join("[" + ", ".join("…" if k is None else fmt(row[k], d) for k in shown) + "]"
+                        for row in result.output[:n_samples])
+    more = " …" if len(result.output) > n_samples else ""
     parts.append(Text.assemble(("final loss on all data: ", "bold"), fmt(result.loss, d)))
     parts.append(Text.assemble(("outputs: ", "bold"), outputs + more))
     return Group(*parts)
 
 
-def print_renderable(renderable, no_color: bool = False) -> None:
-    Console(no_color=no_color or None, highlight=False).print(renderable)
+def forward_table(result: ForwardResult, digits: int = 5, full: bool = False) -> Group:
+    """Every neuron's z and a, per sample; wide layers and long batches summarised unless `full`."""
+    d = digits
+    n = len(result.inputs)
+    many = n > 1
+    samples = list(range(n if full else min(n, MAX_SAMPLES_SHOWN)))
+    source = "the spec's inputs" if result.inputs_from == "spec" else "--inputs"
+    title = Text.assemble((f"{result.name or result.source}", "bold"),
+                          f": forward pass of {n} sample{'s' if many else ''} ({source})")
+    cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
+    table = _table("Forward pass", *cols, ("z", "right"), ("a", "right"))
+    for j in _pick(len(result.input_names), full):
+        if j is None:
+            _gap_row(table, "inputs", len(result.input_names) - SUMMARY_HEAD - 1, 4 + many, at=1, mark=1)
+            continue
+        for s in samples:
+            table.add_row("0 input" if j == 0 and s == 0 else "", result.input_names[j] if s == 0 else "",
+                          *([str(s + 1)] if many else []), "", fmt(result.inputs[s, j], d))
+    table.add_section()
+    for layer in result.layers:
+        for i in _pick(len(layer.neuron_names), full):
+            if i is None:
+                _gap_row(table, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, 4 + many, at=1, mark=1)
+                continue
+            for s in samples:
+                table.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "",
+                              layer.neuron_names[i] if s == 0 else "", *([str(s + 1)] if many else []),
+                              fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
+        table.add_section()
+    parts = [title, table]
+    if len(samples) < n:
+        parts.append(Text(f"(showing the first {len(samples)} of {n} samples; --full or --json has them all)",
+                          style="dim"))
+    return Group(*parts)
+
+
+def make_console(no_color: bool = False, stderr: bool = False) -> Console:
+    """A console for tables: `no_color` (or NO_COLOR) turns off every ANSI style, not only colour."""
+    import os
+
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, no_color=plain or None,
+                   **({"color_system": None} if plain else {}))
+
+
+def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -> None:
+    make_console(no_color, stderr).print(renderable)
+

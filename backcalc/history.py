@@ -1,0 +1,102 @@
+"""A bounded summary of a loss curve: constant memory however many epochs run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass
+class Bucket:
+    """Consecutive epochs `first`…`last` merged: the mean of their losses, the extremes."""
+
+    first: int
+    last: int
+    total: float
+    count: int
+    low: float
+    high: float
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
+
+    def merge(self, other: Bucket) -> Bucket:
+        return Bucket(self.first, other.last, self.total + other.total, self.count + other.count,
+                      min(self.low, other.low), max(self.high, other.high))
+
+
+class LossHistory:
+    """Keeps at most `limit` buckets of equal epoch width (the last may be partial).
+
+    When a new epoch would exceed the limit, neighbouring buckets merge in
+    pairs and the width doubles, so a million epochs cost as little memory as
+    a hundred, and the summary is exact while epochs ≤ `limit`.
+    """
+
+    def __init__(self, limit: int = 1024):
+        if limit < 2 or limit % 2:
+            raise ValueError("limit must be an even number ≥ 2")
+        self.limit = limit
+        self.width = 1
+        self.buckets: list[Bucket] = []
+
+    def add(self, epoch: int, loss: float, low: float | None = None, high: float | None = None) -> None:
+        """Record one epoch's mean loss and, when known, its smallest and largest batch loss."""
+        low = loss if low is None else low
+        high = loss if high is None else high
+        b = Bucket(epoch, epoch, loss, 1, low, high)
+        if self.buckets and self.buckets[-1].count < self.width:
+            self.buckets[-1] = self.buckets[-1].merge(b)
+            return
+        self.buckets.append(b)
+        if len(self.buckets) > self.limit:
+            pairs = [self.buckets[i:i + 2] for i in range(0, len(self.buckets), 2)]
+            self.buckets = [p[0].merge(p[1]) if len(p) == 2 else p[0] for p in pairs]
+            self.width *= 2
+
+    def __len__(self) -> int:
+        return len(self.buckets)
+
+    def resampled(self, n: int) -> list[float]:
+        """The curve as at most `n` means of consecutive epochs (weighted by epoch count)."""
+        buckets = self.buckets
+        if len(buckets) <= n:
+            return [b.mean for b in buckets]
+        out = []
+        for k in range(n):
+            group = buckets[k * len(buckets) // n:(k + 1) * len(buckets) // n]
+            out.append(sum(b.total for b in group) / sum(b.count for b in group))
+        return out
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def wants_log_scale(values: list[float]) -> bool:
+    """A loss curve spanning two or more orders of magnitude reads better on a log scale."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) / min(finite) >= 100
+
+
+def sparkline(values: list[float], log: bool = False) -> str:
+    """Values as block characters from ▁ (the smallest) to █ (the largest); non-finite as a space.
+
+    `log` scales by the logarithm (every value must then be positive).
+    """
+    if log:
+        values = [math.log(v) if math.isfinite(v) and v > 0 else math.nan for v in values]
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return " " * len(values)
+    lo, hi = min(finite), max(finite)
+    span = hi - lo
+    out = []
+    for v in values:
+        if not math.isfinite(v):
+            out.append(" ")
+        elif span <= 0:
+            out.append(SPARK[0])
+        else:
+            out.append(SPARK[min(len(SPARK) - 1, int((v - lo) / span * len(SPARK)))])
+    return "".join(out)

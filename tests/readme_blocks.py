@@ -1,0 +1,52 @@
+"""Keep the README's pasted output real: regenerate (`make readme`) or check (tests) it.
+
+Every ```console block whose first line is `$ backcalc ARGS` (no pipes) holds the
+real stdout of that command run from the repository root at 100 columns, no colour.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest import ROOT, cli  # noqa: E402
+
+BLOCK = re.compile(r"```console\n\$ backcalc (?P<args>[^\n|>]*)\n(?P<out>.*?)```", re.S)
+
+
+def run(args: str) -> str:
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = cli(*shlex.split(args), env={"NO_COLOR": "1", "COLUMNS": "100"})
+    finally:
+        os.chdir(cwd)
+    out = "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    return out + "\n" if out else ""
+
+
+def blocks(text: str):
+    return [(m.group("args"), m.group("out"), m) for m in BLOCK.finditer(text)]
+
+
+def update(path: Path) -> None:
+    text = path.read_text()
+    out, pos = [], 0
+    for args, _, m in blocks(text):
+        out.append(text[pos:m.start()])
+        out.append(f"```console\n$ backcalc {args}\n{run(args)}```")
+        pos = m.end()
+    out.append(text[pos:])
+    path.write_text("".join(out))
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or ["README.md"]:
+        update(ROOT / name)
+        print(f"updated {name}")

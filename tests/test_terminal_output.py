@@ -1,0 +1,107 @@
+"""Human output at a terminal: 80 columns, wide-layer summaries, colour switches, --version, completion.
+(Golden text of forward, graph and a wide step is in tests/make_golden.py's CASES.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from conftest import CONFIGS, ROOT, cli
+
+BACKCALC = Path(sys.executable).parent / "backcalc"
+WIDE = str(ROOT / "tests" / "data" / "wide.yaml")
+ESC = "\x1b"
+
+
+def run(*args, columns=80, **env):
+    r = cli(*args, env={"COLUMNS": str(columns), **env})
+    assert r.exit_code == 0, r.stderr
+    return r.stdout
+
+
+# -- 80 columns and wide layers --------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["step"], ["train", "--epochs", "30"], ["forward"]])
+@pytest.mark.parametrize("config", ["mazur", "batch_seed", "relu_seed", "linear_seed", "sigmoid_seed_loop",
+                                    "wide"])
+def test_every_line_fits_80_columns_and_no_cell_is_cut(command, config):
+    path = WIDE if config == "wide" else str(CONFIGS / f"{config}.yaml")
+    out = run(*command, path)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert not re.search(r"\S…", out), re.search(r".*\S….*", out)[0]  # rich's ellipsis: a squeezed column
+
+
+def test_step_summarises_wide_layers():
+    out = run("step", WIDE)
+    hidden = [f"h{i}" for i in range(1, 13)]
+    forward_part = out.split("Loss:")[0]
+    assert [h for h in hidden if re.search(rf"\s{h}\s", forward_part)] == ["h1", "h2", "h3", "h12"]
+    assert "8 more neurons (--full)" in forward_part and "6 more neurons (--full)" in forward_part
+    jacobian = out.split("Softmax Jacobian")[1].split("Gradients")[0]
+    assert re.findall(r"z_o\d+", jacobian) == ["z_o1", "z_o2", "z_o3", "z_o10"]
+    update = out.split("Update:")[1]
+    assert "W1[4,1]" not in update and "W1[12,1]" in update
+    shown = len(re.findall(r"^ [Wb]\d\[", update, re.M))
+    assert "⋮ " + str(36 + 12 + 120 + 10 - shown) + " more (--full)" in update
+
+
+def test_full_shows_every_neuron_and_parameter():
+    out = run("step", WIDE, "--full", columns=200)
+    forward_part = out.split("Loss:")[0]
+    assert all(re.search(rf"\sh{i}\s", forward_part) for i in range(1, 13))
+    jacobian = out.split("Softmax Jacobian")[1].split("Gradients")[0]
+    assert re.findall(r"z_o\d+", jacobian) == [f"z_o{i}" for i in range(1, 11)]
+    assert "more neurons" not in out and "(--full)" not in out
+    assert len(re.findall(r"^ [Wb]\d\[", out.split("Update:")[1], re.M)) == 36 + 12 + 120 + 10
+
+
+def test_train_summarises_many_parameters_unless_full():
+    short = run("train", WIDE, "--epochs", "3")
+    assert "⋮ 138 more (--full)" in short
+    full = run("train", WIDE, "--epochs", "3", "--full", columns=200)
+    final = full.split("Final parameters")[1]
+    assert len(re.findall(r"^ [Wb]\d\[", final, re.M)) == 178 and "(--full)" not in full
+
+
+# -- colour --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["step"], ["train", "--epochs", "5"], ["forward"]])
+def test_no_color_and_NO_COLOR_mean_no_escape_codes(command):
+    mazur = str(CONFIGS / "mazur.yaml")
+    assert ESC in run(*command, mazur, FORCE_COLOR="1")  # the check below can fail
+    assert ESC not in run(*command, mazur, "--no-color", FORCE_COLOR="1")
+    assert ESC not in run(*command, mazur, FORCE_COLOR="1", NO_COLOR="1")
+    assert run(*command, mazur, "--no-color", FORCE_COLOR="1") == run(*command, mazur)
+
+
+# -- version and completion ----------------------------------------------------------------
+
+def test_version():
+    r = cli("--version")
+    assert r.exit_code == 0 and r.stdout == f"backcalc {version('backcalc')}\n"
+
+
+def test_help_offers_shell_completion():
+    r = cli("--help")
+    assert r.exit_code == 0
+    assert "--install-completion" in r.stdout and "--show-completion" in r.stdout
+    for command in ("step", "train", "forward", "graph"):
+        assert re.search(rf"^\s+{command}\s", r.stdout, re.M)
+
+
+@pytest.mark.skipif(not BACKCALC.exists(), reason="the backcalc executable is not installed in this venv")
+def test_bash_completion_completes_commands_and_options():
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_BACKCALC_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - 1)}
+        return subprocess.run([str(BACKCALC)], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+
+    assert complete("backcalc tr") == ["train"]
+    assert complete("backcalc train --em") == ["--emit-spec"]
+    assert "--inputs" in complete("backcalc forward --")
