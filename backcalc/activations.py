@@ -23,12 +23,13 @@ def _identity_d(z, a, alpha):
 
 
 def _relu(z, alpha):
-    return np.where(z > 0, z, z * 0)
+    # zeros_like, not z * 0: a negative z times 0 is −0.0, which would print as "-0.0"
+    return np.where(z > 0, z, np.zeros_like(z))
 
 
 def _relu_d(z, a, alpha):
     # The derivative at exactly 0 is taken as 0 (PyTorch's convention).
-    return np.where(z > 0, z * 0 + 1, z * 0)
+    return np.where(z > 0, np.ones_like(z), np.zeros_like(z))
 
 
 def _leaky(z, alpha):
@@ -36,7 +37,7 @@ def _leaky(z, alpha):
 
 
 def _leaky_d(z, a, alpha):
-    return np.where(z > 0, z * 0 + 1, z * 0 + alpha)
+    return np.where(z > 0, np.ones_like(z), np.zeros_like(z) + alpha)
 
 
 def _sigmoid(z, alpha):

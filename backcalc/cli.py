@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -53,12 +54,18 @@ BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked soluti
 SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
                                                      "the full solution to FILE.", show_default=False)]
 
+
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE",
     help="Override a spec value before it is checked, e.g. learning_rate=0.1 or layers.0.activation=tanh "
          "(repeatable; the value is YAML).", show_default=False)]
 FullOpt = Annotated[bool, typer.Option("--full", help="Show every neuron of wide layers (over 8 neurons) "
                                                       "instead of a summary.")]
+RoundOpt = Annotated[Optional[int], typer.Option(
+    "--round", min=0, max=12, metavar="N",
+    help="Round every intermediate value to N decimals, as by hand, and show where that drifts.")]
+PerSampleOpt = Annotated[bool, typer.Option(
+    "--per-sample", help="Also show every partial derivative of each sample before the reduction over the batch.")]
 
 
 def _err(message: str) -> None:
@@ -73,7 +80,10 @@ def handle_errors(fn):
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                # NumPy's overflow warnings: backcalc reports non-finite values itself, naming them.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return fn(*args, **kwargs)
         except typer.Exit:
             raise
         except BackcalcError as e:
@@ -160,6 +170,8 @@ def step(
     no_color: NoColorOpt = False,
     set_: SetOpt = None,
     full: FullOpt = False,
+    round_: RoundOpt = None,
+    per_sample: PerSampleOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
@@ -169,16 +181,20 @@ def step(
     spec = read_spec(config, quiet, set_)
     result = run_step(spec, _network(spec, exact))
     _warn(result.warnings, quiet)
+    if kind in ("markdown", "latex"):
+        _write_solution(result, kind, digits, blank, solution)
+        return
+    extras = _step_extras(spec, result, round_, per_sample)
     if kind == "json":
         from .render.json import dumps
 
-        typer.echo(dumps(result.to_dict()))
-    elif kind in ("markdown", "latex"):
-        _write_solution(result, kind, digits, blank, solution)
+        typer.echo(dumps({**result.to_dict(), **extras}))
     else:
         from .render.table import print_renderable, step_tables
 
         print_renderable(step_tables(result, digits, full), no_color)
+        if extras:
+            print_renderable(_step_extra_tables(extras, digits), no_color)
 
 
 @app.command()
@@ -344,6 +360,77 @@ def graph(
                          f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
     sys.stdout.write(renderers[format](result, sample - 1, digits))
     sys.stdout.flush()
+
+
+@app.command()
+@handle_errors
+def check(
+    config: ConfigArg = None,
+    answers: Annotated[str, typer.Option(
+        "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
+        help="Your answers: `quantity: value` pairs (names as in docs/check.md); `-` reads standard input.")] = ...,
+    round_: RoundOpt = None,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
+    from .answers import read_answers
+    from .check import check as run_check
+    from .errors import UsageError
+
+    if answers == "-" and config == "-":
+        raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
+    spec = read_spec(config, quiet, set_)
+    if answers == "-":
+        given = read_answers("<stdin>", spec, sys.stdin.buffer.read())
+    else:
+        given = read_answers(answers, spec)
+    result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.check import check_table
+        from .render.table import print_renderable
+
+        print_renderable(check_table(result, digits), no_color)
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:
+    """The data `--round` and `--per-sample` add to a step (JSON keys `hand_rounding`, `per_sample`)."""
+    extras: dict = {}
+    if decimals is not None:
+        from .handcalc import drift
+
+        rows = drift(spec, decimals)
+        extras["hand_rounding"] = {"decimals": decimals, "quantities": [r.to_dict() for r in rows],
+                                   "drifted": [r.quantity for r in rows if r.units]}
+    if per_sample:
+        from .per_sample import per_sample as per_sample_data
+
+        extras["per_sample"] = per_sample_data(result)
+    return extras
+
+
+def _step_extra_tables(extras: dict, digits: int):
+    from rich.console import Group
+
+    from .render.step_extras import drift_table, per_sample_table
+
+    parts = []
+    if "per_sample" in extras:
+        parts.append(per_sample_table(extras["per_sample"], digits))
+    if "hand_rounding" in extras:
+        h = extras["hand_rounding"]
+        parts.append(drift_table(h["quantities"], h["decimals"], digits))
+    return Group(*parts)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import softmax_jacobian
+from .diagnostics import step_warnings
 from .network import Network, _cast_scalar
 from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
@@ -39,6 +40,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
         update = opt.compute(net.theta, back.grad)
         new_theta = update.theta
     warnings = [note] if note else []
+    warnings += step_warnings(net, trace, x, t, loss, back.grad, new_theta)
 
     n_layers = len(spec.layers)
     fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t) is not None

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .diagnostics import TrainWatch, non_finite_stop
 from .network import Network, _cast
 from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
@@ -41,6 +42,7 @@ class Trainer:
         bs = spec.effective_batch_size
         n = spec.n_samples
         self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]
+        self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
 
     def _num(self, value):
         return value if self.exact else float(value)
@@ -53,15 +55,17 @@ class Trainer:
             losses = []
             sample_total = 0
             for x, t in self.batches:
-                trace = net.forward(x)
-                per_sample, _ = net.losses(trace, t)
-                loss = self._num(net.reduce(per_sample))
-                sample_total += self._num(sum(per_sample))
-                grad = net.backward(trace, t, record=False).grad
-                update = None if opt.plain else opt.compute(net.theta, grad)
-                new = net.step_theta(grad, lr) if update is None else update.theta
+                # Overflow is caught below and reported once, naming the parameter.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    trace = net.forward(x)
+                    per_sample, _ = net.losses(trace, t)
+                    loss = self._num(net.reduce(per_sample))
+                    sample_total += self._num(sum(per_sample))
+                    grad = net.backward(trace, t, record=False).grad
+                    update = None if opt.plain else opt.compute(net.theta, grad)
+                    new = net.step_theta(grad, lr) if update is None else update.theta
                 if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
-                    self.stopped = _non_finite_message(epoch, loss, net.names, new)
+                    self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
                     return
                 if self.exact and _too_long(new):
                     self.stopped = (f"exact arithmetic: in epoch {epoch} a parameter's exact value grew past "
@@ -73,6 +77,7 @@ class Trainer:
                     opt.commit(update)
                 losses.append(loss)
             self.epochs_done = epoch
+            self.watch.epoch(epoch, sum(losses) / len(losses))
             yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                               sample_total / self.spec.n_samples)
 
@@ -94,13 +99,14 @@ class Trainer:
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        trace = net.forward(self.inputs)
-        per_sample, note = net.losses(trace, self.targets)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = net.forward(self.inputs)
+            per_sample, note = net.losses(trace, self.targets)
         return TrainResult(
             name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
-            history=history or [], warnings=[note] if note else [], stopped=self.stopped,
+            history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
 
@@ -108,14 +114,6 @@ class Trainer:
 def _too_long(theta: np.ndarray) -> bool:
     bits = MAX_EXACT_DIGITS * 3.33
     return any(q.numerator.bit_length() > bits or q.denominator.bit_length() > bits for q in theta)
-
-
-def _non_finite_message(epoch: int, loss: float, names: list[str], theta: np.ndarray) -> str:
-    if not math.isfinite(loss):
-        return f"the loss became {loss} in epoch {epoch}; training stopped, the parameters are those before it"
-    bad = names[int(np.argmax(~np.isfinite(theta)))]
-    return (f"parameter {bad} became {theta[names.index(bad)]} in epoch {epoch}; training stopped, "
-            "the parameters are those before it")
 
 
 def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:

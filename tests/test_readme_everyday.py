@@ -1,4 +1,4 @@
-"""docs/readme-everyday.md (the README's everyday-use section) shows real output only."""
+"""docs/everyday.md (the README's everyday-use section) shows real output only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, cli
 from readme_blocks import blocks, run
 
-DOC = (ROOT / "docs" / "readme-everyday.md").read_text()
+DOC = (ROOT / "docs" / "everyday.md").read_text()
 
 
 def plain(text: str) -> str:
@@ -18,7 +18,7 @@ def plain(text: str) -> str:
 
 @pytest.mark.parametrize("args,expected", [(a, o) for a, o, _ in blocks(DOC)], ids=lambda x: str(x)[:40])
 def test_pasted_console_output_is_real(args, expected):
-    assert run(args) == expected, f"`backcalc {args}` is stale: run tests/readme_blocks.py docs/readme-everyday.md"
+    assert run(args) == expected, f"`backcalc {args}` is stale: run tests/readme_blocks.py docs/everyday.md"
 
 
 def test_the_mermaid_drawing_is_real():

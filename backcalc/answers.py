@@ -1,0 +1,250 @@
+"""A student's answers file: keys naming backcalc's quantities, values as written.
+
+The key grammar is documented in docs/check.md. Each value keeps the text it
+was written with, because the number of decimals a student wrote sets the
+tolerance it is graded at (half a unit in the last written decimal).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem, SpecError
+from .handcalc import Key, key_text
+from .spec import MAX_BYTES, Spec, compose, parameter_names
+
+LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
+_PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
+_NEW_FORMS = (re.compile(r"^(?P<p>.+)_new$"), re.compile(r"^new_(?P<p>.+)$"), re.compile(r"^(?P<p>.+)(?:'|\+|⁺)$"))
+_DERIVATIVE = re.compile(r"^d(?P<num>[^/]+)/d(?P<den>.+)$")
+_PY_DERIVATIVE = re.compile(r"^d(?P<num>L|E|E_total|Etotal|J|loss|cost)_d(?P<den>.+)$")
+_SAMPLE = re.compile(r"^(?P<base>.+)\[(?P<s>[0-9]+)\]$")
+_LOSS_TERM = re.compile(r"^(?:loss|L|E)_(?P<o>.+)$")
+
+
+@dataclass
+class Answer:
+    written: str  # the key as written
+    key: Key
+    value: float
+    text: str  # the value as written
+    decimals: int | None  # None: an exact fraction
+    line: int
+    column: int
+
+    @property
+    def tolerance(self) -> float:
+        return 0.5 * 10.0 ** -self.decimals if self.decimals is not None else 0.0
+
+
+def matches(answer: float, value: float, tolerance: float) -> bool:
+    """Within half a unit of the last written decimal (and a hair of floating-point slack)."""
+    if not math.isfinite(value):
+        return False
+    return abs(answer - value) <= tolerance + 1e-9 * abs(value) + 1e-15
+
+
+class KeyResolver:
+    """Turns a key as written into a quantity of this spec, or says why it cannot."""
+
+    def __init__(self, spec: Spec):
+        self.n = spec.effective_batch_size
+        self.neurons = [m for layer in spec.layers for m in layer.neuron_names]
+        self.outputs = spec.layers[-1].neuron_names
+        self.params = parameter_names(spec)
+        self.inputs = spec.input_names
+        self._neurons = set(self.neurons)
+        self._params = set(self.params)
+
+    def canonical_names(self) -> list[str]:
+        out = [f"z_{m}" for m in self.neurons] + list(self.neurons) + ["loss"]
+        out += [f"loss_{o}" for o in self.outputs]
+        out += [f"dL/d{m}" for m in self.neurons] + [f"delta_{m}" for m in self.neurons]
+        out += [f"d{m}/dz_{m}" for m in self.neurons]
+        out += [f"dL/d{p}" for p in self.params] + [f"{p}_new" for p in self.params]
+        return out
+
+    def resolve(self, written: str) -> Key:
+        """The quantity a key names; raises ValueError with the reason."""
+        text = _normalise(written)
+        key = self._base(text)
+        sample = None
+        if key is None:
+            m = _SAMPLE.match(text)
+            if m:
+                key = self._base(m.group("base"))
+                sample = int(m.group("s"))
+        if key is None:
+            raise ValueError(self._unknown(written, text))
+        kind, name, _ = key
+        if sample is not None:
+            if kind == "new":
+                raise ValueError(f"an updated value belongs to the whole batch; write `{name}_new` "
+                                 f"without [{sample}]")
+            if not 1 <= sample <= self.n:
+                raise ValueError(f"sample {sample} is not in the batch (samples 1–{self.n})")
+            return kind, name, sample - 1
+        if kind in _PER_SAMPLE_KINDS:
+            if self.n > 1:
+                shown = key_text((kind, name, None), 1)
+                raise ValueError(f"`{shown}` has one value per sample in this batch of {self.n}; write "
+                                 f"`{shown}[1]` … `{shown}[{self.n}]`")
+            return kind, name, 0
+        return kind, name, None
+
+    def _neuron(self, text: str) -> str | None:
+        """A neuron's output written as `h1`, `a_h1` or `out_h1`."""
+        if text in self._neurons:
+            return text
+        for prefix in ("a_", "out_"):
+            if text.startswith(prefix) and text[len(prefix):] in self._neurons:
+                return text[len(prefix):]
+        return None
+
+    def _pre(self, text: str) -> str | None:
+        """A neuron's pre-activation written as `z_h1` or `net_h1`."""
+        for prefix in ("z_", "net_"):
+            if text.startswith(prefix) and text[len(prefix):] in self._neurons:
+                return text[len(prefix):]
+        return None
+
+    def _base(self, text: str) -> Key | None:
+        if text in LOSS_NAMES:
+            return "loss", "", None
+        m = _LOSS_TERM.match(text)
+        if m and m.group("o") in self.outputs and text not in self._neurons:
+            return "loss_term", m.group("o"), None
+        if (name := self._pre(text)) is not None:
+            return "z", name, None
+        if text.startswith("delta_") and text[6:] in self._neurons:
+            return "delta", text[6:], None
+        if (name := self._neuron(text)) is not None:
+            return "a", name, None
+        m = _PY_DERIVATIVE.match(text) or _DERIVATIVE.match(text)
+        if m:
+            num, den = m.group("num"), m.group("den")
+            if num in LOSS_NAMES:
+                if den in self._params:
+                    return "grad", den, None
+                if (name := self._pre(den)) is not None:
+                    return "delta", name, None
+                if (name := self._neuron(den)) is not None:
+                    return "dl_da", name, None
+                return None
+            num_neuron = self._neuron(num)
+            if num_neuron is not None and self._pre(den) == num_neuron:
+                return "da_dz", num_neuron, None
+            return None
+        for form in _NEW_FORMS:
+            m = form.match(text)
+            if m and m.group("p") in self._params:
+                return "new", m.group("p"), None
+        return None
+
+    def _unknown(self, written: str, text: str) -> str:
+        if text in self._params:
+            return (f"`{written}` is a parameter the spec gives; write `{text}_new` for its updated value "
+                    f"or `dL/d{text}` for its gradient")
+        if text in self.inputs:
+            return f"`{written}` is an input the spec gives; nothing to check"
+        names = self.canonical_names()
+        close = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return f"unknown quantity `{written}`{hint}; see docs/check.md for the names"
+
+
+def _normalise(key: str) -> str:
+    text = "".join(key.split())
+    text = text.replace("∂", "d").replace("ℓ", "L")
+    if text.startswith("δ"):
+        text = "delta_" + text[1:].lstrip("_")
+    return text
+
+
+def _count_decimals(text: str) -> int:
+    t = text.strip().lstrip("+-").replace("_", "")
+    mantissa, _, exponent = t.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return decimals - (int(exponent) if exponent else 0)
+
+
+def _number(node) -> tuple[float, int | None] | str:
+    """(value, decimals written) of an answer node, or what is wrong with it."""
+    if not isinstance(node, yaml.ScalarNode):
+        what = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+        return f"expected a number, got {what} (one key per value; per-sample values as `h1[2]`)"
+    text = node.value.strip()
+    if node.tag.endswith((":bool", ":null")) or not text:
+        return f"expected a number, got {text or 'nothing'}"
+    if re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
+        try:
+            return float(Fraction(text)), None
+        except ZeroDivisionError:
+            return f"expected a number, got {text} (division by zero)"
+    try:
+        value = float(text.replace("_", "").replace("−", "-"))
+    except ValueError:
+        return f"expected a number, got the string {text!r}"
+    if not math.isfinite(value):
+        return f"expected a finite number, got {text}"
+    return value, _count_decimals(text.replace("−", "-"))
+
+
+def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answer]:
+    """Read and resolve an answers file; every problem is located, and all are reported at once."""
+    source = str(path)
+    if text is None:
+        p = Path(path)
+        if not p.is_file():
+            reason = "is a directory, expected a YAML file" if p.is_dir() else "no such file"
+            raise SpecError([Problem(source, None, None, "", reason)])
+        if p.stat().st_size > MAX_BYTES:
+            raise SpecError([Problem(source, None, None, "", f"over {MAX_BYTES // 2**20} MB")])
+        text = p.read_bytes()
+    root = compose(text, source, what="`quantity: value`")
+    if not isinstance(root, yaml.MappingNode):
+        raise SpecError([Problem(source, root.start_mark.line + 1, root.start_mark.column + 1, "",
+                                 "expected a mapping of `quantity: your value` pairs")])
+    resolver = KeyResolver(spec)
+    problems: list[Problem] = []
+    answers: list[Answer] = []
+    seen: dict[Key, Answer] = {}
+
+    def problem(node, path: str, message: str) -> None:
+        problems.append(Problem(source, node.start_mark.line + 1, node.start_mark.column + 1, path, message))
+
+    for key_node, value_node in root.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            problem(key_node, "", "expected a quantity name as the key, got a "
+                    f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
+            continue
+        written = key_node.value
+        try:
+            key = resolver.resolve(written)
+        except ValueError as e:
+            problem(key_node, written, str(e))
+            continue
+        number = _number(value_node)
+        if isinstance(number, str):
+            problem(value_node, written, number)
+            continue
+        if key in seen:
+            first = seen[key]
+            problem(key_node, written, f"names the same quantity as `{first.written}` (line {first.line})")
+            continue
+        answer = Answer(written, key, number[0], value_node.value, number[1],
+                        key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        seen[key] = answer
+        answers.append(answer)
+    if problems:
+        raise SpecError(problems)
+    if not answers:
+        raise SpecError([Problem(source, None, None, "", "no answers in the file")])
+    return answers
