@@ -13,7 +13,6 @@ from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
-
 # Exact values grow: each epoch multiplies the digits of every parameter by
 # about the degree of the network's polynomial. Past this size training stops.
 MAX_EXACT_DIGITS = 200
