@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint golden readme clean
+.PHONY: run test bench lint golden readme schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lint: $(STAMP)
 # Regenerate the golden table output of every config; review the diff.
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py
+
+# Regenerate the JSON Schema of a spec and the generated tables of docs/spec.md.
+schema: $(STAMP)
+	$(BIN)/backcalc schema > schema/backcalc.schema.json
+	$(BIN)/python tests/make_spec_doc.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import sys
 import warnings
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -66,6 +68,12 @@ RoundOpt = Annotated[Optional[int], typer.Option(
     help="Round every intermediate value to N decimals, as by hand, and show where that drifts.")]
 PerSampleOpt = Annotated[bool, typer.Option(
     "--per-sample", help="Also show every partial derivative of each sample before the reduction over the batch.")]
+ExampleOpt = Annotated[Optional[str], typer.Option(
+    "--example", metavar="NAME", show_default=False,
+    help="Use a bundled example spec instead of CONFIG (`backcalc examples` lists them).")]
+
+# The --example of the running command, for read_spec (see handle_errors).
+_EXAMPLE: ContextVar[Optional[str]] = ContextVar("example", default=None)
 
 
 def _err(message: str) -> None:
@@ -74,11 +82,19 @@ def _err(message: str) -> None:
 
 
 def handle_errors(fn):
-    """Turn every failure into one clear message and an exit code; never a traceback."""
+    """Turn every failure into one clear message and an exit code; never a traceback.
+
+    A command with a `config` parameter also gets `--example NAME`, which
+    read_spec honours, so every command that reads a spec takes it.
+    """
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    adds_example = "config" in names and "example" not in names
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
+        token = _EXAMPLE.set(kwargs.pop("example", None)) if adds_example else None
         try:
             with warnings.catch_warnings():
                 # NumPy's overflow warnings: backcalc reports non-finite values itself, naming them.
@@ -106,17 +122,34 @@ def handle_errors(fn):
             _err("This is a bug in backcalc; please report it with the spec that caused it "
                  "(run again with --debug for the traceback).")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        finally:
+            if token is not None:
+                _EXAMPLE.reset(token)
 
+    if adds_example:
+        # typer reads this signature (annotations evaluated, as it would evaluate them itself).
+        params = inspect.signature(fn, eval_str=True).parameters
+        example = inspect.Parameter("example", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ExampleOpt)
+        wrapper.__signature__ = inspect.Signature([*params.values(), example])
+        wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
     return wrapper
 
 
 def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None):
-    """The spec named on the command line, from stdin, ./backcalc.yaml or the embedded default.
+    """The spec named on the command line, from stdin, --example, ./backcalc.yaml or the embedded default.
 
     `overrides` are the `--set KEY=VALUE` options, applied before validation.
     """
     from .spec import load_spec, parse_spec
 
+    example = _EXAMPLE.get()
+    if example is not None:
+        from . import bundled
+        from .errors import UsageError
+
+        if config is not None:
+            raise UsageError(f"give CONFIG or --example, not both (got {config!r} and --example {example})")
+        return parse_spec(bundled.read(example), bundled.source(example), overrides)
     if config == "-":
         return parse_spec(sys.stdin.buffer.read(), "<stdin>", overrides)
     if config is None:
@@ -124,13 +157,12 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
             if not quiet:
                 _err(f"backcalc: using ./{DEFAULT_CONFIG}")
             return load_spec(DEFAULT_CONFIG, overrides)
-        from importlib.resources import files
+        from . import bundled
 
         if not quiet:
             _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
-                 "example 'mazur' (the 2-2-1 sigmoid network of Mazur's worked example)")
-        text = (files("backcalc") / "examples" / "mazur.yaml").read_bytes()
-        return parse_spec(text, "<embedded default: mazur>", overrides)
+                 f"example '{bundled.DEFAULT}' (the 2-2-1 sigmoid network of Mazur's worked example)")
+        return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides)
     return load_spec(config, overrides)
 
 
@@ -431,6 +463,75 @@ def _step_extra_tables(extras: dict, digits: int):
         h = extras["hand_rounding"]
         parts.append(drift_table(h["quantities"], h["decimals"], digits))
     return Group(*parts)
+
+
+@app.command()
+@handle_errors
+def examples(
+    name: Annotated[Optional[str], typer.Argument(
+        help="Print this example's YAML instead of the list.", show_default=False)] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List the bundled example specs, or print one (`backcalc examples xor | backcalc step -`)."""
+    from . import bundled
+
+    if name is not None:
+        sys.stdout.write(bundled.read(name, "NAME").decode("utf-8"))
+        return
+    catalogue = bundled.catalogue()
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps([{"name": e.name, "description": e.description} for e in catalogue]))
+        return
+    width = max(len(e.name) for e in catalogue)
+    for e in catalogue:
+        typer.echo(f"{e.name:<{width}}  {e.description}")
+
+
+@app.command()
+@handle_errors
+def init(
+    file: Annotated[str, typer.Argument(help="Where to write the spec; `-` writes to standard output.")]
+    = DEFAULT_CONFIG,
+    example: Annotated[Optional[str], typer.Option(
+        "--example", metavar="NAME", show_default=False,
+        help="Start from this bundled example instead of the commented starter.")] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite FILE if it exists.")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented starter spec (default ./backcalc.yaml) to edit and run."""
+    from . import bundled
+    from .errors import UsageError
+
+    text = bundled.starter_text(example)
+    if file == "-":
+        sys.stdout.write(text)
+        return
+    from .atomic import write_atomic
+
+    if Path(file).is_dir():
+        raise UsageError(f"{file}: is a directory, expected a file name")
+    try:
+        write_atomic(file, text.encode("utf-8"), overwrite=force)
+    except FileExistsError:
+        raise UsageError(f"{file}: already exists; use --force to overwrite it") from None
+    except OSError as e:
+        raise UsageError(f"{file}: cannot write: {e.strerror or e}") from None
+    if not quiet:
+        what = f"the example '{bundled.resolve(example)}'" if example else "a commented starter spec"
+        _err(f"backcalc: wrote {file} ({what}); run it with: backcalc step {file}")
+
+
+@app.command()
+@handle_errors
+def schema(debug: DebugOpt = False) -> None:
+    """Print the JSON Schema (draft 2020-12) of a spec, for editors: backcalc schema > backcalc.schema.json."""
+    from .schema import json_schema_text
+
+    sys.stdout.write(json_schema_text())
 
 
 @app.command()

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .activations import ALIASES, DEFAULT_LEAKY_ALPHA, activation_names
+from .activations import ALIASES, DEFAULT_LEAKY_ALPHA
 from .errors import Problem, SpecError
-from .losses import DEFAULT_LOSS, LOSSES
+from .losses import DEFAULT_LOSS
 from .optimizers import OptimizerSpec
+from .schema import DISTRIBUTIONS, INIT, LAYER, REDUCTIONS, TOP_LEVEL, Field  # noqa: F401 (re-exported)
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
@@ -43,10 +44,9 @@ TOP_LEVEL_KEYS = [
     "optimizer",
     "optimizer_state",
 ]
-LAYER_KEYS = ["activation", "alpha", "weights", "biases", "size", "names"]
-INIT_KEYS = ["seed", "distribution"]
-DISTRIBUTIONS = ["uniform", "normal", "xavier", "he"]
-REDUCTIONS = ["mean", "sum"]
+# Every key in TOP_LEVEL_KEYS needs a `Field` in schema.TOP_LEVEL (a test checks).
+LAYER_KEYS = list(LAYER)
+INIT_KEYS = list(INIT)
 
 T_STR = "tag:yaml.org,2002:str"
 T_INT = "tag:yaml.org,2002:int"
@@ -224,6 +224,28 @@ class _Reader:
             return None
         return value
 
+    def field(self, node, path: str, f: Field):
+        """A simple key's value, checked against its declaration in schema.py; None after an error."""
+        if f.choices:
+            return self.choice(node, path, list(f.choices), f.what)
+        if f.type == "string":
+            return self.string(node, path)
+        if f.type == "integer":
+            value = self.integer(node, path)
+            if value is not None and f.minimum is not None and value < f.minimum:
+                self.error(node, path, f"expected a whole number ≥ {f.minimum:g}, got {value}")
+                return None
+            return value
+        assert f.type == "number", f"{path}: not a simple key"
+        value = self.number(node, path)
+        if value is not None and f.minimum is not None and value < f.minimum:
+            self.error(node, path, f"expected a number ≥ {f.minimum:g}, got {value:g}")
+            return None
+        if value is not None and f.above is not None and value <= f.above:
+            self.error(node, path, f"expected a number > {f.above:g}, got {value:g}")
+            return None
+        return value
+
     def sequence(self, node, path: str) -> list | None:
         self.visit(node)
         if not isinstance(node, yaml.SequenceNode):
@@ -374,24 +396,9 @@ def _read_spec(r: _Reader, root) -> Spec | None:
         return top[key][1] if key in top else None
 
     spec_kwargs: dict = {}
-    if get("name") is not None:
-        spec_kwargs["name"] = r.string(get("name"), "name")
-    if get("description") is not None:
-        spec_kwargs["description"] = r.string(get("description"), "description")
-    if get("loss") is not None:
-        spec_kwargs["loss"] = r.choice(get("loss"), "loss", sorted(LOSSES), "loss")
-    if get("reduction") is not None:
-        spec_kwargs["reduction"] = r.choice(get("reduction"), "reduction", REDUCTIONS, "reduction")
-    if get("learning_rate") is not None:
-        lr = r.number(get("learning_rate"), "learning_rate")
-        if lr is not None and lr <= 0:
-            r.error(get("learning_rate"), "learning_rate", f"expected a number > 0, got {lr:g}")
-        spec_kwargs["learning_rate"] = lr
-    if get("epochs") is not None:
-        epochs = r.integer(get("epochs"), "epochs")
-        if epochs is not None and epochs < 1:
-            r.error(get("epochs"), "epochs", f"expected a whole number ≥ 1, got {epochs}")
-        spec_kwargs["epochs"] = epochs
+    for key in ("name", "description", "loss", "reduction", "learning_rate", "epochs"):
+        if get(key) is not None:
+            spec_kwargs[key] = r.field(get(key), key, TOP_LEVEL[key])
     init = _read_init(r, get("init")) if get("init") is not None else Init()
 
     inputs = r.matrix(get("inputs"), "inputs", "sample") if get("inputs") is not None else None
@@ -431,17 +438,10 @@ def _read_init(r: _Reader, node) -> Init:
     if m is None:
         return init
     for key, (key_node, value_node) in m.items():
-        if key == "seed":
-            seed = r.integer(value_node, "init.seed")
-            if seed is not None:
-                if seed < 0:
-                    r.error(value_node, "init.seed", f"expected a whole number ≥ 0, got {seed}")
-                else:
-                    init.seed = seed
-        elif key == "distribution":
-            d = r.choice(value_node, "init.distribution", DISTRIBUTIONS, "distribution")
-            if d:
-                init.distribution = d
+        if key in INIT:
+            value = r.field(value_node, f"init.{key}", INIT[key])
+            if value is not None:
+                setattr(init, key, value)
         else:
             r.error(key_node, f"init.{key}", f"unknown key{_suggest(key, INIT_KEYS)}; "
                     f"expected one of: {', '.join(INIT_KEYS)}")
@@ -509,11 +509,12 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
         is_output = li == len(maps) - 1
         activation, alpha = "identity", DEFAULT_LEAKY_ALPHA
         if "activation" not in m:
-            r.error(layer_node, path, f"missing required key `activation` (one of: {', '.join(activation_names())})")
+            r.error(layer_node, path, "missing required key `activation` (one of: "
+                    f"{', '.join(LAYER['activation'].choices)})")
             ok = False
         else:
             act_node = m["activation"][1]
-            name = r.choice(act_node, f"{path}.activation", activation_names(), "activation")
+            name = r.field(act_node, f"{path}.activation", LAYER["activation"])
             if name is None:
                 ok = False
             else:
@@ -523,7 +524,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                             f"(last) layer; this is layer {li + 1} of {len(maps)}")
                     ok = False
         if "alpha" in m:
-            a = r.number(m["alpha"][1], f"{path}.alpha")
+            a = r.field(m["alpha"][1], f"{path}.alpha", LAYER["alpha"])
             if a is not None:
                 if activation != "leaky_relu":
                     r.error(m["alpha"][0], f"{path}.alpha", f"`alpha` applies to leaky_relu only, "
@@ -531,10 +532,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                 alpha = a
         size = None
         if "size" in m:
-            size = r.integer(m["size"][1], f"{path}.size")
-            if size is not None and size < 1:
-                r.error(m["size"][1], f"{path}.size", f"expected a whole number ≥ 1, got {size}")
-                size = None
+            size = r.field(m["size"][1], f"{path}.size", LAYER["size"])
         weights = names = None
         if "weights" in m:
             weights, names = _read_weights(r, m["weights"][1], f"{path}.weights", n_in, li)

@@ -1,0 +1,230 @@
+"""The spec's keys, types and choices, declared once.
+
+The loader (`spec.py`) takes its key lists, choices, types and bounds from the
+tables below, and `json_schema()` turns the same tables into a JSON Schema
+(draft 2020-12) for editors, so the two cannot disagree about what a key
+accepts. Composite values (matrices, layers, weight entries) keep a JSON
+Schema `shape` next to the loader code that reads them; the tests check both
+against the same valid and invalid specs.
+
+A new top-level key goes into `spec.TOP_LEVEL_KEYS` (what the loader accepts)
+and gets a `Field` in `TOP_LEVEL` here; a test fails while one lacks the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .activations import DEFAULT_LEAKY_ALPHA, activation_names
+from .losses import DEFAULT_LOSS, LOSSES
+from .optimizers import ADAM_KEYS, ADAM_STATE, NAMES, SGD_KEYS, SGD_STATE
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+REDUCTIONS = ["mean", "sum"]
+DISTRIBUTIONS = ["uniform", "normal", "xavier", "he"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a spec: what it means and the values it accepts.
+
+    A simple key has a `type` ("string", "number" or "integer") with optional
+    `choices` and bounds, and the loader reads it generically with these
+    settings; a composite key has a JSON Schema `shape` instead and a reader
+    of its own in spec.py.
+    """
+
+    doc: str
+    type: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None  # inclusive
+    above: float | None = None  # exclusive minimum
+    default: object = None
+    shape: dict | None = None
+    what: str = ""  # the noun in "unknown <what> 'x'" messages
+    kind: str = ""  # a composite value in a few words, for docs/spec.md
+
+    def schema(self) -> dict:
+        """This key's JSON Schema."""
+        out: dict = {"description": self.doc}
+        if self.shape is not None:
+            out.update(self.shape)
+        else:
+            out["type"] = self.type
+        if self.choices:
+            out["enum"] = list(self.choices)
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.above is not None:
+            out["exclusiveMinimum"] = self.above
+        if self.default is not None:
+            out["default"] = self.default
+        return out
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+NUMBER = {"type": "number"}
+# Reusable pieces of composite values; json_schema() puts them under $defs.
+DEFS: dict[str, dict] = {
+    "matrix": {
+        "description": "One number, one row of numbers (one sample), or a list of rows (one per sample).",
+        "anyOf": [
+            NUMBER,
+            {"type": "array", "minItems": 1, "items": NUMBER},
+            {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": NUMBER}},
+        ],
+    },
+    "entry": {
+        "description": "A number, or one `name: number` pair; entries with the same name are tied "
+                       "(one shared parameter).",
+        "anyOf": [
+            NUMBER,
+            {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": NUMBER},
+        ],
+    },
+    "row": {"type": "array", "minItems": 1, "items": _ref("entry")},
+}
+
+
+def _optimizer_shape() -> dict:
+    """`optimizer:` as the loader (optimizer_spec.py) reads it: a name, or a mapping with `name:`."""
+    non_negative = {"type": "number", "minimum": 0}
+    settings = {
+        "name": {"enum": NAMES},
+        "learning_rate": {"type": "number", "exclusiveMinimum": 0,
+                          "description": "Instead of the top-level `learning_rate` (not both)."},
+        "momentum": non_negative,
+        "dampening": {"type": "number", "minimum": 0, "maximum": 1},
+        "nesterov": {"type": "boolean", "description": "Needs momentum > 0 and dampening 0."},
+        "weight_decay": non_negative,
+        "betas": {"type": "array", "minItems": 2, "maxItems": 2,
+                  "items": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}},
+        "eps": non_negative,
+    }
+    assert set(settings) == {"name", "learning_rate", *SGD_KEYS, *ADAM_KEYS}
+    sgd_only = [k for k in SGD_KEYS if k not in ADAM_KEYS]
+    adam_only = [k for k in ADAM_KEYS if k not in SGD_KEYS]
+    return {"anyOf": [
+        {"enum": NAMES},
+        {"type": "object", "required": ["name"], "additionalProperties": False, "properties": settings,
+         "allOf": [
+             {"if": {"properties": {"name": {"enum": ["adam", "adamw"]}}},
+              "then": {"properties": {k: False for k in sgd_only}},
+              "else": {"properties": {k: False for k in adam_only}}},
+             {"if": {"properties": {"name": {"const": "momentum"}}},
+              "then": {"properties": {"momentum": {"exclusiveMinimum": 0}}}},
+         ]},
+    ]}
+
+
+_STATE = {"step": {"type": "integer", "minimum": 1}, "exp_avg_sq": {"type": "number", "minimum": 0},
+          **{k: {"type": "number"} for k in [*SGD_STATE, *ADAM_STATE] if k not in ("step", "exp_avg_sq")}}
+
+TOP_LEVEL: dict[str, Field] = {
+    "name": Field("A short name, shown in table titles and JSON output.", type="string"),
+    "description": Field("One line saying what the network is (`backcalc examples` lists it).",
+                         type="string"),
+    "inputs": Field("The samples: one number, one row `[x1, x2, …]` (a single sample), or a list of rows "
+                    "(one per sample, each with one number per input feature).", shape=_ref("matrix"),
+                    kind="numbers: one, a row or rows"),
+    "target": Field("Another spelling of `targets` (give one of the two).", shape=_ref("matrix"),
+                    kind="like `targets`"),
+    "targets": Field("The wanted outputs: one row per sample with one number per output neuron. For a "
+                     "one-output network a flat list gives one target per sample.", shape=_ref("matrix"),
+                     kind="numbers: one, a row or rows"),
+    "layers": Field("The layers from the first hidden layer to the output layer; the input layer is "
+                    "implied by `inputs`.", shape={"type": "array", "minItems": 1, "items": _ref("layer")},
+                    kind="list of layers"),
+    "loss": Field("The per-sample loss of the outputs.", type="string", choices=tuple(sorted(LOSSES)),
+                  default=DEFAULT_LOSS, what="loss"),
+    "reduction": Field("How per-sample losses and gradients combine over a batch: their mean or their sum.",
+                       type="string", choices=tuple(REDUCTIONS), default="mean", what="reduction"),
+    "learning_rate": Field("The step size η of the update p ← p − η·∂L/∂p.", type="number", above=0,
+                           default=0.1),
+    "batch_size": Field("Samples per update: `full` (all samples, one update per epoch) or a whole "
+                        "number from 1 to the number of samples; batches are taken in order.",
+                        shape={"anyOf": [{"const": "full"}, {"type": "integer", "minimum": 1}]},
+                        default="full", kind="`full` or whole number ≥ 1"),
+    "init": Field("How layers given by `size:` instead of `weights:` are initialised.", shape=_ref("init"),
+                  kind="mapping: `seed`, `distribution`"),
+    "frozen": Field("Parameter names (as shown in the tables) that keep their values; their gradients "
+                    "are still computed and shown.", shape={"type": "array", "items": {"type": "string"}},
+                    kind="list of names"),
+    "epochs": Field("Epochs `backcalc train` runs when `--epochs` is not given (default 100).",
+                    type="integer", minimum=1),
+    "optimizer": Field("The update rule, as torch.optim computes it: a name (`sgd`, `momentum` = sgd with "
+                       "momentum 0.9, `adam`, `adamw`) or a mapping with `name:` and its settings "
+                       "(sgd: momentum, dampening, nesterov, weight_decay; adam/adamw: betas, eps, "
+                       "weight_decay).", shape=_optimizer_shape(), default="sgd",
+                       kind="a name, or a mapping with `name:`"),
+    "optimizer_state": Field("The optimizer state to resume from, by parameter name (PyTorch's names: "
+                             "`momentum_buffer`; `step`, `exp_avg`, `exp_avg_sq`); saved specs carry it.",
+                             shape={"type": "object", "additionalProperties": {
+                                 "type": "object", "additionalProperties": False, "properties": _STATE}},
+                             kind="mapping: parameter → state"),
+}
+
+LAYER: dict[str, Field] = {
+    "activation": Field("The activation function of every neuron in the layer (`softmax` only on the "
+                        "output layer).", type="string", choices=tuple(activation_names()), what="activation"),
+    "alpha": Field("The slope for z ≤ 0 of `leaky_relu` (only with leaky_relu).", type="number",
+                   default=DEFAULT_LEAKY_ALPHA),
+    "weights": Field("One row per neuron, one entry per input of the layer (PyTorch `nn.Linear` "
+                     "layout: neurons × inputs); a flat list is the one row of a one-neuron layer.",
+                     shape={"anyOf": [_ref("row"), {"type": "array", "minItems": 1, "items": _ref("row")}]},
+                     kind="rows of entries"),
+    "biases": Field("One entry per neuron (default 0 when `weights:` is given).",
+                    shape={"anyOf": [_ref("entry"), _ref("row")]}, kind="a row of entries"),
+    "size": Field("The number of neurons; without `weights:` the layer is initialised from `init:`.",
+                  type="integer", minimum=1),
+    "names": Field("Neuron names used in tables and answers, one per neuron (default h1, h2, … for "
+                   "hidden, o1, … for output neurons).", shape={"type": "array", "items": {"type": "string"}},
+                   kind="list of text"),
+}
+LAYER_REQUIRED = ["activation"]
+
+INIT: dict[str, Field] = {
+    "seed": Field("The random seed (NumPy's default_rng).", type="integer", minimum=0, default=42),
+    "distribution": Field("uniform: U(±1/√fan_in) for weights and biases (PyTorch nn.Linear's default); "
+                          "normal: N(0, 1/fan_in); xavier: Glorot uniform; he: Kaiming normal N(0, 2/fan_in); "
+                          "the last three start biases at 0.", type="string", choices=tuple(DISTRIBUTIONS),
+                          default="uniform", what="distribution"),
+}
+
+
+def _object(fields: dict[str, Field], keys: list[str] | None = None) -> dict:
+    keys = list(fields) if keys is None else keys
+    props = {k: fields[k].schema() if k in fields else {"description": "(not described in backcalc/schema.py)"}
+             for k in keys}
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+def json_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of a spec file."""
+    from .spec import TOP_LEVEL_KEYS
+
+    layer = _object(LAYER)
+    layer["required"] = LAYER_REQUIRED
+    # Rules the loader checks across keys.
+    layer["anyOf"] = [{"required": ["weights"]}, {"required": ["size"]}]
+    layer["dependentSchemas"] = {"alpha": {"properties": {"activation": {"const": "leaky_relu"}}}}
+    init = _object(INIT)
+    top = _object(TOP_LEVEL, TOP_LEVEL_KEYS)
+    return {
+        "$schema": DRAFT,
+        "title": "backcalc spec",
+        "description": "A small neural network, its data and its training settings for backcalc.",
+        **top,
+        "required": ["inputs", "layers"],
+        "oneOf": [{"required": ["target"]}, {"required": ["targets"]}],
+        "$defs": {**DEFS, "layer": layer, "init": init},
+    }
+
+
+def json_schema_text() -> str:
+    import json
+
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
