@@ -254,3 +254,34 @@ def test_latex_compiles_with_pdflatex(config, tmp_path, name, blank):
     args = ["--blank"] if blank else []
     tex = cli("step", config(name), "--format", "latex", *args).stdout
     _compile_if_possible(tex, tmp_path)
+
+
+DEEP = """
+inputs: [[1, -2], [0.5, 0.3]]
+targets: [[1, 0, 0], [0, 1, 0]]
+layers:
+  - activation: tanh
+    weights: [[0.1, 0.2], [-0.3, 0.4]]
+    biases: [0.1, -0.1]
+  - activation: leaky_relu
+    alpha: 0.1
+    weights: [[0.5, -0.6], [0.7, 0.1]]
+    biases: [0, 0]
+  - activation: softmax
+    weights: [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]
+    biases: [0, 0, 0]
+"""
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_softmax_tanh_leaky_documents(tmp_path, loss):
+    text = DEEP + f"loss: {loss}\n"
+    data = cli_json("step", "-", input=text)
+    tex = cli("step", "-", "--format", "latex", input=text)
+    assert tex.exit_code == 0, tex.stderr
+    assert_balanced(tex.stdout)
+    md = cli("step", "-", "--format", "markdown", input=text).stdout
+    out = data["layers"][2]
+    assert f"= {f5(out['delta'][0][0])}" in md  # δ of the softmax output, sample 1
+    assert rf"\tanh z_{{h_{{1,1}}}}" in md and r"\max(z_{h_{2,1}}, \alpha z_{h_{2,1}})" in md
+    _compile_if_possible(tex.stdout, tmp_path)
