@@ -282,6 +282,7 @@ def test_softmax_tanh_leaky_documents(tmp_path, loss):
     assert_balanced(tex.stdout)
     md = cli("step", "-", "--format", "markdown", input=text).stdout
     out = data["layers"][2]
-    assert f"= {f5(out['delta'][0][0])}" in md  # δ of the softmax output, sample 1
-    assert rf"\tanh z_{{h_{{1,1}}}}" in md and r"\max(z_{h_{2,1}}, \alpha z_{h_{2,1}})" in md
+    # the JSON's delta is ∂L/∂z of the batch loss (the mean over 2 samples); the document's is sample 1's ∂ℓ₁/∂z
+    assert f"= {f5(out['delta'][0][0] * 2)} \\\\\n" in md
+    assert r"\tanh z_{h_{1,1}}" in md and r"\max(z_{h_{2,1}}, \alpha z_{h_{2,1}})" in md
     _compile_if_possible(tex.stdout, tmp_path)
