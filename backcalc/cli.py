@@ -61,6 +61,25 @@ EpochsOpt = Annotated[Optional[int], typer.Option(
 EveryOpt = Annotated[Optional[int], typer.Option(
     "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact rational arithmetic from the YAML's decimals "
+                                        "(identity/relu/leaky_relu with a polynomial loss).")]
+
+
+class StepFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", help="table (default), json (= --json), or a "
+                                               "worked solution as markdown or latex.")]
+BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked solution as an exercise: computed numbers "
+                                        "become blanks (with --format markdown|latex).")]
+SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
+                                                     "the full solution to FILE.", show_default=False)]
+
+
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE",
     help="Override a spec value before it is checked, e.g. learning_rate=0.1 or layers.0.activation=tanh "
@@ -197,6 +216,10 @@ def _root(
 def step(
     config: ConfigArg = None,
     json: JsonOpt = False,
+    format: FormatOpt = StepFormat.table,
+    blank: BlankOpt = False,
+    solution: SolutionOpt = None,
+    exact: ExactOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -211,13 +234,17 @@ def step(
     from .numerics import quiet as quiet_numpy
     from .numerics import step_warnings
 
+    kind = _step_format(json, format, blank, solution)
     spec = read_spec(config, quiet, set_)
     with quiet_numpy():
-        result = run_step(spec)
+        result = run_step(spec, _network(spec, exact))
     result.warnings += step_warnings(result)
     _warn(result.warnings, quiet)
+    if kind in ("markdown", "latex"):
+        _write_solution(result, kind, digits, blank, solution)
+        return
     extras = _step_extras(spec, result, round_, per_sample)
-    if json:
+    if kind == "json":
         from .render.json import dumps
 
         typer.echo(dumps({**result.to_dict(), **extras}))
@@ -236,6 +263,7 @@ def train(
     config: ConfigArg = None,
     epochs: EpochsOpt = None,
     every: EveryOpt = None,
+    exact: ExactOpt = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -275,7 +303,7 @@ def train(
     if save:
         check_writable(save)
     n_epochs = epochs or spec.epochs or 100
-    trainer = Trainer(spec)
+    trainer = Trainer(spec, _network(spec, exact))
     history = LossHistory()
     term = (ctx.obj or {}).get("terminal") or Terminal.current()
     k = (every or 1) if json else shown_epochs(n_epochs, every)
@@ -591,6 +619,98 @@ def schema(debug: DebugOpt = False) -> None:
     from .schema import json_schema_text
 
     sys.stdout.write(json_schema_text())
+
+
+@app.command()
+@handle_errors
+def gradcheck(
+    config: ConfigArg = None,
+    eps: Annotated[float, typer.Option("--eps", help="Step of the central differences.")] = 1e-6,
+    tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
+    no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
+                                           "PyTorch is installed.")] = False,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare every analytic gradient with central finite differences (and torch.autograd); exit 1 on a mismatch."""
+    from .gradcheck import gradcheck as run_gradcheck
+
+    for option, value in (("--eps", eps), ("--tol", tol)):
+        if not value > 0:
+            raise UsageError(f"{option}: expected a number > 0, got {value:g}")
+    spec = read_spec(config, quiet, set_)
+    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    _warn(result.notes, quiet)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.gradcheck import gradcheck_tables
+        from .render.table import print_renderable
+
+        print_renderable(gradcheck_tables(result, digits), no_color)
+    if not result.ok:
+        _err(f"backcalc: gradcheck: {', '.join(result.failures)} disagree beyond the tolerance {tol:g}")
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _network(spec, exact: bool):
+    """An exact (Fraction) network when --exact is given, after checking the spec allows it; else None."""
+    if not exact:
+        return None
+    from .exact import check_exact
+    from .network import Network
+
+    check_exact(spec)
+    return Network(spec, dtype=object)
+
+
+def _step_format(json: bool, format: StepFormat, blank: bool, solution: Optional[Path]) -> str:
+    kind = format.value
+    if json and kind not in ("table", "json"):
+        raise UsageError(f"--json and --format {kind} ask for different outputs; give one of them")
+    kind = "json" if json else kind
+    if blank and kind not in ("markdown", "latex"):
+        raise UsageError(f"--blank writes an exercise document: it needs --format markdown or latex, got {kind}")
+    if solution is not None and not blank:
+        raise UsageError("--solution FILE goes with --blank (without --blank the solution itself is printed)")
+    return kind
+
+
+def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optional[Path]) -> None:
+    """The worked solution (or, with --blank, the exercise) on stdout; --solution FILE gets the solution."""
+    if kind == "markdown":
+        from .render.markdown import render
+    else:
+        from .render.latex import render
+    if solution is not None:
+        _write_atomically(solution, render(result, digits))
+    sys.stdout.write(render(result, digits, blank=blank))
+    sys.stdout.flush()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it: never a half-written file."""
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                                   suffix=".tmp")
+    except OSError as e:
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ class Network:
         self.names = parameter_names(spec)
         index = {n: k for k, n in enumerate(self.names)}
         self.activations = [get_activation(layer.activation) for layer in spec.layers]
-        self.alphas = [layer.alpha for layer in spec.layers]
+        self.alphas = [_cast_scalar(layer.alpha, dtype) for layer in spec.layers]
         self.loss = get_loss(spec.loss)
         self.w_index = [np.array([[index[n] for n in row] for row in layer.weight_names], dtype=np.intp)
                         for layer in spec.layers]
@@ -76,7 +76,7 @@ class Network:
 
     def step_theta(self, grad: np.ndarray, lr) -> np.ndarray:
         """θ − lr·∇ for every parameter that is not frozen."""
-        new = self.theta - lr * grad
+        new = self.theta - _cast_scalar(lr, self.theta.dtype) * grad
         if self.frozen.any():
             new = np.where(self.frozen, self.theta, new)
         return new
@@ -154,6 +154,15 @@ class Network:
             np.add.at(g, wi.ravel(), gw.ravel())
             np.add.at(g, bi, gb)
         return g
+
+
+def _cast_scalar(value, dtype):
+    """A number as the network computes it: a Fraction of its decimal text in exact mode."""
+    if dtype is object or dtype == np.dtype(object):
+        from .exact import to_fraction
+
+        return to_fraction(value)
+    return value
 
 
 def _cast(values: np.ndarray, dtype):

@@ -519,7 +519,7 @@ def test_readme_section_error_examples_are_real():
 
     from conftest import ROOT
 
-    doc = (ROOT / "docs" / "readme-robust.md").read_text()
+    doc = (ROOT / "docs" / "errors.md").read_text()
     blocks = _re.findall(r"```console\n\$ backcalc ([^\n]*?) 2>&1\n(.*?)```", doc, _re.S)
     assert len(blocks) == 2
     cwd = os.getcwd()
@@ -528,6 +528,6 @@ def test_readme_section_error_examples_are_real():
         for args, expected in blocks:
             result = cli(*args.split())
             assert_clean_failure(result)
-            assert result.stderr == expected, f"docs/readme-robust.md is stale for `backcalc {args}`"
+            assert result.stderr == expected, f"docs/errors.md is stale for `backcalc {args}`"
     finally:
         os.chdir(cwd)
