@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,plot]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -44,6 +44,6 @@ schema: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Re-run every `$ backcalc …` block of the README and paste the real output.
+# Re-run every `$ backcalc …` block of the README (and the docs that have them) and paste the real output.
 readme: $(STAMP)
-	$(BIN)/python tests/readme_blocks.py README.md
+	$(BIN)/python tests/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md

@@ -12,10 +12,33 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import BackcalcError, ExitCode, UsageError
 
+
+class _OneLineErrors(TyperGroup):
+    """Command-line usage errors as one clear line (not click's usage block), exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "backcalc"
+            hint = f" (see `{where} --help`)" if ctx is not None else ""
+            _err(f"{where}: {e.format_message()}{hint}")
+            sys.exit(getattr(e, "exit_code", 2))
+        except typer.Abort:
+            _err("backcalc: aborted")
+            sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="backcalc",
     help="A backpropagation calculator: every partial derivative of a small network, step by step.",
     add_completion=True,
@@ -38,6 +61,25 @@ EpochsOpt = Annotated[Optional[int], typer.Option(
 EveryOpt = Annotated[Optional[int], typer.Option(
     "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact rational arithmetic from the YAML's decimals "
+                                        "(identity/relu/leaky_relu with a polynomial loss).")]
+
+
+class StepFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", help="table (default), json (= --json), or a "
+                                               "worked solution as markdown or latex.")]
+BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked solution as an exercise: computed numbers "
+                                        "become blanks (with --format markdown|latex).")]
+SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
+                                                     "the full solution to FILE.", show_default=False)]
+
+
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE",
     help="Override a spec value before it is checked, e.g. learning_rate=0.1 or layers.0.activation=tanh "
@@ -174,6 +216,10 @@ def _root(
 def step(
     config: ConfigArg = None,
     json: JsonOpt = False,
+    format: FormatOpt = StepFormat.table,
+    blank: BlankOpt = False,
+    solution: SolutionOpt = None,
+    exact: ExactOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -185,12 +231,20 @@ def step(
 ) -> None:
     """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
     from .explain import step as run_step
+    from .numerics import quiet as quiet_numpy
+    from .numerics import step_warnings
 
+    kind = _step_format(json, format, blank, solution)
     spec = read_spec(config, quiet, set_)
-    result = run_step(spec)
+    with quiet_numpy():
+        result = run_step(spec, _network(spec, exact))
+    result.warnings += step_warnings(result)
     _warn(result.warnings, quiet)
+    if kind in ("markdown", "latex"):
+        _write_solution(result, kind, digits, blank, solution)
+        return
     extras = _step_extras(spec, result, round_, per_sample)
-    if json:
+    if kind == "json":
         from .render.json import dumps
 
         typer.echo(dumps({**result.to_dict(), **extras}))
@@ -209,6 +263,7 @@ def train(
     config: ConfigArg = None,
     epochs: EpochsOpt = None,
     every: EveryOpt = None,
+    exact: ExactOpt = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -222,11 +277,20 @@ def train(
                                        "e.g. loss.png; needs matplotlib: pip install 'backcalc[plot]'.",
         show_default=False)] = None,
     full: FullOpt = False,
+    save: Annotated[Optional[str], typer.Option(
+        "--save", metavar="OUT.yaml",
+        help="Write the trained spec (same format and names) to OUT.yaml, atomically; on Ctrl-C or "
+             "SIGTERM the last completed epoch is saved.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Train for N epochs of the configured batches; report the loss and the final parameters."""
+    import time
+
     from .history import LossHistory
+    from .numerics import quiet as quiet_numpy
+    from .numerics import train_warnings
     from .render.progress import Terminal, progress_for
+    from .save import Interrupts, check_writable
     from .training import Trainer, shown_epochs
 
     if json and emit_spec:
@@ -236,32 +300,72 @@ def train(
         from .render.plot import check_plot_target
 
         check_plot_target(plot)
+    if save:
+        check_writable(save)
     n_epochs = epochs or spec.epochs or 100
-    trainer = Trainer(spec)
+    trainer = Trainer(spec, _network(spec, exact))
     history = LossHistory()
     term = (ctx.obj or {}).get("terminal") or Terminal.current()
     k = (every or 1) if json else shown_epochs(n_epochs, every)
-    shown = []
+    shown, last = [], None
+    # Parameters and optimizer state at the end of the last completed epoch: what is reported
+    # and saved when a NaN or a second Ctrl-C cuts an epoch short.
+    checkpoint = trainer.checkpoint()
     if json:
         from .render.json import dumps
-    with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
-        for record in trainer.run(n_epochs):
-            history.add(record.epoch, record.loss, record.loss_min, record.loss_max)
-            bar.update(record.epoch, record.loss)
-            if json:
-                if record.epoch % k == 0 or record.epoch == n_epochs:
-                    sys.stdout.write(dumps(record.to_dict()) + "\n")
-            elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
-                shown.append(record)
-    result = trainer.result(shown)
+    flushed = time.monotonic()
+    with Interrupts() as interrupts, quiet_numpy():
+        with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
+            try:
+                with interrupts.abortable():
+                    for record in trainer.run(n_epochs):
+                        checkpoint = trainer.checkpoint()
+                        last = record
+                        history.add(record.epoch, record.loss, record.loss_min, record.loss_max)
+                        bar.update(record.epoch, record.loss)
+                        if json:
+                            if record.epoch % k == 0 or record.epoch == n_epochs:
+                                with interrupts.critical():
+                                    sys.stdout.write(dumps(record.to_dict()) + "\n")
+                                    if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
+                                        sys.stdout.flush()
+                                        flushed = time.monotonic()
+                        elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                            shown.append(record)
+                        if interrupts:
+                            break
+            except KeyboardInterrupt:  # a second signal in the middle of an epoch
+                interrupts.received = interrupts.received or "SIGINT"
+        with interrupts.critical():
+            trainer.restore(checkpoint)
+            if last is not None and not json and (not shown or shown[-1] is not last):
+                shown.append(last)  # the last completed epoch, even when stopped early
+            result = trainer.result(shown)
+            result.warnings += train_warnings(result)
+            if interrupts:
+                result.stopped = (f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} "
+                                  f"of {n_epochs}")
+            if result.stopped:
+                _err(f"backcalc: {result.stopped}")
+            _warn(result.warnings, quiet)
+            if save:
+                _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
+            _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
+    if interrupts:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
-        _err(f"backcalc: {result.stopped}")
-    _warn(result.warnings, quiet)
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full) -> None:
+    """Print the training result: the plot, then JSON, or tables (and the trained spec)."""
     if plot and len(history):
         from .render.plot import write_loss_plot
 
         write_loss_plot(plot, history, spec.name)
     if json:
+        from .render.json import dumps
+
         sys.stdout.write(dumps(result.to_dict()) + "\n")
         sys.stdout.flush()
     else:
@@ -286,8 +390,19 @@ def train(
                 header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
                         f"final loss {result.loss!r}"], extra=trainer.save_extra()))
             sys.stdout.flush()
-    if result.stopped:
-        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _save_trained(spec, trainer, result, path: str, n_epochs: int, quiet: bool, interrupted: bool) -> None:
+    """Write the spec with the trained parameters (and optimizer state) to `path`, atomically, and say so."""
+    from .save import save_spec_atomic, saved_header
+    from .writer import spec_to_yaml
+
+    net = trainer.net
+    header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
+                          interrupted)
+    save_spec_atomic(path, spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra()))
+    if not quiet or result.stopped:
+        _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
 
 
 SPARK_WIDTH = 40  # characters of the loss sparkline after `train`
@@ -504,6 +619,98 @@ def schema(debug: DebugOpt = False) -> None:
     from .schema import json_schema_text
 
     sys.stdout.write(json_schema_text())
+
+
+@app.command()
+@handle_errors
+def gradcheck(
+    config: ConfigArg = None,
+    eps: Annotated[float, typer.Option("--eps", help="Step of the central differences.")] = 1e-6,
+    tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
+    no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
+                                           "PyTorch is installed.")] = False,
+    json: JsonOpt = False,
+    digits: DigitsOpt = 5,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare every analytic gradient with central finite differences (and torch.autograd); exit 1 on a mismatch."""
+    from .gradcheck import gradcheck as run_gradcheck
+
+    for option, value in (("--eps", eps), ("--tol", tol)):
+        if not value > 0:
+            raise UsageError(f"{option}: expected a number > 0, got {value:g}")
+    spec = read_spec(config, quiet, set_)
+    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    _warn(result.notes, quiet)
+    if json:
+        from .render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    else:
+        from .render.gradcheck import gradcheck_tables
+        from .render.table import print_renderable
+
+        print_renderable(gradcheck_tables(result, digits), no_color)
+    if not result.ok:
+        _err(f"backcalc: gradcheck: {', '.join(result.failures)} disagree beyond the tolerance {tol:g}")
+        raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _network(spec, exact: bool):
+    """An exact (Fraction) network when --exact is given, after checking the spec allows it; else None."""
+    if not exact:
+        return None
+    from .exact import check_exact
+    from .network import Network
+
+    check_exact(spec)
+    return Network(spec, dtype=object)
+
+
+def _step_format(json: bool, format: StepFormat, blank: bool, solution: Optional[Path]) -> str:
+    kind = format.value
+    if json and kind not in ("table", "json"):
+        raise UsageError(f"--json and --format {kind} ask for different outputs; give one of them")
+    kind = "json" if json else kind
+    if blank and kind not in ("markdown", "latex"):
+        raise UsageError(f"--blank writes an exercise document: it needs --format markdown or latex, got {kind}")
+    if solution is not None and not blank:
+        raise UsageError("--solution FILE goes with --blank (without --blank the solution itself is printed)")
+    return kind
+
+
+def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optional[Path]) -> None:
+    """The worked solution (or, with --blank, the exercise) on stdout; --solution FILE gets the solution."""
+    if kind == "markdown":
+        from .render.markdown import render
+    else:
+        from .render.latex import render
+    if solution is not None:
+        _write_atomically(solution, render(result, digits))
+    sys.stdout.write(render(result, digits, blank=blank))
+    sys.stdout.flush()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it: never a half-written file."""
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                                   suffix=".tmp")
+    except OSError as e:
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
 
 
 def main() -> None:

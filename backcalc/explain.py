@@ -6,7 +6,7 @@ import numpy as np
 
 from .activations import softmax_jacobian
 from .diagnostics import step_warnings
-from .network import Network
+from .network import Network, _cast_scalar
 from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec import Spec
@@ -32,8 +32,9 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
     per_sample, note = net.losses(trace, t)
     loss = net.reduce(per_sample)
     back = net.backward(trace, t)
+    lr = _cast_scalar(spec.learning_rate, net.theta.dtype)
     if opt.plain:  # the network's own update, which exact arithmetic and fast paths share
-        new_theta = net.step_theta(back.grad, spec.learning_rate)
+        new_theta = net.step_theta(back.grad, lr)
         update = Update(new_theta, opt.state, back.grad, net.theta)
     else:
         update = opt.compute(net.theta, back.grad)
@@ -42,7 +43,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
     warnings += step_warnings(net, trace, x, t, loss, back.grad, new_theta)
 
     n_layers = len(spec.layers)
-    fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t) is not None
+    fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t, trace.z[-1]) is not None
     layers = []
     for li, layer in enumerate(spec.layers):
         prev_names = spec.input_names if li == 0 else spec.layers[li - 1].neuron_names
@@ -50,7 +51,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
         gb_whole = back.grad[net.b_index[li]]
         act = net.activations[li]
         layers.append(LayerResult(
-            index=li, activation=act.name, alpha=layer.alpha,
+            index=li, activation=act.name, alpha=net.alphas[li],
             neuron_names=layer.neuron_names, input_names=prev_names,
             weight_names=layer.weight_names, bias_names=layer.bias_names,
             z=trace.z[li], a=trace.a[li + 1], dl_da=back.dl_da[li], da_dz=back.da_dz[li],
@@ -90,7 +91,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
         p.update = opt.explain(k, net.theta, back.grad, update)
     return StepResult(
         name=spec.name, source=spec.source, loss_name=spec.loss, reduction=spec.reduction,
-        learning_rate=spec.learning_rate, input_names=spec.input_names, inputs=x, targets=t,
+        learning_rate=lr, input_names=spec.input_names, inputs=x, targets=t,
         batch=indices, n_samples=spec.n_samples, layers=layers, losses=per_sample, loss=loss,
         parameters=parameters, warnings=warnings, exact=net.theta.dtype == object, optimizer=opt.info(),
     )

@@ -7,8 +7,8 @@ Three paths compute the same epochs:
   batch, which handles everything (tied parameters, exact fractions, other
   optimisers) and is the only one that checks every update for NaN/infinity.
 
-The fast paths run stretches of up to CHUNK epochs per call and hand back each
-epoch's losses; records are made only for the epochs asked for. Before each
+The fast paths run the stretch of epochs up to the next record asked for (at
+most CHUNK) in one call, handing back each epoch's losses for the diagnostics. Before each
 stretch they take a snapshot; if anything goes wrong in it (a non-finite loss
 or parameter, an overflow), the snapshot is restored and the reference loop
 replays exactly that stretch, so stopping on divergence behaves as it always
@@ -60,6 +60,12 @@ def shown(epoch: int, first: int, last: int, every: int) -> bool:
     return epoch == first or epoch == last or epoch % every == 0
 
 
+def _next_shown(done: int, first: int, last: int, every: int) -> int:
+    if done < first:
+        return first
+    return min(last, (done // every + 1) * every)
+
+
 def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
     """Yield the records of the first, every `every`-th and the last of the next `epochs` epochs."""
     first, last = trainer.epochs_done + 1, trainer.epochs_done + epochs
@@ -75,7 +81,9 @@ def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
     synced = net.theta
     while trainer.epochs_done < last:
         done = trainer.epochs_done
-        count = min(last - done, CHUNK)
+        # A stretch ends at the next epoch to show, so that whenever a record is yielded the trainer's
+        # parameters and epoch count are exactly those after that epoch (callers checkpoint them).
+        count = min(_next_shown(done, first, last, every) - done, CHUNK)
         if runner is not None:
             if net.theta is not synced:  # someone set the parameters between records
                 runner.load(net.theta)
@@ -85,11 +93,12 @@ def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
                 trainer.epochs_done = done + count
                 net.set_theta(runner.theta())
                 synced = net.theta
-                for i, (lsum, lmin, lmax, total) in enumerate(stats):
-                    epoch = done + 1 + i
-                    watch.epoch(epoch, lsum / n_batches)
-                    if shown(epoch, first, last, every):
-                        yield EpochRecord(epoch, lsum / n_batches, lmin, lmax, total / spec.n_samples)
+                for i, (lsum, _, _, _) in enumerate(stats):
+                    watch.epoch(done + 1 + i, lsum / n_batches)
+                epoch = done + count
+                if shown(epoch, first, last, every):
+                    lsum, lmin, lmax, total = stats[-1]
+                    yield EpochRecord(epoch, lsum / n_batches, lmin, lmax, total / spec.n_samples)
                 continue
             # Trouble somewhere in these epochs: replay them on the reference loop.
             runner.restore(snap)

@@ -45,15 +45,40 @@ def _mse_g(y, t):
     return 2 * (y - t) / _k(y)
 
 
+def _softplus(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _logsumexp(x, axis=-1):
+    """log Σ e^x along `axis`, stable, and −inf (not nan) when every entry is −inf."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.squeeze(m, axis) + np.log(np.sum(np.exp(x - m), axis=axis))
+
+
+def _log_softmax_pair(z):
+    """log y and log(1 − y) of softmax(z) from z itself, finite wherever the math is."""
+    lse = _logsumexp(z)[..., None]
+    k = z.shape[-1]
+    others = np.where(np.eye(k, dtype=bool), -np.inf, z[..., None, :])  # row k: every z_j but z_k
+    return z - lse, _logsumexp(others) - lse
+
+
 def _bce(y, t, z, act):
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = t * np.log(y) + (1 - t) * np.log(1 - y)
     note = None
     bad = ~np.isfinite(terms)
-    if bad.any() and act == "sigmoid" and z is not None:
-        # log σ(z) and log(1 − σ(z)) written through softplus: finite wherever
-        # the mathematical value is, even when σ(z) rounds to exactly 0 or 1.
-        stable = -(np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z))))
+    if bad.any() and act in ("sigmoid", "softmax") and z is not None:
+        # log y and log(1 − y) computed from z: finite wherever the
+        # mathematical value is, even when y rounds to exactly 0 or 1.
+        if act == "sigmoid":
+            log_y, log_1my = -_softplus(-z), -_softplus(z)
+        else:
+            log_y, log_1my = _log_softmax_pair(z)
+        with np.errstate(invalid="ignore"):
+            stable = np.where(t == 0, 0.0, t * log_y) + np.where(t == 1, 0.0, (1 - t) * log_1my)
         terms = np.where(bad, stable, terms)
         bad = ~np.isfinite(terms)
     if bad.any():
@@ -94,7 +119,7 @@ def _ce_g(y, t):
         return np.where(t == 0, 0.0, -t / y)
 
 
-def _fused(loss: str, act: str, y, t):
+def _fused(loss: str, act: str, y, t, z=None):
     k = _k(y)
     if loss == "bce" and act == "sigmoid":
         return (y - t) / k
@@ -102,7 +127,27 @@ def _fused(loss: str, act: str, y, t):
         return y * np.sum(t, axis=-1, keepdims=True) - t
     if loss == "cross_entropy" and act == "sigmoid":
         return t * (y - 1)
+    if loss == "bce" and act == "softmax" and z is not None:
+        return _bce_softmax_delta(y, t, z)
     return None
+
+
+def _bce_softmax_delta(y, t, z):
+    """∂ℓ/∂z for bce on a softmax output, in a form that stays finite when y saturates.
+
+    With r_k = y_k/(1 − y_k): K·∂ℓ/∂z_j = y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·r_k,
+    and y_j·r_k = exp(z_j + z_k − lse(z) − lse(z without z_k)) ≤ 1 for j ≠ k.
+    """
+    k = z.shape[-1]
+    if k == 1:
+        return np.zeros_like(z)  # a one-neuron softmax is the constant 1
+    eye = np.eye(k, dtype=bool)
+    lse = _logsumexp(z)[..., None]
+    lse_without = _logsumexp(np.where(eye, -np.inf, z[..., None, :]))  # per k
+    log_yr = z[..., :, None] + z[..., None, :] - lse[..., None] - lse_without[..., None, :]  # [j, k]
+    yr = np.where(eye, 0.0, np.exp(np.minimum(log_yr, 0.0)))
+    cross = np.sum(yr * (1 - t)[..., None, :], axis=-1)
+    return (y * np.sum(t, axis=-1, keepdims=True) - t + (1 - t) * y - cross) / k
 
 
 @dataclass(frozen=True)
@@ -116,8 +161,8 @@ class Loss:
     grad: Callable
     exact: bool  # polynomial: computable with rationals
 
-    def fused_delta(self, activation: str, y, t):
-        return _fused(self.name, activation, y, t)
+    def fused_delta(self, activation: str, y, t, z=None):
+        return _fused(self.name, activation, y, t, z)
 
 
 LOSSES: dict[str, Loss] = {

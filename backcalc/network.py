@@ -49,7 +49,7 @@ class Network:
         self.names = parameter_names(spec)
         index = {n: k for k, n in enumerate(self.names)}
         self.activations = [get_activation(layer.activation) for layer in spec.layers]
-        self.alphas = [layer.alpha for layer in spec.layers]
+        self.alphas = [_cast_scalar(layer.alpha, dtype) for layer in spec.layers]
         self.loss = get_loss(spec.loss)
         self.w_index = [np.array([[index[n] for n in row] for row in layer.weight_names], dtype=np.intp)
                         for layer in spec.layers]
@@ -77,7 +77,7 @@ class Network:
 
     def step_theta(self, grad: np.ndarray, lr) -> np.ndarray:
         """θ − lr·∇ for every parameter that is not frozen."""
-        new = self.theta - lr * grad
+        new = self.theta - _cast_scalar(lr, self.theta.dtype) * grad
         if self.frozen.any():
             new = np.where(self.frozen, self.theta, new)
         return new
@@ -111,7 +111,7 @@ class Network:
         delta: list = [None] * n_layers
         y = trace.output
         out_act = self.activations[-1]
-        fused = self.loss.fused_delta(out_act.name, y, t)
+        fused = self.loss.fused_delta(out_act.name, y, t, trace.z[-1])
         upstream = self.loss.grad(y, t) if record or fused is None else None
         for li in range(n_layers - 1, -1, -1):
             act, z, a = self.activations[li], trace.z[li], trace.a[li + 1]
@@ -156,6 +156,15 @@ class Network:
         values = np.concatenate([a for gw, gb in zip(grad_w, grad_b, strict=True)
                                  for a in (np.ravel(gw), np.ravel(gb))])
         return np.bincount(index, weights=values, minlength=len(self.names))
+
+
+def _cast_scalar(value, dtype):
+    """A number as the network computes it: a Fraction of its decimal text in exact mode."""
+    if dtype is object or dtype == np.dtype(object):
+        from .exact import to_fraction
+
+        return to_fraction(value)
+    return value
 
 
 def _cast(values: np.ndarray, dtype):

@@ -16,7 +16,10 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, Fraction):
-        return float(value)
+        # Exact mode: the exact value as text ("0.985", "2/3"); see docs/exact.md.
+        from .exact import exact_text
+
+        return exact_text(value)
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return value if math.isfinite(value) else None
@@ -128,7 +131,7 @@ class LayerResult:
             "new_biases": plain(self.new_biases),
         }
         if self.activation == "leaky_relu":
-            d["alpha"] = self.alpha
+            d["alpha"] = plain(self.alpha)
         if self.jacobian is not None:
             d["jacobian"] = plain(self.jacobian)
         return d
@@ -172,7 +175,7 @@ class StepResult:
             "mean_sample_loss": plain(sum(self.losses) / len(self.losses)),
             "loss_function": self.loss_name,
             "reduction": self.reduction,
-            "learning_rate": self.learning_rate,
+            "learning_rate": plain(self.learning_rate),
             "batch": self.batch,
             "inputs": plain(self.inputs),
             "targets": plain(self.targets),
@@ -180,6 +183,7 @@ class StepResult:
             "layers": [layer.to_dict() for layer in self.layers],
             "parameters": [p.to_dict(per_sample) for p in self.parameters],
             "warnings": self.warnings,
+            **({"exact": True} if self.exact else {}),
             **({"optimizer": self.optimizer.to_dict()} if self.optimizer else {}),
         }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 5_000_000  # node visits; an alias bomb needs far more
 MAX_PROBLEMS = 20
+MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add beyond the text's own
 
 TOP_LEVEL_KEYS = [
     "name",
@@ -58,6 +60,7 @@ SAFE_TAGS = {T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL,
              "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
 _constructor = yaml.SafeLoader("")
+_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 @dataclass
@@ -136,6 +139,8 @@ def _describe(node) -> str:
         return f"the boolean {node.value}"
     if node.tag == T_NULL:
         return "nothing (null)"
+    if node.tag in (T_INT, T_FLOAT):
+        return f"the number {node.value}"
     return repr(node.value)
 
 
@@ -157,26 +162,28 @@ class _Reader:
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
 
-    def visit(self, node) -> None:
+    def visit(self, node, path: str = "") -> None:
         self.visits += 1
         if self.visits > MAX_NODES:
-            self.error(node, "", f"the document expands to more than {MAX_NODES:,} "
+            self.error(node, path, f"the document expands to more than {MAX_NODES:,} "
                        "nodes (an alias bomb?); refusing to read it")
             raise _Stop
         if node.tag not in SAFE_TAGS:
-            self.error(node, "", f"the tag {node.tag} is not allowed (only plain YAML data)")
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.error(node, path, f"the tag {tag} is not allowed: specs are plain YAML data "
+                       "(numbers, text, lists, mappings), read with the safe loader")
             raise _Stop
 
     # -- typed readers -------------------------------------------------------
     def mapping(self, node, path: str) -> dict | None:
         """A mapping's items as {key: (key_node, value_node)}; None after an error."""
-        self.visit(node)
+        self.visit(node, path)
         if not isinstance(node, yaml.MappingNode):
             self.error(node, path, f"expected a mapping, got {_describe(node)}")
             return None
         out = {}
         for key_node, value_node in node.value:
-            self.visit(key_node)
+            self.visit(key_node, path)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != T_STR:
                 self.error(key_node, path, f"expected a key name, got {_describe(key_node)}")
                 continue
@@ -188,7 +195,7 @@ class _Reader:
         return out
 
     def number(self, node, path: str) -> float | None:
-        self.visit(node)
+        self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
             try:
                 value = float(_constructor.construct_object(node))
@@ -198,18 +205,29 @@ class _Reader:
                 self.error(node, path, f"expected a finite number, got {node.value}")
                 return None
             return value
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and _NUMBER.match(node.value):
+            if not node.style:  # plain (C loader: "", Python loader: None)
+                # YAML 1.1 reads `1e-3` (no dot) as text; everyone means a number.
+                value = float(node.value.replace("_", ""))
+                if not math.isfinite(value):
+                    self.error(node, path, f"expected a finite number, got {node.value}")
+                    return None
+                return value
+            self.error(node, path, f"expected a number, got the quoted text {node.value!r} "
+                       "(remove the quotes)")
+            return None
         self.error(node, path, f"expected a number, got {_describe(node)}")
         return None
 
     def integer(self, node, path: str) -> int | None:
-        self.visit(node)
+        self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_INT:
             return int(_constructor.construct_object(node))
         self.error(node, path, f"expected a whole number, got {_describe(node)}")
         return None
 
     def string(self, node, path: str) -> str | None:
-        self.visit(node)
+        self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_STR:
             return node.value
         self.error(node, path, f"expected a text value, got {_describe(node)}")
@@ -248,7 +266,7 @@ class _Reader:
         return value
 
     def sequence(self, node, path: str) -> list | None:
-        self.visit(node)
+        self.visit(node, path)
         if not isinstance(node, yaml.SequenceNode):
             self.error(node, path, f"expected a list, got {_describe(node)}")
             return None
@@ -257,13 +275,13 @@ class _Reader:
     def entry(self, node, path: str) -> tuple[float | None, str | None] | None:
         """A weight or bias entry: a number or a one-pair mapping `name: number`."""
         if isinstance(node, yaml.MappingNode):
-            self.visit(node)
+            self.visit(node, path)
             if len(node.value) != 1:
                 self.error(node, path, "expected a number or one `name: number` pair, "
                            f"got a mapping with {len(node.value)} pairs")
                 return None
             key_node, value_node = node.value[0]
-            self.visit(key_node)
+            self.visit(key_node, path)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != T_STR:
                 self.error(key_node, path, f"expected a parameter name, got {_describe(key_node)}")
                 return None
@@ -274,7 +292,7 @@ class _Reader:
 
     def matrix(self, node, path: str, what: str) -> list[list[float]] | None:
         """A number, a list of numbers (one row) or a list of lists (rows)."""
-        self.visit(node)
+        self.visit(node, path)
         if isinstance(node, yaml.ScalarNode):
             value = self.number(node, path)
             return None if value is None else [[value]]
@@ -350,7 +368,62 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
         raise SpecError([Problem(source, None, None, "", f"not valid YAML: {e}")]) from None
     if node is None:
         raise SpecError([Problem(source, None, None, "", f"the file is empty; expected a {what} mapping")])
+    if "&" in text:  # no anchor, no alias: nothing to expand
+        _check_aliases(node, source)
     return node
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def _check_aliases(root, source: str) -> None:
+    """Refuse aliases that refer to an enclosing node or expand the document hugely.
+
+    Composing keeps one node per anchor however often it is aliased, so the
+    tree stays as small as the text; this walk counts what expanding it would
+    cost, visiting each distinct node once (time and memory bounded by the
+    file size), before anything reads the expanded document.
+    """
+    open_, limit = -1, MAX_ALIAS_EXPANSION
+    sizes: dict[int, int] = {}
+    distinct = 0
+    stack = [(root, False, "")]
+    while stack:
+        node, done, top = stack.pop()
+        key = id(node)
+        if done:
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in _children(node)), 2 * limit + 1)
+            continue
+        if key in sizes:
+            if sizes[key] == open_:
+                raise SpecError([_problem(source, node, top, "an alias refers to the node that contains "
+                                          "it (a recursive structure); refusing to read it")])
+            continue
+        sizes[key] = open_
+        distinct += 1
+        stack.append((node, True, top))
+        if node is root and isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack += [(k, False, ""), (v, False, str(k.value))]
+        else:
+            stack += [(c, False, top) for c in _children(node)]
+    if sizes[id(root)] - distinct > limit:
+        culprit, top = root, ""
+        if isinstance(root, yaml.MappingNode) and root.value:
+            k, culprit = max(root.value, key=lambda kv: sizes[id(kv[1])])
+            top = str(k.value)
+        raise SpecError([_problem(source, culprit, top, f"aliases expand this to more than {limit:,} "
+                                  "extra nodes (an alias bomb?); refusing to read the file")])
+
+
+def _problem(source: str, node, path: str, message: str) -> Problem:
+    mark = node.start_mark
+    return Problem(source, mark.line + 1, mark.column + 1, path, message)
 
 
 def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] | None = None,
@@ -492,7 +565,7 @@ class _Entries:
 
 def _read_entries(r: _Reader, node, path: str) -> _Entries | None:
     """A row of weight or bias entries (a single entry counts as a row of one)."""
-    r.visit(node)
+    r.visit(node, path)
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
     paths = [f"{path}[{i}]" for i in range(len(items))] if isinstance(node, yaml.SequenceNode) else [path]
     if not items:
@@ -588,7 +661,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
 
 
 def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
-    r.visit(node)
+    r.visit(node, path)
     rows_nodes = node.value if isinstance(node, yaml.SequenceNode) else None
     if rows_nodes is None:
         r.error(node, path, f"expected a list of rows (one per neuron), got {_describe(node)}")
@@ -703,7 +776,7 @@ def _check_target_shape(r: _Reader, node, key: str, t: np.ndarray, n_samples: in
 
 
 def _read_batch_size(r: _Reader, node, n_samples: int) -> int | None:
-    r.visit(node)
+    r.visit(node, "batch_size")
     if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and node.value == "full":
         return None
     if not (isinstance(node, yaml.ScalarNode) and node.tag == T_INT):

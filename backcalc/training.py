@@ -8,10 +8,14 @@ from collections.abc import Iterator
 import numpy as np
 
 from .diagnostics import TrainWatch, non_finite_stop
-from .network import Network
+from .network import Network, _cast
 from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
+
+# Exact values grow: each epoch multiplies the digits of every parameter by
+# about the degree of the network's polynomial. Past this size training stops.
+MAX_EXACT_DIGITS = 200
 
 
 def shown_epochs(epochs: int, every: int | None) -> int:
@@ -31,10 +35,18 @@ class Trainer:
         self.optimizer = optimizer or make_optimizer(spec, self.net)
         self.epochs_done = 0
         self.stopped: str | None = None
+        # Exact mode (an object network of Fractions): numbers stay Fractions throughout.
+        self.exact = self.net.theta.dtype == object
+        self.inputs, self.targets = spec.inputs, spec.targets
+        if self.exact:
+            self.inputs, self.targets = _cast(spec.inputs, object), _cast(spec.targets, object)
         bs = spec.effective_batch_size
         n = spec.n_samples
-        self.batches = [(spec.inputs[s:s + bs], spec.targets[s:s + bs]) for s in range(0, n, bs)]
-        self.watch = TrainWatch(self.net, spec.inputs, spec.targets, len(self.batches))
+        self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]
+        self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
+
+    def _num(self, value):
+        return value if self.exact else float(value)
 
     def run(self, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
         """Yield the records of the first, every `every`-th and the last epoch (all by default).
@@ -70,19 +82,24 @@ class Trainer:
         for _ in range(epochs):
             epoch = self.epochs_done + 1
             losses = []
-            sample_total = 0.0
+            sample_total = 0
             for x, t in self.batches:
                 # Overflow is caught below and reported once, naming the parameter.
                 with np.errstate(over="ignore", invalid="ignore"):
                     trace = net.forward(x)
                     per_sample, _ = net.losses(trace, t)
-                    loss = float(net.reduce(per_sample))
-                    sample_total += float(sum(per_sample))
+                    loss = self._num(net.reduce(per_sample))
+                    sample_total += self._num(sum(per_sample))
                     grad = net.backward(trace, t, record=False).grad
                     update = None if opt.plain else opt.compute(net.theta, grad)
                     new = net.step_theta(grad, lr) if update is None else update.theta
-                if not math.isfinite(loss) or not np.all(np.isfinite(new)):
+                if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
+                    return
+                if self.exact and _too_long(new):
+                    self.stopped = (f"exact arithmetic: in epoch {epoch} a parameter's exact value grew past "
+                                    f"{MAX_EXACT_DIGITS} digits; training stopped, the parameters are those "
+                                    "before it (run fewer epochs, or drop --exact)")
                     return
                 net.set_theta(new)
                 if update is not None:
@@ -112,15 +129,20 @@ class Trainer:
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
         with np.errstate(over="ignore", invalid="ignore"):
-            trace = net.forward(self.spec.inputs)
-            per_sample, note = net.losses(trace, self.spec.targets)
+            trace = net.forward(self.inputs)
+            per_sample, note = net.losses(trace, self.targets)
         return TrainResult(
-            name=self.spec.name, epochs=self.epochs_done, loss=float(net.reduce(per_sample)),
+            name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
-            parameters={n: float(v) for n, v in zip(net.names, net.theta)},
+            parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
             history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
+
+
+def _too_long(theta: np.ndarray) -> bool:
+    bits = MAX_EXACT_DIGITS * 3.33
+    return any(q.numerator.bit_length() > bits or q.denominator.bit_length() > bits for q in theta)
 
 
 def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:

@@ -15,10 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import ROOT, cli  # noqa: E402
 
-BLOCK = re.compile(r"```console\n\$ backcalc (?P<args>[^\n|>]*)\n(?P<out>.*?)```", re.S)
+BLOCK = re.compile(r"```console\n\$ backcalc (?P<args>[^\n|>]*?)(?P<err> 2>&1)?\n(?P<out>.*?)```", re.S)
 
 
-def run(args: str) -> str:
+def run(args: str, with_stderr: bool = False) -> str:
+    """The command's stdout (with `2>&1`: its stderr, then its stdout), lines right-stripped."""
     import os
 
     cwd = os.getcwd()
@@ -27,12 +28,20 @@ def run(args: str) -> str:
         result = cli(*shlex.split(args), env={"NO_COLOR": "1", "COLUMNS": "100"})
     finally:
         os.chdir(cwd)
-    out = "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    text = (result.stderr + result.stdout) if with_stderr else result.stdout
+    out = "\n".join(line.rstrip() for line in text.splitlines())
     return out + "\n" if out else ""
 
 
 def blocks(text: str):
-    return [(m.group("args"), m.group("out"), m) for m in BLOCK.finditer(text)]
+    return [(m.group("args") + (m.group("err") or ""), m.group("out"), m) for m in BLOCK.finditer(text)]
+
+
+def run_block(args: str) -> str:
+    """Run a block's command line, honouring a trailing `2>&1`."""
+    if args.endswith(" 2>&1"):
+        return run(args[: -len(" 2>&1")], with_stderr=True)
+    return run(args)
 
 
 def update(path: Path) -> None:
@@ -40,7 +49,7 @@ def update(path: Path) -> None:
     out, pos = [], 0
     for args, _, m in blocks(text):
         out.append(text[pos:m.start()])
-        out.append(f"```console\n$ backcalc {args}\n{run(args)}```")
+        out.append(f"```console\n$ backcalc {args}\n{run_block(args)}```")
         pos = m.end()
     out.append(text[pos:])
     path.write_text("".join(out))

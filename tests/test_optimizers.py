@@ -427,12 +427,13 @@ def test_tiny_weights_survive_the_writer(tmp_path):
 
 def test_the_optimizer_readme_section_shows_real_output():
     from conftest import ROOT
-    from readme_blocks import blocks, run
+    from readme_blocks import blocks
+    from readme_blocks import run_block as run
 
-    found = blocks((ROOT / "docs" / "readme-optim.md").read_text())
+    found = blocks((ROOT / "docs" / "optimizers.md").read_text())
     assert found
     for args, expected, _ in found:
-        assert run(args) == expected, f"docs/readme-optim.md output of `backcalc {args}` is stale"
+        assert run(args) == expected, f"docs/optimizers.md output of `backcalc {args}` is stale"
 
 
 def test_the_optimizer_readme_saved_state_is_real():
@@ -445,7 +446,7 @@ def test_the_optimizer_readme_saved_state_is_real():
     list(trainer.run(1))
     saved = spec_to_yaml(spec, trainer.net.weights, trainer.net.biases, extra=trainer.save_extra())
     tail = saved[saved.index("optimizer:"):]
-    assert tail in (ROOT / "docs" / "readme-optim.md").read_text()
+    assert tail in (ROOT / "docs" / "optimizers.md").read_text()
 
 
 def test_a_checkpoint_restores_parameters_and_state():

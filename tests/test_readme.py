@@ -6,7 +6,7 @@ import re
 
 import pytest
 from conftest import ROOT, cli
-from readme_blocks import blocks, run
+from readme_blocks import blocks, run_block
 
 README = (ROOT / "README.md").read_text()
 
@@ -18,7 +18,7 @@ def test_readme_starts_with_the_two_commands():
 
 @pytest.mark.parametrize("args,expected", [(a, o) for a, o, _ in blocks(README)], ids=lambda x: str(x)[:40])
 def test_pasted_output_is_real(args, expected):
-    assert run(args) == expected, f"README output of `backcalc {args}` is stale: run `make readme`"
+    assert run_block(args) == expected, f"README output of `backcalc {args}` is stale: run `make readme`"
 
 
 def test_every_command_is_documented():

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 from conftest import ROOT, cli
-from readme_blocks import blocks, run
+from readme_blocks import blocks
+from readme_blocks import run_block as run
 
 DOC = (ROOT / "docs" / "everyday.md").read_text()
 

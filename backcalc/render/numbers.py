@@ -33,23 +33,9 @@ def fmt(x, digits: int = 5) -> str:
 
 def exact(q: Fraction) -> str:
     """A Fraction as an exact decimal when it terminates, else as p/q."""
-    d = q.denominator
-    twos = fives = 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d != 1:
-        return f"{q.numerator}/{q.denominator}".replace("-", "−")
-    places = max(twos, fives)
-    scaled = abs(q.numerator) * (10**places // q.denominator)
-    sign = "−" if q < 0 else ""
-    if places == 0:
-        return f"{sign}{scaled}"
-    s = str(scaled).rjust(places + 1, "0")
-    return f"{sign}{s[:-places]}.{s[-places:]}"
+    from ..exact import exact_text
+
+    return exact_text(q).replace("-", "−")
 
 
 def short(x, digits: int = 5) -> str:

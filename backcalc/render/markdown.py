@@ -1,0 +1,47 @@
+"""A worked solution as Markdown with GitHub's math syntax ($…$ inline, ```math blocks)."""
+
+from __future__ import annotations
+
+import re
+
+from ..result import StepResult
+from .solution import BLANK_NOTE, Heading, Math, Paragraph, Table, build, render_expr, split_lines
+
+_TEXT_SPECIALS = re.compile(r"([\\`*_\[\]<>$#|])")
+
+
+def _text(s: str) -> str:
+    return _TEXT_SPECIALS.sub(r"\\\1", s)
+
+
+def _inline(tokens: list, digits: int, blank: bool) -> str:
+    return f"${render_expr(tokens, digits, blank)}$"
+
+
+def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
+    """The whole document; `blank` makes the exercise (computed numbers left as blanks)."""
+    out: list[str] = []
+    for block in build(result).blocks:
+        if isinstance(block, Heading):
+            title = block.text
+            if block.level == 1 and blank:
+                title = title.replace("Worked solution", "Exercise", 1)
+            out.append(f"{'#' * block.level} {_text(title)}")
+            if block.level == 1 and blank:
+                out += ["", BLANK_NOTE]
+        elif isinstance(block, Paragraph):
+            out.append("".join(_text(p) if isinstance(p, str) else _inline(p, digits, blank) for p in block.parts))
+        elif isinstance(block, Table):
+            out.append("| " + " | ".join(_text(h) for h in block.header) + " |")
+            out.append("|" + "---|" * len(block.header))
+            for row in block.rows:
+                out.append("| " + " | ".join(_inline(c, digits, blank) if _nonempty(c) else "" for c in row) + " |")
+        elif isinstance(block, Math):
+            lines = [line for eq in block.equations for line in split_lines(eq, digits, blank)]
+            out.append("```math\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n```")
+        out.append("")
+    return "\n".join(out)
+
+
+def _nonempty(cell: list) -> bool:
+    return any(not (isinstance(t, str) and t == "") for t in cell)

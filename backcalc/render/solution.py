@@ -1,0 +1,581 @@
+"""A worked solution as format-neutral blocks, read off a StepResult.
+
+`build()` turns one step into headings, paragraphs, tables and groups of
+equations; `markdown.py` and `latex.py` only lay those blocks out. Equations are
+LaTeX math (GitHub renders the same syntax), with every number kept as a `Num`
+so it is written once, at `--digits`, and so an exercise (`blank=True`) can
+replace each computed number by a blank while keeping the given data.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..result import LayerResult, ParameterResult, StepResult, Term
+from .numbers import short
+
+MAX_SAMPLES_WRITTEN = 8
+MAX_TERMS_WRITTEN = 8  # longer weighted sums are elided with \dots
+BLANK = r"\underline{\qquad\quad}"
+BLANK_NOTE = "Fill in every blank. The given values (weights, biases, inputs, targets, learning rate) are printed."
+
+
+@dataclass
+class Num:
+    value: object
+    given: bool = False  # data from the spec (kept in an exercise) or computed (blanked)
+    wrap: bool = False  # an operand: parenthesise when negative or in scientific notation
+
+
+Token = "str | Num"
+
+
+@dataclass
+class Equation:
+    lhs: list
+    sides: list[list]  # lhs = sides[0] = sides[1] = …
+
+
+@dataclass
+class Heading:
+    level: int  # 1 title, 2 section, 3 subsection
+    text: str
+
+
+@dataclass
+class Paragraph:
+    parts: list  # str (plain text) or list of tokens (inline math)
+
+
+@dataclass
+class Math:
+    equations: list[Equation]
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list]  # cells: list of tokens (math)
+
+
+@dataclass
+class Document:
+    blocks: list = field(default_factory=list)
+
+    def add(self, block) -> None:
+        self.blocks.append(block)
+
+
+# -- writing numbers and names ------------------------------------------------------
+
+def number(value, digits: int) -> str:
+    """A number in LaTeX math: ASCII minus, ×10^k for scientific notation, \\tfrac for p/q."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        text = short(value, digits)
+        if "/" in text:
+            sign = "-" if value < 0 else ""
+            return rf"{sign}\tfrac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+    text = short(value, digits).replace("−", "-")
+    if text == "nan":
+        return r"\mathrm{NaN}"
+    if text in ("inf", "-inf"):
+        return text.replace("inf", r"\infty")
+    if text == "—":
+        return r"\text{--}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def render_token(token, digits: int, blank: bool) -> str:
+    if isinstance(token, str):
+        return token
+    if blank and not token.given:
+        return BLANK
+    text = number(token.value, digits)
+    if token.wrap and (text.startswith("-") or "\\" in text):
+        return f"({text})"
+    return text
+
+
+def render_expr(tokens: list, digits: int, blank: bool) -> str:
+    return "".join(render_token(t, digits, blank) for t in tokens)
+
+
+_SIMPLE = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
+_DEFAULT = re.compile(r"^([A-Za-z])(\d+)\[(\d+(?:,\d+)*)\]$")
+_MATH_ESCAPES = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "$": r"\$",
+                 "%": r"\%", "&": r"\&", "^": r"\hat{}", "~": r"\sim ", " ": r"\ "}
+
+
+def name(text: str) -> str:
+    """A user's name (w5, h2_1, W1[1,2], out, anything) as a LaTeX math symbol."""
+    m = _SIMPLE.match(text)
+    if m:
+        letters, index, sub = m.groups()
+        base = letters if len(letters) == 1 else rf"\mathrm{{{letters}}}"
+        return f"{base}_{{{index}{',' + sub if sub else ''}}}"
+    m = _DEFAULT.match(text)
+    if m:
+        letter, layer, index = m.groups()
+        return f"{letter}^{{({layer})}}_{{{index}}}"
+    if re.fullmatch(r"[A-Za-z]", text):
+        return text
+    body = "".join(_MATH_ESCAPES.get(c, c) for c in _ascii(text))
+    return rf"\mathrm{{{body}}}"
+
+
+def _ascii(text: str) -> str:
+    """pdflatex cannot typeset arbitrary Unicode: letters lose their accents, the rest becomes '?'."""
+    out = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return out if out else "?"
+
+
+def d(num: str, den: str) -> str:
+    return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+
+# -- the document ---------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self, result: StepResult):
+        self.r = result
+        self.n = len(result.batch)
+        self.many = self.n > 1
+        self.samples = list(range(min(self.n, MAX_SAMPLES_WRITTEN)))
+        self.doc = Document()
+        self.out = result.layers[-1]
+        self.k = len(self.out.neuron_names)
+
+    # symbols
+    def loss_sym(self, s: int) -> str:
+        return rf"\ell_{{{self.r.batch[s] + 1}}}" if self.many else "L"
+
+    def target_sym(self, k: int) -> str:
+        return "t" if self.k == 1 else f"t_{{{k + 1}}}"
+
+    def a_sym(self, layer: LayerResult, i: int) -> str:
+        return name(layer.neuron_names[i])
+
+    def z_sym(self, layer: LayerResult, i: int) -> str:
+        return f"z_{{{self.a_sym(layer, i)}}}"
+
+    def input_value(self, li: int, s: int, j: int, wrap: bool = True) -> Num:
+        if li == 0:
+            return Num(self.r.inputs[s, j], given=True, wrap=wrap)
+        return Num(self.r.layers[li - 1].a[s, j], wrap=wrap)
+
+    def sample_heading(self, s: int) -> None:
+        if self.many:
+            self.doc.add(Heading(3, f"Sample {self.r.batch[s] + 1}"))
+
+    def more_samples_note(self) -> None:
+        if self.n > len(self.samples):
+            self.doc.add(Paragraph([f"(The remaining {self.n - len(self.samples)} samples of the batch go the "
+                                    "same way; backcalc step --json lists every value.)"]))
+
+    # sections
+    def build(self) -> Document:
+        r = self.r
+        self.doc.add(Heading(1, f"Worked solution: {r.name or r.source}"))
+        self.setup()
+        self.forward()
+        self.loss()
+        self.backward()
+        self.gradients()
+        self.update()
+        return self.doc
+
+    def setup(self) -> None:
+        r = self.r
+        sizes = [len(r.input_names)] + [len(layer.neuron_names) for layer in r.layers]
+        acts = ", ".join(f"layer {layer.index + 1} {layer.activation}" for layer in r.layers)
+        how = "mean" if r.reduction == "mean" else "sum"
+        samples = f"sample {r.batch[0] + 1}" if not self.many else \
+            f"samples {r.batch[0] + 1} to {r.batch[-1] + 1} (the {how} of their losses)"
+        self.doc.add(Paragraph([
+            f"One step of gradient descent on a {'-'.join(map(str, sizes))} network ({acts}), loss "
+            f"{r.loss_name}, on {samples} of {r.n_samples}, learning rate ",
+            [r"\eta = ", Num(r.learning_rate, given=True)],
+            ". " + ("Exact arithmetic: every number is exact." if r.exact else
+                    "Numbers are rounded for display only; each step computes with the full values."),
+        ]))
+        self.doc.add(Heading(2, "Given"))
+        frozen = any(p.frozen for p in r.parameters)
+        rows = [[[name(p.name)], [Num(p.value, given=True)],
+                 *([[r"\text{frozen}" if p.frozen else ""]] if frozen else [])] for p in r.parameters]
+        self.doc.add(Table(["parameter", "value", *(["frozen"] if frozen else [])], rows))
+        data = []
+        for s in self.samples:
+            data.append([[str(r.batch[s] + 1)],
+                         _join([[f"{name(x)} = ", Num(r.inputs[s, j], given=True)]
+                                for j, x in enumerate(r.input_names)], ", "),
+                         _join([[f"{self.target_sym(k)} = ", Num(r.targets[s, k], given=True)]
+                                for k in range(self.k)], ", ")])
+        self.doc.add(Table(["sample", "inputs", "target"], data))
+        self.more_samples_note()
+
+    def forward(self) -> None:
+        self.doc.add(Heading(2, "1. Forward pass"))
+        self.doc.add(Paragraph(["Each neuron sums its weighted inputs and its bias, ",
+                                [r"z = \sum_j w_j a_j + b"], ", then applies its activation."]))
+        for s in self.samples:
+            self.sample_heading(s)
+            for layer in self.r.layers:
+                eqs = []
+                for i in range(len(layer.neuron_names)):
+                    eqs.append(self.z_equation(layer, i, s))
+                    eqs.append(self.activation_equation(layer, i, s))
+                self.doc.add(Paragraph([f"Layer {layer.index + 1} ({layer.activation}):"]))
+                self.doc.add(Math(eqs))
+        self.more_samples_note()
+
+    def z_equation(self, layer: LayerResult, i: int, s: int) -> Equation:
+        li = layer.index
+        idx = list(range(len(layer.input_names)))
+        if len(idx) > MAX_TERMS_WRITTEN:
+            idx = [idx[0], idx[1], None, idx[-1]]
+        symbolic, numeric = [], []
+        for j in idx:
+            if symbolic:
+                symbolic.append(" + ")
+                numeric.append(" + ")
+            if j is None:
+                symbolic.append(r"\dots")
+                numeric.append(r"\dots")
+                continue
+            a_name = name(layer.input_names[j])
+            symbolic.append(f"{name(layer.weight_names[i][j])} {a_name}")
+            numeric += [Num(layer.weights[i, j], given=True, wrap=True), r" \cdot ", self.input_value(li, s, j)]
+        symbolic.append(f" + {name(layer.bias_names[i])}")
+        numeric += [" + ", Num(layer.biases[i], given=True, wrap=True)]
+        return Equation([self.z_sym(layer, i)], [symbolic, numeric, [Num(layer.z[s, i])]])
+
+    def activation_equation(self, layer: LayerResult, i: int, s: int) -> Equation:
+        a, z = self.a_sym(layer, i), self.z_sym(layer, i)
+        zv = Num(layer.z[s, i], wrap=True)
+        av = [Num(layer.a[s, i])]
+        act = layer.activation
+        if act == "identity":
+            return Equation([a], [[z], av])
+        if act == "relu":
+            return Equation([a], [[rf"\max(0, {z})"], [r"\max(0, ", zv, ")"], av])
+        if act == "leaky_relu":
+            alpha = Num(layer.alpha, given=True)
+            return Equation([a], [[rf"\max({z}, \alpha {z})"], [r"\max(", zv, ", ", alpha, r" \cdot ", zv, ")"], av])
+        if act == "sigmoid":
+            return Equation([a], [[rf"\sigma({z}) = \frac{{1}}{{1 + e^{{-{z}}}}}"],
+                                  [r"\frac{1}{1 + e^{-", zv, "}}"], av])
+        if act == "tanh":
+            return Equation([a], [[rf"\tanh {z}"], [r"\tanh ", zv], av])
+        # softmax
+        zs = [self.z_sym(layer, j) for j in range(len(layer.neuron_names))]
+        den = [" + ".join(f"e^{{{zj}}}" for zj in zs)]
+        num_den = []
+        for j in range(len(zs)):
+            num_den += ([" + "] if j else []) + ["e^{", Num(layer.z[s, j], wrap=True), "}"]
+        return Equation([a], [[rf"\frac{{e^{{{z}}}}}{{{den[0]}}}"],
+                              [r"\frac{e^{", zv, "}}{", *num_den, "}"], av])
+
+    def loss(self) -> None:
+        r = self.r
+        self.doc.add(Heading(2, f"2. Loss ({r.loss_name})"))
+        eqs = [self.loss_equation(s) for s in self.samples]
+        if self.many:
+            shown = self.samples
+            terms = [self.loss_sym(s) for s in shown]
+            values = _join([[Num(r.losses[s])] for s in shown], " + ")
+            if self.n > len(shown):
+                terms.append(r"\dots")
+                values += [r" + \dots"]
+            if r.reduction == "mean":
+                eqs.append(Equation(["L"], [[rf"\frac{{1}}{{{self.n}}}(" + " + ".join(terms) + ")"],
+                                            [rf"\frac{{1}}{{{self.n}}}("] + values + [")"], [Num(r.loss)]]))
+            else:
+                eqs.append(Equation(["L"], [[" + ".join(terms)], values, [Num(r.loss)]]))
+        self.doc.add(Math(eqs))
+
+    def loss_equation(self, s: int) -> Equation:
+        r, out = self.r, self.out
+        ys = [self.a_sym(out, k) for k in range(self.k)]
+        ts = [self.target_sym(k) for k in range(self.k)]
+        yv = [Num(out.a[s, k], wrap=True) for k in range(self.k)]
+        tv = [Num(r.targets[s, k], given=True, wrap=True) for k in range(self.k)]
+        value = [Num(r.losses[s])]
+        lhs = [self.loss_sym(s)]
+        kk = str(self.k)
+        if r.loss_name in ("squared_error", "half_squared_error", "mse"):
+            sym = " + ".join(f"({y} - {t})^2" for y, t in zip(ys, ts, strict=True))
+            num = _join([["(", y, " - ", t, ")^2"] for y, t in zip(yv, tv, strict=True)], " + ")
+            if r.loss_name == "half_squared_error":
+                sym, num = rf"\tfrac{{1}}{{2}}{_group(sym, self.k)}", [r"\tfrac{1}{2}", *_group_tokens(num, self.k)]
+            elif r.loss_name == "mse" and self.k > 1:
+                sym = rf"\tfrac{{1}}{{{kk}}}{_group(sym, self.k)}"
+                num = [rf"\tfrac{{1}}{{{kk}}}", *_group_tokens(num, self.k)]
+            return Equation(lhs, [[sym], num, value])
+        if r.loss_name == "bce":
+            sym = " + ".join(rf"{t} \log {y} + (1 - {t}) \log(1 - {y})" for y, t in zip(ys, ts, strict=True))
+            num = _join([[t, r" \log ", y, " + (1 - ", t, r") \log(1 - ", y, ")"]
+                         for y, t in zip(yv, tv, strict=True)], " + ")
+            pre = "-" if self.k == 1 else rf"-\tfrac{{1}}{{{kk}}}"
+            return Equation(lhs, [[rf"{pre}\left[{sym}\right]"], [pre + r"\left[", *num, r"\right]"], value])
+        # cross_entropy
+        sym = " + ".join(rf"{t} \log {y}" for y, t in zip(ys, ts, strict=True))
+        num = _join([[t, r" \log ", y] for y, t in zip(yv, tv, strict=True)], " + ")
+        return Equation(lhs, [[rf"-\left({sym}\right)"], [r"-\left(", *num, r"\right)"], value])
+
+    def backward(self) -> None:
+        self.doc.add(Heading(2, r"3. Backward pass"))
+        what, ell = ("its own loss", r"\ell") if self.many else ("the loss", "L")
+        self.doc.add(Paragraph(["For every neuron, ", [rf"\delta = \partial {ell} / \partial z"],
+                                f", the derivative of {what} with respect to the neuron's weighted sum, "
+                                "from the output layer back. Every factor uses the weights before the update."]))
+        for s in self.samples:
+            self.sample_heading(s)
+            for layer in reversed(self.r.layers):
+                eqs = []
+                for i in range(len(layer.neuron_names)):
+                    eqs.extend(self.delta_equations(layer, i, s))
+                self.doc.add(Paragraph([f"Layer {layer.index + 1} ({layer.activation}):"]))
+                self.doc.add(Math(eqs))
+        self.more_samples_note()
+
+    def delta_equations(self, layer: LayerResult, i: int, s: int) -> list[Equation]:
+        r = self.r
+        ell = self.loss_sym(s)
+        a, z = self.a_sym(layer, i), self.z_sym(layer, i)
+        delta_sym = rf"\delta_{{{a}}}"
+        last = layer.index == len(r.layers) - 1
+        delta = [Num(layer.delta[s, i])]
+        if last and layer.fused:
+            t = self.target_sym(i)
+            av, tv = Num(layer.a[s, i], wrap=True), Num(r.targets[s, i], given=True, wrap=True)
+            if r.loss_name == "bce":
+                if self.k == 1:
+                    sides = [[f"{a} - {t}"], [av, " - ", tv]]
+                else:
+                    pre = rf"\tfrac{{1}}{{{self.k}}}"
+                    sides = [[rf"{pre}({a} - {t})"], [pre + "(", av, " - ", tv, ")"]]
+            elif layer.activation == "softmax":
+                total = Num(sum(r.targets[s]), given=True, wrap=True)
+                sides = [[rf"{a} \sum_j t_j - {t}"], [av, r" \cdot ", total, " - ", tv]]
+            else:  # cross-entropy on a sigmoid output
+                sides = [[f"{t}({a} - 1)"], [tv, "(", av, " - 1)"]]
+            return [Equation([delta_sym], [[d(ell, z)], *sides, delta])]
+        eqs = []
+        dl_da = [Num(layer.dl_da[s, i])]
+        if last:
+            eqs.append(Equation([d(ell, a)], [*self.loss_derivative(s, i), dl_da]))
+        else:
+            nxt = r.layers[layer.index + 1]
+            sym = " + ".join(rf"\delta_{{{self.a_sym(nxt, m)}}} {name(nxt.weight_names[m][i])}"
+                             for m in range(len(nxt.neuron_names)))
+            num = _join([[Num(nxt.delta[s, m], wrap=True), r" \cdot ", Num(nxt.weights[m, i], given=True, wrap=True)]
+                         for m in range(len(nxt.neuron_names))], " + ")
+            eqs.append(Equation([d(ell, a)], [[sym], num, dl_da]))
+        if layer.da_dz is None:  # softmax, not fused with the loss: the Jacobian's product
+            names = [self.a_sym(layer, j) for j in range(len(layer.neuron_names))]
+            inner = " + ".join(rf"{d(ell, n)} {n}" for n in names)
+            num = _join([[Num(layer.dl_da[s, j], wrap=True), r" \cdot ", Num(layer.a[s, j], wrap=True)]
+                         for j in range(len(names))], " + ")
+            eqs.append(Equation([delta_sym], [[d(ell, z)], [rf"{a}\left({d(ell, a)} - ({inner})\right)"],
+                                              [Num(layer.a[s, i], wrap=True), r"\left(",
+                                               Num(layer.dl_da[s, i], wrap=True), " - (", *num, r")\right)"],
+                                              delta]))
+            return eqs
+        eqs.append(Equation([d(a, z)], [*self.activation_derivative(layer, i, s), [Num(layer.da_dz[s, i])]]))
+        eqs.append(Equation([delta_sym], [[d(ell, z)], [rf"{d(ell, a)} \cdot {d(a, z)}"],
+                                          [Num(layer.dl_da[s, i], wrap=True), r" \cdot ",
+                                           Num(layer.da_dz[s, i], wrap=True)], delta]))
+        return eqs
+
+    def loss_derivative(self, s: int, k: int) -> list[list]:
+        r, out = self.r, self.out
+        y, t = self.a_sym(out, k), self.target_sym(k)
+        yv, tv = Num(out.a[s, k], wrap=True), Num(r.targets[s, k], given=True, wrap=True)
+        kk = self.k
+        name_ = r.loss_name
+        if name_ == "squared_error":
+            return [[f"2({y} - {t})"], ["2(", yv, " - ", tv, ")"]]
+        if name_ == "half_squared_error":
+            return [[f"{y} - {t}"], [yv, " - ", tv]]
+        if name_ == "mse":
+            pre = "2" if kk == 1 else rf"\tfrac{{2}}{{{kk}}}"
+            return [[f"{pre}({y} - {t})"], [pre + "(", yv, " - ", tv, ")"]]
+        if name_ == "bce":
+            pre = "" if kk == 1 else f"{kk}"
+            return [[rf"\frac{{{y} - {t}}}{{{pre}{y}(1 - {y})}}"],
+                    [r"\frac{", yv, " - ", tv, "}{" + (pre + r" \cdot " if pre else ""), yv, "(1 - ", yv, ")}"]]
+        return [[rf"-\frac{{{t}}}{{{y}}}"], [r"-\frac{", tv, "}{", yv, "}"]]
+
+    def activation_derivative(self, layer: LayerResult, i: int, s: int) -> list[list]:
+        a, z = self.a_sym(layer, i), self.z_sym(layer, i)
+        av, zv = Num(layer.a[s, i], wrap=True), Num(layer.z[s, i], wrap=True)
+        act = layer.activation
+        if act == "identity":
+            return []
+        if act == "relu":
+            return [[f"[{z} > 0]"], ["[", zv, " > 0]"]]
+        if act == "leaky_relu":
+            alpha = Num(layer.alpha, given=True, wrap=True)
+            return [[rf"[{z} > 0] + \alpha [{z} \le 0]"], ["[", zv, " > 0] + ", alpha, " [", zv, r" \le 0]"]]
+        if act == "sigmoid":
+            return [[f"{a}(1 - {a})"], [av, "(1 - ", av, ")"]]
+        return [[f"1 - {a}^2"], ["1 - ", av, "^2"]]  # tanh
+
+    def gradients(self) -> None:
+        r = self.r
+        self.doc.add(Heading(2, "4. Gradients by the chain rule"))
+        how = "mean" if r.reduction == "mean" else "sum"
+        text = "Each parameter's gradient is the product of the factors along its path to the loss"
+        if self.many:
+            text += f", per sample, then the {how} over the {self.n} samples"
+        text += "; a parameter used in several places (tied) adds up the contributions of each."
+        self.doc.add(Paragraph([text]))
+        self.doc.add(Math([eq for p in r.parameters for eq in self.parameter_equations(p)]))
+
+    def term_symbol(self, term: Term, p: ParameterResult, s: int | None) -> str:
+        layer = self.r.layers[term.layer]
+        ell = "L" if s is None else self.loss_sym(s)
+        a, z = self.a_sym(layer, term.row), self.z_sym(layer, term.row)
+        if len(term.factors) == 3:
+            return rf"{d(ell, a)} \cdot {d(a, z)} \cdot {d(z, name(p.name))}"
+        return rf"{d(ell, z)} \cdot {d(z, name(p.name))}"
+
+    def parameter_equations(self, p: ParameterResult) -> list[Equation]:
+        r = self.r
+        tied = len(p.terms) > 1
+        pname = name(p.name)
+        total_lhs = [d("L", pname)]
+        eqs = []
+        for term in p.terms:
+            layer = r.layers[term.layer]
+            for s in self.samples:
+                numeric = []
+                for f_i, f in enumerate(term.factors):
+                    if f_i:
+                        numeric.append(r" \cdot ")
+                    last = f_i == len(term.factors) - 1
+                    given = last and (term.kind == "bias" or term.layer == 0)
+                    numeric.append(Num(f.value[s], given=given, wrap=True))
+                value = [Num(term.product[s])]
+                if not self.many and not tied:
+                    eqs.append(Equation(total_lhs, [[self.term_symbol(term, p, s)], numeric, value]))
+                else:
+                    eqs.append(Equation([self.term_symbol(term, p, s)], [numeric, value]))
+            if self.many:
+                lhs = total_lhs if not tied else [self.term_symbol(term, p, None)]
+                values = _join([[Num(term.product[s], wrap=True)] for s in self.samples], " + ")
+                if self.n > len(self.samples):
+                    values += [r" + \dots"]
+                pre = (rf"\frac{{1}}{{{self.n}}}", "(", ")") if r.reduction == "mean" else ("", "", "")
+                eqs.append(Equation(lhs, [[pre[0], pre[1], *values, pre[2]], [Num(term.contribution)]]))
+            del layer
+        if tied:
+            parts = _join([[Num(t.contribution, wrap=True)] for t in p.terms], " + ")
+            eqs.append(Equation(total_lhs, [parts, [Num(p.grad)]]))
+        return eqs
+
+    def update(self) -> None:
+        r = self.r
+        self.doc.add(Heading(2, "5. Update"))
+        opt = getattr(r, "optimizer", None)
+        if opt is not None and not opt.plain:
+            self.optimizer_update(opt)
+            return
+        self.doc.add(Paragraph(["Every parameter moves against its gradient: ",
+                                [r"p^{\mathrm{new}} = p - \eta \, \frac{\partial L}{\partial p}"],
+                                "; frozen parameters keep their values." if any(p.frozen for p in r.parameters)
+                                else "."]))
+        eqs = []
+        for p in r.parameters:
+            pname = name(p.name)
+            lhs = [rf"{{{pname}}}^{{\mathrm{{new}}}}"]
+            if p.frozen:
+                eqs.append(Equation(lhs, [[pname + r" \quad (\text{frozen})"], [Num(p.new, given=True)]]))
+                continue
+            eqs.append(Equation(lhs, [[rf"{pname} - \eta \, {d('L', pname)}"],
+                                      [Num(p.value, given=True, wrap=True), " - ",
+                                       Num(r.learning_rate, given=True, wrap=True), r" \cdot ", Num(p.grad, wrap=True)],
+                                      [Num(p.new)]]))
+        self.doc.add(Math(eqs))
+
+
+    def optimizer_update(self, opt) -> None:
+        """Stateful optimizers (momentum, Adam): each parameter's update lines, as the optimizer explains them."""
+        self.doc.add(Paragraph([f"The optimizer is {opt.title}; each parameter is updated line by line "
+                                "(g is its gradient from section 4)."]))
+        for p in self.r.parameters:
+            pname = name(p.name)
+            eqs = []
+            if p.frozen or not p.update:
+                eqs.append(Equation([rf"{{{pname}}}^{{\mathrm{{new}}}}"],
+                                    [[pname + r" \quad (\text{frozen})"], [Num(p.new, given=True)]]))
+            for line in p.update:
+                lhs = rf"{{{pname}}}^{{\mathrm{{new}}}}" if line.name == "param" else \
+                    rf"{line.latex_symbol}_{{{pname}}}" if line.name != "step" else line.latex_symbol
+                eqs.append(Equation([lhs], [[line.latex], _template_tokens(line.latex_template, line.values),
+                                            [Num(line.value)]]))
+            self.doc.add(Math(eqs))
+
+
+GIVEN_SLOTS = {"lr", "beta1", "beta2", "one_minus_beta1", "one_minus_beta2", "eps", "momentum", "dampening",
+               "one_minus_dampening", "weight_decay", "t", "p"}
+
+
+def _template_tokens(template: str, values: dict) -> list:
+    """An optimizer's LaTeX template with each {slot} as a number token."""
+    from string import Formatter
+
+    tokens: list = []
+    for literal, field_name, _spec, _conv in Formatter().parse(template):
+        if literal:
+            tokens.append(literal)
+        if field_name is not None:
+            tokens.append(Num(values[field_name], given=field_name in GIVEN_SLOTS, wrap=True))
+    return tokens
+
+
+def _join(groups: list[list], sep: str) -> list:
+    out: list = []
+    for k, g in enumerate(groups):
+        if k:
+            out.append(sep)
+        out.extend(g)
+    return out
+
+
+def _group(sym: str, k: int) -> str:
+    return sym if k == 1 and sym.startswith("(") else rf"\left[{sym}\right]"
+
+
+def _group_tokens(tokens: list, k: int) -> list:
+    return tokens if k == 1 else [r"\left[", *tokens, r"\right]"]
+
+
+def build(result: StepResult) -> Document:
+    """The worked solution of one step, as blocks."""
+    return _Builder(result).build()
+
+
+def split_lines(eq: Equation, digits: int, blank: bool, width: int = 70) -> list[str]:
+    """An equation as aligned lines `lhs &= a = b`; long ones break before each `=`."""
+    lhs = render_expr(eq.lhs, digits, blank)
+    sides = [render_expr(side, digits, blank) for side in eq.sides]
+    one = f"{lhs} &= " + " = ".join(sides)
+    if _visible(one) <= width or len(sides) == 1:
+        return [one]
+    return [f"{lhs} &= {sides[0]}", *[f"&= {s}" for s in sides[1:]]]
+
+
+def _visible(latex: str) -> int:
+    """A rough count of the characters a formula shows (fractions count both lines)."""
+    text = re.sub(r"\\(?:underline\{\\qquad\\quad\})", "______", latex)
+    text = re.sub(r"\\(?:partial|cdot|log|max|tanh|sigma|eta|delta|ell|alpha|sum|dots|times)", "x", text)
+    text = re.sub(r"\\[a-zA-Z]+|[{}^_&\\ ]", "", text)
+    return len(text)

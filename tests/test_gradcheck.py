@@ -1,0 +1,175 @@
+"""backcalc gradcheck: analytic gradients against central differences and torch.autograd."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import cli, cli_json
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backcalc.gradcheck import gradcheck
+from backcalc.spec import parse_spec
+
+SEEDS = ["sigmoid_seed", "batch_seed", "relu_seed", "linear_seed", "mazur", "batch_seed_forward"]
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_gradients_agree(config, name):
+    result = cli("gradcheck", config(name), "--no-torch")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "all gradients agree" in result.stdout
+    data = cli_json("gradcheck", config(name), "--no-torch")
+    assert data["ok"] is True and data["torch"] is None and data["torch_skipped"] == "not requested"
+    step = cli_json("step", config(name))
+    assert [p["name"] for p in data["parameters"]] == [p["name"] for p in step["parameters"]]
+    for row, p in zip(data["parameters"], step["parameters"], strict=True):
+        assert row["analytic"] == pytest.approx(p["grad"], rel=1e-12, abs=1e-15)
+        assert row["status"] == "ok" and row["rel_error"] <= data["tol"]
+
+
+def test_table_lists_every_parameter_with_its_relative_error(config):
+    out = cli("gradcheck", config("sigmoid_seed"), "--no-torch").stdout
+    for name in ("w1", "w2", "w3", "w4", "b1", "w5", "w6", "b2"):
+        assert f"\n {name} " in out
+    assert "rel. error" in out and "✓" in out
+
+
+def test_a_coarse_eps_disagrees_and_exits_1(config):
+    # ε = 0.5 on a sigmoid network: the central difference is off in the third digit.
+    result = cli("gradcheck", config("sigmoid_seed"), "--eps", "0.5", "--no-torch")
+    assert result.exit_code == 1
+    assert "disagree" in result.stdout
+    assert "backcalc: gradcheck:" in result.stderr and "w5" in result.stderr
+    data = json.loads(cli("gradcheck", config("sigmoid_seed"), "--eps", "0.5", "--no-torch", "--json").stdout)
+    assert data["ok"] is False
+    assert all(r["status"] == "FAIL" for r in data["parameters"])
+
+
+def test_a_broken_backward_pass_is_caught(config, monkeypatch):
+    from backcalc import network
+
+    real = network.Network.backward
+
+    def broken(self, trace, t, record=True):
+        back = real(self, trace, t, record)
+        back.grad[self.names.index("w6")] *= 1.001  # a subtle bug in one gradient
+        return back
+
+    monkeypatch.setattr(network.Network, "backward", broken)
+    result = cli("gradcheck", config("sigmoid_seed"), "--no-torch", "--json")
+    assert result.exit_code == 1
+    bad = [r["name"] for r in json.loads(result.stdout)["parameters"] if r["status"] == "FAIL"]
+    assert bad == ["w6"]
+    assert "w6 disagree" in result.stderr
+
+
+KINK = """
+inputs: [1]
+target: 1
+layers:
+  - activation: relu
+    weights: [[w1: 1]]
+    biases: [b1: -1]
+  - activation: identity
+    weights: [[w2: 1]]
+    biases: [b2: 0]
+loss: mse
+"""
+
+
+def test_relu_kink_is_reported_not_failed():
+    # z = 1·1 − 1 = 0 exactly: ReLU has no derivative there.
+    result = cli("gradcheck", "-", "--no-torch", "--json", input=KINK)
+    assert result.exit_code == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)["parameters"]}
+    assert rows["w1"]["status"] == "kink" and rows["b1"]["status"] == "kink"
+    assert rows["w2"]["status"] == "ok" and rows["b2"]["status"] == "ok"
+    assert "kink" in result.stderr and "w1" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--eps", "--tol"])
+def test_non_positive_eps_or_tol_is_bad_input(config, option):
+    result = cli("gradcheck", config("relu_seed"), option, "0")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == f"{option}: expected a number > 0, got 0"
+
+
+# -- random specs -------------------------------------------------------------------------
+
+HIDDEN = ["identity", "relu", "leaky_relu", "sigmoid", "tanh"]
+OUTPUT_LOSSES = [("identity", "mse"), ("identity", "squared_error"), ("tanh", "half_squared_error"),
+                 ("sigmoid", "bce"), ("softmax", "cross_entropy"), ("softmax", "mse"), ("sigmoid", "mse")]
+
+
+@st.composite
+def random_specs(draw):
+    n_in = draw(st.integers(1, 3))
+    hidden = draw(st.lists(st.tuples(st.integers(1, 3), st.sampled_from(HIDDEN)), min_size=0, max_size=2))
+    out_act, loss = draw(st.sampled_from(OUTPUT_LOSSES))
+    n_out = draw(st.integers(2 if out_act == "softmax" else 1, 3))
+    n_samples = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**31 - 1))
+    tie = draw(st.booleans())
+    rng = np.random.default_rng(seed)
+    sizes = [n_in, *[h[0] for h in hidden], n_out]
+    acts = [h[1] for h in hidden] + [out_act]
+    lines = [f"inputs: {rng.uniform(-2, 2, (n_samples, n_in)).round(3).tolist()}"]
+    if loss in ("bce",):
+        targets = rng.integers(0, 2, (n_samples, n_out)).astype(float)
+    elif loss == "cross_entropy":
+        targets = np.eye(n_out)[rng.integers(0, n_out, n_samples)]
+    else:
+        targets = rng.uniform(-1, 1, (n_samples, n_out)).round(3)
+    lines.append(f"targets: {targets.tolist()}")
+    lines.append("layers:")
+    for li, act in enumerate(acts):
+        w = rng.uniform(-1, 1, (sizes[li + 1], sizes[li])).round(3)
+        b = rng.uniform(-1, 1, sizes[li + 1]).round(3)
+        rows = [[float(v) for v in row] for row in w]
+        if tie and li == 0 and rows[0]:
+            rows[0][0] = {"shared": 0.25}
+        if tie and li == len(acts) - 1 and len(rows[0]) > 0:
+            rows[-1][-1] = {"shared": 0.25}
+        lines += [f"  - activation: {act}", f"    weights: {json.dumps(rows)}", f"    biases: {b.tolist()}"]
+    lines += [f"loss: {loss}", f"reduction: {draw(st.sampled_from(['mean', 'sum']))}"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_specs())
+def test_random_specs_agree_with_finite_differences(text):
+    spec = parse_spec(text, "<random>")
+    result = gradcheck(spec, use_torch=False)
+    bad = [(r.name, r.analytic, r.numeric, r.rel_error) for r in result.rows if r.status == "FAIL"]
+    assert not bad, text
+
+
+# -- torch (optional) --------------------------------------------------------------------------
+
+def test_torch_autograd_agrees_on_the_seeds(config):
+    pytest.importorskip("torch")
+    for name in SEEDS:
+        data = cli_json("gradcheck", config(name))
+        assert data["torch"] is not None
+        for row in data["parameters"]:
+            assert row["torch_status"] == "ok", (name, row)
+            assert row["torch_rel_error"] < 1e-12
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_specs())
+def test_random_specs_agree_with_torch(text):
+    pytest.importorskip("torch")
+    result = gradcheck(parse_spec(text, "<random>"), use_torch=True)
+    assert result.torch_version is not None
+    bad = [(r.name, r.analytic, r.torch) for r in result.rows if r.torch_status != "ok"]
+    assert not bad, text
+
+
+def test_torch_columns_in_the_table(config):
+    pytest.importorskip("torch")
+    out = cli("gradcheck", config("mazur")).stdout
+    assert "torch" in out and "all gradients agree" in out
