@@ -42,6 +42,7 @@ TARGETS = {  # backcalc time ÷ peer time must be at most this
     ("large", "NumPy"): 1.1, ("large", "PyTorch"): 1.0,
 }
 STARTUP_TARGET = 1.3
+SETTLE = 0.3  # seconds of pause after each timed block
 MEMORY_TARGET = 1.10
 
 MODEL = """name: {name}
@@ -155,6 +156,9 @@ def race(name: str, spec_path: Path, settings: dict, block: float, reps: int) ->
     for r in range(reps):
         for c in order[r % len(order):] + order[:r % len(order)]:  # rotate who goes first
             times[c].append(timed(fns[c], p, epochs[c]) / epochs[c])
+            # Let worker threads go idle: PyTorch's OpenMP threads spin for a while after its
+            # operations and would slow whoever runs next.
+            time.sleep(SETTLE)
     return {"epochs": epochs, "median": {c: statistics.median(v) for c, v in times.items()},
             "spread": {c: (min(v), max(v)) for c, v in times.items()},
             "losses": losses, "agree": agree, "check_epochs": e}
