@@ -197,7 +197,7 @@ def test_an_unrecognised_wrong_answer_has_no_invented_cause(tmp_path):
 @pytest.mark.parametrize("text,verdict", [
     ("0.59327", "right"), ("0.593270", "right"), ("0.5933", "right"), ("0.593", "right"), ("0.59", "right"),
     ("0.6", "right"), ("5.9327e-1", "right"), ("0.59326", "wrong"), ("0.594", "wrong"), ("0.5932700", "right"),
-    ("1", "right"), ("0", "wrong"), ("59.327e-2", "right"), ("0.58", "wrong"),
+    ("1", "wrong"), ("0", "wrong"), ("59.327e-2", "right"), ("0.58", "wrong"),  # a whole number is exact
     ("0.59327000", "wrong"),  # 8 decimals claim more than 0.593269992 rounds to
     ("'0.59327'", "right"),
 ])
