@@ -215,6 +215,18 @@ def _number(node) -> tuple[float, int | None] | str:
     return value, _count_decimals(text.replace("−", "-"))
 
 
+def _found(root) -> str:
+    """What an answers file that is not a mapping holds, and how to write it instead."""
+    if not isinstance(root, yaml.SequenceNode):
+        return f"the single value {root.value!r}"
+    first = root.value[0] if root.value else None
+    if isinstance(first, yaml.MappingNode) and len(first.value) == 1:
+        (k, v), = first.value
+        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
+            return f"a list (write `{k.value}: {v.value}`, not `- {k.value}: {v.value}`)"
+    return "a list (one `quantity: value` per line, without `- `)"
+
+
 def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answer]:
     """Read and resolve an answers file; every problem is located, and all are reported at once."""
     source = str(path)
@@ -228,11 +240,8 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
         text = p.read_bytes()
     root = compose(text, source, what="`quantity: value`")
     if not isinstance(root, yaml.MappingNode):
-        found = "a list" if isinstance(root, yaml.SequenceNode) else f"the single value {root.value!r}"
         raise SpecError([Problem(source, root.start_mark.line + 1, root.start_mark.column + 1, "",
-                                 f"expected a mapping of `quantity: your value` pairs, got {found}"
-                                 + (" (write `h1: 0.59`, not `- h1: 0.59`)"
-                                    if isinstance(root, yaml.SequenceNode) else ""))])
+                                 f"expected a mapping of `quantity: your value` pairs, got {_found(root)}")])
     resolver = KeyResolver(spec)
     problems: list[Problem] = []
     answers: list[Answer] = []
