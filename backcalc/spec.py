@@ -446,7 +446,8 @@ def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] |
     except _Stop:
         spec = None
     if reader.problems:
-        raise SpecError(reader.problems)
+        # in file order, whatever order the checks found them in
+        raise SpecError(sorted(reader.problems, key=lambda p: (p.line or 0, p.column or 0)))
     assert spec is not None
     spec.source = source
     return spec
