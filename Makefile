@@ -46,4 +46,4 @@ clean:
 
 # Re-run every `$ backcalc …` block of the README (and the docs that have them) and paste the real output.
 readme: $(STAMP)
-	$(BIN)/python tests/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md
+	$(BIN)/python tests/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md docs/errors.md

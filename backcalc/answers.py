@@ -2,7 +2,8 @@
 
 The key grammar is documented in docs/check.md. Each value keeps the text it
 was written with, because the number of decimals a student wrote sets the
-tolerance it is graded at (half a unit in the last written decimal).
+tolerance it is graded at (half a unit in the last written decimal); a whole
+number or a fraction is taken as exact.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Answer:
     key: Key
     value: float
     text: str  # the value as written
-    decimals: int | None  # None: an exact fraction
+    decimals: int | None  # None: exact (a whole number or a fraction)
     line: int
     column: int
 
@@ -154,10 +155,25 @@ class KeyResolver:
                     f"or `dL/d{text}` for its gradient")
         if text in self.inputs:
             return f"`{written}` is an input the spec gives; nothing to check"
-        names = self.canonical_names()
-        close = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
-        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        m = _SAMPLE.match(text)
+        base, sample = (m.group("base"), f"[{m.group('s')}]") if m else (text, "")
+        close = difflib.get_close_matches(base, self._spellings(base), n=1, cutoff=0.5)
+        hint = f" (did you mean `{close[0]}{sample}`?)" if close else ""
         return f"unknown quantity `{written}`{hint}; see docs/check.md for the names"
+
+    def _spellings(self, text: str) -> list[str]:
+        """Names to suggest: the canonical ones, and the text with its last name swapped for a real one.
+
+        The swap keeps the student's own spelling, so `out_h3` suggests `out_h2`
+        and `dE_total/dout_h3` suggests `dE_total/dout_h2`.
+        """
+        names = self.canonical_names()
+        for i in range(len(text)):
+            if i == 0 or not text[i - 1].isalnum():
+                names += [text[:i] + m for m in (*self.neurons, *self.params)]
+            if i and text[i - 1] == "d":  # `dE/dw9`, `dE/dout_h3`
+                names += [text[:i] + m for m in (*self.neurons, *self.params)]
+        return [n for n in dict.fromkeys(names) if self._base(n) is not None]
 
 
 def _normalise(key: str) -> str:
@@ -194,7 +210,21 @@ def _number(node) -> tuple[float, int | None] | str:
         return f"expected a number, got the string {text!r}"
     if not math.isfinite(value):
         return f"expected a finite number, got {text}"
+    if re.fullmatch(r"[+\-−]?[0-9_]+", text):
+        return value, None  # "2" claims 2 exactly, not 2 ± 0.5
     return value, _count_decimals(text.replace("−", "-"))
+
+
+def _found(root) -> str:
+    """What an answers file that is not a mapping holds, and how to write it instead."""
+    if not isinstance(root, yaml.SequenceNode):
+        return f"the single value {root.value!r}"
+    first = root.value[0] if root.value else None
+    if isinstance(first, yaml.MappingNode) and len(first.value) == 1:
+        (k, v), = first.value
+        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
+            return f"a list (write `{k.value}: {v.value}`, not `- {k.value}: {v.value}`)"
+    return "a list (one `quantity: value` per line, without `- `)"
 
 
 def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answer]:
@@ -211,7 +241,7 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
     root = compose(text, source, what="`quantity: value`")
     if not isinstance(root, yaml.MappingNode):
         raise SpecError([Problem(source, root.start_mark.line + 1, root.start_mark.column + 1, "",
-                                 "expected a mapping of `quantity: your value` pairs")])
+                                 f"expected a mapping of `quantity: your value` pairs, got {_found(root)}")])
     resolver = KeyResolver(spec)
     problems: list[Problem] = []
     answers: list[Answer] = []

@@ -20,13 +20,15 @@ def write_atomic(path: str | Path, data: bytes, overwrite: bool = False) -> None
     checked by the final link itself, so there is no window for a race.
     """
     path = Path(path)
+    # A replaced file keeps its permissions; a new one gets 0666 minus the umask.
+    mode = path.stat().st_mode & 0o7777 if overwrite and path.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
+        os.chmod(tmp, mode)  # mkstemp's 0600 would hide the file from others
         if overwrite:
             os.replace(tmp, path)
         else:

@@ -1,11 +1,12 @@
 """Grade a student's answers: right or wrong, where the error began, and which mistake it looks like.
 
 Each answer is compared with the exact value at the tolerance its own digits
-imply. A wrong answer names the first answered quantity upstream of it (in
-the order of the computation) that was already wrong, and every common
-mistake (`handcalc.variants`) whose recomputation reproduces the student's
-number. With `decimals`, an answer that matches the hand-rounded computation
-but not the exact one is right by hand-rounding.
+imply. A wrong answer that follows from wrong answers upstream of it names
+the answer where that error began; any other wrong answer is an error of its
+own. Either way it names every common mistake (`handcalc.variants`) whose
+recomputation reproduces the student's number. With `decimals`, an answer
+that matches the hand-rounded computation but not the exact one is right by
+hand-rounding.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
-from .handcalc import Calc, Key, compute, variants
+from .handcalc import Calc, Key, Variant, compute, variants
 from .result import plain
 from .spec import Spec
 
@@ -97,17 +98,129 @@ def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
         else:
             verdict = WRONG
         verdicts.append(Verdict(a, key_text(a.key, n), correct, by_hand, verdict))
-    wrong = {v.answer.key: v for v in verdicts if v.verdict == WRONG}
+    wrong = [v for v in verdicts if v.verdict == WRONG]
     if wrong:
-        ancestors = _Ancestors(exact)
-        for v in wrong.values():
-            up = [k for k in ancestors(v.answer.key) if k in wrong]
-            if up:
-                v.upstream = key_text(min(up, key=order.__getitem__), n)
-        given = {a.key: a for a in answers}
-        _diagnose(spec, list(wrong.values()), decimals,
-                  {v.answer.key: [given[k] for k in ancestors(v.answer.key) if k in given] for v in wrong.values()})
+        _Diagnosis(spec, exact, answers, decimals).explain(wrong)
     return CheckResult(spec.source, answers_source, decimals, verdicts)
+
+
+class _Diagnosis:
+    """Where each wrong answer's error began, and which common mistake reproduces it.
+
+    A wrong answer *follows from* the wrong answers it was computed from when
+    the step recomputed from the student's own numbers gives it, or when one
+    mistake reproduces it and every answer upstream of it. Otherwise it is an
+    error of its own, and the mistakes are tried on it alone, with everything
+    upstream of it correct.
+    """
+
+    def __init__(self, spec: Spec, exact: Calc, answers: list[Answer], decimals: int | None):
+        self.spec, self.exact, self.decimals = spec, exact, decimals
+        self.given = {a.key: a for a in answers}
+        self.order = exact.order()
+        self.ancestors = _Ancestors(exact)
+        self.mistakes = variants(spec)
+        self._calcs: dict = {}
+
+    def calcs(self, variant: Variant = Variant(), overrides: dict | None = None) -> list[Calc]:
+        """The step with this variant and these overrides: exact, and (with --round) by hand."""
+        overrides = overrides or {}
+        cache_key = (variant, frozenset(overrides.items()))
+        if cache_key not in self._calcs:
+            runs = [compute(self.spec, variant=variant, overrides=overrides)]
+            if self.decimals is not None:
+                runs.append(compute(self.spec, self.decimals, variant, overrides))
+            self._calcs[cache_key] = runs
+        return self._calcs[cache_key]
+
+    def explain(self, wrong: list[Verdict]) -> None:
+        keys = {v.answer.key for v in wrong}
+        root_of: dict[Key, Key] = {}  # a wrong answer -> the answer its error began at
+        carried = self._carried(wrong)
+        for v in wrong:  # in computation order, so everything upstream is settled first
+            key = v.answer.key
+            answered = [self.given[k] for k in self.ancestors(key) if k in self.given]
+            v.causes = self._matching(v, self.calcs, answered)
+            frontier = self._frontier(key, keys)
+            if frontier and (v.causes or carried(v)):
+                root = min((root_of[k] for k in frontier), key=self.order.__getitem__)
+                root_of[key] = root
+                v.upstream = key_text(root, self.exact.n_samples)
+                continue
+            root_of[key] = key
+            if not v.causes:  # its own error: each mistake alone, on correct numbers upstream
+                pinned = {a.key: self.exact.values[a.key] for a in answered}
+                v.causes = self._matching(v, lambda variant, pinned=pinned: self.calcs(variant, pinned), [])
+            self._own_causes(v)
+
+    def _matching(self, v: Verdict, calcs_of, upstream: list[Answer]) -> list[Cause]:
+        """Every mistake whose recomputation gives this answer and every answer in `upstream`."""
+        a, out = v.answer, []
+        for mistake, variant in self.mistakes:
+            for k, calc in enumerate(calcs_of(variant)):
+                if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream):
+                    continue
+                value = calc.values[a.key]
+                if matches(a.value, value, a.tolerance) and not matches(value, v.correct, a.tolerance):
+                    text, detail = _describe(self.spec, mistake, a.key)
+                    if k:
+                        text += f", with hand-rounding to {self.decimals} decimals"
+                    out.append(Cause(mistake, text, detail))
+                    break
+        return out
+
+    def _carried(self, wrong: list[Verdict]):
+        """A test: does recomputing from the student's own wrong numbers give this answer?
+
+        The student's numbers are rounded to the decimals written, so each one
+        widens the tolerance by how far its last half unit moves the result.
+        """
+        student = {v.answer.key: v.answer.value for v in wrong}
+        base = self.calcs(overrides=student)
+        slack = dict.fromkeys(student, 0.0)
+        for v in wrong:
+            a = v.answer
+            if a.tolerance > 0 and any(a.key in self.ancestors(w.answer.key) for w in wrong):
+                for nudged, plain_run in zip(self.calcs(overrides={**student, a.key: a.value + a.tolerance}), base):
+                    for k in slack:
+                        slack[k] += abs(nudged.computed[k] - plain_run.computed[k])
+
+        def carried(v: Verdict) -> bool:
+            k = v.answer.key
+            return any(matches(v.answer.value, run.computed[k], v.answer.tolerance + slack[k]) for run in base)
+
+        return carried
+
+    def _frontier(self, key: Key, wrong: set) -> set:
+        """The wrong answers this quantity was computed from, not through another wrong answer."""
+        out, stack, seen = set(), list(self.exact.deps[key]), set()
+        while stack:
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            if k in wrong:
+                out.add(k)
+            else:
+                stack.extend(self.exact.deps[k])
+        return out
+
+    def _own_causes(self, v: Verdict) -> None:
+        a = v.answer
+        d = a.decimals
+        if self.decimals is None and d is not None and 0 <= d <= 12:
+            # Rounded along the way at the decimals written? `--round` would accept it.
+            if matches(a.value, self.by_hand(d).values[a.key], a.tolerance):
+                v.causes.append(Cause("rounding", f"rounded to {d} decimals along the way",
+                                      f"--round {d} accepts it"))
+        if not v.causes and v.correct != 0 and matches(a.value, -v.correct, a.tolerance):
+            v.causes.append(Cause("sign", "sign flipped", "the value is right but for its sign"))
+
+    def by_hand(self, decimals: int) -> Calc:
+        key = ("by_hand", decimals)
+        if key not in self._calcs:
+            self._calcs[key] = compute(self.spec, decimals)
+        return self._calcs[key]
 
 
 class _Ancestors:
@@ -123,45 +236,6 @@ class _Ancestors:
                 out |= self(d)
             self.memo[key] = frozenset(out)
         return self.memo[key]
-
-
-def _diagnose(spec: Spec, wrong: list[Verdict], decimals: int | None, upstream: dict) -> None:
-    """Name every common mistake whose recomputation gives the student's number.
-
-    The recomputation must also give every answer the student wrote upstream of
-    it, so a mistake is named only where it explains the whole chain.
-    """
-    for mistake, variant in variants(spec):
-        calcs = [compute(spec, variant=variant)]
-        if decimals is not None:
-            calcs.append(compute(spec, decimals, variant))
-        for v in wrong:
-            a = v.answer
-            for k, calc in enumerate(calcs):
-                value = calc.values[a.key]
-                if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream[a.key]):
-                    continue
-                if matches(a.value, value, a.tolerance) and not matches(value, v.correct, a.tolerance):
-                    text, detail = _describe(spec, mistake, a.key)
-                    if k:
-                        text += f", with hand-rounding to {decimals} decimals"
-                    v.causes.append(Cause(mistake, text, detail))
-                    break
-    if decimals is None:
-        # Rounded along the way at the decimals written? `--round` would accept it.
-        by_hand: dict[int, Calc] = {}
-        for v in wrong:
-            d = v.answer.decimals
-            if d is None or not 0 <= d <= 12:
-                continue
-            if d not in by_hand:
-                by_hand[d] = compute(spec, d)
-            if matches(v.answer.value, by_hand[d].values[v.answer.key], v.answer.tolerance):
-                v.causes.append(Cause("rounding", f"rounded to {d} decimals along the way",
-                                      f"--round {d} accepts it"))
-    for v in wrong:
-        if not v.causes and v.correct != 0 and matches(v.answer.value, -v.correct, v.answer.tolerance):
-            v.causes.append(Cause("sign", "sign flipped", "the value is right but for its sign"))
 
 
 def _neurons_of(spec: Spec, key: Key) -> list[tuple[int, int]]:

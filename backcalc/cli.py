@@ -50,9 +50,11 @@ app = typer.Typer(
 DEFAULT_CONFIG = "backcalc.yaml"
 
 ConfigArg = Annotated[Optional[str], typer.Argument(
-    help="The spec file (YAML); `-` reads standard input. Omitted: ./backcalc.yaml if present, "
+    metavar="CONFIG", help="The spec file (YAML); `-` reads standard input. Omitted: ./backcalc.yaml if present, "
          "else the embedded default example.", show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (JSON Lines for train) instead of tables.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables (full precision).")]
+JsonLinesOpt = Annotated[bool, typer.Option(
+    "--json", help="Print JSON Lines instead of tables: one object per shown epoch, then a {\"final\": …} line.")]
 DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
@@ -211,7 +213,7 @@ def _root(
     """A backpropagation calculator: every partial derivative of a small network, step by step."""
 
 
-@app.command()
+@app.command(short_help='One step, every factor: forward pass, loss, chain rule, update.')
 @handle_errors
 def step(
     config: ConfigArg = None,
@@ -256,7 +258,7 @@ def step(
             print_renderable(_step_extra_tables(extras, digits), no_color)
 
 
-@app.command()
+@app.command(short_help='Train for N epochs; the loss per epoch and the final parameters.')
 @handle_errors
 def train(
     ctx: typer.Context,
@@ -264,7 +266,7 @@ def train(
     epochs: EpochsOpt = None,
     every: EveryOpt = None,
     exact: ExactOpt = False,
-    json: JsonOpt = False,
+    json: JsonLinesOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -414,7 +416,7 @@ def _package_version() -> str:
     return __version__
 
 
-@app.command()
+@app.command(short_help='The forward pass only: z and a of every neuron, per sample.')
 @handle_errors
 def forward(
     config: ConfigArg = None,
@@ -452,7 +454,7 @@ class GraphFormat(str, enum.Enum):
     mermaid = "mermaid"
 
 
-@app.command()
+@app.command(short_help="Draw the network with one step's values (dot or mermaid).")
 @handle_errors
 def graph(
     config: ConfigArg = None,
@@ -481,14 +483,16 @@ def graph(
     sys.stdout.flush()
 
 
-@app.command()
+@app.command(short_help='Grade hand-computed answers and name the likely mistake.')
 @handle_errors
 def check(
     config: ConfigArg = None,
     answers: Annotated[str, typer.Option(
         "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
         help="Your answers: `quantity: value` pairs (names as in docs/check.md); `-` reads standard input.")] = ...,
-    round_: RoundOpt = None,
+    round_: Annotated[Optional[int], typer.Option(
+        "--round", min=0, max=12, metavar="N",
+        help="Accept answers that match a computation rounded to N decimals at every step, as by hand.")] = None,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -552,7 +556,7 @@ def _step_extra_tables(extras: dict, digits: int):
     return Group(*parts)
 
 
-@app.command()
+@app.command(short_help='List the bundled example specs, or print one.')
 @handle_errors
 def examples(
     name: Annotated[Optional[str], typer.Argument(
@@ -577,7 +581,7 @@ def examples(
         typer.echo(f"{e.name:<{width}}  {e.description}")
 
 
-@app.command()
+@app.command(short_help='Write a commented starter spec (or an example) to edit.')
 @handle_errors
 def init(
     file: Annotated[str, typer.Argument(help="Where to write the spec; `-` writes to standard output.")]
@@ -612,7 +616,7 @@ def init(
         _err(f"backcalc: wrote {file} ({what}); run it with: backcalc step {file}")
 
 
-@app.command()
+@app.command(short_help="Print the spec's JSON Schema, for editors.")
 @handle_errors
 def schema(debug: DebugOpt = False) -> None:
     """Print the JSON Schema (draft 2020-12) of a spec, for editors: backcalc schema > backcalc.schema.json."""
@@ -621,7 +625,7 @@ def schema(debug: DebugOpt = False) -> None:
     sys.stdout.write(json_schema_text())
 
 
-@app.command()
+@app.command(short_help='Compare every gradient with finite differences (and PyTorch).')
 @handle_errors
 def gradcheck(
     config: ConfigArg = None,
@@ -696,21 +700,12 @@ def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optio
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it: never a half-written file."""
-    import os
-    import tempfile
+    from .atomic import write_atomic
 
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
-                                   suffix=".tmp")
+        write_atomic(path, text.encode("utf-8"), overwrite=True)
     except OSError as e:
-        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        os.unlink(tmp)
-        raise UsageError(f"--solution {path}: cannot write there: {e.strerror}") from None
+        raise UsageError(f"--solution {path}: cannot write there: {e.strerror or e}") from None
 
 
 def main() -> None:

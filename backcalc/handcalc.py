@@ -72,8 +72,13 @@ class Calc:
     values: dict = field(default_factory=dict)  # Key -> float
     deps: dict = field(default_factory=dict)  # Key -> tuple of Keys
     n_samples: int = 1
+    overrides: dict = field(default_factory=dict)  # Key -> float used instead of the computed value
+    computed: dict = field(default_factory=dict)  # Key -> the value an override replaced
 
     def put(self, key: Key, value: float, deps=()) -> float:
+        if key in self.overrides:
+            self.computed[key] = value
+            value = self.overrides[key]
         self.values[key] = value
         self.deps[key] = tuple(deps)
         return value
@@ -89,12 +94,17 @@ def _rounder(decimals: int | None):
     return lambda x: float(round(float(x), decimals))
 
 
-def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant()) -> Calc:
-    """Recompute one step on the spec's first batch; see the module docstring."""
+def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(),
+            overrides: dict | None = None) -> Calc:
+    """Recompute one step on the spec's first batch; see the module docstring.
+
+    `overrides` (Key -> value) replaces those quantities' values wherever they
+    are used next, as a student carries their own numbers forward.
+    """
     r = _rounder(decimals)
     n = spec.effective_batch_size
     x, t = spec.inputs[:n], spec.targets[:n]
-    calc = Calc(n_samples=n)
+    calc = Calc(n_samples=n, overrides=dict(overrides or {}))
     layers = spec.layers
     n_layers = len(layers)
     names = parameter_names(spec)
@@ -257,8 +267,8 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
             update(p)
             if variant.updated_weights:
                 current[p] = new[p]
-    for p in names:
-        calc.put(("new", p, None), new[p], [("grad", p, None)])
+    for p in names:  # a frozen parameter keeps its value whatever its gradient
+        calc.put(("new", p, None), new[p], [] if p in frozen else [("grad", p, None)])
     return calc
 
 

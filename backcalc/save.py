@@ -1,8 +1,9 @@
 """Nothing the user saved is ever lost: atomic writes and orderly interrupts.
 
-`save_spec_atomic` is the one way a file is written: a temporary file in the
-same folder, flushed and fsynced, then renamed over the target, so the target
-is always either the old file or the complete new one. `Interrupts` turns
+`save_spec_atomic` writes through `atomic.write_atomic` (the one way a file is
+written): a temporary file in the same folder, flushed and fsynced, then
+renamed over the target, so the target is always either the old file or the
+complete new one. `Interrupts` turns
 SIGINT and SIGTERM into a flag the training loop checks between epochs, so a
 run stops at an epoch boundary with its parameters intact and every printed
 line complete.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import tempfile
 import threading
 from pathlib import Path
 
@@ -36,44 +36,12 @@ def check_writable(path: str | Path) -> None:
 
 def save_spec_atomic(path: str | Path, text: str) -> None:
     """Write `text` to `path` atomically: temp file in the same folder, fsync, rename."""
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
+    from .atomic import write_atomic
+
     try:
-        mode = p.stat().st_mode & 0o7777 if p.exists() else _default_mode()
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
+        write_atomic(path, text.encode("utf-8"), overwrite=True)
     except OSError as e:
-        raise UsageError(f"--save {path}: cannot write: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise UsageError(f"--save {path}: cannot write: {e.strerror}") from None
-        raise
-    _fsync_folder(folder)
-
-
-def _default_mode() -> int:
-    # mkstemp creates 0600; a new file should get the usual 0666 minus the umask.
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (best effort: not every system allows it)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        raise UsageError(f"--save {path}: cannot write: {e.strerror or e}") from None
 
 
 def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, loss: float,

@@ -325,6 +325,10 @@ class _Reader:
         return None if any(v is None for v in values) else [values]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -446,7 +450,8 @@ def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] |
     except _Stop:
         spec = None
     if reader.problems:
-        raise SpecError(reader.problems)
+        # in file order, whatever order the checks found them in
+        raise SpecError(sorted(reader.problems, key=lambda p: (p.line or 0, p.column or 0)))
     assert spec is not None
     spec.source = source
     return spec
@@ -682,8 +687,9 @@ def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
         if entries is None:
             return None, None
         if len(entries.values) != n_in:
-            prev = f"the input has {n_in} features" if li == 0 else f"the previous layer has {n_in} neurons"
-            r.error(row_node, row_path, f"expected {n_in} columns ({prev}), got {len(entries.values)}")
+            prev = (f"the input has {_count(n_in, 'feature')}" if li == 0
+                    else f"the previous layer has {_count(n_in, 'neuron')}")
+            r.error(row_node, row_path, f"expected {_count(n_in, 'column')} ({prev}), got {len(entries.values)}")
             return None, None
         values.append(entries.values)
         names.append(entries.names)

@@ -80,11 +80,13 @@ def test_sigmoid_seed_notebook_is_caught_with_updated_weights_named():
 def test_sigmoid_seed_table_names_the_cause_once_and_where_errors_begin():
     result = cli("check", SIGMOID, "--answers", SIGMOID_ANSWERS, env={"COLUMNS": "140"})
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert "(1) updated w5 used (δ needs the old w5 = 0.4)" in lines
+    assert "(2) updated w6 used (δ needs the old w6 = 0.45)" in lines
     row = next(line for line in lines if line.lstrip().startswith("δh1 "))
-    assert "✗" in row and "updated w5 used (δ needs the old w5 = 0.4)" in row
+    assert "✗" in row and row.split()[-1] == "(1)"
     row = next(line for line in lines if line.lstrip().startswith("dE/dw1 "))
-    assert "✗" in row and "δh1" in row and "updated w5 used" in row
+    assert "✗" in row and row.split()[-2:] == ["δh1", "(1)"]
     row = next(line for line in lines if line.lstrip().startswith("h1 "))
     assert "✓" in row and "0.59327" in row
     assert "12 of 22 right; 10 wrong, starting at δh1, δh2" in result.stdout
@@ -197,7 +199,7 @@ def test_an_unrecognised_wrong_answer_has_no_invented_cause(tmp_path):
 @pytest.mark.parametrize("text,verdict", [
     ("0.59327", "right"), ("0.593270", "right"), ("0.5933", "right"), ("0.593", "right"), ("0.59", "right"),
     ("0.6", "right"), ("5.9327e-1", "right"), ("0.59326", "wrong"), ("0.594", "wrong"), ("0.5932700", "right"),
-    ("1", "right"), ("0", "wrong"), ("59.327e-2", "right"), ("0.58", "wrong"),
+    ("1", "wrong"), ("0", "wrong"), ("59.327e-2", "right"), ("0.58", "wrong"),  # a whole number is exact
     ("0.59327000", "wrong"),  # 8 decimals claim more than 0.593269992 rounds to
     ("'0.59327'", "right"),
 ])
@@ -270,7 +272,12 @@ def test_per_sample_keys_in_a_batch(tmp_path):
     ("dE/dw5: 0.08\ndL/dw5: 0.08\n", ":2:1: dL/dw5: names the same quantity as `dE/dw5` (line 1)"),
     ("w5_new[2]: 0.3\n", "w5_new[2]: an updated value belongs to the whole batch; write `w5_new` without [2]"),
     ("h1[2]: 0.3\n", ":1:1: h1[2]: sample 2 is not in the batch (samples 1–1)"),
-    ("- h1\n", ":1:1: expected a mapping of `quantity: your value` pairs"),
+    ("- h1\n", ":1:1: expected a mapping of `quantity: your value` pairs, got a list"),
+    ("- h1: 0.59\n", "got a list (write `h1: 0.59`, not `- h1: 0.59`)"),
+    ("0.59\n", "expected a mapping of `quantity: your value` pairs, got the single value '0.59'"),
+    ("out_h3: 0.5\n", ":1:1: out_h3: unknown quantity `out_h3` (did you mean `out_h2`?)"),
+    ("dE_total/dout_h3: 0.5\n", "unknown quantity `dE_total/dout_h3` (did you mean `dE_total/dout_h2`?)"),
+    ("net_h3[1]: 0.5\n", "unknown quantity `net_h3[1]` (did you mean `net_h2[1]`?)"),
     ("h1: 0.5\n  bad: [\n", "not valid YAML"),
 ])
 def test_bad_answers_are_located_errors(tmp_path, text, message):

@@ -209,3 +209,26 @@ def test_sigterm_with_table_output(tmp_path):
     assert "backcalc: interrupted by SIGTERM after epoch" in stderr
     done = int(stderr.split("after epoch ")[1].split()[0])
     assert _final(out, "--epochs", 3)["parameters"] == _final(spec, "--epochs", done + 3)["parameters"]
+
+
+def test_every_written_file_gets_normal_permissions(tmp_path, monkeypatch):
+    """--save, --solution and init all write through one atomic writer: 0666 minus the umask."""
+    import os
+
+    from conftest import CONFIGS, cli
+
+    monkeypatch.chdir(tmp_path)
+    umask = os.umask(0o022)
+    try:
+        assert cli("train", CONFIGS / "mazur.yaml", "--epochs", "2", "--save", "saved.yaml", "--quiet").exit_code == 0
+        assert cli("step", CONFIGS / "mazur.yaml", "--format", "markdown", "--blank",
+                   "--solution", "sol.md").exit_code == 0
+        assert cli("init", "starter.yaml").exit_code == 0
+    finally:
+        os.umask(umask)
+    for name in ("saved.yaml", "sol.md", "starter.yaml"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+    # a replaced file keeps its own permissions
+    (tmp_path / "saved.yaml").chmod(0o600)
+    assert cli("train", CONFIGS / "mazur.yaml", "--epochs", "1", "--save", "saved.yaml", "--quiet").exit_code == 0
+    assert (tmp_path / "saved.yaml").stat().st_mode & 0o777 == 0o600

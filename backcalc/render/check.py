@@ -1,4 +1,4 @@
-"""The `check` table: each answer, the correct value, ✓ or ✗, where the error began and why."""
+"""The `check` table: each answer, the correct value, ✓ or ✗, what it follows from, and numbered causes."""
 
 from __future__ import annotations
 
@@ -10,36 +10,59 @@ from rich.text import Text
 from ..check import ROUNDING, WRONG, CheckResult
 from .numbers import fmt
 
+NOT_RECOGNISED = "cause not recognised"
+
 
 def check_table(result: CheckResult, digits: int = 5) -> Group:
     title = f"Checking {result.answers_source} against {result.source}"
     if result.decimals is not None:
         title += f" (hand-rounding to {result.decimals} decimals allowed)"
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    widest = max(len(v.answer.written) for v in result.verdicts)
-    table.add_column("quantity", justify="left", min_width=min(widest, 24))
-    table.add_column("yours", justify="right", no_wrap=True)
-    table.add_column("correct", justify="right", no_wrap=True)
-    table.add_column("", justify="center", no_wrap=True)
-    notes = any(v.verdict in (WRONG, ROUNDING) for v in result.verdicts)
-    if notes:
-        table.add_column("first wrong upstream", justify="left")
-        table.add_column("likely cause" if result.wrong else "note", justify="left")
+    notes: list[str] = []  # printed under the table; a cell holds only a note's number
+
+    def note(text: str) -> str:
+        if text not in notes:
+            notes.append(text)
+        return f"({notes.index(text) + 1})"
+
     written = {v.quantity: v.answer.written for v in result.verdicts}
+    rows = []
     for v in result.verdicts:
         a = v.answer
         shown = max(digits, min((a.decimals or 0) + 1, 12))
         if v.verdict == WRONG:
             mark = Text("✗", style="bold red")
-            # The explanation once, where the error begins; downstream rows just name the mistake.
-            cause = " or ".join(c.text if v.upstream else c.full() for c in v.causes)
+            # An answer that follows from a wrong one upstream needs no cause of its own.
+            cause = (" or ".join(note(c.full()) for c in v.causes) if v.causes
+                     else "" if v.upstream else note(NOT_RECOGNISED))
         else:
             mark = Text("✓", style="bold green")
-            cause = (f"right by hand-rounding (by hand {fmt(v.by_hand, result.decimals)})"
+            cause = (note(f"right by hand-rounding (by hand {fmt(v.by_hand, result.decimals)})")
                      if v.verdict == ROUNDING else "")
         upstream = written.get(v.upstream, v.upstream) if v.upstream else ""
-        table.add_row(a.written, a.text, fmt(v.correct, shown), mark, *([upstream, cause] if notes else []))
-    return Group(table, Text(summary(result)))
+        rows.append((a.written, a.text, fmt(v.correct, shown), mark, upstream, cause))
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    widest = max(len(v.answer.written) for v in result.verdicts)
+    table.add_column("quantity", justify="left", min_width=min(widest, 24))
+    table.add_column("yours", justify="right", no_wrap=True)
+    table.add_column("correct", justify="right", no_wrap=True)
+    table.add_column("", justify="center", no_wrap=True)
+    keep = [True] * 4
+    for header, i in (("follows from", 4), ("cause" if result.wrong else "note", 5)):
+        keep.append(any(row[i] for row in rows))  # an empty column is left out
+        if keep[-1]:
+            table.add_column(header, justify="left")
+    for row in rows:
+        table.add_row(*(cell for cell, k in zip(row, keep) if k))
+    parts = [Text(title, style="bold"), table]  # the title wraps at the terminal, not the table
+    if notes:
+        listing = Table.grid(padding=(0, 1))
+        listing.add_column(no_wrap=True)
+        listing.add_column()
+        for i, text in enumerate(notes, 1):
+            listing.add_row(f"({i})", text)
+        parts += [listing, Text()]
+    return Group(*parts, Text(summary(result)))
 
 
 def summary(result: CheckResult) -> str:

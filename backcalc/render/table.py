@@ -83,7 +83,9 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
                     names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
                     values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
                                         for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = f"{names} + {layer.bias_names[i]}\n= {values} + {_paren(short(layer.biases[i], d))}"
+                    expr = f"= {values} + {_paren(short(layer.biases[i], d))}"
+                    if s == 0:  # the symbols once per neuron, the numbers per sample
+                        expr = f"{names} + {layer.bias_names[i]}\n{expr}"
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
                                 *([_sample_label(result, s)] if many else []),
                                 expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
