@@ -313,6 +313,10 @@ def train(
     # Parameters and optimizer state at the end of the last completed epoch: what is reported
     # and saved when a NaN or a second Ctrl-C cuts an epoch short.
     checkpoint = trainer.checkpoint()
+    trainer.on_epoch = history.add  # every epoch's loss, for the sparkline and --plot
+    # Ask the engine only for the records to show (in stretches of at most ~4096 epochs, so the
+    # progress bar and Ctrl-C stay responsive): the fast paths then run whole stretches per call.
+    stretch = _stretch(k)
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
@@ -320,10 +324,9 @@ def train(
         with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
             try:
                 with interrupts.abortable():
-                    for record in trainer.run(n_epochs):
+                    for record in trainer.run(n_epochs, every=stretch):
                         checkpoint = trainer.checkpoint()
                         last = record
-                        history.add(record.epoch, record.loss, record.loss_min, record.loss_max)
                         bar.update(record.epoch, record.loss)
                         if json:
                             if record.epoch % k == 0 or record.epoch == n_epochs:
@@ -357,6 +360,14 @@ def train(
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _stretch(k: int, cap: int = 4096) -> int:
+    """The largest divisor of `k` that is at most `cap`: every shown epoch (a multiple of k) is yielded."""
+    parts = -(-k // cap)
+    while k % parts:
+        parts += 1
+    return k // parts
 
 
 def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full) -> None:

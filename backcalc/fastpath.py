@@ -93,8 +93,11 @@ def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
                 trainer.epochs_done = done + count
                 net.set_theta(runner.theta())
                 synced = net.theta
-                for i, (lsum, _, _, _) in enumerate(stats):
+                on_epoch = trainer.on_epoch
+                for i, (lsum, lmin, lmax, _) in enumerate(stats):
                     watch.epoch(done + 1 + i, lsum / n_batches)
+                    if on_epoch is not None:
+                        on_epoch(done + 1 + i, lsum / n_batches, lmin, lmax)
                 epoch = done + count
                 if shown(epoch, first, last, every):
                     lsum, lmin, lmax, total = stats[-1]

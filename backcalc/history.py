@@ -43,15 +43,25 @@ class LossHistory:
 
     def add(self, epoch: int, loss: float, low: float | None = None, high: float | None = None) -> None:
         """Record one epoch's mean loss and, when known, its smallest and largest batch loss."""
-        low = loss if low is None else low
-        high = loss if high is None else high
-        b = Bucket(epoch, epoch, loss, 1, low, high)
-        if self.buckets and self.buckets[-1].count < self.width:
-            self.buckets[-1] = self.buckets[-1].merge(b)
-            return
-        self.buckets.append(b)
-        if len(self.buckets) > self.limit:
-            pairs = [self.buckets[i:i + 2] for i in range(0, len(self.buckets), 2)]
+        if low is None:
+            low = loss
+        if high is None:
+            high = loss
+        buckets = self.buckets
+        if buckets:
+            b = buckets[-1]
+            if b.count < self.width:  # grow the last bucket in place: this runs once per epoch
+                b.last = epoch
+                b.total += loss
+                b.count += 1
+                if low < b.low or low != low:
+                    b.low = low
+                if high > b.high or high != high:
+                    b.high = high
+                return
+        buckets.append(Bucket(epoch, epoch, loss, 1, low, high))
+        if len(buckets) > self.limit:
+            pairs = [buckets[i:i + 2] for i in range(0, len(buckets), 2)]
             self.buckets = [p[0].merge(p[1]) if len(p) == 2 else p[0] for p in pairs]
             self.width *= 2
 

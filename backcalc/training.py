@@ -44,6 +44,9 @@ class Trainer:
         n = spec.n_samples
         self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]
         self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
+        # Called with (epoch, mean, min, max batch loss) after EVERY epoch, shown or not, on every
+        # path: how a caller keeps a per-epoch summary (a loss curve) while asking `run` for few records.
+        self.on_epoch = None
 
     def _num(self, value):
         return value if self.exact else float(value)
@@ -107,6 +110,8 @@ class Trainer:
                 losses.append(loss)
             self.epochs_done = epoch
             self.watch.epoch(epoch, sum(losses) / len(losses))
+            if self.on_epoch is not None:
+                self.on_epoch(epoch, sum(losses) / len(losses), min(losses), max(losses))
             yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                               sample_total / self.spec.n_samples)
 

@@ -201,7 +201,7 @@ def test_not_an_npy_file(tmp_path):
 def test_readme_example_output_is_real():
     from conftest import ROOT
 
-    doc = (ROOT / "docs" / "readme-perf.md").read_text()
+    doc = (ROOT / "docs" / "performance.md").read_text()
     block = doc.split("$ backcalc train docs/examples/xor-csv.yaml --json --every 1000 | head -2\n", 1)[1]
     shown = block.split("```", 1)[0].strip().splitlines()
     result = cli("train", ROOT / "docs" / "examples" / "xor-csv.yaml", "--json", "--every", "1000")
