@@ -194,7 +194,7 @@ class Engine:
             per_sample, _ = self.loss.value(y, t, z[last], acts[last])
             s = float(np.sum(per_sample))
             if self.fused:
-                fused = self.loss.fused_delta(acts[last], y, t)
+                fused = self.loss.fused_delta(acts[last], y, t, z[last])
                 np.multiply(fused, scale, out=delta)
             else:
                 np.multiply(self.loss.grad(y, t), scale, out=buf.up[last])

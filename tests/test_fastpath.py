@@ -161,3 +161,24 @@ def test_big_or_exact_networks_take_other_paths():
     assert isinstance(choose(big, Network(big)), Engine)
     small = parse_spec(random_spec(7, tied=False))
     assert choose(small, Network(small, dtype=object)) is None
+
+
+def test_bce_on_a_softmax_output_takes_the_engine_and_matches_the_reference(tmp_path):
+    """Regression: the engine must hand z to the combined bce+softmax δ (it crashed with exit 70)."""
+    import numpy as np
+
+    from backcalc import load_spec
+    from backcalc.training import Trainer
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "inputs: [[-1.0, 0.0], [0.5, 2.0]]\ntargets: [[0.0, 1.0], [1.0, 0.0]]\nlayers:\n"
+        "  - {activation: tanh, weights: [[-2.0, 0.5], [0.3, 1.0], [1.0, -1.0]], biases: [2.0, 0.0, 0.1]}\n"
+        "  - {activation: softmax, weights: [[-1.0, 0.0, 2.0], [2.0, 0.0, 0.0]], biases: [0.0, 0.0]}\n"
+        "loss: bce\nlearning_rate: 0.5\n")
+    fast, ref = Trainer(load_spec(spec)), Trainer(load_spec(spec), fast=False)
+    assert fast.fast_runner() is not None
+    fast_losses = [r.loss for r in fast.run(5)]
+    ref_losses = [r.loss for r in ref.run(5)]
+    np.testing.assert_allclose(fast_losses, ref_losses, rtol=1e-12)
+    np.testing.assert_allclose(fast.net.theta, ref.net.theta, rtol=1e-12, atol=1e-15)
