@@ -27,6 +27,7 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 5_000_000  # node visits; an alias bomb needs far more
 MAX_PROBLEMS = 20
+MAX_PARAMETERS = 50_000_000  # weights and biases of layers given by `size:` (400 MB of float64)
 MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add beyond the text's own
 
 TOP_LEVEL_KEYS = [
@@ -597,6 +598,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
     rng = _LazyRng(init.seed)
     layers: list[Layer] = []
     ok = True
+    total_params = 0
     for li, (layer_node, m) in enumerate(maps):
         path = f"layers[{li}]"
         is_output = li == len(maps) - 1
@@ -643,7 +645,15 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
             return None
         n_out = weights.shape[0] if weights is not None else size
         if weights is None:
+            total_params += n_out * (n_in + 1)
+            if total_params > MAX_PARAMETERS:
+                # refuse before allocating: a typo like `size: 100000000` must not eat the memory
+                r.error(m["size"][1], f"{path}.size", f"expected at most {MAX_PARAMETERS:,} weights and biases "
+                        f"in the network, got {total_params:,} with a layer of {n_out:,} neurons")
+                return None
             weights = _initial_weights(rng, init.distribution, n_out, n_in)
+        else:
+            total_params += n_out * (n_in + 1)
             names = [[None] * n_in for _ in range(n_out)]
         biases, bias_names = np.zeros(n_out), [None] * n_out
         if "biases" in m:

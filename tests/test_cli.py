@@ -215,3 +215,18 @@ def test_library_does_not_import_the_cli_stack():
             "print(sorted(m for m in ('typer', 'rich', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_names_with_brackets_are_shown_verbatim_not_read_as_markup(tmp_path):
+    """Regression: rich read "[/]" as a closing tag (exit 70) and "w[out,x2]" as a style."""
+    spec = tmp_path / "m.yaml"
+    spec.write_text('inputs: [1, 2]\ntarget: 1\nlayers:\n - activation: sigmoid\n   names: ["[bold]y"]\n'
+                    '   weights: [["[/]": 0.5, "w[out,x2]": 0.2]]\n   biases: ["b[out]": 0.1]\n')
+    for args in (["step"], ["train", "--epochs", "2"], ["forward"], ["gradcheck", "--no-torch"],
+                 ["step", "--per-sample"]):
+        result = cli(*args, spec)
+        assert result.exit_code == 0, (args, result.stderr)
+        if args[0] != "forward":
+            assert "w[out,x2]" in result.stdout and "b[out]" in result.stdout, args
+        if args[0] in ("step", "forward"):
+            assert "[bold]y" in result.stdout, args

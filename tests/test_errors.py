@@ -530,3 +530,14 @@ def test_readme_section_error_examples_are_real():
             assert result.stderr == expected, f"docs/errors.md is stale for `backcalc {args}`"
     finally:
         os.chdir(cwd)
+
+
+def test_a_huge_size_is_refused_before_allocating(tmp_path):
+    """`size: 100000000` by mistake must be one located line, not minutes of swapping."""
+    path = tmp_path / "big.yaml"
+    path.write_text("inputs: [1]\ntarget: 1\nlayers:\n  - {activation: relu, size: 100000000}\n"
+                    "  - {activation: relu, size: 1}\n")
+    result = cli("step", path)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (f"{path}:4:30: layers[0].size: expected at most 50,000,000 weights and "
+                                     "biases in the network, got 200,000,000 with a layer of 100,000,000 neurons")

@@ -125,7 +125,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
                 continue
             neuron = layer.neuron_names[i]
             if layer.index == n_layers - 1:
-                source = f"∂ℓ/∂{neuron}"
+                source = f"∂{l_}/∂{neuron} (loss)"
             else:
                 nxt = result.layers[layer.index + 1]
                 if len(nxt.neuron_names) <= 3:
@@ -339,7 +339,8 @@ def make_console(no_color: bool = False, stderr: bool = False) -> Console:
     import os
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, highlight=False, no_color=plain or None,
+    # markup=False: names are the user's text ("w[out,x1]" must not be read as a style tag)
+    return Console(stderr=stderr, highlight=False, markup=False, no_color=plain or None,
                    **({"color_system": None} if plain else {}))
 
 
