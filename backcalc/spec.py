@@ -652,9 +652,9 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                         f"in the network, got {total_params:,} with a layer of {n_out:,} neurons")
                 return None
             weights = _initial_weights(rng, init.distribution, n_out, n_in)
+            names = [[None] * n_in for _ in range(n_out)]
         else:
             total_params += n_out * (n_in + 1)
-            names = [[None] * n_in for _ in range(n_out)]
         biases, bias_names = np.zeros(n_out), [None] * n_out
         if "biases" in m:
             b_node = m["biases"][1]
