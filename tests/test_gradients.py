@@ -145,31 +145,19 @@ def near_kink(x, layers):
     return False
 
 
-@pytest.mark.parametrize("seed", range(80))
-def test_gradients_match_finite_differences(seed):
-    x, t, layers, loss, reduction, batch = random_spec(seed)
+def random_step(seed: int, *options: str):
+    """A random spec (skipped at a ReLU kink) and its `step --json` output through the CLI."""
+    spec = random_spec(seed)
+    x, t, layers, loss, reduction, batch = spec
     if near_kink(x[:batch], layers):
         pytest.skip("a ReLU input sits on its kink")
-    result = cli("step", "-", "--json", input=spec_text(x, t, layers, loss, reduction, batch))
+    result = cli("step", "-", "--json", *options, input=spec_text(*spec))
     assert result.exit_code == 0, result.stderr
-    d = json.loads(result.stdout)
-    xb, tb = x[:batch], t[:batch]
+    return spec, json.loads(result.stdout)
 
-    def loss_at(values: dict[tuple, float]) -> float:
-        ls = []
-        for li, (w, b, act, alpha, *_) in enumerate(layers):
-            w, b = w.copy(), b.copy()
-            for (l, kind, i, j), v in values.items():
-                if l == li:
-                    if kind == "w":
-                        w[i, j] = v
-                    else:
-                        b[i] = v
-            ls.append((w, b, act, alpha))
-        return ref_batch_loss(ls, xb, tb, loss, reduction)
 
-    assert d["loss"] == pytest.approx(loss_at({}), rel=1e-12, abs=1e-14)
-    # map each named parameter to its slots
+def param_slots(d: dict) -> dict[str, list[tuple]]:
+    """Each named parameter's slots (layer, "w" or "b", row, column) in `step --json` output."""
     slots: dict[str, list[tuple]] = {}
     for li, layer in enumerate(d["layers"]):
         for i, row in enumerate(layer["weight_names"]):
@@ -177,6 +165,34 @@ def test_gradients_match_finite_differences(seed):
                 slots.setdefault(name, []).append((li, "w", i, j))
         for i, name in enumerate(layer["bias_names"]):
             slots.setdefault(name, []).append((li, "b", i, 0))
+    return slots
+
+
+def with_values(layers, values: dict[tuple, float]) -> list[tuple]:
+    """(w, b, activation, alpha) per layer with the given slots set to the given values."""
+    out = []
+    for li, (w, b, act, alpha, *_) in enumerate(layers):
+        w, b = w.copy(), b.copy()
+        for (l, kind, i, j), v in values.items():
+            if l == li:
+                if kind == "w":
+                    w[i, j] = v
+                else:
+                    b[i] = v
+        out.append((w, b, act, alpha))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_gradients_match_finite_differences(seed):
+    (x, t, layers, loss, reduction, batch), d = random_step(seed)
+    xb, tb = x[:batch], t[:batch]
+
+    def loss_at(values: dict[tuple, float]) -> float:
+        return ref_batch_loss(with_values(layers, values), xb, tb, loss, reduction)
+
+    assert d["loss"] == pytest.approx(loss_at({}), rel=1e-12, abs=1e-14)
+    slots = param_slots(d)
     h = 1e-6
     for p in d["parameters"]:
         v = p["value"]

@@ -7,39 +7,19 @@ import math
 
 import pytest
 from conftest import CONFIGS, cli
-from test_gradients import near_kink, random_spec, ref_batch_loss, spec_text
+from test_gradients import param_slots, random_step, ref_batch_loss, with_values
 
 
 @pytest.mark.parametrize("seed", range(1, 80, 5))
 def test_per_sample_gradients_match_finite_differences_of_each_samples_loss(seed):
-    x, t, layers, loss, reduction, batch = random_spec(seed)
-    if near_kink(x[:batch], layers):
-        pytest.skip("a ReLU input sits on its kink")
-    result = cli("step", "-", "--json", "--per-sample", input=spec_text(x, t, layers, loss, reduction, batch))
-    assert result.exit_code == 0, result.stderr
-    d = json.loads(result.stdout)
+    (x, t, layers, loss, reduction, batch), d = random_step(seed, "--per-sample")
     ps = d["per_sample"]
     assert ps["samples"] == list(range(1, batch + 1)) and ps["reduction"] == reduction
-    slots: dict[str, list] = {}
-    for li, layer in enumerate(d["layers"]):
-        for i, row in enumerate(layer["weight_names"]):
-            for j, name in enumerate(row):
-                slots.setdefault(name, []).append((li, "w", i, j))
-        for i, name in enumerate(layer["bias_names"]):
-            slots.setdefault(name, []).append((li, "b", i, 0))
+    slots = param_slots(d)
 
     def sample_loss(s, name, value):
-        ls = []
-        for li, (w, b, act, alpha, *_) in enumerate(layers):
-            w, b = w.copy(), b.copy()
-            for l, kind, i, j in slots[name]:
-                if l == li:
-                    if kind == "w":
-                        w[i, j] = value
-                    else:
-                        b[i] = value
-            ls.append((w, b, act, alpha))
-        return ref_batch_loss(ls, x[s:s + 1], t[s:s + 1], loss, "sum")
+        moved = with_values(layers, {slot: value for slot in slots[name]})
+        return ref_batch_loss(moved, x[s:s + 1], t[s:s + 1], loss, "sum")
 
     h = 1e-6
     for p in d["parameters"]:
