@@ -232,7 +232,7 @@ def _forward(name: str, z: np.ndarray, a: np.ndarray, mask: np.ndarray, alpha: f
         np.negative(z, out=a)
         np.exp(a, out=a)
         a += 1.0
-        np.reciprocal(a, out=a)
+        np.divide(1.0, a, out=a)
     elif name == "tanh":
         np.tanh(z, out=a)
     elif name == "relu":

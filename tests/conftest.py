@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backcalc.cli import app
+from backcalc.cli import app_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
 
 def cli(*args: str, input: str | bytes | None = None, env: dict | None = None):
-    """Invoke `backcalc ARGS` in-process; the result has .exit_code, .stdout, .stderr."""
+    """Invoke `backcalc ARGS` in-process, through the same dispatch as the entry point (`app_for`);
+    the result has .exit_code, .stdout, .stderr."""
     runner = CliRunner()
-    return runner.invoke(app, [str(a) for a in args], input=input, env={"COLUMNS": "100", **(env or {})})
+    args = [str(a) for a in args]
+    return runner.invoke(app_for(args), args, input=input, env={"COLUMNS": "100", **(env or {})})
 
 
 def cli_json(*args: str, input: str | None = None) -> dict:
