@@ -1,7 +1,5 @@
 """The command line: read input, call the library, choose a renderer, map errors to exit codes."""
 
-from __future__ import annotations
-
 import enum
 import functools
 import inspect

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
@@ -15,7 +15,8 @@ def plain(value):
         return [plain(v) for v in value.tolist()] if value.ndim else plain(value.item())
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if isinstance(value, Fraction):
+    fractions = sys.modules.get("fractions")  # not imported: no value can be a Fraction (saves start-up)
+    if fractions is not None and isinstance(value, fractions.Fraction):
         # Exact mode: the exact value as text ("0.985", "2/3"); see docs/exact.md.
         from .exact import exact_text
 
