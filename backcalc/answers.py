@@ -19,7 +19,7 @@ import yaml
 
 from .errors import Problem, SpecError
 from .handcalc import Key, key_text
-from .spec import MAX_BYTES, Spec, compose, parameter_names
+from .spec import Spec, compose, parameter_names, read_limited
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
 _PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
@@ -231,13 +231,7 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
     """Read and resolve an answers file; every problem is located, and all are reported at once."""
     source = str(path)
     if text is None:
-        p = Path(path)
-        if not p.is_file():
-            reason = "is a directory, expected a YAML file" if p.is_dir() else "no such file"
-            raise SpecError([Problem(source, None, None, "", reason)])
-        if p.stat().st_size > MAX_BYTES:
-            raise SpecError([Problem(source, None, None, "", f"over {MAX_BYTES // 2**20} MB")])
-        text = p.read_bytes()
+        text = read_limited(Path(path), source, "a YAML file")
     root = compose(text, source, what="`quantity: value`")
     if not isinstance(root, yaml.MappingNode):
         raise SpecError([Problem(source, root.start_mark.line + 1, root.start_mark.column + 1, "",

@@ -174,7 +174,7 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
             raise UsageError(f"give CONFIG or --example, not both (got {config!r} and --example {example})")
         return parse_spec(bundled.read(example), bundled.source(example), overrides)
     if config == "-":
-        return parse_spec(sys.stdin.buffer.read(), "<stdin>", overrides)
+        return parse_spec(_read_stdin(), "<stdin>", overrides)
     if config is None:
         if Path(DEFAULT_CONFIG).is_file():
             if not quiet:
@@ -187,6 +187,13 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
                  f"example '{bundled.DEFAULT}' (the 2-2-1 sigmoid network of Mazur's worked example)")
         return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides)
     return load_spec(config, overrides)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, but no more than a spec may hold (plus one byte, so the limit is reported)."""
+    from .spec import MAX_BYTES
+
+    return sys.stdin.buffer.read(MAX_BYTES + 1)
 
 
 def _warn(warnings: list[str], quiet: bool) -> None:
@@ -296,11 +303,11 @@ def train(
     if json and emit_spec:
         raise UsageError("--json and --emit-spec both write to standard output; choose one")
     spec = read_spec(config, quiet, set_)
-    if plot:
+    if plot is not None:
         from .render.plot import check_plot_target
 
         check_plot_target(plot)
-    if save:
+    if save is not None:
         check_writable(save)
     n_epochs = epochs or spec.epochs or 100
     trainer = Trainer(spec, _network(spec, exact))
@@ -351,7 +358,7 @@ def train(
             if result.stopped:
                 _err(f"backcalc: {result.stopped}")
             _warn(result.warnings, quiet)
-            if save:
+            if save is not None:
                 _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
             _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
     if interrupts:
@@ -518,7 +525,7 @@ def check(
         raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
     spec = read_spec(config, quiet, set_)
     if answers == "-":
-        given = read_answers("<stdin>", spec, sys.stdin.buffer.read())
+        given = read_answers("<stdin>", spec, _read_stdin())
     else:
         given = read_answers(answers, spec)
     result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
@@ -612,9 +619,11 @@ def init(
         return
     from .atomic import write_atomic
 
-    if Path(file).is_dir():
-        raise UsageError(f"{file}: is a directory, expected a file name")
+    if not file:
+        raise UsageError("init: expected a file name (or `-` for standard output), got nothing")
     try:
+        if Path(file).is_dir():
+            raise UsageError(f"{file}: is a directory, expected a file name")
         write_atomic(file, text.encode("utf-8"), overwrite=force)
     except FileExistsError:
         raise UsageError(f"{file}: already exists; use --force to overwrite it") from None
@@ -655,6 +664,8 @@ def gradcheck(
     for option, value in (("--eps", eps), ("--tol", tol)):
         if not value > 0:
             raise UsageError(f"{option}: expected a number > 0, got {value:g}")
+        if value == float("inf"):
+            raise UsageError(f"{option}: expected a finite number, got {value:g}")
     spec = read_spec(config, quiet, set_)
     result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
     _warn(result.notes, quiet)
@@ -712,6 +723,8 @@ def _write_atomically(path: Path, text: str) -> None:
     from .atomic import write_atomic
 
     try:
+        if path.is_dir():
+            raise UsageError(f"--solution {path}: is a directory, expected a file name")
         write_atomic(path, text.encode("utf-8"), overwrite=True)
     except OSError as e:
         raise UsageError(f"--solution {path}: cannot write there: {e.strerror or e}") from None

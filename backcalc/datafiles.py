@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,15 +142,20 @@ def _file(r, m: dict, node, path: str, base: Path) -> _Ref | None:
     if suffix not in SUFFIXES:
         r.error(file_node, f"{path}.file", f"expected a .csv, .npy or .npz file, got {name!r}")
         return None
-    if not full.is_file():
+    try:
+        missing = not full.is_file()
         what = "is a directory" if full.is_dir() else "no such file"
-        r.error(file_node, f"{path}.file", f"{what}: {name!r} (resolved to {full})")
+    except OSError as e:  # a name too long for the file system, …
+        missing, what = True, f"cannot read it ({e.strerror or e})"
+    if missing:
+        r.error(file_node, f"{path}.file", f"{what}: {_short(name)!r} (resolved to {_short(str(full))})")
         return None
     ref = _Ref(full, name, file_node)
     if "header" in m:
         value_node = m["header"][1]
         r.visit(value_node)
-        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:bool":
+        if (isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:bool"
+                and value_node.value.lower() in ("true", "yes", "on", "false", "no", "off")):
             ref.header = value_node.value.lower() in ("true", "yes", "on")
         else:
             from .spec import _describe
@@ -185,7 +191,10 @@ def _columns(r, item, path: str):
     for k, x in enumerate(items):
         r.visit(x)
         if isinstance(x, yaml.ScalarNode) and x.tag == "tag:yaml.org,2002:int":
-            out.append(int(r.integer(x, f"{path}[{k}]")))
+            index = r.integer(x, f"{path}[{k}]")
+            if index is None:  # `!!int abc`, reported
+                return False
+            out.append(index)
         elif isinstance(x, yaml.ScalarNode) and x.tag == "tag:yaml.org,2002:str":
             out.append(x.value)
         else:
@@ -267,6 +276,10 @@ def _take(r, ref: _Ref, path: str, values, header, idx: list[int]) -> Table | No
     return Table(out, names)
 
 
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -286,15 +299,28 @@ def _load(r, ref: _Ref, path: str):
     suffix = ref.file.suffix.lower()
     if suffix == ".csv":
         return _load_csv(r, ref, path)
+    kind = "a NumPy .npz archive" if suffix == ".npz" else "a NumPy .npy file"
     try:
         loaded = np.load(ref.file, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        kind = "a NumPy .npz archive" if suffix == ".npz" else "a NumPy .npy file"
-        r.error(ref.node, f"{path}.file", f"cannot read {ref.shown} as {kind}: {e}")
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        reason = str(e)
+        if "pickled" in reason:  # NumPy's guess for a file with neither header: not what the user has
+            reason = "it starts with neither the .npy header nor the .npz (zip) header"
+        r.error(ref.node, f"{path}.file", f"cannot read {ref.shown} as {kind}: {reason}")
+        return None
+    if isinstance(loaded, np.lib.npyio.NpzFile) != (suffix == ".npz"):
+        found = "a .npz archive" if isinstance(loaded, np.lib.npyio.NpzFile) else "a .npy array"
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            loaded.close()
+        r.error(ref.node, f"{path}.file", f"expected {kind} (by its name), but {ref.shown} holds {found}: "
+                "rename it")
         return None
     if suffix == ".npz":
         with loaded:
             keys = list(loaded.files)
+            if not keys:
+                r.error(ref.node, f"{path}.file", f"{ref.shown} holds no arrays")
+                return None
             if ref.key is None:
                 if len(keys) != 1:
                     r.error(ref.node, f"{path}.file", f"{ref.shown} holds {len(keys)} arrays "
@@ -309,7 +335,7 @@ def _load(r, ref: _Ref, path: str):
                 key = ref.key
             try:
                 array = loaded[key]
-            except ValueError as e:
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
                 r.error(ref.node, f"{path}.file", f"cannot read array {key!r} of {ref.shown}: {e}")
                 return None
     else:
@@ -332,7 +358,8 @@ def _load_csv(r, ref: _Ref, path: str):
     except UnicodeDecodeError as e:
         r.error(ref.node, f"{path}.file", f"{ref.shown} is not UTF-8 text (byte {e.start})")
         return None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open runs to the end of the file, which is an error, not one long cell
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows, lines = [], []
     try:
         for row in reader:
@@ -341,7 +368,8 @@ def _load_csv(r, ref: _Ref, path: str):
             rows.append([cell.strip() for cell in row])
             lines.append(reader.line_num)
     except csv.Error as e:
-        r.problems.append(Problem(str(ref.file), reader.line_num, None, path, f"not valid CSV: {e}"))
+        hint = " (a quote opened and never closed?)" if "end of data" in str(e) else ""
+        r.problems.append(Problem(str(ref.file), reader.line_num, None, path, f"not valid CSV: {e}{hint}"))
         return None
     header = None
     has_header = ref.header
@@ -355,7 +383,12 @@ def _load_csv(r, ref: _Ref, path: str):
                                       "the header row has an empty or repeated column name"))
             return None
     if not rows:
-        r.error(ref.node, f"{path}.file", f"{ref.shown} has no data rows")
+        why = ""
+        if header is not None and ref.header is None:
+            cell = next(c for c in header if not _is_number(c))
+            why = (f" (its only row was taken as the header, as the cell {_short(cell, 40)!r} is not a number; "
+                   "write `header: false` if it is data)")
+        r.error(ref.node, f"{path}.file", f"{ref.shown} has no data rows{why}")
         return None
     width = len(header) if header is not None else len(rows[0])
     for row, line in zip(rows, lines, strict=True):

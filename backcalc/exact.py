@@ -40,7 +40,8 @@ def check_exact(spec: Spec) -> None:
     others = [f"{p} {n}" for p, n, _ in offending[1:]]
     if others:
         message += f" (also {', '.join(others)})"
-    raise SpecError([Problem(spec.source, line, None, path, message)])
+    source, line, column = spec.where.get(path, (spec.source, line, None))
+    raise SpecError([Problem(source, line, column, path, message)])
 
 
 def exact_text(q: Fraction) -> str:

@@ -14,7 +14,9 @@ from .optimizers import (
     OptimizerSpec,
     title,
 )
-from .spec import T_BOOL, Spec, _constructor, _describe, _Reader, _suggest, parameter_names
+from .spec import T_BOOL, Spec, _clip, _constructor, _describe, _Reader, _suggest, parameter_names
+
+MAX_STEP = 2**53  # a step count kept as int64 and raised to as a float exponent, exactly
 
 
 def read_optimizer(r: _Reader, spec: Spec, top: dict) -> None:
@@ -74,7 +76,8 @@ def _read_config(r: _Reader, node):
             lr = _bounded(r, value_node, path, low=0, low_open=True)
         elif key == "nesterov":
             r.visit(value_node)
-            if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == T_BOOL):
+            if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == T_BOOL
+                    and value_node.value.lower() in _constructor.bool_values):  # not `!!bool maybe`
                 r.error(value_node, path, f"expected true or false, got {_describe(value_node)}")
             else:
                 settings["nesterov"] = bool(_constructor.construct_object(value_node))
@@ -167,6 +170,9 @@ def _read_state(r: _Reader, spec: Spec, node) -> dict[str, dict]:
                 step = r.integer(v_node, f"{path}.step")
                 if step is not None and step < 1:
                     r.error(v_node, f"{path}.step", f"expected a whole number ≥ 1, got {step}")
+                elif step is not None and step > MAX_STEP:
+                    r.error(v_node, f"{path}.step", f"expected a whole number ≤ {MAX_STEP:,} (2^53), "
+                            f"got {_clip(str(step))}")
                 state["step"] = step
             elif key == "exp_avg_sq":
                 state[key] = _bounded(r, v_node, f"{path}.{key}", low=0)

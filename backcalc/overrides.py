@@ -72,6 +72,11 @@ def _value_node(option: str, text: str):
     mark = yaml.Mark(option, 0, 0, 0, None, None)
     try:
         node = yaml.compose(text, Loader=LOADER)
+    except yaml.reader.ReaderError as e:  # a control character; its str() spans two lines
+        from .spec import reader_problem
+
+        message = reader_problem(e, text, option).message
+        raise SpecError([Problem(option, None, None, "", f"the value is {message}")]) from None
     except yaml.YAMLError as e:
         problem = getattr(e, "problem", None) or str(e)
         raise SpecError([Problem(option, None, None, "", f"the value is not valid YAML: {problem}")]) from None
@@ -84,7 +89,8 @@ def _value_node(option: str, text: str):
 def apply_overrides(root, assignments: list[str]):
     """Apply each `key=value` to the node tree `root` (in order); return the new root."""
     for assignment in assignments:
-        option = f"--set {assignment}"
+        # one line per message, whatever the value holds: control characters escaped
+        option = "--set " + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in assignment)
         key, sep, text = assignment.partition("=")
         if not sep:
             raise UsageError(f"{option}: expected KEY=VALUE, e.g. --set learning_rate=0.1")
@@ -117,6 +123,9 @@ def _assign(root, parts: list[str | int], value, option: str):
                     break
             else:
                 # A new key: the validator reports it if it is not a spec key.
+                if not last and isinstance(parts[depth + 1], int):
+                    raise UsageError(f"{option}: {here} is not in the spec, so it has no item {parts[depth + 1]}; "
+                                     f"set the whole value instead, e.g. --set {here}=[…]")
                 child = value if last else yaml.MappingNode("tag:yaml.org,2002:map", [], mark, mark)
                 key_node = yaml.ScalarNode("tag:yaml.org,2002:str", part, mark, mark)
                 node.value.append((key_node, child))

@@ -24,14 +24,19 @@ def check_writable(path: str | Path) -> None:
     """Fail before any work is done if `path` cannot be written."""
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise UsageError(f"--save {path}: is a directory, expected a file name")
-    if not folder.is_dir():
-        raise UsageError(f"--save {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"--save {path}: the folder {folder} is not writable")
-    if p.exists() and not os.access(p, os.W_OK):
-        raise UsageError(f"--save {path}: the file is not writable")
+    if not str(path):
+        raise UsageError("--save: expected a file name, got nothing")
+    try:
+        if p.is_dir():
+            raise UsageError(f"--save {path}: is a directory, expected a file name")
+        if not folder.is_dir():
+            raise UsageError(f"--save {path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"--save {path}: the folder {folder} is not writable")
+        if p.exists() and not os.access(p, os.W_OK):
+            raise UsageError(f"--save {path}: the file is not writable")
+    except OSError as e:  # a name the file system refuses (too long, …)
+        raise UsageError(f"--save {path}: cannot write: {e.strerror or e}") from None
 
 
 def save_spec_atomic(path: str | Path, text: str) -> None:

@@ -109,6 +109,8 @@ class Spec:
     source: str = "<spec>"
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
+    # where some keys' values were written, (source, line, column), for checks made after loading (--exact)
+    where: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
 
     @property
     def n_samples(self) -> int:
@@ -128,20 +130,28 @@ def _suggest(word: str, options) -> str:
     return f" (did you mean `{close[0]}`?)" if close else ""
 
 
+def _clip(text: str, limit: int = 40) -> str:
+    """A value as a message shows it: long ones cut short, so the message stays one readable line."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
 def _describe(node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     if node.tag == T_STR:
-        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-        return f"the string {text!r}"
+        return f"the string {_clip(node.value)!r}"
     if node.tag == T_BOOL:
-        return f"the boolean {node.value}"
+        return f"the boolean {_clip(node.value)}"
     if node.tag == T_NULL:
         return "nothing (null)"
     if node.tag in (T_INT, T_FLOAT):
-        return f"the number {node.value}"
+        return f"the number {_clip(node.value)}"
     return repr(node.value)
 
 
@@ -152,14 +162,17 @@ class _Reader:
         self.visits = 0
 
     # -- reporting -----------------------------------------------------------
-    def error(self, node, path: str, message: str) -> None:
+    def where(self, node) -> tuple[str, int | None, int | None]:
+        """(source, line, column) of a node, as its problems are reported."""
         mark = getattr(node, "start_mark", None)
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
-        source = self.source
         if mark is not None and str(mark.name).startswith("--set "):
-            source, line, col = mark.name, None, None  # the value came from the command line
-        self.problems.append(Problem(source, line, col, path, message))
+            return mark.name, None, None  # the value came from the command line
+        return self.source, line, col
+
+    def error(self, node, path: str, message: str) -> None:
+        self.problems.append(Problem(*self.where(node), path, message))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
 
@@ -200,10 +213,13 @@ class _Reader:
         if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
             try:
                 value = float(_constructor.construct_object(node))
-            except (OverflowError, ValueError, yaml.YAMLError):
+            except OverflowError:
                 value = math.inf
+            except (ValueError, yaml.YAMLError):  # `!!float abc`: a tag on text that is no number
+                self.error(node, path, f"expected a number, got {_clip(node.value)!r} (tagged {_short_tag(node.tag)})")
+                return None
             if not math.isfinite(value):
-                self.error(node, path, f"expected a finite number, got {node.value}")
+                self.error(node, path, f"expected a finite number, got {_clip(node.value)}")
                 return None
             return value
         if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and _NUMBER.match(node.value):
@@ -211,7 +227,7 @@ class _Reader:
                 # YAML 1.1 reads `1e-3` (no dot) as text; everyone means a number.
                 value = float(node.value.replace("_", ""))
                 if not math.isfinite(value):
-                    self.error(node, path, f"expected a finite number, got {node.value}")
+                    self.error(node, path, f"expected a finite number, got {_clip(node.value)}")
                     return None
                 return value
             self.error(node, path, f"expected a number, got the quoted text {node.value!r} "
@@ -223,7 +239,11 @@ class _Reader:
     def integer(self, node, path: str) -> int | None:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_INT:
-            return int(_constructor.construct_object(node))
+            try:
+                return int(_constructor.construct_object(node))
+            except (ValueError, yaml.YAMLError):  # `!!int abc`
+                self.error(node, path, f"expected a whole number, got {_clip(node.value)!r} (tagged !!int)")
+                return None
         self.error(node, path, f"expected a whole number, got {_describe(node)}")
         return None
 
@@ -338,19 +358,29 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
     """Read and validate a spec file; `overrides` are `key=value` changes (`--set`)."""
     p = Path(path)
     source = str(path)
-    if not p.exists():
-        raise SpecError([Problem(source, None, None, "", "no such file")])
-    if p.is_dir():
-        raise SpecError([Problem(source, None, None, "", "is a directory, expected a YAML file")])
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise SpecError([Problem(source, None, None, "", f"the file is {size / 2**20:.1f} MB; "
-                                 f"specs are limited to {MAX_BYTES // 2**20} MB")])
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror}")]) from None
+    data = read_limited(p, source, "a YAML file")
     return parse_spec(data, source, overrides, base=p.parent)
+
+
+def read_limited(p: Path, source: str, what: str) -> bytes:
+    """A file's bytes, at most MAX_BYTES of them, or a SpecError saying why not."""
+    try:
+        if not p.exists():
+            raise SpecError([Problem(source, None, None, "", "no such file")])
+        if p.is_dir():
+            raise SpecError([Problem(source, None, None, "", f"is a directory, expected {what}")])
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError([Problem(source, None, None, "", f"the file is {size / 2**20:.1f} MB; "
+                                     f"specs are limited to {MAX_BYTES // 2**20} MB")])
+        # st_size is 0 for a device or a pipe (/dev/zero): read no more than the limit allows
+        with p.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror or e}")]) from None
+    if len(data) > MAX_BYTES:
+        raise SpecError([Problem(source, None, None, "", f"the input is over {MAX_BYTES // 2**20} MB")])
+    return data
 
 
 def compose(text: str | bytes, source: str, what: str = "spec"):
@@ -369,6 +399,8 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
         msg = " ".join(str(x) for x in (e.context, e.problem) if x)
         raise SpecError([Problem(source, mark.line + 1 if mark else None,
                                  mark.column + 1 if mark else None, "", f"not valid YAML: {msg}")]) from None
+    except yaml.reader.ReaderError as e:  # a character YAML forbids; its str() spans two lines
+        raise SpecError([reader_problem(e, text, source)]) from None
     except yaml.YAMLError as e:
         raise SpecError([Problem(source, None, None, "", f"not valid YAML: {e}")]) from None
     if node is None:
@@ -376,6 +408,21 @@ def compose(text: str | bytes, source: str, what: str = "spec"):
     if "&" in text:  # no anchor, no alias: nothing to expand
         _check_aliases(node, source)
     return node
+
+
+def reader_problem(e, text: str, source: str, path: str = "") -> Problem:
+    """A character YAML does not allow (a NUL, a control character), located by line and column."""
+    pos = getattr(e, "position", None)
+    char = e.character if isinstance(e.character, int) else ord(e.character) if e.character else 0
+    line = col = None
+    if isinstance(pos, int) and 0 <= pos < len(text) and ord(text[pos]) != char:
+        # libyaml counts UTF-8 bytes, the Python loader characters
+        pos = len(text.encode("utf-8")[:pos].decode("utf-8", "replace"))
+    if isinstance(pos, int) and 0 <= pos <= len(text):
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return Problem(source, line, col, path, f"not valid YAML: the character U+{char:04X} is not allowed "
+                   "(YAML text cannot hold control characters)")
 
 
 def _children(node) -> list:
@@ -513,6 +560,8 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     spec = Spec(inputs=x, targets=targets, layers=layers, init=init,
                 **{k: v for k, v in spec_kwargs.items() if v is not None})
     spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
+    spec.where = {key: r.where(value) for key, (_, value) in top.items()}
+    spec.where.update({f"layers[{li}].activation": r.where(m["activation"][1]) for li, (_, m) in enumerate(layer_maps)})
     if get("batch_size") is not None:
         spec.batch_size = _read_batch_size(r, get("batch_size"), spec.n_samples)
     _check_loss(r, spec, top, target_key)

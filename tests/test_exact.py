@@ -146,7 +146,7 @@ def test_non_polynomial_loss_is_named(tmp_path):
     for command in ("step", "train"):
         result = cli(command, spec, "--exact")
         assert result.exit_code == 2 and result.stdout == ""
-        assert result.stderr.strip() == (f"{spec}:7: layers[1].activation: --exact needs a rational activation "
+        assert result.stderr.strip() == (f"{spec}:7:17: layers[1].activation: --exact needs a rational activation "
                                          "(identity, relu or leaky_relu), got sigmoid (also loss bce)")
 
 
@@ -160,7 +160,7 @@ def test_exact_error_for_the_loss_alone():
     spec.loss = "cross_entropy"  # no spec file can pair it with a relu output; the check must still name it
     with pytest.raises(SpecError) as e:
         check_exact(spec)
-    assert str(e.value) == ("x.yaml: loss: --exact needs a polynomial loss (half_squared_error, mse or "
+    assert str(e.value) == ("x.yaml:7:7: loss: --exact needs a polynomial loss (half_squared_error, mse or "
                             "squared_error), got cross_entropy")
 
 

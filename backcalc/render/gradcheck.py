@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Group
 from rich.text import Text
 
@@ -15,6 +17,8 @@ MARK = {"ok": "✓", "FAIL": "✗", "kink": "kink", None: ""}
 def _err(x: float | None, status: str | None) -> str:
     if x is None:
         return "—"
+    if not math.isfinite(x):  # an overflowed gradient: "inf" or "nan" has no exponent to format
+        return str(x)
     mantissa, exponent = f"{x:.1e}".split("e")
     return f"{mantissa}e{int(exponent):+03d}".replace("-", "−")
 

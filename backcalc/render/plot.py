@@ -47,7 +47,13 @@ def write_loss_plot(path: str, history: LossHistory, title: str | None = None) -
         ax.set_title(title)
     ax.legend()
     ax.grid(True, alpha=0.3)
+    import io
+
+    from ..atomic import write_atomic
+
+    buffer = io.BytesIO()  # rendered whole first, then written atomically: never half an image
+    fig.savefig(buffer, format=Path(path).suffix.lower().lstrip("."))
     try:
-        fig.savefig(path)
+        write_atomic(path, buffer.getvalue(), overwrite=True)
     except OSError as e:
         raise UsageError(f"--plot {path}: cannot write: {e.strerror or e}") from None
