@@ -19,7 +19,7 @@ import yaml
 
 from .errors import Problem, SpecError
 from .handcalc import Key, key_text
-from .spec import Spec, compose, parameter_names, read_limited
+from .spec import SAFE_TAGS, Spec, _clip, compose, parameter_names, read_limited
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
 _PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
@@ -157,9 +157,12 @@ class KeyResolver:
             return f"`{written}` is an input the spec gives; nothing to check"
         m = _SAMPLE.match(text)
         base, sample = (m.group("base"), f"[{m.group('s')}]") if m else (text, "")
-        close = difflib.get_close_matches(base, self._spellings(base), n=1, cutoff=0.5)
+        # no quantity name is long: a suggestion for a long key costs much and helps little
+        close = difflib.get_close_matches(base, self._spellings(base), n=1, cutoff=0.5) if len(base) <= 100 else []
+        if close and self._base(close[0])[0] == "new":
+            sample = ""  # an updated value takes no sample
         hint = f" (did you mean `{close[0]}{sample}`?)" if close else ""
-        return f"unknown quantity `{written}`{hint}; see docs/check.md for the names"
+        return f"unknown quantity `{_clip(written, 100)}`{hint}; see docs/check.md for the names"
 
     def _spellings(self, text: str) -> list[str]:
         """Names to suggest: the canonical ones, and the text with its last name swapped for a real one.
@@ -197,19 +200,23 @@ def _number(node) -> tuple[float, int | None] | str:
         what = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
         return f"expected a number, got {what} (one key per value; per-sample values as `h1[2]`)"
     text = node.value.strip()
+    if node.tag not in SAFE_TAGS:
+        return f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: write the number alone"
     if node.tag.endswith((":bool", ":null")) or not text:
-        return f"expected a number, got {text or 'nothing'}"
+        return f"expected a number, got {_clip(text) or 'nothing'}"
     if re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
         try:
             return float(Fraction(text)), None
         except ZeroDivisionError:
-            return f"expected a number, got {text} (division by zero)"
+            return f"expected a number, got {_clip(text)} (division by zero)"
+        except (OverflowError, ValueError):  # more digits than Python converts, or beyond a float
+            return f"expected a fraction of at most a few hundred digits, got {_clip(text)}"
     try:
         value = float(text.replace("_", "").replace("−", "-"))
     except ValueError:
-        return f"expected a number, got the string {text!r}"
+        return f"expected a number, got the string {_clip(text)!r}"
     if not math.isfinite(value):
-        return f"expected a finite number, got {text}"
+        return f"expected a finite number, got {_clip(text)}"
     if re.fullmatch(r"[+\-−]?[0-9_]+", text):
         return value, None  # "2" claims 2 exactly, not 2 ± 0.5
     return value, _count_decimals(text.replace("−", "-"))
@@ -253,7 +260,7 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
         try:
             key = resolver.resolve(written)
         except ValueError as e:
-            problem(key_node, written, str(e))
+            problem(key_node, _clip(written, 100), str(e))
             continue
         number = _number(value_node)
         if isinstance(number, str):
