@@ -14,13 +14,21 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C / SIGTERM
 
 
+def one_line(text: str) -> str:
+    """`text` with control characters escaped (a newline as \\n): a message from the user's
+    own key names or values stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class BackcalcError(Exception):
     """Base of every error backcalc reports as one clear message."""
 
     exit_code = ExitCode.BAD_INPUT
 
     def lines(self) -> list[str]:
-        return [str(self)]
+        return [one_line(str(self))]
 
 
 @dataclass
@@ -40,7 +48,7 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         key = f" {self.path}:" if self.path else ""
-        return f"{where}:{key} {self.message}"
+        return one_line(f"{where}:{key} {self.message}")
 
 
 class SpecError(BackcalcError):

@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from .errors import Problem, SpecError, UsageError
+from .errors import Problem, SpecError, UsageError, one_line
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TOKEN = re.compile(r"\[(-?\d+)\]|([^.\[\]]+)")
@@ -89,8 +89,7 @@ def _value_node(option: str, text: str):
 def apply_overrides(root, assignments: list[str]):
     """Apply each `key=value` to the node tree `root` (in order); return the new root."""
     for assignment in assignments:
-        # one line per message, whatever the value holds: control characters escaped
-        option = "--set " + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in assignment)
+        option = "--set " + one_line(assignment)  # what messages call it: one line, whatever the value holds
         key, sep, text = assignment.partition("=")
         if not sep:
             raise UsageError(f"{option}: expected KEY=VALUE, e.g. --set learning_rate=0.1")

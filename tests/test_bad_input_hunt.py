@@ -341,3 +341,10 @@ def test_no_sample_is_suggested_for_an_updated_value(tmp_path):
     line = one_line(cli("check", str(CONFIGS / "batch_seed.yaml"), "--answers", path))
     assert line == f"{path}:1:1: w5_new[1]: unknown quantity `w5_new[1]` (did you mean `b2[1]_new`?); see " \
                    "docs/check.md for the names"
+
+
+# -- control characters in the user's own key names ------------------------------------------
+
+def test_a_key_with_a_carriage_return_stays_one_line():
+    line = one_line(cli("step", "-", input=BASE + '"\\r": 1\n'))
+    assert line.startswith(r"<stdin>:23:1: \r: unknown key; expected one of: ")
