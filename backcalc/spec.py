@@ -303,7 +303,7 @@ class _Reader:
                 return None
             key_node, value_node = node.value[0]
             self.visit(key_node, path)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != T_STR:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != T_STR or not key_node.value.strip():
                 self.error(key_node, path, f"expected a parameter name, got {_describe(key_node)}")
                 return None
             value = self.number(value_node, f"{path}.{key_node.value}")
@@ -908,6 +908,10 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
             if items is not None and len(names) != layer.size:
                 r.error(names_node, f"layers[{li}].names", f"expected {layer.size} names (one per "
                         f"neuron), got {len(names)}")
+            for k, (n, x) in enumerate(zip(names, items or [])):
+                if n is not None and not n.strip():
+                    r.error(x, f"layers[{li}].names[{k}]", f"expected a neuron name, got {_describe(x)}")
+                    names[k] = None
             if items is None or len(names) != layer.size or any(n is None for n in names):
                 names = default_neuron_names(n_layers, li, layer.size)
             else:
@@ -930,6 +934,11 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
         if name in defaults:
             r.error(node, path, f"the name {name!r} is the default name of {defaults[name]}; "
                     "choose another name or name that entry")
+            continue
+        if name in seen_neurons:  # `check` could not tell `dL/dh1` of the weight from that of the neuron
+            who = seen_neurons[name] if seen_neurons[name] == "an input" else f"a neuron of {seen_neurons[name]}"
+            r.error(node, path, f"the parameter name {name!r} is already used by {who}; parameters, neurons "
+                    "and inputs need distinct names")
             continue
         if name in explicit:
             first_value, first_path, first_kind = explicit[name]

@@ -348,3 +348,35 @@ def test_no_sample_is_suggested_for_an_updated_value(tmp_path):
 def test_a_key_with_a_carriage_return_stays_one_line():
     line = one_line(cli("step", "-", input=BASE + '"\\r": 1\n'))
     assert line.startswith(r"<stdin>:23:1: \r: unknown key; expected one of: ")
+
+
+# -- names ----------------------------------------------------------------------------------
+
+def test_a_parameter_named_like_a_neuron(tmp_path):
+    text = BASE.replace("[[w5: 0.40, w6: 0.45]]", "[[h1: 0.40, w6: 0.45]]")
+    spec = write(tmp_path, "spec.yaml", text)
+    assert one_line(cli("step", spec)) == (f"{spec}:{where(text, 'h1: 0.40')}: layers[1].weights[0][0]: the parameter "
+                                           "name 'h1' is already used by a neuron of layers[0]; parameters, neurons "
+                                           "and inputs need distinct names")
+
+
+def test_a_parameter_named_like_an_input(tmp_path):
+    text = BASE.replace("[b2: 0.60]", "[x2: 0.60]")
+    spec = write(tmp_path, "spec.yaml", text)
+    assert one_line(cli("step", spec)) == (f"{spec}:{where(text, 'x2: 0.60')}: layers[1].biases[0]: the parameter "
+                                           "name 'x2' is already used by an input; parameters, neurons and inputs "
+                                           "need distinct names")
+
+
+def test_an_empty_parameter_name(tmp_path):
+    text = BASE.replace("[b2: 0.60]", "['': 0.60]")
+    spec = write(tmp_path, "spec.yaml", text)
+    assert one_line(cli("step", spec)) == (f"{spec}:{where(text, chr(39) * 2)}: layers[1].biases[0]: expected a "
+                                           "parameter name, got the string ''")
+
+
+def test_an_empty_neuron_name(tmp_path):
+    text = BASE.replace("names: [h1, h2]", "names: [h1, '']")
+    spec = write(tmp_path, "spec.yaml", text)
+    assert one_line(cli("step", spec)) == (f"{spec}:{where(text, chr(39) * 2)}: layers[0].names[1]: expected a "
+                                           "neuron name, got the string ''")
