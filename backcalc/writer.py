@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 import numpy as np
+import yaml
 
 from .optimizers import OptimizerSpec
 from .spec import Spec
+
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def _num(x) -> str:
@@ -21,7 +27,19 @@ def _num(x) -> str:
 
 
 def _entry(name: str, default: str, value) -> str:
-    return _num(value) if name == default else f"{name}: {_num(value)}"
+    return _num(value) if name == default else f"{_name(name)}: {_num(value)}"
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _name(name: str) -> str:
+    """A parameter name as a key inside a flow list: plain when it reads back as the same text
+    (`w1`), else quoted (`"a: b"`, `"w[1]"`, `"yes"`, `"1.5"`)."""
+    if _PLAIN.fullmatch(name) and _RESOLVER.resolve(yaml.ScalarNode, name, (True, False)) == "tag:yaml.org,2002:str":
+        return name
+    return _text(name)
 
 
 def _matrix(rows: np.ndarray) -> str:

@@ -380,3 +380,43 @@ def test_an_empty_neuron_name(tmp_path):
     spec = write(tmp_path, "spec.yaml", text)
     assert one_line(cli("step", spec)) == (f"{spec}:{where(text, chr(39) * 2)}: layers[0].names[1]: expected a "
                                            "neuron name, got the string ''")
+
+
+# -- a saved spec reads back, whatever the names ----------------------------------------------
+
+ODD_NAMES = """\
+inputs: [0.05, 0.10]
+target: 0.01
+layers:
+  - activation: sigmoid
+    names: ["h: 1", "#h2"]
+    weights:
+      - ["a: b": 0.15, "#x": 0.20]
+      - ['1.5': 0.25, 'yes': 0.30]
+    biases: ['null': 0.35, "- x": 0.35]
+  - activation: sigmoid
+    names: ["o'1"]
+    weights: [['"dq"': 0.40, "w[1]": 0.45]]
+    biases: ["é∂ x": 0.60]
+loss: mse
+learning_rate: 0.5
+"""
+
+
+@pytest.mark.parametrize("how", ["--save", "--emit-spec"])
+def test_names_that_need_quotes_survive_saving(tmp_path, how):
+    import json
+
+    spec = write(tmp_path, "odd.yaml", ODD_NAMES)
+    trained = json.loads(cli("train", spec, "--epochs", "3", "--json").stdout.splitlines()[-1])["final"]["parameters"]
+    if how == "--save":
+        result = cli("train", spec, "--epochs", "3", "--save", tmp_path / "out.yaml", "--quiet")
+        assert result.exit_code == 0, result.stderr
+        saved = (tmp_path / "out.yaml").read_text()
+    else:
+        result = cli("train", spec, "--epochs", "3", "--emit-spec", "--quiet")
+        assert result.exit_code == 0, result.stderr
+        saved = result.stdout
+    reloaded = cli("step", "-", "--json", input=saved)
+    assert reloaded.exit_code == 0, reloaded.stderr
+    assert {p["name"]: p["value"] for p in json.loads(reloaded.stdout)["parameters"]} == trained
