@@ -218,6 +218,7 @@ def test_train_matches_torch(seed, tmp_path):
         for k in ("loss", "loss_min", "loss_max", "mean_sample_loss"):
             close(r[k], m[k], rtol=1e-9, what=f"epoch {r['epoch']} {k}")
     assert final["epochs"] == epochs
+    assert {"epochs", "loss", "output", "layers", "parameters"} <= set(final)
     close(final["loss"], ref["loss"], rtol=1e-9, what="final.loss")
     close(final["output"], ref["output"], rtol=1e-9, what="final.output")
     assert list(final["parameters"]) == list(case.values)
@@ -394,3 +395,51 @@ def test_batch_derivatives_carry_one_over_n(tmp_path):
         close(pm["grad"] * 3, ps["grad"])
         for fm, fs in zip(pm["factors"], ps["factors"]):
             close(fm["value"], fs["value"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_save_and_resume_equals_one_run(seed, tmp_path):
+    """docs/optimizers.md: N epochs, --save, M more from the saved spec equals N + M epochs
+    bit for bit (optimizer state included), and both equal the reference."""
+    rng = np.random.default_rng(9000 + seed)
+    case = random_case(rng, tmp=tmp_path)
+    path = write_spec(case, tmp_path)
+    saved = tmp_path / "saved.yaml"
+    r = cli("train", path, "--epochs", "2", "--save", saved, "--quiet")
+    assert r.exit_code == 0, r.stderr
+    resumed = run_jsonl("train", saved, "--epochs", "3")[-1]["final"]
+    direct = run_jsonl("train", path, "--epochs", "5")[-1]["final"]
+    assert resumed["parameters"] == direct["parameters"]
+    ref = TorchRef(case).train(5)
+    close(list(direct["parameters"].values()), list(ref["parameters"].values()), rtol=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
+@pytest.mark.parametrize("samples", [1, 120])  # the tiny-network path and the NumPy engine
+def test_saturated_sigmoid_losses_are_accurate(loss, samples, tmp_path):
+    """A sigmoid output near 1: log(1 − y) and log y computed from y lose digits (z = 30:
+    1 − y has 3 significant digits left); the loss must still be right to 1e-12, as
+    log-sigmoid of z gives it (README: bce and cross-entropy in stable forms)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    zs = [30.0, 20.0, 12.0, -25.0, 3.0]
+    X = np.linspace(0.5, 1.5, samples).reshape(-1, 1) if samples > 1 else np.array([[1.0]])
+    T = np.tile([0.0, 1.0, 0.3, 0.7, 1.0], (samples, 1))
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "t.npy", T)
+    (tmp_path / "sat.yaml").write_text(
+        "inputs: {file: x.npy}\ntargets: {file: t.npy}\nlayers:\n"
+        f"  - {{activation: sigmoid, weights: {[[z] for z in zs]}}}\nloss: {loss}\nlearning_rate: 0.001\n")
+
+    def ell(x, t):
+        total = mpmath.mpf(0)
+        for z, tk in zip(zs, t):
+            y = 1 / (1 + mpmath.exp(-mpmath.mpf(z) * mpmath.mpf(x)))
+            total += tk * mpmath.log(y) + ((1 - tk) * mpmath.log(1 - y) if loss == "bce" else 0)
+        return -total / (len(zs) if loss == "bce" else 1)
+
+    want = [float(ell(x, t)) for x, t in zip(X[:, 0], T)]
+    d = run_json("step", tmp_path / "sat.yaml")
+    close(d["losses"], want, rtol=1e-12)
+    first = run_jsonl("train", tmp_path / "sat.yaml", "--epochs", "1")[0]
+    close(first["loss"], np.mean(want), rtol=1e-12)

@@ -271,3 +271,46 @@ def test_micrograd_tanh_neuron(tmp_path):
     got = by_name(d, "grad")
     got.update({"o": layer["a"][0][0], "do/dn": layer["da_dz"][0][0], "n.grad": layer["delta"][0][0]})
     assert_published(got, {"o": "0.7071", "do/dn": "0.5", "n.grad": "0.5", "w1": "1.0", "w2": "0.0", "b": "0.5"})
+
+
+MAZUR_ANSWERS = """\
+net_h1: 0.3775
+out_h1: 0.593269992
+out_h2: 0.596884378
+net_o1: 1.105905967
+out_o1: 0.75136507
+out_o2: 0.772928465
+E_o1: 0.274811083
+E_o2: 0.023560026
+E_total: 0.298371109
+∂E_total/∂out_o1: 0.74136507
+dout_o1/dnet_o1: 0.186815602
+δ_o1: 0.138498562
+dE_total/dw5: 0.082167041
+w5+: 0.35891648
+w6+: 0.408666186
+w7+: 0.511301270
+w8+: 0.561370121
+dE_total/dout_h1: 0.036350306
+dout_h1/dnet_h1: 0.241300709
+dE_total/dw1: 0.000438568
+w1+: 0.149780716
+w2+: 0.19956143
+w3+: 0.24975114
+w4+: 0.29950229
+"""
+
+
+def test_mazur_published_numbers_pass_check_in_his_notation(mazur, tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(MAZUR_ANSWERS)
+    r = cli("check", mazur, "--answers", answers, "--json")
+    d = json.loads(r.stdout)
+    assert r.exit_code == 0, [v for v in d["verdicts"] if v["verdict"] != "right"]
+    assert {"config", "answers", "round", "summary", "verdicts"} <= set(d)
+    assert {"total", "right", "right_by_rounding", "wrong", "first_wrong"} <= set(d["summary"])
+    assert d["summary"]["total"] == d["summary"]["right"] == len(MAZUR_ANSWERS.splitlines())
+    for v in d["verdicts"]:
+        assert {"key", "quantity", "line", "answer", "text", "tolerance", "correct", "by_hand", "verdict",
+                "first_wrong_upstream", "causes"} <= set(v)
+        assert matches(v["correct"], v["text"])
