@@ -244,6 +244,13 @@ def step(
         _write_solution(result, kind, digits, blank, solution)
         return
     extras = _step_extras(spec, result, round_, per_sample)
+    broken = [q["quantity"] for q in extras.get("hand_rounding", {}).get("quantities", []) if q["drift"] is None]
+    if broken:  # e.g. an output rounded to exactly 1 under bce: log 0 by hand
+        note = (f"rounded to {round_} decimals along the way, {broken[0]}"
+                f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''} cannot be computed by hand "
+                "(not finite; null in JSON)")
+        result.warnings.append(note)
+        _warn([note], quiet)
     if kind == "json":
         from .render.json import dumps
 
@@ -543,7 +550,7 @@ def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:
 
         rows = drift(spec, decimals)
         extras["hand_rounding"] = {"decimals": decimals, "quantities": [r.to_dict() for r in rows],
-                                   "drifted": [r.quantity for r in rows if r.units]}
+                                   "drifted": [r.quantity for r in rows if r.units != 0]}
     if per_sample:
         from .per_sample import per_sample as per_sample_data
 

@@ -303,10 +303,14 @@ class Drift:
     quantity: str
     exact: float
     by_hand: float
-    units: int  # by_hand − exact rounded to the same decimals, in units of the last decimal
+    units: int | None  # by_hand − exact rounded to the same decimals, in units of the last decimal;
+    # None when only one of the two is finite (the rounded computation reached log 0 or 1/0)
 
     def to_dict(self) -> dict:
-        return {"quantity": self.quantity, "exact": self.exact, "by_hand": self.by_hand, "drift": self.units}
+        from .result import plain  # a value that is not finite is null in JSON
+
+        return {"quantity": self.quantity, "exact": plain(self.exact), "by_hand": plain(self.by_hand),
+                "drift": self.units}
 
 
 def drift(spec: Spec, decimals: int) -> list[Drift]:
@@ -318,6 +322,9 @@ def drift(spec: Spec, decimals: int) -> list[Drift]:
         if n == 1 and key[0] in ("grad", "loss") and key[2] is not None:
             continue  # the same number as the batch's
         by_hand = hand.values[key]
-        units = round((by_hand - round(value, decimals)) * 10**decimals) if math.isfinite(value) else 0
-        out.append(Drift(key_text(key, n), value, by_hand, int(units)))
+        if math.isfinite(value) and math.isfinite(by_hand):
+            units = int(round((by_hand - round(value, decimals)) * 10**decimals))
+        else:
+            units = 0 if math.isfinite(value) == math.isfinite(by_hand) else None
+        out.append(Drift(key_text(key, n), value, by_hand, units))
     return out

@@ -5,6 +5,7 @@ specs over the documented space; and the documented JSON keys and their meaning.
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -17,13 +18,13 @@ torch = pytest.importorskip("torch")
 RTOL = 1e-10
 
 
-def close(actual, expected, *, rtol=RTOL, scale=1.0, what=""):
-    """Elementwise |a − e| ≤ rtol·|e| + rtol·1e-3·scale (the second term only guards values
-    that cancel to near zero)."""
+def close(actual, expected, *, rtol=RTOL, scale=1.0, atol=0.0, what=""):
+    """Elementwise |a − e| ≤ rtol·|e| + rtol·1e-3·scale (+ atol) (the second term only guards
+    values that cancel to near zero)."""
     a = np.asarray(actual, dtype=float)
     e = np.asarray(expected, dtype=float)
     assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
-    bad = np.abs(a - e) > rtol * np.abs(e) + rtol * 1e-3 * scale
+    bad = np.abs(a - e) > rtol * np.abs(e) + rtol * 1e-3 * scale + np.asarray(atol)
     assert not bad.any(), f"{what}: backcalc {a[bad]} != reference {e[bad]}"
 
 
@@ -86,6 +87,10 @@ def check_step(case: Case, d: dict, ref: dict) -> None:
     names = neuron_names(case)
     grad, new, value = ref["grad"], ref["new"], ref["value"]
     gscale = max([abs(v) for v in grad.values()] + [1e-300])
+    # a gradient that is 0 up to rounding has a sign that is noise, and Adam's step
+    # η·m̂/(√v̂ + ε) turns noise of 1e-17 into a step of up to η·1e-9 (in any implementation)
+    adam = case.opt_settings()["name"] != "sgd"
+    slack = {n: case.lr * 1e-6 if adam and abs(g) <= 1e-13 * gscale else 0.0 for n, g in grad.items()}
     assert len(d["layers"]) == len(case.layers)
     for li, (L, layer) in enumerate(zip(d["layers"], case.layers)):
         w = f"layers[{li}]"
@@ -110,8 +115,10 @@ def check_step(case: Case, d: dict, ref: dict) -> None:
         close(L["grad_weights"], [[grad[p] for p in row] for row in layer.weight_names], scale=gscale,
               what=f"{w}.grad_weights")
         close(L["grad_biases"], [grad[p] for p in layer.bias_names], scale=gscale, what=f"{w}.grad_biases")
-        close(L["new_weights"], [[new[p] for p in row] for row in layer.weight_names], what=f"{w}.new_weights")
-        close(L["new_biases"], [new[p] for p in layer.bias_names], what=f"{w}.new_biases")
+        close(L["new_weights"], [[new[p] for p in row] for row in layer.weight_names],
+              atol=[[slack[p] for p in row] for row in layer.weight_names], what=f"{w}.new_weights")
+        close(L["new_biases"], [new[p] for p in layer.bias_names], atol=[slack[p] for p in layer.bias_names],
+              what=f"{w}.new_biases")
         # docs/json.md: ∂L/∂b of an untied bias is the column sum of `delta`
         for i, b in enumerate(layer.bias_names):
             if sum(row.count(b) for ly in case.layers for row in ly.weight_names) == 0 and \
@@ -123,14 +130,14 @@ def check_step(case: Case, d: dict, ref: dict) -> None:
         name = p["name"]
         close(p["value"], value[name], what=f"{name}.value")
         close(p["grad"], grad[name], scale=gscale, what=f"{name}.grad")
-        close(p["new"], new[name], what=f"{name}.new")
+        close(p["new"], new[name], atol=slack[name], what=f"{name}.new")
         assert p["frozen"] == (name in case.frozen)
         if name in case.frozen:
             assert p["new"] == p["value"] and p["update"] == []
             assert p["state"] == {"before": None, "after": None}
         else:
             assert p["update"][-1]["name"] == "param"
-            close(p["update"][-1]["value"], new[name], what=f"{name}.update[param]")
+            close(p["update"][-1]["value"], new[name], atol=slack[name], what=f"{name}.update[param]")
             for when in ("before", "after"):
                 mine = ref[f"state_{when}"].get(name)
                 theirs = p["state"][when]
@@ -170,7 +177,9 @@ def check_step(case: Case, d: dict, ref: dict) -> None:
             close(t["contribution"], red, scale=gscale, what=f"{name} term {ti} contribution")
 
 
-CASES = 36
+# XREF_SCALE=10 runs ten times as many random specs (a deeper sweep; the default stays fast)
+SCALE = int(os.environ.get("XREF_SCALE", "1"))
+CASES = 36 * SCALE
 
 
 @pytest.mark.parametrize("seed", range(CASES))
@@ -183,7 +192,7 @@ def test_step_matches_torch(seed, tmp_path):
     check_step(case, d, ref)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(6 * SCALE))
 def test_per_sample_json_matches_torch(seed, tmp_path):
     rng = np.random.default_rng(2000 + seed)
     case = random_case(rng, tmp=tmp_path)
@@ -205,7 +214,7 @@ def test_per_sample_json_matches_torch(seed, tmp_path):
         close(ps["reduced_grad"][p], ref["grad"][p], scale=1.0, what=f"per_sample.reduced_grad.{p}")
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(20 * SCALE))
 def test_train_matches_torch(seed, tmp_path):
     rng = np.random.default_rng(3000 + seed)
     case = random_case(rng, tmp=tmp_path)
@@ -216,19 +225,19 @@ def test_train_matches_torch(seed, tmp_path):
     assert [r["epoch"] for r in records] == list(range(1, epochs + 1))
     for r, m in zip(records, ref["records"]):
         for k in ("loss", "loss_min", "loss_max", "mean_sample_loss"):
-            close(r[k], m[k], rtol=1e-9, what=f"epoch {r['epoch']} {k}")
+            close(r[k], m[k], rtol=1e-10, what=f"epoch {r['epoch']} {k}")
     assert final["epochs"] == epochs
     assert {"epochs", "loss", "output", "layers", "parameters"} <= set(final)
-    close(final["loss"], ref["loss"], rtol=1e-9, what="final.loss")
-    close(final["output"], ref["output"], rtol=1e-9, what="final.output")
+    close(final["loss"], ref["loss"], rtol=1e-10, what="final.loss")
+    close(final["output"], ref["output"], rtol=1e-10, what="final.output")
     assert list(final["parameters"]) == list(case.values)
-    close(list(final["parameters"].values()), list(ref["parameters"].values()), rtol=1e-9, what="final.parameters")
+    close(list(final["parameters"].values()), list(ref["parameters"].values()), rtol=1e-10, what="final.parameters")
     for li, (L, layer) in enumerate(zip(final["layers"], case.layers)):
-        close(L["weights"], [[ref["parameters"][p] for p in row] for row in layer.weight_names], rtol=1e-9)
-        close(L["biases"], [ref["parameters"][p] for p in layer.bias_names], rtol=1e-9)
+        close(L["weights"], [[ref["parameters"][p] for p in row] for row in layer.weight_names], rtol=1e-10)
+        close(L["biases"], [ref["parameters"][p] for p in layer.bias_names], rtol=1e-10)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(6 * SCALE))
 def test_forward_matches_torch(seed, tmp_path):
     rng = np.random.default_rng(4000 + seed)
     case = random_case(rng, tmp=tmp_path)
@@ -249,7 +258,7 @@ def test_forward_matches_torch(seed, tmp_path):
         close(L["a"], a.detach().numpy(), scale=1.0)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(6 * SCALE))
 def test_gradcheck_agrees_with_torch(seed, tmp_path):
     rng = np.random.default_rng(5000 + seed)
     case = random_case(rng, tmp=tmp_path)
@@ -259,7 +268,7 @@ def test_gradcheck_agrees_with_torch(seed, tmp_path):
     scale = max(abs(v) for v in ref["grad"].values())
     for p in d["parameters"]:
         close(p["analytic"], ref["grad"][p["name"]], scale=scale, what=p["name"])
-        close(p["torch"], ref["grad"][p["name"]], rtol=1e-9, scale=scale, what=p["name"])
+        close(p["torch"], ref["grad"][p["name"]], rtol=1e-10, scale=scale, what=p["name"])
     assert r.exit_code == (0 if d["ok"] else 1)
     assert d["ok"], [p for p in d["parameters"] if p["status"] != "ok"]
 
@@ -272,7 +281,7 @@ def fr(x) -> Fraction:
     return Fraction(x)
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", range(16 * SCALE))
 def test_exact_step_equals_fractions(seed, tmp_path):
     rng = np.random.default_rng(6000 + seed)
     case = random_case(rng, exact=True)
@@ -293,7 +302,7 @@ def test_exact_step_equals_fractions(seed, tmp_path):
             assert fr(buf) == ref["buf"][p["name"]]
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(8 * SCALE))
 def test_exact_train_equals_fractions(seed, tmp_path):
     rng = np.random.default_rng(7000 + seed)
     case = random_case(rng, exact=True)
@@ -344,7 +353,7 @@ LAYER_KEYS = {"index", "activation", "neurons", "z", "a", "dL_da", "da_dz", "del
 PARAM_KEYS = {"name", "value", "grad", "new", "frozen", "terms", "factors", "state", "update"}
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(4 * SCALE))
 def test_documented_keys_present(seed, tmp_path):
     rng = np.random.default_rng(8000 + seed)
     case = random_case(rng)
@@ -397,7 +406,7 @@ def test_batch_derivatives_carry_one_over_n(tmp_path):
             close(fm["value"], fs["value"])
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(6 * SCALE))
 def test_save_and_resume_equals_one_run(seed, tmp_path):
     """docs/optimizers.md: N epochs, --save, M more from the saved spec equals N + M epochs
     bit for bit (optimizer state included), and both equal the reference."""
@@ -407,11 +416,19 @@ def test_save_and_resume_equals_one_run(seed, tmp_path):
     saved = tmp_path / "saved.yaml"
     r = cli("train", path, "--epochs", "2", "--save", saved, "--quiet")
     assert r.exit_code == 0, r.stderr
-    resumed = run_jsonl("train", saved, "--epochs", "3")[-1]["final"]
-    direct = run_jsonl("train", path, "--epochs", "5")[-1]["final"]
+    resumed = cli("train", saved, "--epochs", "3", "--json", "--quiet")
+    direct = cli("train", path, "--epochs", "5", "--json", "--quiet")
+    with np.errstate(all="ignore"):
+        ref = TorchRef(case).train(5)
+    if not all(np.isfinite(r["loss"]) for r in ref["records"]) or not np.all(np.isfinite(ref["loss"])):
+        # diverges: both runs stop at NaN/inf (exit 1), reporting the last finite parameters
+        assert resumed.exit_code == direct.exit_code == 1, (resumed.stderr, direct.stderr)
+        return
+    assert resumed.exit_code == direct.exit_code == 0, (resumed.stderr, direct.stderr)
+    resumed = json.loads(resumed.stdout.splitlines()[-1])["final"]
+    direct = json.loads(direct.stdout.splitlines()[-1])["final"]
     assert resumed["parameters"] == direct["parameters"]
-    ref = TorchRef(case).train(5)
-    close(list(direct["parameters"].values()), list(ref["parameters"].values()), rtol=1e-9)
+    close(list(direct["parameters"].values()), list(ref["parameters"].values()), rtol=1e-10)
 
 
 @pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
@@ -443,3 +460,19 @@ def test_saturated_sigmoid_losses_are_accurate(loss, samples, tmp_path):
     close(d["losses"], want, rtol=1e-12)
     first = run_jsonl("train", tmp_path / "sat.yaml", "--epochs", "1")[0]
     close(first["loss"], np.mean(want), rtol=1e-12)
+
+
+def test_round_when_by_hand_value_is_not_finite(tmp_path):
+    """softmax + bce with an output that rounds to exactly 1: ∂ℓ/∂y = (y − t)/(K·y·(1 − y)) is
+    infinite by hand. `--round` says so (drift null, a warning) instead of an internal error."""
+    (tmp_path / "r.yaml").write_text("inputs: [1.0]\ntargets: [[1, 0]]\nlayers:\n"
+                                     "  - {activation: softmax, weights: [[6], [0]]}\nloss: bce\n")
+    r = cli("step", tmp_path / "r.yaml", "--round", "2", "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)["hand_rounding"]
+    broken = [q for q in d["quantities"] if q["drift"] is None]
+    assert broken and all(q["exact"] is not None for q in broken)
+    assert {q["quantity"] for q in broken} <= set(d["drifted"])
+    assert "cannot be computed by hand" in r.stderr
+    table = cli("step", tmp_path / "r.yaml", "--round", "2", "--no-color")
+    assert table.exit_code == 0 and "not finite" in table.stdout

@@ -159,6 +159,11 @@ def random_case(rng: np.random.Generator, *, exact: bool = False, tmp: Path | No
         spec_layer["weights"] = wrows if (fan_out > 1 or rng.random() < 0.5) else wrows[0]
         # biases: absent (0, trainable under their default names), given, shared or tied
         bmode = rng.choice(["absent", "given", "given", "shared", "tied"])
+        if act == "softmax" and bmode == "shared":
+            # one bias shared by every softmax output has gradient exactly 0 (softmax ignores a
+            # common shift): rounding noise of ±1e-17 then decides Adam's step, in any two
+            # implementations alike, so it is no test of either (see test_xref.py)
+            bmode = "given"
         bnames, brow = [], []
         for i in range(fan_out):
             default = f"b{li + 1}[{i + 1}]"
@@ -402,7 +407,10 @@ class TorchRef:
             as_.append(a)
         return zs, as_
 
-    def sample_losses(self, y, T):
+    def sample_losses(self, y, T, z=None):
+        """Each sample's loss. Given the output layer's z, bce and cross_entropy on a sigmoid
+        or softmax output take log y and log(1 − y) from z (the exact value where y rounds to
+        0 or 1, or 1 − y cancels); without z, the textbook formula of y (for ∂ℓ/∂y)."""
         torch = self.torch
         t = torch.tensor(np.asarray(T, dtype=float), dtype=torch.float64)
         K = y.shape[1]
@@ -413,9 +421,24 @@ class TorchRef:
             return 0.5 * ((y - t) ** 2).sum(1)
         if loss == "mse":
             return ((y - t) ** 2).sum(1) / K
+        act = self.case.layers[-1].activation
+        log_y, log_1my = torch.log(y), torch.log(1 - y)
+        if z is not None and act == "sigmoid":
+            log_y, log_1my = torch.nn.functional.logsigmoid(z), torch.nn.functional.logsigmoid(-z)
+        elif z is not None and act == "softmax":
+            eye = torch.eye(K, dtype=torch.bool)
+            others = z.unsqueeze(1).expand(-1, K, K).masked_fill(eye, -math.inf)  # row k: z without z_k
+            lse = torch.logsumexp(z, -1, keepdim=True)
+            log_y, log_1my = z - lse, torch.logsumexp(others, -1) - lse
         if loss == "bce":
-            return -(t * torch.log(y) + (1 - t) * torch.log(1 - y)).sum(1) / K
-        return -(t * torch.log(y)).sum(1)
+            return -(t * log_y + (1 - t) * log_1my).sum(1) / K
+        return -(t * log_y).sum(1)
+
+    def output_dl_da(self, y, T):
+        """∂L/∂y of the output layer by the textbook formula of y (docs/spec.md's table)."""
+        yy = y.detach().clone().requires_grad_(True)
+        self.reduce(self.sample_losses(yy, T)).backward()
+        return yy.grad.numpy().copy()
 
     def reduce(self, losses):
         return losses.mean() if self.case.reduction == "mean" else losses.sum()
@@ -433,14 +456,15 @@ class TorchRef:
         zs, as_ = self.forward(X)
         for t in zs + as_:
             t.retain_grad()
-        losses = self.sample_losses(as_[-1], T)
+        losses = self.sample_losses(as_[-1], T, zs[-1])
         L = self.reduce(losses)
         L.backward()
         grads = {n: float(p.grad) for n, p in self.params.items()}
         res = {
             "loss": float(L), "losses": losses.detach().numpy().tolist(),
             "z": [z.detach().numpy() for z in zs], "a": [a.detach().numpy() for a in as_],
-            "dL_da": [a.grad.numpy().copy() for a in as_], "delta": [z.grad.numpy().copy() for z in zs],
+            "dL_da": [a.grad.numpy().copy() for a in as_[:-1]] + [self.output_dl_da(as_[-1], T)],
+            "delta": [z.grad.numpy().copy() for z in zs],
             "grad": grads, "value": before,
         }
         res["da_dz"] = [None if layer.activation == "softmax" else self.elementwise_derivative(layer, z)
@@ -486,12 +510,13 @@ class TorchRef:
         dl_da, dl_dz, dl_dp = [], [], []
         for i in idx:
             zs, as_ = self.forward(case.X[[i]])
-            ell = self.sample_losses(as_[-1], case.T[[i]])[0]
-            g = torch.autograd.grad(ell, list(zs) + list(as_) + ps, allow_unused=True)
+            ell = self.sample_losses(as_[-1], case.T[[i]], zs[-1])[0]
+            g = torch.autograd.grad(ell, list(zs) + list(as_[:-1]) + ps, allow_unused=True)
             k = len(zs)
             dl_dz.append([t[0].numpy() for t in g[:k]])
-            dl_da.append([t[0].numpy() for t in g[k:2 * k]])
-            dl_dp.append({n: (0.0 if t is None else float(t)) for n, t in zip(names, g[2 * k:])})
+            y_grad = self.output_dl_da(as_[-1], case.T[[i]])[0]
+            dl_da.append([t[0].numpy() for t in g[k:2 * k - 1]] + [y_grad])
+            dl_dp.append({n: (0.0 if t is None else float(t)) for n, t in zip(names, g[2 * k - 1:])})
         return {"ps_dL_da": dl_da, "ps_delta": dl_dz, "ps_grad": dl_dp}
 
     def train(self, epochs: int) -> dict:
@@ -503,8 +528,8 @@ class TorchRef:
             for idx in case.batches():
                 for p in self.params.values():
                     p.grad = None
-                _, as_ = self.forward(case.X[idx])
-                losses = self.sample_losses(as_[-1], case.T[idx])
+                zs, as_ = self.forward(case.X[idx])
+                losses = self.sample_losses(as_[-1], case.T[idx], zs[-1])
                 L = self.reduce(losses)
                 L.backward()
                 batch_losses.append(float(L))
@@ -515,7 +540,7 @@ class TorchRef:
                             "loss_max": max(batch_losses), "mean_sample_loss": float(np.mean(sample_losses))})
         with torch.no_grad():
             zs, as_ = self.forward(case.X)
-            final_loss = float(self.reduce(self.sample_losses(as_[-1], case.T)))
+            final_loss = float(self.reduce(self.sample_losses(as_[-1], case.T, zs[-1])))
             output = as_[-1].numpy().tolist()
         return {"records": records, "loss": final_loss, "output": output,
                 "parameters": {n: float(p) for n, p in self.params.items()}}
