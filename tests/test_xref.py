@@ -192,6 +192,13 @@ def test_step_matches_torch(seed, tmp_path):
     check_step(case, d, ref)
 
 
+@pytest.mark.parametrize("seed", [2026, 2030, 9038])  # specs whose inputs or target is a bare number
+def test_step_matches_torch_bare_numbers(seed, tmp_path):
+    case = random_case(np.random.default_rng(seed), tmp=tmp_path)
+    assert isinstance(case.spec.get("inputs"), float) or isinstance(case.spec.get("target"), float)
+    check_step(case, run_json("step", write_spec(case, tmp_path)), TorchRef(case).step(case.batches()[0]))
+
+
 @pytest.mark.parametrize("seed", range(6 * SCALE))
 def test_per_sample_json_matches_torch(seed, tmp_path):
     rng = np.random.default_rng(2000 + seed)
@@ -214,27 +221,44 @@ def test_per_sample_json_matches_torch(seed, tmp_path):
         close(ps["reduced_grad"][p], ref["grad"][p], scale=1.0, what=f"per_sample.reduced_grad.{p}")
 
 
+def growth(records) -> float:
+    """How much the loss grew over the run: rounding differences grow with it, so a diverging
+    run is compared less tightly (no two implementations agree to 1e-10 there)."""
+    losses = [r["loss"] for r in records if np.isfinite(r["loss"])]
+    return max([1.0] + [v / losses[0] for v in losses if losses[0] > 0])
+
+
 @pytest.mark.parametrize("seed", range(20 * SCALE))
 def test_train_matches_torch(seed, tmp_path):
     rng = np.random.default_rng(3000 + seed)
     case = random_case(rng, tmp=tmp_path)
     epochs = int(rng.integers(1, 7))
-    lines = run_jsonl("train", write_spec(case, tmp_path), "--epochs", str(epochs))
-    ref = TorchRef(case).train(epochs)
+    r = cli("train", write_spec(case, tmp_path), "--epochs", str(epochs), "--json", "--quiet")
+    with np.errstate(all="ignore"):
+        ref = TorchRef(case).train(epochs)
+    if ref["stopped"]:  # diverges: stops naming the epoch, reporting the last complete one
+        assert r.exit_code == 1, r.stderr
+        assert f"in epoch {ref['stopped']} " in r.stderr
+    else:
+        assert r.exit_code == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
     records, final = lines[:-1], lines[-1]["final"]
-    assert [r["epoch"] for r in records] == list(range(1, epochs + 1))
+    done = len(ref["records"])
+    rtol = 1e-10 * growth(ref["records"])
+    assert [r["epoch"] for r in records] == list(range(1, done + 1))
     for r, m in zip(records, ref["records"]):
         for k in ("loss", "loss_min", "loss_max", "mean_sample_loss"):
-            close(r[k], m[k], rtol=1e-10, what=f"epoch {r['epoch']} {k}")
-    assert final["epochs"] == epochs
+            close(r[k], m[k], rtol=rtol, what=f"epoch {r['epoch']} {k}")
+    assert final["epochs"] == done
     assert {"epochs", "loss", "output", "layers", "parameters"} <= set(final)
-    close(final["loss"], ref["loss"], rtol=1e-10, what="final.loss")
-    close(final["output"], ref["output"], rtol=1e-10, what="final.output")
     assert list(final["parameters"]) == list(case.values)
-    close(list(final["parameters"].values()), list(ref["parameters"].values()), rtol=1e-10, what="final.parameters")
+    close(list(final["parameters"].values()), list(ref["parameters"].values()), rtol=rtol, what="final.parameters")
     for li, (L, layer) in enumerate(zip(final["layers"], case.layers)):
-        close(L["weights"], [[ref["parameters"][p] for p in row] for row in layer.weight_names], rtol=1e-10)
-        close(L["biases"], [ref["parameters"][p] for p in layer.bias_names], rtol=1e-10)
+        close(L["weights"], [[ref["parameters"][p] for p in row] for row in layer.weight_names], rtol=rtol)
+        close(L["biases"], [ref["parameters"][p] for p in layer.bias_names], rtol=rtol)
+    if np.isfinite(ref["loss"]):
+        close(final["loss"], ref["loss"], rtol=rtol, what="final.loss")
+        close(final["output"], ref["output"], rtol=rtol, what="final.output")
 
 
 @pytest.mark.parametrize("seed", range(6 * SCALE))
@@ -414,21 +438,22 @@ def test_save_and_resume_equals_one_run(seed, tmp_path):
     case = random_case(rng, tmp=tmp_path)
     path = write_spec(case, tmp_path)
     saved = tmp_path / "saved.yaml"
-    r = cli("train", path, "--epochs", "2", "--save", saved, "--quiet")
-    assert r.exit_code == 0, r.stderr
-    resumed = cli("train", saved, "--epochs", "3", "--json", "--quiet")
-    direct = cli("train", path, "--epochs", "5", "--json", "--quiet")
     with np.errstate(all="ignore"):
         ref = TorchRef(case).train(5)
-    if not all(np.isfinite(r["loss"]) for r in ref["records"]) or not np.all(np.isfinite(ref["loss"])):
-        # diverges: both runs stop at NaN/inf (exit 1), reporting the last finite parameters
-        assert resumed.exit_code == direct.exit_code == 1, (resumed.stderr, direct.stderr)
+    first = cli("train", path, "--epochs", "2", "--save", saved, "--quiet")
+    direct = cli("train", path, "--epochs", "5", "--json", "--quiet")
+    if ref["stopped"]:
+        # diverges: the runs that reach it stop at NaN/inf (exit 1), with the last finite parameters
+        assert direct.exit_code == 1 and first.exit_code == (1 if ref["stopped"] <= 2 else 0)
         return
+    assert first.exit_code == 0, first.stderr
+    resumed = cli("train", saved, "--epochs", "3", "--json", "--quiet")
     assert resumed.exit_code == direct.exit_code == 0, (resumed.stderr, direct.stderr)
     resumed = json.loads(resumed.stdout.splitlines()[-1])["final"]
     direct = json.loads(direct.stdout.splitlines()[-1])["final"]
     assert resumed["parameters"] == direct["parameters"]
-    close(list(direct["parameters"].values()), list(ref["parameters"].values()), rtol=1e-10)
+    close(list(direct["parameters"].values()), list(ref["parameters"].values()),
+          rtol=1e-10 * growth(ref["records"]))
 
 
 @pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
@@ -476,3 +501,76 @@ def test_round_when_by_hand_value_is_not_finite(tmp_path):
     assert "cannot be computed by hand" in r.stderr
     table = cli("step", tmp_path / "r.yaml", "--round", "2", "--no-color")
     assert table.exit_code == 0 and "not finite" in table.stdout
+
+
+@pytest.mark.parametrize("dist", ["uniform", "normal", "xavier", "he"])
+def test_init_draws_as_documented(dist, tmp_path):
+    """docs/spec.md: `size:` layers drawn with NumPy's default_rng(seed), layer by layer in
+    order (weights neurons × inputs, then the biases for `uniform`; 0 biases otherwise)."""
+    (tmp_path / "init.yaml").write_text(
+        "inputs: [[0.5, -1, 2]]\ntargets: [[1, 0]]\nlayers:\n  - {activation: tanh, size: 4}\n"
+        f"  - {{activation: sigmoid, size: 2}}\ninit: {{seed: 11, distribution: {dist}}}\n")
+    d = run_json("step", tmp_path / "init.yaml")
+    rng = np.random.default_rng(11)
+    for L, (fan_in, fan_out) in zip(d["layers"], [(3, 4), (4, 2)]):
+        if dist == "uniform":
+            bound = 1 / np.sqrt(fan_in)
+            W, b = rng.uniform(-bound, bound, (fan_out, fan_in)), rng.uniform(-bound, bound, fan_out)
+        elif dist == "xavier":
+            bound = np.sqrt(6 / (fan_in + fan_out))
+            W, b = rng.uniform(-bound, bound, (fan_out, fan_in)), np.zeros(fan_out)
+        else:
+            sigma = np.sqrt((1 if dist == "normal" else 2) / fan_in)
+            W, b = rng.normal(0, sigma, (fan_out, fan_in)), np.zeros(fan_out)
+        close(L["weights"], W, rtol=1e-15)
+        close(L["biases"], b, rtol=1e-15)
+    # --exact takes each drawn float as its shortest decimal (docs/exact.md)
+    (tmp_path / "init.yaml").write_text((tmp_path / "init.yaml").read_text().replace("tanh", "relu")
+                                        .replace("sigmoid", "identity"))
+    floats = run_json("step", tmp_path / "init.yaml")
+    exact = run_json("step", tmp_path / "init.yaml", "--exact")
+    for Lf, Le in zip(floats["layers"], exact["layers"]):
+        assert [[Fraction(v) for v in row] for row in Le["weights"]] == \
+            [[Fraction(repr(v)) for v in row] for row in Lf["weights"]]
+
+
+@pytest.mark.parametrize("seed", range(3 * SCALE))
+def test_check_grades_reference_answers(seed, tmp_path):
+    """Every quantity of docs/check.md, written from the reference to 10 decimals, is right;
+    per-sample quantities (`h1[2]`, `dL/dh1[2]`, `delta_h1[2]`) are each sample's own ℓₙ's,
+    like the tables. One answer made wrong is named where the errors begin."""
+    case = random_case(np.random.default_rng(10000 + seed), tmp=tmp_path)
+    path = write_spec(case, tmp_path)
+    idx = case.batches()[0]
+    n = len(idx)
+    ref = TorchRef(case).step(idx)
+    names = neuron_names(case)
+
+    def at(s):
+        return f"[{s + 1}]" if n > 1 else ""
+
+    ans = {"loss": ref["loss"]}
+    for li in range(len(case.layers)):
+        for i, nm in enumerate(names[li]):
+            for s in range(n):
+                ans[f"z_{nm}{at(s)}"] = ref["z"][li][s][i]
+                ans[f"{nm}{at(s)}"] = ref["a"][li][s][i]
+                ans[f"dL/d{nm}{at(s)}"] = ref["ps_dL_da"][s][li][i]
+                ans[f"delta_{nm}{at(s)}"] = ref["ps_delta"][s][li][i]
+    for p in case.values:
+        ans[f"dL/d{p}"] = ref["grad"][p]
+        ans[f"{p}_new"] = ref["new"][p]
+        for s in range(n if n > 1 else 0):
+            ans[f"dL/d{p}[{s + 1}]"] = ref["ps_grad"][s][p]
+            ans[f"loss[{s + 1}]"] = ref["losses"][s]
+    text = "".join(f'"{k}": {float(v):.10f}\n' for k, v in ans.items())
+    (tmp_path / "answers.yaml").write_text(text)
+    r = cli("check", path, "--answers", tmp_path / "answers.yaml", "--json")
+    d = json.loads(r.stdout)
+    assert r.exit_code == 0, [v for v in d["verdicts"] if v["verdict"] != "right"]
+    assert d["summary"]["right"] == len(ans)
+    # one wrong number: the loss
+    (tmp_path / "answers.yaml").write_text(text.replace(f'"loss": {ref["loss"]:.10f}', f'"loss": {ref["loss"] + 0.5:.10f}'))
+    r = cli("check", path, "--answers", tmp_path / "answers.yaml", "--json")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout)["summary"]["first_wrong"] == ["loss"]

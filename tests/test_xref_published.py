@@ -314,3 +314,35 @@ def test_mazur_published_numbers_pass_check_in_his_notation(mazur, tmp_path):
         assert {"key", "quantity", "line", "answer", "text", "tolerance", "correct", "by_hand", "verdict",
                 "first_wrong_upstream", "causes"} <= set(v)
         assert matches(v["correct"], v["text"])
+
+
+# -- Hagan, Demuth & Beale, "Neural Network Design", ch. 11: the 1-2-1 example --------------
+
+HAGAN = """\
+inputs: [1]
+target: 1.7071067811865475        # g(p) = 1 + sin(πp/4) at p = 1
+layers:
+  - activation: sigmoid           # logsig
+    weights: [[-0.27], [-0.41]]
+    biases: [-0.48, -0.13]
+  - activation: identity          # purelin
+    weights: [[0.09, -0.17]]
+    biases: [0.48]
+loss: squared_error               # F = e², so s² = −2·e
+learning_rate: 0.1
+"""
+
+
+def test_hagan_neural_network_design_example(tmp_path):
+    path = tmp_path / "hagan.yaml"
+    path.write_text(HAGAN)
+    d = run_json("step", path)
+    h, o = d["layers"]
+    new = by_name(d, "new")
+    got = {"a1_1": h["a"][0][0], "a1_2": h["a"][0][1], "a2": o["a"][0][0], "e": 1.7071067811865475 - o["a"][0][0],
+           "s2": o["delta"][0][0], "s1_1": h["delta"][0][0], "s1_2": h["delta"][0][1],
+           "W2_1": new["W2[1,1]"], "W2_2": new["W2[1,2]"], "b2": new["b2[1]"],
+           "W1_1": new["W1[1,1]"], "W1_2": new["W1[2,1]"], "b1_1": new["b1[1]"], "b1_2": new["b1[2]"]}
+    assert_published(got, {"a1_1": "0.321", "a1_2": "0.368", "a2": "0.446", "e": "1.261", "s2": "-2.522",
+                           "s1_1": "-0.0495", "s1_2": "0.0997", "W2_1": "0.171", "W2_2": "-0.0772",
+                           "b2": "0.732", "W1_1": "-0.265", "W1_2": "-0.420", "b1_1": "-0.475", "b1_2": "-0.140"})

@@ -206,7 +206,7 @@ def random_case(rng: np.random.Generator, *, exact: bool = False, tmp: Path | No
         T[rng.random(size=T.shape) < 0.3] = 1.0
     else:
         T = np.round(rng.uniform(-1, 1, size=(n, n_out)), 1) if exact else rng.uniform(-1, 1, size=(n, n_out))
-    if not exact:
+    if not exact and not (loss == "cross_entropy" and out_act == "softmax"):  # rows must sum to 1
         T = np.where(np.abs(T) < 1e-3, 0.0, T)
 
     names = list(values)
@@ -295,6 +295,13 @@ def place_data(spec: dict, X, T, rng, tmp: Path | None, *, out_is_flat: bool) ->
             spec["targets"] = T[:, 0].tolist()
         else:
             spec["target" if rng.random() < 0.3 else "targets"] = T.tolist()
+        # one sample with one value may be a bare number (decided by the data, so the random
+        # stream, and with it every other case, stays as it was)
+        if X.shape == (1, 1) and X[0, 0] > 0:
+            spec["inputs"] = float(X[0, 0])
+        if T.shape == (1, 1) and T[0, 0] > 0:
+            spec.pop("targets", None)
+            spec["target"] = float(T[0, 0])
         return
     tag = f"d{int(rng.integers(0, 10**9))}"
     if how == "csv":
@@ -520,10 +527,14 @@ class TorchRef:
         return {"ps_dL_da": dl_da, "ps_delta": dl_dz, "ps_grad": dl_dp}
 
     def train(self, epochs: int) -> dict:
+        """`epochs` epochs of the configured batches. Stops (`stopped` = the epoch) at the
+        first non-finite batch loss or updated value, keeping the parameters of the last
+        complete epoch (docs/check.md)."""
         torch = self.torch
         case = self.case
-        records = []
-        for _ in range(epochs):
+        records, stopped = [], None
+        for epoch in range(1, epochs + 1):
+            start = {n: p.detach().clone() for n, p in self.params.items()}
             batch_losses, sample_losses = [], []
             for idx in case.batches():
                 for p in self.params.values():
@@ -536,13 +547,21 @@ class TorchRef:
                 sample_losses += losses.detach().numpy().tolist()
                 if self.opt is not None:
                     self.opt.step()
+                if not math.isfinite(batch_losses[-1]) or not all(math.isfinite(float(p)) for p in self.params.values()):
+                    stopped = epoch
+                    break
+            if stopped:
+                with torch.no_grad():
+                    for n, p in self.params.items():
+                        p.copy_(start[n])
+                break
             records.append({"loss": float(np.mean(batch_losses)), "loss_min": min(batch_losses),
                             "loss_max": max(batch_losses), "mean_sample_loss": float(np.mean(sample_losses))})
         with torch.no_grad():
             zs, as_ = self.forward(case.X)
             final_loss = float(self.reduce(self.sample_losses(as_[-1], case.T, zs[-1])))
             output = as_[-1].numpy().tolist()
-        return {"records": records, "loss": final_loss, "output": output,
+        return {"records": records, "loss": final_loss, "output": output, "stopped": stopped,
                 "parameters": {n: float(p) for n, p in self.params.items()}}
 
 
