@@ -570,7 +570,8 @@ def test_check_grades_reference_answers(seed, tmp_path):
     assert r.exit_code == 0, [v for v in d["verdicts"] if v["verdict"] != "right"]
     assert d["summary"]["right"] == len(ans)
     # one wrong number: the loss
-    (tmp_path / "answers.yaml").write_text(text.replace(f'"loss": {ref["loss"]:.10f}', f'"loss": {ref["loss"] + 0.5:.10f}'))
+    wrong = text.replace(f'"loss": {ref["loss"]:.10f}', f'"loss": {ref["loss"] + 0.5:.10f}')
+    (tmp_path / "answers.yaml").write_text(wrong)
     r = cli("check", path, "--answers", tmp_path / "answers.yaml", "--json")
     assert r.exit_code == 1
     assert json.loads(r.stdout)["summary"]["first_wrong"] == ["loss"]

@@ -547,7 +547,8 @@ class TorchRef:
                 sample_losses += losses.detach().numpy().tolist()
                 if self.opt is not None:
                     self.opt.step()
-                if not math.isfinite(batch_losses[-1]) or not all(math.isfinite(float(p)) for p in self.params.values()):
+                finite = all(math.isfinite(float(p)) for p in self.params.values())
+                if not math.isfinite(batch_losses[-1]) or not finite:
                     stopped = epoch
                     break
             if stopped:
