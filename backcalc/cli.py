@@ -642,6 +642,9 @@ def gradcheck(
     tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
+    max_params: Annotated[int, typer.Option(
+        "--max-params", min=0, help="Check at most this many parameters (a fixed random sample of a larger "
+        "network); 0 checks all.")] = 200,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -656,7 +659,7 @@ def gradcheck(
         if not value > 0:
             raise UsageError(f"{option}: expected a number > 0, got {value:g}")
     spec = read_spec(config, quiet, set_)
-    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch, max_params=max_params or None)
     _warn(result.notes, quiet)
     if json:
         from .render.json import dumps
