@@ -48,6 +48,7 @@ def test_round_writes_the_hand_rounded_computation(config, fmt):
     assert _last_value(doc, r"{W^{(2)}_{1,2}}^{\mathrm{new}}") == \
         pytest.approx(hand["W2[1,2]_new"]["by_hand"], abs=1e-12)
     assert "rounded to 3 decimals before it is used again" in doc
+    assert r"each chain-rule product is the rounded $\delta$ times the input" in doc  # (pdflatex drops a bare δ)
     assert "Numbers are rounded for display only" not in doc
     # the drift section names each drifted quantity, as the --round table does
     for q in hand.values():
@@ -248,3 +249,15 @@ def test_latex_with_round_and_per_sample_compiles(config, tmp_path):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_per_sample_with_exact_arithmetic(config):
+    from fractions import Fraction
+
+    data = cli_json("step", config("linear_seed"), "--exact", "--per-sample")["per_sample"]
+    doc = _doc(config("linear_seed"), "--format", "markdown", "--exact", "--per-sample")
+    row = next(line for line in doc.splitlines() if line.startswith(r"| $\frac{\partial \ell_n}{\partial w_{5}}$"))
+    cells = re.findall(r"\$(-?\\tfrac\{\d+\}\{\d+\}|-?[\d.]+)\$", row)
+    values = [Fraction(*map(int, re.findall(r"\d+", c))) * (-1 if c.startswith("-") else 1) if "tfrac" in c
+              else Fraction(c) for c in cells]
+    assert values == [Fraction(v) for v in data["grad"]["w5"] + [data["reduced_grad"]["w5"]]]

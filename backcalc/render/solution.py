@@ -217,9 +217,9 @@ class _Builder:
             f"One step of gradient descent on a {'-'.join(map(str, sizes))} network ({acts}), loss "
             f"{r.loss_name}, on {samples} of {r.n_samples}, learning rate ",
             [r"\eta = ", Num(r.learning_rate, given=True)],
-            ". " + ("Exact arithmetic: every number is exact." if r.exact else
-                    self.rounding_note() if self.hand is not None else
-                    "Numbers are rounded for display only; each step computes with the full values."),
+            *([". ", *self.rounding_note()] if self.hand is not None else
+              [". " + ("Exact arithmetic: every number is exact." if r.exact else
+                       "Numbers are rounded for display only; each step computes with the full values.")]),
         ]))
         self.doc.add(Heading(2, "Given"))
         frozen = any(p.frozen for p in r.parameters)
@@ -547,12 +547,12 @@ class _Builder:
                     current = lhs
             self.doc.add(Math(eqs))
 
-    def rounding_note(self) -> str:
+    def rounding_note(self) -> list:
         n = self.hand["decimals"]
-        return (f"Every computed value is rounded to {n} decimal{'s' if n != 1 else ''} before it is used again, "
-                "as by hand (the given values are used as they are), and each chain-rule product is the "
-                "rounded δ times the input"
-                + ("; the last section compares the result with the exact computation." if not self.blank else "."))
+        return [f"Every computed value is rounded to {n} decimal{'s' if n != 1 else ''} before it is used again, "
+                "as by hand (the given values are used as they are), and each chain-rule product is the rounded ",
+                [r"\delta"], " times the input"
+                + ("; the last section compares the result with the exact computation." if not self.blank else ".")]
 
     def per_sample_table(self) -> None:
         r = self.r
