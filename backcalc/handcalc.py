@@ -74,6 +74,9 @@ class Calc:
     n_samples: int = 1
     overrides: dict = field(default_factory=dict)  # Key -> float used instead of the computed value
     computed: dict = field(default_factory=dict)  # Key -> the value an override replaced
+    # (layer, row, col or None, sample) -> one slot's chain-rule product δ·input, as rounded; a
+    # tied parameter's per-sample gradient is the sum of its slots' products.
+    products: dict = field(default_factory=dict)
 
     def put(self, key: Key, value: float, deps=()) -> float:
         if key in self.overrides:
@@ -256,7 +259,8 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
                 total, deps = 0.0, []
                 for sl, i, j in slots[p]:
                     src = 1.0 if j is None else (As[sl - 1][s][j] if sl > 0 else float(x[s][j]))
-                    total += r(deltas[sl][s][i] * src)
+                    product = calc.products[(sl, i, j, s)] = r(deltas[sl][s][i] * src)
+                    total += product
                     deps.append(("delta", layers[sl].neuron_names[i], s))
                     if j is not None and sl > 0:
                         deps.append(("a", layers[sl - 1].neuron_names[j], s))
