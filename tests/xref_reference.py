@@ -468,7 +468,7 @@ class TorchRef:
         L.backward()
         grads = {n: float(p.grad) for n, p in self.params.items()}
         res = {
-            "loss": float(L), "losses": losses.detach().numpy().tolist(),
+            "loss": L.item(), "losses": losses.detach().numpy().tolist(),
             "z": [z.detach().numpy() for z in zs], "a": [a.detach().numpy() for a in as_],
             "dL_da": [a.grad.numpy().copy() for a in as_[:-1]] + [self.output_dl_da(as_[-1], T)],
             "delta": [z.grad.numpy().copy() for z in zs],
@@ -481,7 +481,7 @@ class TorchRef:
         res.update(self.per_sample(idx))
         if self.opt is not None:
             self.opt.step()
-        res["new"] = {n: float(p) for n, p in self.params.items()}
+        res["new"] = {n: p.item() for n, p in self.params.items()}
         res["state_before"] = state_before
         res["state_after"] = self.state_snapshot()
         return res
@@ -543,11 +543,11 @@ class TorchRef:
                 losses = self.sample_losses(as_[-1], case.T[idx], zs[-1])
                 L = self.reduce(losses)
                 L.backward()
-                batch_losses.append(float(L))
+                batch_losses.append(L.item())
                 sample_losses += losses.detach().numpy().tolist()
                 if self.opt is not None:
                     self.opt.step()
-                finite = all(math.isfinite(float(p)) for p in self.params.values())
+                finite = all(math.isfinite(p.item()) for p in self.params.values())
                 if not math.isfinite(batch_losses[-1]) or not finite:
                     stopped = epoch
                     break
@@ -563,7 +563,7 @@ class TorchRef:
             final_loss = float(self.reduce(self.sample_losses(as_[-1], case.T, zs[-1])))
             output = as_[-1].numpy().tolist()
         return {"records": records, "loss": final_loss, "output": output, "stopped": stopped,
-                "parameters": {n: float(p) for n, p in self.params.items()}}
+                "parameters": {n: p.item() for n, p in self.params.items()}}
 
 
 # ---------------------------------------------------------------------------------------
