@@ -18,18 +18,28 @@ def _identity(z, alpha):
     return z
 
 
+def _zeros(z):
+    # Floats: zeros_like, not z * 0 (a negative z times 0 is −0.0, which would print as
+    # "-0.0"). Exact mode (object arrays of Fraction): z * 0, so every value stays a
+    # Fraction — zeros_like would put the int 0 there, and JSON would print 0, not "0".
+    return z * 0 if z.dtype == object else np.zeros_like(z)
+
+
+def _ones(z):
+    return _zeros(z) + 1
+
+
 def _identity_d(z, a, alpha):
-    return np.ones_like(z)
+    return _ones(z)
 
 
 def _relu(z, alpha):
-    # zeros_like, not z * 0: a negative z times 0 is −0.0, which would print as "-0.0"
-    return np.where(z > 0, z, np.zeros_like(z))
+    return np.where(z > 0, z, _zeros(z))
 
 
 def _relu_d(z, a, alpha):
     # The derivative at exactly 0 is taken as 0 (PyTorch's convention).
-    return np.where(z > 0, np.ones_like(z), np.zeros_like(z))
+    return np.where(z > 0, _ones(z), _zeros(z))
 
 
 def _leaky(z, alpha):
@@ -37,7 +47,7 @@ def _leaky(z, alpha):
 
 
 def _leaky_d(z, a, alpha):
-    return np.where(z > 0, np.ones_like(z), np.zeros_like(z) + alpha)
+    return np.where(z > 0, _ones(z), _zeros(z) + alpha)
 
 
 def _sigmoid(z, alpha):

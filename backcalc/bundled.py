@@ -66,9 +66,9 @@ def catalogue() -> list[Example]:
     return out
 
 
-def starter_text(name: str | None = None) -> str:
-    """The text `init` writes: an example whose schema line points next to the new file."""
-    text = read(name or STARTER).decode("utf-8")
+def starter_text(name: str | None = None, what: str = "--example") -> str:
+    """The text `init` writes (and `examples NAME` prints): an example whose schema line points next to the new file."""
+    text = read(name or STARTER, what).decode("utf-8")
     lines = text.splitlines(keepends=True)
     if lines and lines[0].startswith(_MODELINE):
         lines[0:1] = [f"{_MODELINE}{SCHEMA_FILE}\n",

@@ -81,8 +81,16 @@ class CheckResult:
         }
 
 
+# check recomputes the step number by number in plain Python (and again for every mistake it
+# tries), about 40 µs per chain-rule product: past this many, a grade would take minutes.
+CHECK_LIMIT = 250_000
+
+
 def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
           answers_source: str = "<answers>") -> CheckResult:
+    from .explain import check_size
+
+    check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "check recomputes")
     exact = compute(spec)
     hand = compute(spec, decimals) if decimals is not None else None
     n = exact.n_samples

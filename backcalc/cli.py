@@ -56,6 +56,12 @@ JsonLinesOpt = Annotated[bool, typer.Option(
 DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
+# On commands whose output is never coloured or never has notes: accepted, so scripts can pass
+# the same flags to every command.
+PlainNoColorOpt = Annotated[bool, typer.Option("--no-color", help="Accepted as on every command; this output "
+                                               "is never coloured.")]
+PlainQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Accepted as on every command; this output "
+                                             "has no notes or warnings.")]
 EpochsOpt = Annotated[Optional[int], typer.Option(
     "--epochs", "-e", min=1, help="Epochs to run (default: the spec's `epochs`, else 100).")]
 EveryOpt = Annotated[Optional[int], typer.Option(
@@ -242,15 +248,31 @@ def step(
     from .numerics import step_warnings
 
     kind = _step_format(json, format, blank, solution)
+    if kind in ("markdown", "latex") and exact and round_ is not None:
+        raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
+                         "rounded by hand; give one of them")
     spec = read_spec(config, quiet, set_)
     with quiet_numpy():
         result = run_step(spec, _network(spec, exact))
     result.warnings += step_warnings(result)
     _warn(result.warnings, quiet)
     if kind in ("markdown", "latex"):
-        _write_solution(result, kind, digits, blank, solution)
+        if round_ is not None:  # the document writes out the computation rounded by hand
+            from .hand_step import hand_rounded
+
+            with quiet_numpy():
+                result = hand_rounded(spec, result, round_)
+            digits = max(digits, round_)
+        _write_solution(result, kind, digits, blank, solution, _step_extras(spec, result, round_, per_sample))
         return
     extras = _step_extras(spec, result, round_, per_sample)
+    broken = [q["quantity"] for q in extras.get("hand_rounding", {}).get("quantities", []) if q["drift"] is None]
+    if broken:  # e.g. an output rounded to exactly 1 under bce: log 0 by hand
+        note = (f"rounded to {round_} decimals along the way, {broken[0]}"
+                f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''} cannot be computed by hand "
+                "(not finite; null in JSON)")
+        result.warnings.append(note)
+        _warn([note], quiet)
     if kind == "json":
         from .render.json import dumps
 
@@ -481,6 +503,7 @@ def graph(
         "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
     digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
     quiet: QuietOpt = False,
+    no_color: PlainNoColorOpt = False,
     set_: SetOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -550,7 +573,7 @@ def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:
 
         rows = drift(spec, decimals)
         extras["hand_rounding"] = {"decimals": decimals, "quantities": [r.to_dict() for r in rows],
-                                   "drifted": [r.quantity for r in rows if r.units]}
+                                   "drifted": [r.quantity for r in rows if r.units != 0]}
     if per_sample:
         from .per_sample import per_sample as per_sample_data
 
@@ -578,13 +601,17 @@ def examples(
     name: Annotated[Optional[str], typer.Argument(
         help="Print this example's YAML instead of the list.", show_default=False)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    quiet: PlainQuietOpt = False,
+    no_color: PlainNoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List the bundled example specs, or print one (`backcalc examples xor | backcalc step -`)."""
     from . import bundled
 
     if name is not None:
-        sys.stdout.write(bundled.read(name, "NAME").decode("utf-8"))
+        # As `init --example NAME -` writes it: the schema line names backcalc.schema.json beside
+        # the file (the repository's ../schema/ path resolves nowhere else).
+        sys.stdout.write(bundled.starter_text(name, "NAME"))
         return
     catalogue = bundled.catalogue()
     if json:
@@ -607,6 +634,7 @@ def init(
         help="Start from this bundled example instead of the commented starter.")] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite FILE if it exists.")] = False,
     quiet: QuietOpt = False,
+    no_color: PlainNoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starter spec (default ./backcalc.yaml) to edit and run."""
@@ -636,7 +664,7 @@ def init(
 
 @app.command(short_help="Print the spec's JSON Schema, for editors.")
 @handle_errors
-def schema(debug: DebugOpt = False) -> None:
+def schema(quiet: PlainQuietOpt = False, no_color: PlainNoColorOpt = False, debug: DebugOpt = False) -> None:
     """Print the JSON Schema (draft 2020-12) of a spec, for editors: backcalc schema > backcalc.schema.json."""
     from .schema import json_schema_text
 
@@ -651,6 +679,9 @@ def gradcheck(
     tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
+    max_params: Annotated[int, typer.Option(
+        "--max-params", min=0, help="Check at most this many parameters (a fixed random sample of a larger "
+        "network); 0 checks all.")] = 200,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -667,7 +698,7 @@ def gradcheck(
         if value == float("inf"):
             raise UsageError(f"{option}: expected a finite number, got {value:g}")
     spec = read_spec(config, quiet, set_)
-    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch, max_params=max_params or None)
     _warn(result.notes, quiet)
     if json:
         from .render.json import dumps
@@ -706,15 +737,17 @@ def _step_format(json: bool, format: StepFormat, blank: bool, solution: Optional
     return kind
 
 
-def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optional[Path]) -> None:
-    """The worked solution (or, with --blank, the exercise) on stdout; --solution FILE gets the solution."""
+def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optional[Path], extras: dict) -> None:
+    """The worked solution (or, with --blank, the exercise) on stdout; --solution FILE gets the solution.
+
+    `extras` (--round, --per-sample) shape both documents alike."""
     if kind == "markdown":
         from .render.markdown import render
     else:
         from .render.latex import render
     if solution is not None:
-        _write_atomically(solution, render(result, digits))
-    sys.stdout.write(render(result, digits, blank=blank))
+        _write_atomically(solution, render(result, digits, extras=extras))
+    sys.stdout.write(render(result, digits, blank=blank, extras=extras))
     sys.stdout.flush()
 
 

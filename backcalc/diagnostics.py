@@ -130,6 +130,7 @@ class TrainWatch:
         self.rose = False
 
     def epoch(self, epoch: int, loss: float) -> None:
+        loss = float(loss)  # exact mode passes a Fraction, which cannot be formatted with :g on 3.11
         if self.first is None:
             self.first = (epoch, loss)
         elif self.full_batch and not self.rose and loss > self.last[1] * (1 + 1e-9) + 1e-15:

@@ -11,6 +11,10 @@ from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec import Spec
 
+# step explains every weight and bias for every sample of the batch; past this many chain-rule
+# products (samples × slots) the result would take gigabytes and minutes, so step refuses.
+EXPLAIN_LIMIT = 4_000_000
+
 
 def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
          optimizer: Optimizer | None = None) -> StepResult:
@@ -23,6 +27,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
     if batch is None:
         batch = slice(0, spec.effective_batch_size)
     x, t = spec.inputs[batch], spec.targets[batch]
+    check_size(spec, x.shape[0])
     if net.theta.dtype == object:
         from .network import _cast
 
@@ -116,3 +121,18 @@ def _head_factors(layer: LayerResult, i: int, neuron: str, loss: str) -> list[Fa
         return [Factor(f"∂{loss}/∂z_{neuron}", layer.delta[:, i])]
     return [Factor(f"∂{loss}/∂{neuron}", layer.dl_da[:, i]),
             Factor(f"∂{neuron}/∂z_{neuron}", layer.da_dz[:, i])]
+
+
+def check_size(spec: Spec, samples: int, limit: int = EXPLAIN_LIMIT, what: str = "one step explains") -> None:
+    """Refuse a step too big to explain (one clear line, exit 2) instead of exhausting memory and time."""
+    slots = sum(layer.weights.size + layer.biases.size for layer in spec.layers)
+    if samples * slots > limit:
+        from .errors import UsageError
+
+        fits = max(1, limit // slots)
+        hint = (f"use a smaller batch (`--set batch_size={fits}` takes the first {fits})"
+                if slots <= limit else "this network is too large to explain weight by weight")
+        raise UsageError(
+            f"{spec.source}: {what} every weight and bias for every sample: {samples:,} samples × "
+            f"{slots:,} weights and biases = {samples * slots:,} chain-rule products, more than the "
+            f"{limit:,} it takes at once; {hint}, or use `train` (any size)")

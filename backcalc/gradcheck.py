@@ -23,6 +23,10 @@ from .spec import Spec
 
 DEFAULT_EPS = 1e-6
 DEFAULT_TOL = 1e-5
+# Each checked parameter costs two forward passes over the batch; past this many parameters a
+# fixed random sample of them is checked (--max-params), so a large network takes seconds, not hours.
+DEFAULT_MAX_PARAMS = 200
+SAMPLE_SEED = 0
 KINKED = ("relu", "leaky_relu")
 
 
@@ -61,6 +65,7 @@ class GradcheckResult:
     torch_version: str | None = None  # None: torch was not used
     torch_skipped: str | None = None  # why not: "not installed" | "not requested"
     notes: list[str] = field(default_factory=list)
+    n_parameters: int = 0  # how many distinct parameters the network has (rows: those checked)
 
     @property
     def ok(self) -> bool:
@@ -73,7 +78,8 @@ class GradcheckResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "eps": self.eps, "tol": self.tol, "loss": plain(self.loss), "batch": self.batch,
                 "torch": self.torch_version, **({"torch_skipped": self.torch_skipped} if self.torch_skipped else {}),
-                "ok": self.ok, "parameters": [r.to_dict() for r in self.rows],
+                "ok": self.ok, "checked": len(self.rows), "of": self.n_parameters,
+                "parameters": [r.to_dict() for r in self.rows],
                 "notes": self.notes}
 
 
@@ -89,8 +95,12 @@ def _agree(a: float, b: float, tol: float, floor: float) -> bool:
 
 
 def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
-              use_torch: bool = True) -> GradcheckResult:
-    """Compare backcalc's gradients on the first batch with finite differences and, optionally, torch."""
+              use_torch: bool = True, max_params: int | None = DEFAULT_MAX_PARAMS) -> GradcheckResult:
+    """Compare backcalc's gradients on the first batch with finite differences and, optionally, torch.
+
+    With more than `max_params` distinct parameters (None: no limit), a fixed random sample of
+    `max_params` of them (seed 0, in the network's order) is checked.
+    """
     net = Network(spec)
     batch = slice(0, spec.effective_batch_size)
     x, t = spec.inputs[batch], spec.targets[batch]
@@ -108,9 +118,13 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
     analytic = net.backward(net.forward(x), t, record=False).grad.astype(float)
     floor = 10 * np.finfo(float).eps * max(abs(loss0), 1.0) / eps
 
+    n_params = len(theta0)
+    chosen = np.arange(n_params)
+    if max_params is not None and n_params > max_params:
+        chosen = np.sort(np.random.default_rng(SAMPLE_SEED).choice(n_params, size=max_params, replace=False))
     numeric = np.zeros_like(analytic)
     kinks = np.zeros(len(analytic), dtype=bool)
-    for k in range(len(theta0)):
+    for k in chosen:
         plus, minus = theta0.copy(), theta0.copy()
         plus[k] += eps
         minus[k] -= eps
@@ -121,7 +135,8 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
     net.set_theta(theta0)
 
     rows = []
-    for k, name in enumerate(net.names):
+    for k in chosen:
+        name = net.names[k]
         rel = relative_error(analytic[k], numeric[k])
         bad = not _agree(analytic[k], numeric[k], tol, floor)
         status = "kink" if kinks[k] and bad else ("FAIL" if bad else "ok")
@@ -130,20 +145,23 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
     notes = []
     if kinks.any():
         notes.append("a ReLU's weighted sum crosses 0 within ±ε of " +
-                     ", ".join(n for n, kk in zip(net.names, kinks, strict=True) if kk) +
+                     ", ".join(net.names[k] for k in chosen if kinks[k]) +
                      ": the loss has a kink there, so finite differences cannot check those gradients")
+    if len(chosen) < n_params:
+        notes.append(f"checked {len(chosen):,} of the {n_params:,} parameters, a fixed random sample "
+                     "(--max-params sets how many; 0 checks all)")
     version, skipped = None, "not requested"
     if use_torch:
         grads, version = torch_gradients(spec, net, x, t)
         if grads is not None:
-            for row, g in zip(rows, grads, strict=True):
+            for row, g in zip(rows, grads[chosen], strict=True):
                 row.torch = float(g)
                 row.torch_rel_error = relative_error(row.analytic, row.torch)
                 agree = _agree(row.analytic, row.torch, tol, 1e-14 * max(abs(loss0), 1.0))
                 row.torch_status = "ok" if agree else "FAIL"
         skipped = None if grads is not None else "not installed"
     return GradcheckResult(spec.name, eps, tol, loss0, list(range(spec.n_samples))[batch], rows, version, skipped,
-                           notes)
+                           notes, n_params)
 
 
 def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):

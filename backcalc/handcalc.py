@@ -74,6 +74,9 @@ class Calc:
     n_samples: int = 1
     overrides: dict = field(default_factory=dict)  # Key -> float used instead of the computed value
     computed: dict = field(default_factory=dict)  # Key -> the value an override replaced
+    # (layer, row, col or None, sample) -> one slot's chain-rule product δ·input, as rounded; a
+    # tied parameter's per-sample gradient is the sum of its slots' products.
+    products: dict = field(default_factory=dict)
 
     def put(self, key: Key, value: float, deps=()) -> float:
         if key in self.overrides:
@@ -256,7 +259,8 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
                 total, deps = 0.0, []
                 for sl, i, j in slots[p]:
                     src = 1.0 if j is None else (As[sl - 1][s][j] if sl > 0 else float(x[s][j]))
-                    total += r(deltas[sl][s][i] * src)
+                    product = calc.products[(sl, i, j, s)] = r(deltas[sl][s][i] * src)
+                    total += product
                     deps.append(("delta", layers[sl].neuron_names[i], s))
                     if j is not None and sl > 0:
                         deps.append(("a", layers[sl - 1].neuron_names[j], s))
@@ -303,10 +307,14 @@ class Drift:
     quantity: str
     exact: float
     by_hand: float
-    units: int  # by_hand − exact rounded to the same decimals, in units of the last decimal
+    units: int | None  # by_hand − exact rounded to the same decimals, in units of the last decimal;
+    # None when only one of the two is finite (the rounded computation reached log 0 or 1/0)
 
     def to_dict(self) -> dict:
-        return {"quantity": self.quantity, "exact": self.exact, "by_hand": self.by_hand, "drift": self.units}
+        from .result import plain  # a value that is not finite is null in JSON
+
+        return {"quantity": self.quantity, "exact": plain(self.exact), "by_hand": plain(self.by_hand),
+                "drift": self.units}
 
 
 def drift(spec: Spec, decimals: int) -> list[Drift]:
@@ -318,6 +326,9 @@ def drift(spec: Spec, decimals: int) -> list[Drift]:
         if n == 1 and key[0] in ("grad", "loss") and key[2] is not None:
             continue  # the same number as the batch's
         by_hand = hand.values[key]
-        units = round((by_hand - round(value, decimals)) * 10**decimals) if math.isfinite(value) else 0
-        out.append(Drift(key_text(key, n), value, by_hand, int(units)))
+        if math.isfinite(value) and math.isfinite(by_hand):
+            units = int(round((by_hand - round(value, decimals)) * 10**decimals))
+        else:
+            units = 0 if math.isfinite(value) == math.isfinite(by_hand) else None
+        out.append(Drift(key_text(key, n), value, by_hand, units))
     return out

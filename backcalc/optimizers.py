@@ -223,7 +223,7 @@ class Optimizer:
         if c.weight_decay != 0 and c.name != "adamw":
             lines.append(_line("grad", "g", "∂L/∂p + λ·p", r"\frac{\partial L}{\partial p} + \lambda p",
                                "{grad} + {wd}·{p}", r"{grad} + {wd} \cdot {p}",
-                               {"grad": dl, "wd": c.weight_decay, "p": p}, g, None))
+                               {"grad": dl, "wd": self.weight_decay, "p": p}, g, None))
         if c.is_adam:
             b1, b2 = c.betas
             t_old = before["step"] if before else 0
@@ -266,17 +266,17 @@ class Optimizer:
             elif c.dampening == 0:
                 lines.append(_line("momentum_buffer", "b", "μ·b + g", r"\mu b + g", "{mu}·{b} + {g}",
                                    r"{mu} \cdot {b} + {g}",
-                                   {"mu": c.momentum, "b": before["momentum_buffer"], "g": g}, buf,
+                                   {"mu": self.momentum, "b": before["momentum_buffer"], "g": g}, buf,
                                    before["momentum_buffer"]))
             else:
                 lines.append(_line("momentum_buffer", "b", "μ·b + (1 − τ)·g", r"\mu b + (1 - \tau) g",
                                    "{mu}·{b} + {one_minus_tau}·{g}", r"{mu} \cdot {b} + {one_minus_tau} \cdot {g}",
-                                   {"mu": c.momentum, "b": before["momentum_buffer"],
-                                    "one_minus_tau": 1 - c.dampening, "g": g}, buf, before["momentum_buffer"]))
+                                   {"mu": self.momentum, "b": before["momentum_buffer"],
+                                    "one_minus_tau": 1 - self.dampening, "g": g}, buf, before["momentum_buffer"]))
             if c.nesterov:
                 lines.append(_line("param", "p", "p − η·(g + μ·b)", r"p - \eta\,(g + \mu b)",
                                    "{p} − {lr}·({g} + {mu}·{b})", r"{p} - {lr} \cdot ({g} + {mu} \cdot {b})",
-                                   {"p": p, "lr": self.lr, "g": g, "mu": c.momentum, "b": buf},
+                                   {"p": p, "lr": self.lr, "g": g, "mu": self.momentum, "b": buf},
                                    update.theta[k], p))
             else:
                 lines.append(_line("param", "p", "p − η·b", r"p - \eta b", "{p} − {lr}·{b}", r"{p} - {lr} \cdot {b}",

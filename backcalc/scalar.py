@@ -106,7 +106,7 @@ def generate(key: tuple) -> str:
     p = [f"p{i}" for i in range(n_params)]
     lines = [
         "def kernel(P, D, A, lr, count, append):",
-        "    exp = _exp; log = _log; tanh = _tanh; isfinite = _isfinite",
+        "    exp = _exp; log = _log; tanh = _tanh; isfinite = _isfinite; softplus = _softplus",
         f"    {_tuple(p)} = P",
         f"    {_tuple(f'al{li}' for li in range(n_layers))} = A",
         "    " + _tuple(f"{c}{s}_{j}" for s in range(n_samples)
@@ -209,11 +209,17 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
             out.append(f"ls{s} = {sq}")
         else:
             out.append(f"ls{s} = ({sq}) / {2.0 if loss == 'half_squared_error' else kf!r}")
+    elif loss == "bce" and acts[-1] == "sigmoid":
+        # from z, as losses._bce: log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z)
+        zo = [f"z{n_layers - 1}_{k}" for k in range(k_out)]
+        terms = [f"({t[k]} * -softplus(-{zo[k]}) + (1.0 - {t[k]}) * -softplus({zo[k]}))" for k in range(k_out)]
+        out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")
     elif loss == "bce":
         terms = [f"({t[k]} * log({y[k]}) + (1.0 - {t[k]}) * log(1.0 - {y[k]}))" for k in range(k_out)]
         out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")
     else:  # cross_entropy
-        terms = [f"({t[k]} * log({y[k]}) if {t[k]} != 0.0 else 0.0)" for k in range(k_out)]
+        logy = [f"-softplus(-z{n_layers - 1}_{k})" if acts[-1] == "sigmoid" else f"log({y[k]})" for k in range(k_out)]
+        terms = [f"({t[k]} * {logy[k]} if {t[k]} != 0.0 else 0.0)" for k in range(k_out)]
         out.append(f"ls{s} = -({_sum(terms)})")
     # output δ
     last, out_act = n_layers - 1, acts[-1]
@@ -284,4 +290,10 @@ def _delta(act: str, li: int, g: list[str], z: list[str], a: list[str], d: list[
     return out
 
 
-_GLOBALS = {"_exp": math.exp, "_log": math.log, "_tanh": math.tanh, "_isfinite": math.isfinite}
+def _softplus(x: float) -> float:
+    """log(1 + e^x), stable: losses._softplus in plain floats."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+_GLOBALS = {"_exp": math.exp, "_log": math.log, "_tanh": math.tanh, "_isfinite": math.isfinite,
+            "_softplus": _softplus}

@@ -173,3 +173,52 @@ def test_torch_columns_in_the_table(config):
     pytest.importorskip("torch")
     out = cli("gradcheck", config("mazur")).stdout
     assert "torch" in out and "all gradients agree" in out
+
+
+def _wide_spec(tmp_path, hidden: int) -> str:
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "X.npy", rng.normal(size=(4, 30)))
+    np.save(tmp_path / "T.npy", rng.uniform(size=(4, 2)))
+    (tmp_path / "net.yaml").write_text(
+        "inputs: {file: X.npy}\ntargets: {file: T.npy}\n"
+        f"layers:\n  - {{size: {hidden}, activation: tanh}}\n  - {{size: 2, activation: sigmoid}}\n"
+        "init: {seed: 2}\nloss: mse\nlearning_rate: 0.1\n")
+    return str(tmp_path / "net.yaml")
+
+
+def test_a_large_network_checks_a_fixed_sample_of_max_params(tmp_path):
+    path = _wide_spec(tmp_path, 10)  # 30·10 + 10 + 10·2 + 2 = 332 parameters
+    first = cli("gradcheck", path, "--no-torch", "--json", "--max-params", "25")
+    assert first.exit_code == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert (data["checked"], data["of"]) == (25, 332) and len(data["parameters"]) == 25
+    assert "checked 25 of the 332 parameters" in first.stderr
+    names = [p["name"] for p in data["parameters"]]
+    assert len(set(names)) == 25
+    again = json.loads(cli("gradcheck", path, "--no-torch", "--json", "--max-params", "25").stdout)
+    assert [p["name"] for p in again["parameters"]] == names  # the same sample every run
+    # the sampled rows are the same numbers as in a check of everything
+    everything = json.loads(cli("gradcheck", path, "--no-torch", "--json", "--max-params", "0").stdout)
+    assert (everything["checked"], everything["of"]) == (332, 332)
+    by_name = {p["name"]: p for p in everything["parameters"]}
+    assert all(p == by_name[p["name"]] for p in data["parameters"])
+    # the default checks 200
+    default = json.loads(cli("gradcheck", path, "--no-torch", "--json").stdout)
+    assert (default["checked"], default["of"]) == (200, 332)
+
+
+def test_a_sampled_check_still_catches_a_broken_gradient(tmp_path, monkeypatch):
+    from backcalc import network
+
+    path = _wide_spec(tmp_path, 10)
+    real = network.Network.backward
+
+    def broken(self, trace, t, record=True):
+        back = real(self, trace, t, record)
+        back.grad[:] = back.grad * 1.01  # every gradient 1 % off
+        return back
+
+    monkeypatch.setattr(network.Network, "backward", broken)
+    result = cli("gradcheck", path, "--no-torch", "--max-params", "7")
+    assert result.exit_code == 1
+    assert "7 of 7 disagree" in result.stdout

@@ -24,11 +24,12 @@ def _text(s: str) -> str:
     return "".join(_TEXT_ESCAPES.get(c, c) for c in _ascii(s))
 
 
-def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
-    """The whole document; `blank` makes the exercise (computed numbers left as blanks)."""
+def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dict | None = None) -> str:
+    """The whole document; `blank` makes the exercise (computed numbers left as blanks); `extras`:
+    step's `--round`/`--per-sample` data (see solution.build)."""
     body: list[str] = []
     title = ""
-    for block in build(result).blocks:
+    for block in build(result, extras, blank).blocks:
         if isinstance(block, Heading):
             if block.level == 1:
                 title = block.text.replace("Worked solution", "Exercise", 1) if blank else block.text
@@ -43,7 +44,7 @@ def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
             cols = "l" * len(block.header)
             rows = [" & ".join(_text(h) for h in block.header) + r" \\ \hline"]
             for row in block.rows:
-                rows.append(" & ".join(f"${render_expr(c, digits, blank)}$" if any(c) else "" for c in row) + r" \\")
+                rows.append(" & ".join(_cell(c, digits, blank) for c in row) + r" \\")
             body.append(f"\\begin{{tabular}}{{{cols}}}\n" + "\n".join(rows) + "\n\\end{tabular}")
         elif isinstance(block, Math):
             lines = [line for eq in block.equations for line in split_lines(eq, digits, blank)]
@@ -51,3 +52,9 @@ def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
         body.append("")
     return (PREAMBLE + f"\\title{{{_text(title)}}}\n\\date{{}}\n\\begin{{document}}\n\\maketitle\n\n"
             + "\n".join(body) + "\\end{document}\n")
+
+
+def _cell(cell, digits: int, blank: bool) -> str:
+    if isinstance(cell, str):
+        return _text(cell)
+    return f"${render_expr(cell, digits, blank)}$" if any(cell) else ""

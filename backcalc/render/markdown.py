@@ -18,10 +18,11 @@ def _inline(tokens: list, digits: int, blank: bool) -> str:
     return f"${render_expr(tokens, digits, blank)}$"
 
 
-def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
-    """The whole document; `blank` makes the exercise (computed numbers left as blanks)."""
+def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dict | None = None) -> str:
+    """The whole document; `blank` makes the exercise (computed numbers left as blanks); `extras`:
+    step's `--round`/`--per-sample` data (see solution.build)."""
     out: list[str] = []
-    for block in build(result).blocks:
+    for block in build(result, extras, blank).blocks:
         if isinstance(block, Heading):
             title = block.text
             if block.level == 1 and blank:
@@ -35,7 +36,7 @@ def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
             out.append("| " + " | ".join(_text(h) for h in block.header) + " |")
             out.append("|" + "---|" * len(block.header))
             for row in block.rows:
-                out.append("| " + " | ".join(_inline(c, digits, blank) if _nonempty(c) else "" for c in row) + " |")
+                out.append("| " + " | ".join(_cell(c, digits, blank) for c in row) + " |")
         elif isinstance(block, Math):
             lines = [line for eq in block.equations for line in split_lines(eq, digits, blank)]
             out.append("```math\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n```")
@@ -45,3 +46,9 @@ def render(result: StepResult, digits: int = 5, blank: bool = False) -> str:
 
 def _nonempty(cell: list) -> bool:
     return any(not (isinstance(t, str) and t == "") for t in cell)
+
+
+def _cell(cell, digits: int, blank: bool) -> str:
+    if isinstance(cell, str):
+        return _text(cell)
+    return _inline(cell, digits, blank) if _nonempty(cell) else ""

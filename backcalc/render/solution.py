@@ -28,6 +28,7 @@ class Num:
     value: object
     given: bool = False  # data from the spec (kept in an exercise) or computed (blanked)
     wrap: bool = False  # an operand: parenthesise when negative or in scientific notation
+    digits: int | None = None  # decimals for this number alone (default: the document's)
 
 
 Token = "str | Num"
@@ -58,7 +59,7 @@ class Math:
 @dataclass
 class Table:
     header: list[str]
-    rows: list[list]  # cells: list of tokens (math)
+    rows: list[list]  # cells: list of tokens (math), or a str (plain text)
 
 
 @dataclass
@@ -97,7 +98,7 @@ def render_token(token, digits: int, blank: bool) -> str:
         return token
     if blank and not token.given:
         return BLANK
-    text = number(token.value, digits)
+    text = number(token.value, digits if token.digits is None else token.digits)
     if token.wrap and (text.startswith("-") or "\\" in text):
         return f"({text})"
     return text
@@ -143,11 +144,15 @@ def d(num: str, den: str) -> str:
 # -- the document ---------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, result: StepResult):
+    def __init__(self, result: StepResult, hand_rounding: dict | None = None, per_sample: bool = False,
+                 blank: bool = False):
         self.r = result
         self.n = len(result.batch)
         self.many = self.n > 1
-        self.samples = list(range(min(self.n, MAX_SAMPLES_WRITTEN)))
+        self.hand = hand_rounding  # step's JSON `hand_rounding` when the values are rounded by hand
+        self.per_sample = per_sample
+        self.blank = blank
+        self.samples = list(range(self.n if per_sample else min(self.n, MAX_SAMPLES_WRITTEN)))
         self.doc = Document()
         self.out = result.layers[-1]
         self.k = len(self.out.neuron_names)
@@ -158,6 +163,12 @@ class _Builder:
 
     def target_sym(self, k: int) -> str:
         return "t" if self.k == 1 else f"t_{{{k + 1}}}"
+
+    def at(self, sym: str, s: int) -> str:
+        """`sym` of sample s, e.g. t^{(2)}, when the batch has several samples (the loss lines)."""
+        if not self.many:
+            return sym
+        return f"{sym if '^' not in sym else '{' + sym + '}'}^{{({self.r.batch[s] + 1})}}"
 
     def a_sym(self, layer: LayerResult, i: int) -> str:
         return name(layer.neuron_names[i])
@@ -189,6 +200,10 @@ class _Builder:
         self.backward()
         self.gradients()
         self.update()
+        if self.per_sample:
+            self.per_sample_table()
+        if self.hand is not None and not self.blank:
+            self.hand_rounding()
         return self.doc
 
     def setup(self) -> None:
@@ -202,8 +217,9 @@ class _Builder:
             f"One step of gradient descent on a {'-'.join(map(str, sizes))} network ({acts}), loss "
             f"{r.loss_name}, on {samples} of {r.n_samples}, learning rate ",
             [r"\eta = ", Num(r.learning_rate, given=True)],
-            ". " + ("Exact arithmetic: every number is exact." if r.exact else
-                    "Numbers are rounded for display only; each step computes with the full values."),
+            *([". ", *self.rounding_note()] if self.hand is not None else
+              [". " + ("Exact arithmetic: every number is exact." if r.exact else
+                       "Numbers are rounded for display only; each step computes with the full values.")]),
         ]))
         self.doc.add(Heading(2, "Given"))
         frozen = any(p.frozen for p in r.parameters)
@@ -302,8 +318,8 @@ class _Builder:
 
     def loss_equation(self, s: int) -> Equation:
         r, out = self.r, self.out
-        ys = [self.a_sym(out, k) for k in range(self.k)]
-        ts = [self.target_sym(k) for k in range(self.k)]
+        ys = [self.at(self.a_sym(out, k), s) for k in range(self.k)]
+        ts = [self.at(self.target_sym(k), s) for k in range(self.k)]
         yv = [Num(out.a[s, k], wrap=True) for k in range(self.k)]
         tv = [Num(r.targets[s, k], given=True, wrap=True) for k in range(self.k)]
         value = [Num(r.losses[s])]
@@ -353,7 +369,7 @@ class _Builder:
         last = layer.index == len(r.layers) - 1
         delta = [Num(layer.delta[s, i])]
         if last and layer.fused:
-            t = self.target_sym(i)
+            t, a = self.at(self.target_sym(i), s), self.at(a, s)
             av, tv = Num(layer.a[s, i], wrap=True), Num(r.targets[s, i], given=True, wrap=True)
             if r.loss_name == "bce":
                 if self.k == 1:
@@ -363,7 +379,7 @@ class _Builder:
                     sides = [[rf"{pre}({a} - {t})"], [pre + "(", av, " - ", tv, ")"]]
             elif layer.activation == "softmax":
                 total = Num(sum(r.targets[s]), given=True, wrap=True)
-                sides = [[rf"{a} \sum_j t_j - {t}"], [av, r" \cdot ", total, " - ", tv]]
+                sides = [[rf"{a} \sum_j {self.at('t_j', s)} - {t}"], [av, r" \cdot ", total, " - ", tv]]
             else:  # cross-entropy on a sigmoid output
                 sides = [[f"{t}({a} - 1)"], [tv, "(", av, " - 1)"]]
             return [Equation([delta_sym], [[d(ell, z)], *sides, delta])]
@@ -396,7 +412,7 @@ class _Builder:
 
     def loss_derivative(self, s: int, k: int) -> list[list]:
         r, out = self.r, self.out
-        y, t = self.a_sym(out, k), self.target_sym(k)
+        y, t = self.at(self.a_sym(out, k), s), self.at(self.target_sym(k), s)
         yv, tv = Num(out.a[s, k], wrap=True), Num(r.targets[s, k], given=True, wrap=True)
         kk = self.k
         name_ = r.loss_name
@@ -516,13 +532,74 @@ class _Builder:
             if p.frozen or not p.update:
                 eqs.append(Equation([rf"{{{pname}}}^{{\mathrm{{new}}}}"],
                                     [[pname + r" \quad (\text{frozen})"], [Num(p.new, given=True)]]))
+            current = pname  # the parameter's symbol in the formulas: its own name, or its decayed value
             for line in p.update:
-                lhs = rf"{{{pname}}}^{{\mathrm{{new}}}}" if line.name == "param" else \
-                    rf"{line.latex_symbol}_{{{pname}}}" if line.name != "step" else line.latex_symbol
-                eqs.append(Equation([lhs], [[line.latex], _template_tokens(line.latex_template, line.values),
+                if line.name == "param":
+                    lhs = rf"{{{pname}}}^{{\mathrm{{new}}}}"
+                elif line.name == "decayed":
+                    lhs = rf"{{{pname}}}^{{\mathrm{{decayed}}}}"
+                else:
+                    lhs = rf"{line.latex_symbol}_{{{pname}}}" if line.name != "step" else line.latex_symbol
+                formula = _GENERIC_P.sub(lambda _m, sym=current: sym, line.latex)
+                eqs.append(Equation([lhs], [[formula], _template_tokens(line.latex_template, line.values),
                                             [Num(line.value)]]))
+                if line.name == "decayed":
+                    current = lhs
             self.doc.add(Math(eqs))
 
+    def rounding_note(self) -> list:
+        n = self.hand["decimals"]
+        return [f"Every computed value is rounded to {n} decimal{'s' if n != 1 else ''} before it is used again, "
+                "as by hand (the given values are used as they are), and each chain-rule product is the rounded ",
+                [r"\delta"], " times the input"
+                + ("; the last section compares the result with the exact computation." if not self.blank else ".")]
+
+    def per_sample_table(self) -> None:
+        r = self.r
+        how = "mean" if r.reduction == "mean" else "sum"
+        self.doc.add(Heading(2, f"Per sample, before the {how} over the batch"))
+        self.doc.add(Paragraph([
+            "Each sample's loss and every partial derivative of that sample's own loss ",
+            [r"\ell_n"], " (a tied parameter's slots added up); the last column is the batch's: ",
+            [r"L"], " and ", [r"\partial L / \partial p"], f", the {how} of the samples' values."]))
+        header = ["", *[f"sample {r.batch[s] + 1}" for s in self.samples], f"{how} over the batch"]
+        rows = [[[r"\ell_n"], *[[Num(r.losses[s])] for s in self.samples], [Num(r.loss)]]]
+        for layer in r.layers:
+            if layer.dl_da is None:
+                continue
+            for i in range(len(layer.neuron_names)):
+                rows.append([[d(r"\ell_n", self.a_sym(layer, i))], *[[Num(layer.dl_da[s, i])] for s in self.samples],
+                             ""])
+        for layer in r.layers:
+            for i in range(len(layer.neuron_names)):
+                rows.append([[rf"\delta_{{{self.a_sym(layer, i)}}}"],
+                             *[[Num(layer.delta[s, i])] for s in self.samples], ""])
+        for p in r.parameters:
+            per = [sum(term.product[s] for term in p.terms) for s in self.samples]
+            rows.append([[d(r"\ell_n", name(p.name))], *[[Num(v)] for v in per], [Num(p.grad)]])
+        self.doc.add(Table(header, rows))
+
+    def hand_rounding(self) -> None:
+        n = self.hand["decimals"]
+        rows = self.hand["quantities"]
+        drifted = [row for row in rows if row["drift"]]
+        self.doc.add(Heading(2, f"Hand-rounding to {n} decimals against the exact computation"))
+        if not drifted:
+            self.doc.add(Paragraph([f"Rounding to {n} decimals along the way changes nothing: every value above "
+                                    "is the exact one rounded."]))
+            return
+        first = drifted[0]
+        self.doc.add(Paragraph([
+            f"Rounding to {n} decimals along the way drifts at {len(drifted)} of {len(rows)} quantities, first at "
+            f"{first['quantity']}: the values above that differ from the exact ones rounded to {n} decimals are"
+            " these (drift: by hand minus the exact value rounded, in units of the last decimal)."]))
+        self.doc.add(Table(["quantity", "exact", "by hand", "drift"], [
+            [row["quantity"], [Num(row["exact"], digits=n + 2)], [Num(row["by_hand"], digits=n)],
+             f"{row['drift']:+d}"] for row in drifted]))
+
+
+# A generic `p` (the parameter) in an optimizer's LaTeX formula, not inside a command such as \epsilon.
+_GENERIC_P = re.compile(r"(?<![\\A-Za-z])p(?![A-Za-z])")
 
 GIVEN_SLOTS = {"lr", "beta1", "beta2", "one_minus_beta1", "one_minus_beta2", "eps", "momentum", "dampening",
                "one_minus_dampening", "weight_decay", "t", "p"}
@@ -558,9 +635,17 @@ def _group_tokens(tokens: list, k: int) -> list:
     return tokens if k == 1 else [r"\left[", *tokens, r"\right]"]
 
 
-def build(result: StepResult) -> Document:
-    """The worked solution of one step, as blocks."""
-    return _Builder(result).build()
+def build(result: StepResult, extras: dict | None = None, blank: bool = False) -> Document:
+    """The worked solution of one step, as blocks.
+
+    `extras` are step's `--round`/`--per-sample` data (JSON keys `hand_rounding`, `per_sample`):
+    with `hand_rounding`, `result` holds the hand-rounded values (hand_step.hand_rounded) and the
+    document says so and ends with where they drift; with `per_sample`, every sample is written
+    out and a table gives each sample's derivatives before the reduction. `blank`: an exercise
+    (the drift section, which gives answers away, is left out).
+    """
+    extras = extras or {}
+    return _Builder(result, extras.get("hand_rounding"), "per_sample" in extras, blank).build()
 
 
 def split_lines(eq: Equation, digits: int, blank: bool, width: int = 70) -> list[str]:

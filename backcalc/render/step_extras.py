@@ -24,14 +24,17 @@ def drift_table(rows: list[dict], decimals: int, digits: int = 5) -> Group:
     table.add_column("by hand", justify="right", no_wrap=True)
     table.add_column("drift", justify="right", no_wrap=True)
     for row in rows:
-        drift = f"{row['drift']:+d} in decimal {decimals}".replace("-", "−") if row["drift"] else ""
+        if row["drift"] is None:
+            drift = "not finite"  # only one of exact and by hand is finite
+        else:
+            drift = f"{row['drift']:+d} in decimal {decimals}".replace("-", "−") if row["drift"] else ""
         table.add_row(row["quantity"], fmt(row["exact"], shown), fmt(row["by_hand"], decimals), drift,
-                      style="bold" if row["drift"] else None)
+                      style="bold" if row["drift"] != 0 else None)
     return Group(table, Text(drift_summary(rows, decimals)))
 
 
 def drift_summary(rows: list[dict], decimals: int) -> str:
-    drifted = [r for r in rows if r["drift"]]
+    drifted = [r for r in rows if r["drift"] != 0]
     if not drifted:
         return (f"Rounding to {decimals} decimals along the way changes nothing: every value by hand is the "
                 "exact one rounded.")
