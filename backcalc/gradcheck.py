@@ -143,6 +143,10 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
         rows.append(GradRow(name, float(analytic[k]), float(numeric[k]), rel, status))
 
     notes = []
+    if not math.isfinite(loss0):
+        notes.append(f"the loss is {loss0} at the spec's parameters, so neither the gradients nor their finite "
+                     "differences are finite numbers and none can be checked; rescale the inputs or weights "
+                     "(`backcalc step` names the first value that overflows)")
     if kinks.any():
         notes.append("a ReLU's weighted sum crosses 0 within ±ε of " +
                      ", ".join(net.names[k] for k in chosen if kinks[k]) +

@@ -978,12 +978,13 @@ def _read_frozen(r: _Reader, node, spec: Spec) -> list[str]:
     if items is None:
         return []
     known = parameter_names(spec)
+    known_set = set(known)
     out = []
     for k, item in enumerate(items):
         name = r.string(item, f"frozen[{k}]")
         if name is None:
             continue
-        if name not in known:
+        if name not in known_set:
             r.error(item, f"frozen[{k}]", f"no parameter is named {name!r}{_suggest(name, known)}")
             continue
         out.append(name)

@@ -222,3 +222,13 @@ def test_a_sampled_check_still_catches_a_broken_gradient(tmp_path, monkeypatch):
     result = cli("gradcheck", path, "--no-torch", "--max-params", "7")
     assert result.exit_code == 1
     assert "7 of 7 disagree" in result.stdout
+
+
+def test_an_infinite_loss_is_named_not_just_a_disagreement(tmp_path):
+    (tmp_path / "inf.yaml").write_text(
+        "inputs: [[1e200, 1e200]]\ntargets: [[0.0]]\n"
+        "layers:\n  - {activation: identity, weights: [[1e200, 1e200]], biases: [0]}\n"
+        "loss: mse\nlearning_rate: 0.1\n")
+    result = cli("gradcheck", str(tmp_path / "inf.yaml"), "--no-torch")
+    assert result.exit_code == 1
+    assert "the loss is inf at the spec's parameters" in result.stderr
