@@ -888,17 +888,22 @@ def default_neuron_names(n_layers: int, li: int, size: int) -> list[str]:
 def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
     """Give unnamed entries their default names, then tie equal names and check values."""
     explicit: dict[str, tuple[float, str, object]] = {}
-    slots = []  # (name or None, default, value, path, node)
+    # Named entries only: (name, value, path, node, kind). Unnamed ones get their default names at
+    # the end; they are most of a large `size:` network, so nothing per unnamed entry is built here.
+    slots = []
     for li, ((layer_node, m), layer) in enumerate(zip(layer_maps, spec.layers)):
-        w_nodes = _entry_nodes(m.get("weights", (None, None))[1], layer.weights.shape)
-        b_nodes = _entry_nodes(m.get("biases", (None, None))[1], (1, layer.size))
-        for i in range(layer.size):
-            for j in range(layer.weights.shape[1]):
-                slots.append((layer.weight_names[i][j], f"W{li + 1}[{i + 1},{j + 1}]", layer.weights[i, j],
-                              f"layers[{li}].weights[{i}][{j}]", w_nodes[i][j] or layer_node, layer, "w", i, j))
-        for i in range(layer.size):
-            slots.append((layer.bias_names[i], f"b{li + 1}[{i + 1}]", layer.biases[i],
-                          f"layers[{li}].biases[{i}]", b_nodes[0][i] or layer_node, layer, "b", i, 0))
+        named_w = [(i, j) for i, row in enumerate(layer.weight_names) for j, n in enumerate(row) if n is not None]
+        named_b = [i for i, n in enumerate(layer.bias_names) if n is not None]
+        if named_w:
+            w_nodes = _entry_nodes(m.get("weights", (None, None))[1], layer.weights.shape)
+            for i, j in named_w:
+                slots.append((layer.weight_names[i][j], layer.weights[i, j], f"layers[{li}].weights[{i}][{j}]",
+                              w_nodes[i][j] or layer_node, "w"))
+        if named_b:
+            b_nodes = _entry_nodes(m.get("biases", (None, None))[1], (1, layer.size))
+            for i in named_b:
+                slots.append((layer.bias_names[i], layer.biases[i], f"layers[{li}].biases[{i}]",
+                              b_nodes[0][i] or layer_node, "b"))
         # neuron names
         n_layers = len(spec.layers)
         if "names" in m:
@@ -927,12 +932,10 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
                 r.error(node, f"layers[{li}].names[{k}]", f"neuron name {n!r} is already used by "
                         f"{seen_neurons[n]}; names must be unique")
             seen_neurons[n] = f"layers[{li}]"
-    defaults = {s[1]: s[3] for s in slots if s[0] is None}
-    for name, default, value, path, node, layer, kind, i, j in slots:
-        if name is None:
-            continue
-        if name in defaults:
-            r.error(node, path, f"the name {name!r} is the default name of {defaults[name]}; "
+    for name, value, path, node, kind in slots:
+        default_of = _unnamed_default(spec, name)
+        if default_of is not None:
+            r.error(node, path, f"the name {name!r} is the default name of {default_of}; "
                     "choose another name or name that entry")
             continue
         if name in seen_neurons:  # `check` could not tell `dL/dh1` of the weight from that of the neuron
@@ -949,12 +952,34 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
                         f"tied entries must have equal values, got {value:g}")
         else:
             explicit[name] = (value, path, kind)
-    for name, default, value, path, node, layer, kind, i, j in slots:
-        if name is None:
-            if kind == "w":
-                layer.weight_names[i][j] = default
-            else:
-                layer.bias_names[i] = default
+    for li, layer in enumerate(spec.layers):
+        for i, row in enumerate(layer.weight_names):
+            if None in row:
+                layer.weight_names[i] = [f"W{li + 1}[{i + 1},{j + 1}]" if n is None else n
+                                         for j, n in enumerate(row)]
+        if None in layer.bias_names:
+            layer.bias_names = [f"b{li + 1}[{i + 1}]" if n is None else n for i, n in enumerate(layer.bias_names)]
+
+
+_DEFAULT_NAME = re.compile(r"^(?:W(\d+)\[(\d+),(\d+)\]|b(\d+)\[(\d+)\])$")
+
+
+def _unnamed_default(spec: Spec, name: str) -> str | None:
+    """The key path of the unnamed entry whose default name is `name`, if there is one."""
+    m = _DEFAULT_NAME.match(name)
+    if m is None or any(g is not None and g.startswith("0") for g in m.groups()):
+        return None  # not a default name as backcalc writes it (no leading zeros)
+    if m.group(1) is not None:
+        li, i, j = int(m.group(1)) - 1, int(m.group(2)) - 1, int(m.group(3)) - 1
+        if (0 <= li < len(spec.layers) and 0 <= i < len(spec.layers[li].weight_names)
+                and 0 <= j < len(spec.layers[li].weight_names[i]) and spec.layers[li].weight_names[i][j] is None):
+            return f"layers[{li}].weights[{i}][{j}]"
+        return None
+    li, i = int(m.group(4)) - 1, int(m.group(5)) - 1
+    if (0 <= li < len(spec.layers) and 0 <= i < len(spec.layers[li].bias_names)
+            and spec.layers[li].bias_names[i] is None):
+        return f"layers[{li}].biases[{i}]"
+    return None
 
 
 def _entry_nodes(node, shape):

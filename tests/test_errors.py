@@ -297,6 +297,18 @@ def test_name_taken_from_a_default_name(tmp_path):
                 "the name 'W1[1,1]' is the default name of layers[0].weights[0][0]")
 
 
+def test_name_taken_from_a_default_bias_name_but_not_from_a_look_alike(tmp_path):
+    text = edit("[0.15, 0.20]", "['b2[1]': 0.15, 0.20]")
+    source, lines = run_bad(tmp_path, text)
+    assert_line(lines, source, *where(text, "['b2[1]'", "'b2"), "layers[0].weights[0][0]",
+                "the name 'b2[1]' is the default name of layers[1].biases[0]")
+    # W01[1,1] is not how backcalc writes a default name, and W9[1,1] names no entry: both are plain names
+    for name in ("W01[1,1]", "W9[1,1]", "b1[7]"):
+        result = cli("step", "-", "--json", input=edit("[0.15, 0.20]", f"['{name}': 0.15, 0.20]"))
+        assert result.exit_code == 0, result.stderr
+        assert name in result.stdout
+
+
 def test_frozen_unknown_name_suggests(tmp_path):
     text = edit("[0.15, 0.20]", "[w1: 0.15, 0.20]") + "frozen: [w_1]\n"
     source, lines = run_bad(tmp_path, text)
