@@ -263,16 +263,12 @@ def step(
             with quiet_numpy():
                 result = hand_rounded(spec, result, round_)
             digits = max(digits, round_)
-        _write_solution(result, kind, digits, blank, solution, _step_extras(spec, result, round_, per_sample))
+        extras = _step_extras(spec, result, round_, per_sample)
+        _warn_not_finite_by_hand(result, extras, round_, quiet)
+        _write_solution(result, kind, digits, blank, solution, extras)
         return
     extras = _step_extras(spec, result, round_, per_sample)
-    broken = [q["quantity"] for q in extras.get("hand_rounding", {}).get("quantities", []) if q["drift"] is None]
-    if broken:  # e.g. an output rounded to exactly 1 under bce: log 0 by hand
-        note = (f"rounded to {round_} decimals along the way, {broken[0]}"
-                f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''} cannot be computed by hand "
-                "(not finite; null in JSON)")
-        result.warnings.append(note)
-        _warn([note], quiet)
+    _warn_not_finite_by_hand(result, extras, round_, quiet)
     if kind == "json":
         from .render.json import dumps
 
@@ -563,6 +559,16 @@ def check(
         print_renderable(check_table(result, digits), no_color)
     if not result.ok:
         raise typer.Exit(int(ExitCode.WRONG))
+
+
+def _warn_not_finite_by_hand(result, extras: dict, round_: Optional[int], quiet: bool) -> None:
+    broken = [q["quantity"] for q in extras.get("hand_rounding", {}).get("quantities", []) if q["drift"] is None]
+    if broken:  # e.g. an output rounded to exactly 1 under bce: log 0 by hand
+        note = (f"rounded to {round_} decimals along the way, {broken[0]}"
+                f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''} cannot be computed by hand "
+                "(not finite; null in JSON)")
+        result.warnings.append(note)
+        _warn([note], quiet)
 
 
 def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:

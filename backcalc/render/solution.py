@@ -582,7 +582,7 @@ class _Builder:
     def hand_rounding(self) -> None:
         n = self.hand["decimals"]
         rows = self.hand["quantities"]
-        drifted = [row for row in rows if row["drift"]]
+        drifted = [row for row in rows if row["drift"] != 0]  # None: not finite by hand (or exactly)
         self.doc.add(Heading(2, f"Hand-rounding to {n} decimals against the exact computation"))
         if not drifted:
             self.doc.add(Paragraph([f"Rounding to {n} decimals along the way changes nothing: every value above "
@@ -594,8 +594,13 @@ class _Builder:
             f"{first['quantity']}: the values above that differ from the exact ones rounded to {n} decimals are"
             " these (drift: by hand minus the exact value rounded, in units of the last decimal)."]))
         self.doc.add(Table(["quantity", "exact", "by hand", "drift"], [
-            [row["quantity"], [Num(row["exact"], digits=n + 2)], [Num(row["by_hand"], digits=n)],
-             f"{row['drift']:+d}"] for row in drifted]))
+            [row["quantity"], _finite_or(row["exact"], n + 2), _finite_or(row["by_hand"], n),
+             "not finite" if row["drift"] is None else f"{row['drift']:+d}"] for row in drifted]))
+
+
+def _finite_or(value, digits: int):
+    """A drift table cell: the number, or the words when it is not finite (null in JSON)."""
+    return "not finite" if value is None else [Num(value, digits=digits)]
 
 
 # A generic `p` (the parameter) in an optimizer's LaTeX formula, not inside a command such as \epsilon.

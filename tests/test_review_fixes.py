@@ -1,0 +1,35 @@
+"""Bugs found reviewing the session's changes, each proved through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import cli
+
+# A sigmoid output at z = 30 under bce: rounded to 3 decimals the output is exactly 1, so
+# ∂L/∂o = (o − t)/(o(1 − o)) cannot be computed by hand (1/0); its drift is null in JSON.
+SATURATED = """
+inputs: [1.0]
+target: 0
+layers:
+  - activation: sigmoid
+    weights: [[30.0]]
+    biases: [0.0]
+loss: bce
+"""
+
+
+def test_round_document_does_not_claim_no_drift_when_a_value_is_not_finite_by_hand(tmp_path):
+    path = tmp_path / "saturated.yaml"
+    path.write_text(SATURATED)
+    data = json.loads(cli("step", path, "--json", "--round", "3").stdout)
+    broken = [q["quantity"] for q in data["hand_rounding"]["quantities"] if q["drift"] is None]
+    assert broken and broken[0] in data["hand_rounding"]["drifted"]
+    for fmt in ("markdown", "latex"):
+        result = cli("step", path, "--format", fmt, "--round", "3")
+        assert result.exit_code == 0, result.stderr
+        assert "changes nothing" not in result.stdout
+        section = result.stdout[result.stdout.index("Hand-rounding"):]
+        assert broken[0].replace("/", "") in section.replace("/", "").replace("\\", "")
+        # the same warning as the JSON and table outputs give
+        assert "cannot be computed by hand" in result.stderr
