@@ -961,7 +961,7 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
             layer.bias_names = [f"b{li + 1}[{i + 1}]" if n is None else n for i, n in enumerate(layer.bias_names)]
 
 
-_DEFAULT_NAME = re.compile(r"^(?:W(\d+)\[(\d+),(\d+)\]|b(\d+)\[(\d+)\])$")
+_DEFAULT_NAME = re.compile(r"(?:W([0-9]+)\[([0-9]+),([0-9]+)\]|b([0-9]+)\[([0-9]+)\])\Z")
 
 
 def _unnamed_default(spec: Spec, name: str) -> str | None:

@@ -33,3 +33,14 @@ def test_round_document_does_not_claim_no_drift_when_a_value_is_not_finite_by_ha
         assert broken[0].replace("/", "") in section.replace("/", "").replace("\\", "")
         # the same warning as the JSON and table outputs give
         assert "cannot be computed by hand" in result.stderr
+
+
+def test_a_name_that_only_looks_like_a_default_name_is_accepted(tmp_path):
+    # `W１[1,1]` (a full-width digit) and "W1[1,1]\n" are not backcalc's default name W1[1,1]:
+    # the collision check parses names, and must parse them as backcalc writes them.
+    for name in ("W\uff11[1,1]", "W1[1,1]\\n"):
+        path = tmp_path / "s.yaml"
+        path.write_text(f'inputs: [1.0, 2.0]\ntarget: 0.5\nlayers:\n  - activation: identity\n'
+                        f'    weights: [[0.1, "{name}": 0.2]]\n    biases: [0.0]\nloss: mse\n', encoding="utf-8")
+        result = cli("step", path, "--json")
+        assert result.exit_code == 0, result.stderr
