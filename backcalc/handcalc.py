@@ -158,7 +158,14 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
         terms = []
         for k, neuron in enumerate(out_layer.neuron_names):
             act_name = None if out_act.name == "softmax" else out_act.name
-            value, _ = loss_fn.value(y[:, [k]], ts[:, [k]], zo[:, [k]], act_name)
+            # Rounded by hand, the loss is computed from the rounded output (t·log o, …), as a student
+            # does; from z (the losses' stable form for a sigmoid) only where o rounded to 0 or 1.
+            value, clipped = None, None
+            if decimals is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value, clipped = loss_fn.value(y[:, [k]], ts[:, [k]], None, act_name)
+            if value is None or clipped or not np.all(np.isfinite(value)):
+                value, _ = loss_fn.value(y[:, [k]], ts[:, [k]], zo[:, [k]], act_name)
             if spec.loss in _MEAN_OVER_OUTPUTS:
                 value = value / k_out
             terms.append(calc.put(("loss_term", neuron, s), r(variant.loss_scale * float(value[0])),

@@ -44,3 +44,32 @@ def test_a_name_that_only_looks_like_a_default_name_is_accepted(tmp_path):
                         f'    weights: [[0.1, "{name}": 0.2]]\n    biases: [0.0]\nloss: mse\n', encoding="utf-8")
         result = cli("step", path, "--json")
         assert result.exit_code == 0, result.stderr
+
+
+# One sigmoid neuron, z = 2: rounded to 2 decimals the output is 0.88, and a student's bce loss
+# is −log(1 − 0.88) = 2.1203 → 2.12 (from z, softplus(2) = 2.1269 → 2.13, is not what they compute).
+HAND_BCE = """
+inputs: [1.0]
+target: {target}
+layers:
+  - activation: sigmoid
+    weights: [[2.0]]
+    biases: [0.0]
+loss: {loss}
+"""
+
+
+def test_hand_rounded_loss_on_a_sigmoid_output_is_computed_from_the_rounded_output(tmp_path):
+    import math
+
+    o = round(1 / (1 + math.exp(-2.0)), 2)
+    assert o == 0.88
+    for loss, target, by_hand in (("bce", 0, -math.log(1 - o)), ("cross_entropy", 1, -math.log(o))):
+        path = tmp_path / f"{loss}.yaml"
+        path.write_text(HAND_BCE.format(loss=loss, target=target))
+        data = json.loads(cli("step", path, "--json", "--round", "2").stdout)
+        rows = {q["quantity"]: q for q in data["hand_rounding"]["quantities"]}
+        assert rows["loss"]["by_hand"] == round(by_hand, 2), loss
+        doc = cli("step", path, "--format", "markdown", "--round", "2").stdout
+        section = doc[doc.index("## 2."):doc.index("## 3.")]
+        assert f"= {round(by_hand, 2):g}" in section, section
