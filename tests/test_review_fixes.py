@@ -73,3 +73,12 @@ def test_hand_rounded_loss_on_a_sigmoid_output_is_computed_from_the_rounded_outp
         doc = cli("step", path, "--format", "markdown", "--round", "2").stdout
         section = doc[doc.index("## 2."):doc.index("## 3.")]
         assert f"= {round(by_hand, 2):g}" in section, section
+
+
+def test_check_round_accepts_the_loss_a_student_computes_from_the_rounded_output(tmp_path):
+    spec = tmp_path / "bce.yaml"
+    spec.write_text(HAND_BCE.format(loss="bce", target=0))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("o1: 0.88\nloss: 2.12\n")  # −log(1 − 0.88) = 2.1203
+    result = cli("check", spec, "-a", answers, "--round", "2")
+    assert result.exit_code == 0, result.stdout + result.stderr
