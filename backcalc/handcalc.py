@@ -91,10 +91,26 @@ class Calc:
         return {k: i for i, k in enumerate(self.values)}
 
 
+def round_half_up(x: float, decimals: int) -> float:
+    """`x` rounded to `decimals` decimals as on paper: halves away from zero, on the decimal value.
+
+    Python's round() works on the binary value, so 0.53075 (stored as 0.530749999…) would become
+    0.5307 where a student writes 0.5308; 15 significant digits first clear that binary noise.
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        return x
+    from decimal import ROUND_HALF_UP, Context, Decimal
+
+    wide = Context(prec=400)  # room for any float's digits plus the decimals
+    return float(Decimal(format(x, ".15g")).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
+                                                     context=wide))
+
+
 def _rounder(decimals: int | None):
     if decimals is None:
         return float
-    return lambda x: float(round(float(x), decimals))
+    return lambda x: round_half_up(x, decimals)
 
 
 def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(),
@@ -334,7 +350,7 @@ def drift(spec: Spec, decimals: int) -> list[Drift]:
             continue  # the same number as the batch's
         by_hand = hand.values[key]
         if math.isfinite(value) and math.isfinite(by_hand):
-            units = int(round((by_hand - round(value, decimals)) * 10**decimals))
+            units = int(round((by_hand - round_half_up(value, decimals)) * 10**decimals))
         else:
             units = 0 if math.isfinite(value) == math.isfinite(by_hand) else None
         out.append(Drift(key_text(key, n), value, by_hand, units))

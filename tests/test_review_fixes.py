@@ -82,3 +82,16 @@ def test_check_round_accepts_the_loss_a_student_computes_from_the_rounded_output
     answers.write_text("o1: 0.88\nloss: 2.12\n")  # −log(1 − 0.88) = 2.1203
     result = cli("check", spec, "-a", answers, "--round", "2")
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_hand_rounding_rounds_halves_up_as_on_paper(config):
+    from backcalc.handcalc import round_half_up
+
+    # 0.6 − 0.5·0.1385 = 0.53075 exactly on paper; the float is 0.530749999…, which round() takes down
+    assert round(0.6 - 0.5 * 0.1385, 4) == 0.5307
+    assert round_half_up(0.6 - 0.5 * 0.1385, 4) == 0.5308
+    assert round_half_up(-0.53075, 4) == -0.5308 and round_half_up(2.5, 0) == 3.0
+    assert round_half_up(9.999999999999995e25, 4) == 1e26  # beyond Decimal's default precision
+    data = json.loads(cli("step", config("mazur"), "--round", "4", "--json").stdout)["hand_rounding"]
+    b2 = next(q for q in data["quantities"] if q["quantity"] == "b2_new")
+    assert b2["by_hand"] == 0.5308 and b2["drift"] == 0
