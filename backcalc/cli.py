@@ -252,6 +252,11 @@ def step(
         raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
                          "rounded by hand; give one of them")
     spec = read_spec(config, quiet, set_)
+    if round_ is not None:  # recomputed number by number in plain Python, like `check`
+        from .check import CHECK_LIMIT
+        from .explain import check_size
+
+        check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "--round recomputes")
     with quiet_numpy():
         result = run_step(spec, _network(spec, exact))
     result.warnings += step_warnings(result)

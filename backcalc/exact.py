@@ -28,10 +28,14 @@ def check_exact(spec: Spec) -> None:
                  for li, layer in enumerate(spec.layers) if not get_activation(layer.activation).exact]
     if not get_loss(spec.loss).exact:
         offending.append(("loss", spec.loss, None))
+    if spec.optimizer.is_adam:
+        offending.append(("optimizer", spec.optimizer.name, None))
     if not offending:
         return
     path, name, line = offending[0]
-    if path == "loss":
+    if path == "optimizer":
+        message = f"--exact cannot run {name}: it needs square roots; use sgd (with or without momentum)"
+    elif path == "loss":
         allowed = _or(sorted(n for n, loss in LOSSES.items() if loss.exact))
         message = f"--exact needs a polynomial loss ({allowed}), got {name}"
     else:

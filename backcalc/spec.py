@@ -687,7 +687,9 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                         f"weight rows), got {size}")
                 ok = False
         elif size is None:
-            r.error(layer_node, path, "give `weights:` (one row per neuron) or `size:` (to initialise from `init:`)")
+            if "size" not in m:  # (a bad `size:` was reported above)
+                r.error(layer_node, path, "give `weights:` (one row per neuron) or `size:` (to initialise from "
+                        "`init:`)")
             ok = False
         if not ok:
             # Later layers' shapes depend on this one; stop checking shapes here.

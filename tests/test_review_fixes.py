@@ -95,3 +95,22 @@ def test_hand_rounding_rounds_halves_up_as_on_paper(config):
     data = json.loads(cli("step", config("mazur"), "--round", "4", "--json").stdout)["hand_rounding"]
     b2 = next(q for q in data["quantities"] if q["quantity"] == "b2_new")
     assert b2["by_hand"] == 0.5308 and b2["drift"] == 0
+
+
+def test_size_zero_is_one_line(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("inputs: [[1, 2]]\ntargets: [[1]]\nlayers:\n  - {size: 0, activation: sigmoid}\n"
+                    "  - {size: 1, activation: sigmoid}\n")
+    result = cli("step", str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"{path}:4:12: layers[0].size: expected a whole number ≥ 1, got 0"]
+
+
+def test_exact_with_adam_is_a_located_line(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("inputs: [[1, 2]]\ntargets: [[1]]\nlayers:\n  - {size: 1, activation: relu}\n"
+                    "init: {seed: 1}\noptimizer: {name: adamw}\n")
+    result = cli("step", str(path), "--exact")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"{path}:6:12: optimizer: --exact cannot run adamw: it needs square "
+                                          "roots; use sgd (with or without momentum)"]

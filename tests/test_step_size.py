@@ -32,10 +32,13 @@ def big(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["step"], ["step", "--json"], ["graph"],
-                                     ["check", "--answers", "answers.yaml"]])
+                                     ["check", "--answers", "answers.yaml"], ["step", "--round", "3"]])
 def test_too_big_a_step_is_one_line_and_exit_2(big, command):
-    checking = command[0] == "check"
-    limit, what = (CHECK_LIMIT, "check recomputes") if checking else (EXPLAIN_LIMIT, "one step explains")
+    limit, what = (EXPLAIN_LIMIT, "one step explains")
+    if command[0] == "check":
+        limit, what = (CHECK_LIMIT, "check recomputes")
+    elif "--round" in command:
+        limit, what = (CHECK_LIMIT, "--round recomputes")
     path, n = big
     (path.parent / "answers.yaml").write_text("loss: 0.1\n")
     args = [command[0], str(path), *[str(path.parent / a) if a.endswith(".yaml") else a for a in command[1:]]]
@@ -65,3 +68,14 @@ def test_the_suggested_smaller_batch_steps_and_train_runs_any_size(big):
     assert result.stdout.count('"name"') > 0
     result = cli("train", str(path), "--epochs", "1", "--json")
     assert result.exit_code == 0, result.stderr
+
+
+def test_round_is_held_to_the_smaller_limit_of_a_plain_python_recomputation(tmp_path):
+    rng = np.random.default_rng(1)
+    n = CHECK_LIMIT // SLOTS + 1  # over check's limit, well under step's
+    np.save(tmp_path / "X.npy", rng.normal(size=(n, 100)))
+    np.save(tmp_path / "T.npy", rng.uniform(size=(n, 1)))
+    (tmp_path / "net.yaml").write_text(SPEC)
+    result = cli("step", str(tmp_path / "net.yaml"), "--round", "3", "--json")
+    assert result.exit_code == 2 and "--round recomputes every weight" in result.stderr
+    assert cli("step", str(tmp_path / "net.yaml"), "--json").exit_code == 0
