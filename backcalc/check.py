@@ -159,6 +159,13 @@ class _Diagnosis:
             if not v.causes:  # its own error: each mistake alone, on correct numbers upstream
                 pinned = {a.key: self.exact.values[a.key] for a in answered}
                 v.causes = self._matching(v, lambda variant, pinned=pinned: self.calcs(variant, pinned), [])
+            if not v.causes and frontier:  # a new mistake made on the student's own wrong numbers upstream
+                own = {a.key: (self.exact.values[a.key] if a.key not in keys else a.value) for a in answered}
+                v.causes = self._matching(v, lambda variant, own=own: self.calcs(variant, own), [])
+                names = ", ".join(f"{self.given[k].written} = {self.given[k].text}"
+                                  for k in sorted(frontier, key=self.order.__getitem__))
+                for c in v.causes:
+                    c.text += f", applied to your own {names}"
             self._own_causes(v)
 
     def _matching(self, v: Verdict, calcs_of, upstream: list[Answer]) -> list[Cause]:

@@ -170,3 +170,20 @@ def test_an_all_right_table_has_no_empty_columns():
     assert result.exit_code == 0
     header = next(line for line in result.stdout.splitlines() if line.lstrip().startswith("quantity"))
     assert header.split() == ["quantity", "yours", "correct"]
+
+
+def test_a_new_mistake_on_the_students_own_wrong_number_is_named(tmp_path):
+    # dE/dw5 is wrong (0.09, correct 0.08217); w5_new = 0.4 + 0.5·0.09 adds a sign slip in the update
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("dE/dw5: 0.09\nw5_new: 0.445\n")
+    result = cli("check", str(CONFIGS / "mazur.yaml"), "--answers", str(answers), "--json")
+    assert result.exit_code == 1
+    grad, new = json.loads(result.stdout)["verdicts"]
+    assert grad["causes"] == []
+    assert [c["mistake"] for c in new["causes"]] == ["sign_update"]
+    assert "applied to your own dE/dw5 = 0.09" in new["causes"][0]["text"]
+    # the same slip on the correct gradient is named without that clause
+    answers.write_text("dE/dw5: 0.09\nw5_new: 0.44108\n")
+    new = json.loads(cli("check", str(CONFIGS / "mazur.yaml"), "--answers", str(answers), "--json").stdout)[
+        "verdicts"][1]
+    assert [c["mistake"] for c in new["causes"]] == ["sign_update"] and "your own" not in new["causes"][0]["text"]
