@@ -287,8 +287,10 @@ def _describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
         if which == "all":
             return "missing activation derivatives", "every δ taken as ∂L/∂a, without ∂a/∂z"
         layer = spec.layers[int(which)]
-        if layer.size <= 3:
-            names = ", ".join(f"∂{m}/∂z_{m}" for m in layer.neuron_names)
+        # the neurons of that layer this quantity belongs to (δh1: h1), else the whole layer
+        own = [layer.neuron_names[i] for li, i in _neurons_of(spec, key) if li == int(which)]
+        if own or layer.size <= 3:
+            names = ", ".join(f"∂{m}/∂z_{m}" for m in dict.fromkeys(own or layer.neuron_names))
             return f"missing activation derivative {names}", f"δ = ∂L/∂a × {layer.activation}′(z)"
         return (f"missing activation derivative in layer {int(which) + 1}",
                 f"δ = ∂L/∂a × {layer.activation}′(z)")

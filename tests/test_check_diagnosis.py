@@ -187,3 +187,14 @@ def test_a_new_mistake_on_the_students_own_wrong_number_is_named(tmp_path):
     new = json.loads(cli("check", str(CONFIGS / "mazur.yaml"), "--answers", str(answers), "--json").stdout)[
         "verdicts"][1]
     assert [c["mistake"] for c in new["causes"]] == ["sign_update"] and "your own" not in new["causes"][0]["text"]
+
+
+def test_missing_activation_derivative_names_the_neuron_of_the_answer(tmp_path):
+    # δh1 = ∂L/∂h1 alone, and ∂L/∂w3 = ∂L/∂h2 · x1 without ∂h2/∂z: each names its own neuron
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("δh1: 0.0554\ndE/dw3: 0.0031162\n")
+    result = cli("check", str(CONFIGS / "mazur.yaml"), "--answers", str(answers), "--json")
+    delta, grad = json.loads(result.stdout)["verdicts"]
+    assert [c["mistake"] for c in delta["causes"]] == ["no_derivative:0"]
+    assert "∂h1/∂z_h1" in delta["causes"][0]["text"] and "h2" not in delta["causes"][0]["text"]
+    assert "∂h2/∂z_h2" in grad["causes"][0]["text"] and "h1" not in grad["causes"][0]["text"]
