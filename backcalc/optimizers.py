@@ -208,8 +208,11 @@ class Optimizer:
     # -- explanation ---------------------------------------------------------
     def info(self) -> OptimizerInfo:
         c = self.config
+        settings = c.hyperparameters()
+        if self.exact:  # exact numbers throughout, as the learning rate (adam never runs exact)
+            settings.update(momentum=self.momentum, dampening=self.dampening, weight_decay=self.weight_decay)
         return OptimizerInfo(name=c.name, title=title(c), learning_rate=self.lr,
-                             hyperparameters=c.hyperparameters(), formulas=formulas(c), plain=c.plain)
+                             hyperparameters=settings, formulas=formulas(c), plain=c.plain)
 
     def explain(self, k: int, theta: np.ndarray, grad: np.ndarray, update: Update) -> list[UpdateLine]:
         """Parameter k's update, line by line, with its numbers."""

@@ -114,3 +114,13 @@ def test_exact_with_adam_is_a_located_line(tmp_path):
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [f"{path}:6:12: optimizer: --exact cannot run adamw: it needs square "
                                           "roots; use sgd (with or without momentum)"]
+
+
+def test_exact_json_optimizer_settings_are_exact_strings(config):
+    args = ["step", config("linear_seed"), "--json", "-q",
+            "--set", "optimizer={name: sgd, momentum: 0.9, weight_decay: 0.01}"]
+    exact = json.loads(cli(*args, "--exact").stdout)["optimizer"]
+    assert exact["hyperparameters"] == {"momentum": "0.9", "dampening": "0", "nesterov": False, "weight_decay": "0.01"}
+    assert exact["learning_rate"] == "0.1"
+    floats = json.loads(cli(*args).stdout)["optimizer"]["hyperparameters"]
+    assert floats == {"momentum": 0.9, "dampening": 0.0, "nesterov": False, "weight_decay": 0.01}
