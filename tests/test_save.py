@@ -134,8 +134,8 @@ def test_stopped_by_nan_saves_the_last_completed_epoch(tmp_path):
 BACKCALC = Path(sys.executable).with_name("backcalc")
 
 
-def _interrupt(tmp_path, sig: int, *, json_out: bool, twice: bool = False):
-    spec = _spec(tmp_path)
+def _interrupt(tmp_path, sig: int, *, json_out: bool, twice: bool = False, text: str = SPEC):
+    spec = _spec(tmp_path, text)
     out = tmp_path / "out.yaml"
     out.write_text("# the previous file\nold: content\n")
     args = [str(BACKCALC), "train", str(spec), "--epochs", "100000000", "--save", str(out)]
@@ -232,3 +232,15 @@ def test_every_written_file_gets_normal_permissions(tmp_path, monkeypatch):
     (tmp_path / "saved.yaml").chmod(0o600)
     assert cli("train", CONFIGS / "mazur.yaml", "--epochs", "1", "--save", "saved.yaml", "--quiet").exit_code == 0
     assert (tmp_path / "saved.yaml").stat().st_mode & 0o777 == 0o600
+
+
+def test_signal_with_a_stateful_optimizer_saves_its_state_and_resumes_exactly(tmp_path):
+    text = SPEC.replace("learning_rate: 0.3", "learning_rate: 0.01\noptimizer: {name: adam, betas: [0.8, 0.95]}")
+    assert "optimizer:" in text
+    code, stdout, stderr, spec, out = _interrupt(tmp_path, signal.SIGTERM, json_out=True, text=text)
+    assert code == 130, stderr
+    done = json.loads(stdout.splitlines()[-1])["final"]["epochs"]
+    saved = out.read_text()
+    assert "optimizer_state:" in saved and f"step: {2 * done}," in saved  # two batches per epoch
+    # Adam's moments and step count come back: the run goes on as if never stopped
+    assert _final(out, "--epochs", 3)["parameters"] == _final(spec, "--epochs", done + 3)["parameters"]
