@@ -8,6 +8,8 @@ result overflowed, so a NaN or infinity never reaches the output unexplained.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -19,6 +21,8 @@ def quiet():
 def _bad(value) -> bool:
     if value is None:
         return False
+    if type(value) is float:
+        return not math.isfinite(value)
     arr = np.asarray(value)
     if arr.dtype == object:
         return False  # exact rationals are always finite
@@ -43,8 +47,12 @@ def step_warnings(result) -> list[str]:
                 bad.append(f"{label} of layer {n}{why}")
     if _bad(result.losses) or _bad(result.loss):
         bad.append("the loss")
-    grads = [p.name for p in result.parameters if _bad(p.grad)]
-    news = [p.name for p in result.parameters if _bad(p.new) and not _bad(p.grad)]
+    grads = news = []
+    # one test per layer array first: a large network has tens of thousands of parameters
+    if any(_bad(v) for layer in result.layers
+           for v in (layer.grad_weights, layer.grad_biases, layer.new_weights, layer.new_biases)):
+        grads = [p.name for p in result.parameters if _bad(p.grad)]
+        news = [p.name for p in result.parameters if _bad(p.new) and not _bad(p.grad)]
     if grads:
         bad.append(f"the gradient of {_summary(grads)}")
     if news:
