@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import cli
+from conftest import cli, cli_json, cli_jsonl
 from xref_reference import Case, FracRef, TorchRef, random_case, write_spec
 
 try:  # the PyTorch comparisons need torch (`make test WITH_TORCH=1`); the rest runs without it
@@ -34,15 +34,11 @@ def close(actual, expected, *, rtol=RTOL, scale=1.0, atol=0.0, what=""):
 
 
 def run_json(*args):
-    r = cli(*args, "--json", "--quiet")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout)
+    return cli_json(*args, "--quiet")
 
 
 def run_jsonl(*args):
-    r = cli(*args, "--json", "--quiet")
-    assert r.exit_code == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.splitlines()]
+    return cli_jsonl(*args, "--quiet")
 
 
 def neuron_names(case: Case) -> list[list[str]]:

@@ -13,19 +13,15 @@ import math
 from decimal import Decimal
 
 import pytest
-from conftest import cli
+from conftest import cli, cli_json, cli_jsonl
 
 
 def run_json(*args):
-    r = cli(*args, "--json", "--quiet")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout)
+    return cli_json(*args, "--quiet")
 
 
 def run_jsonl(*args):
-    r = cli(*args, "--json", "--quiet")
-    assert r.exit_code == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.splitlines()]
+    return cli_jsonl(*args, "--quiet")
 
 
 def matches(value: float, printed: str, units: float = 0.5) -> bool:
