@@ -258,7 +258,7 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
             v *= {"factor_2_loss": 0.5, "factor_half_loss": 2.0}.get(mistake, 1.0)
             terms.append(put(f"loss_{nm}{sk(n)}", r(v), [f"{nm}{sk(n)}"], True))
         ln = r(sum(terms))
-        losses.append(put(f"loss{sk(n)}", ln, [f"{nm}{sk(n)}" for nm in outl.names], True))
+        losses.append(put(f"loss{sk(n)}", ln, [f"loss_{nm}{sk(n)}" for nm in outl.names], True))
     red = net.reduction
     loss_red = red
     if mistake == "reduction_loss":
@@ -305,7 +305,7 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
                     g.append(v)
                 g = [r(v) for v in g]
                 for nm, v in zip(layer.names, g):
-                    put(f"dL/d{nm}{sk(n)}", v, [f"{x}{sk(n)}" for x in layer.names], True)
+                    put(f"dL/d{nm}{sk(n)}", v, [f"{nm}{sk(n)}"], True)
             else:
                 above = net.layers[li]
                 g = []
@@ -340,10 +340,11 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
                 dl = list(g)
             else:
                 dl = [r(gi * di) for gi, di in zip(g, d)]
-            deps_d = [f"dL/d{x}{sk(n)}" for x in layer.names] + (
-                [f"d{x}/dz_{x}{sk(n)}" for x in layer.names] if layer.act != "softmax" else
-                [f"{x}{sk(n)}" for x in layer.names])
             for nm, i_v in zip(layer.names, dl):
+                if layer.act == "softmax":  # every output of the layer enters each delta
+                    deps_d = [f"{p}{x}{sk(n)}" for x in layer.names for p in ("dL/d", "")]
+                else:
+                    deps_d = [f"dL/d{nm}{sk(n)}", f"d{nm}/dz_{nm}{sk(n)}"]
                 put(f"delta_{nm}{sk(n)}", i_v, deps_d, True)
             Dl.append(dl)
         delta[li] = Dl

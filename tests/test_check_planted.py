@@ -108,23 +108,29 @@ def test_planted_mistakes(seed, tmp_path):
             # mistake changes no written answer, so it cannot be told from being right
             skipped.append((mistake, "changes no written answer on this network"))
             continue
+        # mistakes that give exactly the same written answers on this network (no_derivative
+        # of an identity layer and no_derivative:all, say) cannot be told apart: any of them
+        # is a right cause
+        twins = {cause} | {c for m, c in mistakes_for(net) if m not in (mistake, "sign") and
+                           _texts(compute(net, m), keys, decimals) == texts}
         code, data, verdicts, shown = _run(tmp_path, net, texts, spellings, keys)
-        where = f"seed {seed}, planted {mistake}\n{shown}"
+        where = f"seed {seed}, planted {mistake}"
+        print(shown)
         assert code == 1, where
         for k in keys:
             assert verdicts[k]["verdict"] == ("wrong" if k in wrong else "right"), (k, where)
         roots = [k for k in wrong if not (anc[k] & set(wrong))]
         for k in roots:
             v = verdicts[k]
-            assert v["first_wrong_upstream"] is None, (k, v, where)
+            assert v["first_wrong_upstream"] is None, (k, v["first_wrong_upstream"], where)
             ids = [c["mistake"] for c in v["causes"]]
-            assert cause in ids, (k, ids, where)
+            assert twins & set(ids), (k, ids, where)
         for k in wrong:
             if k in roots:
                 continue
             v = verdicts[k]
             up = v["first_wrong_upstream"]
-            assert up is not None, (k, v, where)
+            assert up is not None, (k, [c["mistake"] for c in v["causes"]], where)
             assert canon[up] in roots and canon[up] in anc[k], (k, up, where)
         assert sorted(data["summary"]["first_wrong"]) == sorted(
             verdicts[k]["quantity"] for k in roots), where
