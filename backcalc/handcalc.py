@@ -258,14 +258,18 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
                     if li in variant.no_derivative:
                         value, deps = upstream[i], [("dl_da", m, s)]
                     elif fused is not None:
-                        value, deps = fused[0][i] * variant.grad_scale, [("a", m, s)]
+                        # the stable fused form, still ∂L/∂a·∂a/∂z: a student's own ∂L/∂a or
+                        # ∂a/∂z carries into δ
+                        value = (upstream[i] * da_dz if {("dl_da", m, s), ("da_dz", m, s)} & calc.overrides.keys()
+                                 else fused[0][i] * variant.grad_scale)
+                        deps = [("dl_da", m, s), ("da_dz", m, s)]
                     else:
                         value, deps = upstream[i] * da_dz, [("dl_da", m, s), ("da_dz", m, s)]
                     row.append(calc.put(("delta", m, s), r(value), deps))
             else:  # softmax: δ = Jᵀ·∂ℓ/∂a over the whole layer
                 if li in variant.no_derivative:
                     values = upstream
-                elif fused is not None:
+                elif fused is not None and not {("dl_da", m, s) for m in neurons} & calc.overrides.keys():
                     values = fused[0] * variant.grad_scale
                 else:
                     values = softmax_jvp(y_row, np.array([upstream]))[0]
