@@ -154,3 +154,39 @@ def test_every_mistake_is_planted_somewhere():
               "factor_2_grad", "factor_half_grad", "factor_2_loss", "factor_half_loss",
               "sign_grad", "sign_update", "bias_not_updated", "frozen_updated", "sign"]
     assert {m: seen[m] for m in wanted if seen[m] < 2} == {}
+
+
+ROUND_SEEDS = range(100, 112)
+
+
+@pytest.mark.parametrize("seed", ROUND_SEEDS)
+def test_hand_rounded_answers(seed, tmp_path):
+    """Answers worked with every intermediate rounded to N decimals (halves up on the decimal
+    value): right by hand-rounding under `--round N` (exit 0); without it, each one that misses
+    the exact value is wrong, and where such an error begins its cause is `rounding`."""
+    rng, net, correct, keys, _, spellings = _scenario(seed)
+    n = int(rng.integers(2, 5))
+    hand = compute(net, rnd=n)
+    texts = {k: f"{hand[k].value:.{n}f}" for k in keys}
+    calls = {k: is_right(texts[k], correct[k].value) for k in keys}
+    if None in calls.values():
+        pytest.skip("an answer on the tolerance boundary")
+    code, data, verdicts, shown = _run(tmp_path, net, texts, spellings, keys, round_=n)
+    print(shown)
+    for k in keys:
+        want = "right" if calls[k] else "right_by_rounding"
+        assert verdicts[k]["verdict"] == want, (k, verdicts[k]["by_hand"], hand[k].value)
+    assert code == 0
+    assert data["summary"]["right_by_rounding"] == sum(not c for c in calls.values())
+
+    wrong = [k for k in keys if not calls[k]]
+    code, data, verdicts, shown = _run(tmp_path, net, texts, spellings, keys)
+    assert code == (1 if wrong else 0)
+    anc = ancestors(correct)
+    for k in keys:
+        v = verdicts[k]
+        assert v["verdict"] == ("wrong" if k in wrong else "right"), k
+        if k in wrong and not (anc[k] & set(wrong)):
+            assert "rounding" in [c["mistake"] for c in v["causes"]], (k, v["causes"])
+        if k in wrong and v["first_wrong_upstream"] is None:
+            assert "rounding" in [c["mistake"] for c in v["causes"]], (k, v["causes"])
