@@ -150,10 +150,6 @@ class _Diagnosis:
             answered = [self.given[k] for k in self.ancestors(key) if k in self.given]
             v.causes = self._matching(v, self.calcs, answered)
             frontier = self._frontier(key, keys)
-            if frontier and not v.causes:
-                # the mistake behind the wrong answers upstream may move this one by less than
-                # half a unit, and the student's rounding of it past the line: it still follows
-                v.causes = self._matching(v, self.calcs, answered, loose=True)
             if frontier and (v.causes or carried(v)):
                 root = min((root_of[k] for k in frontier), key=self.order.__getitem__)
                 root_of[key] = root
@@ -172,16 +168,19 @@ class _Diagnosis:
                     c.text += f", applied to your own {names}"
             self._own_causes(v)
 
-    def _matching(self, v: Verdict, calcs_of, upstream: list[Answer], loose: bool = False) -> list[Cause]:
-        """Every mistake whose recomputation gives this answer and every answer in `upstream`
-        (and, unless `loose`, not also the correct value)."""
+    def _matching(self, v: Verdict, calcs_of, upstream: list[Answer]) -> list[Cause]:
+        """Every mistake whose recomputation gives this answer and every answer in `upstream`.
+
+        The mistake need only change the value: one that moves it by less than half a unit can
+        still be what took the student's rounded number past the line (a factor 2 on 0.0000039
+        gives 0.0000078, written 0.00001)."""
         a, out = v.answer, []
         for mistake, variant in self.mistakes:
             for k, calc in enumerate(calcs_of(variant)):
                 if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream):
                     continue
                 value = calc.values[a.key]
-                if matches(a.value, value, a.tolerance) and not matches(value, v.correct, 0.0 if loose else a.tolerance):
+                if matches(a.value, value, a.tolerance) and not matches(value, v.correct, 0.0):
                     text, detail = _describe(self.spec, mistake, a.key)
                     if k:
                         text += f", with hand-rounding to {self.decimals} decimals"
