@@ -192,3 +192,47 @@ def test_hand_rounded_answers(seed, tmp_path):
             assert "rounding" in [c["mistake"] for c in v["causes"]], (k, v["causes"])
         if k in wrong and v["first_wrong_upstream"] is None:
             assert "rounding" in [c["mistake"] for c in v["causes"]], (k, v["causes"])
+
+
+@pytest.mark.parametrize("seed", [s for s in SEEDS if s % 3 == 0])
+def test_two_mistakes_in_one_file(seed, tmp_path):
+    """A loss mistake and an update or backward mistake in one file are two errors, each with
+    its own cause (docs/check.md: "three errors with three causes")."""
+    rng, net, correct, keys, decimals, spellings = _scenario(seed)
+    loss_mistakes = [m for m, _ in mistakes_for(net) if m.endswith("_loss")]
+    other = [m for m, _ in mistakes_for(net) if m in ("sign_update", "updated_weights", "sign_grad")]
+    if not loss_mistakes:
+        pytest.skip("no loss mistake applies (not a squared-error loss)")
+    first = loss_mistakes[int(rng.integers(len(loss_mistakes)))]
+    second = other[int(rng.integers(len(other)))]
+    a, b = compute(net, first), compute(net, second)
+    is_loss = {k for k in keys if k == "loss" or k.startswith("loss_") or k.startswith("loss[")}
+    texts = {**_texts(b, keys, decimals),
+             **{k: f"{a[k].value:.{decimals[k]}f}" for k in is_loss}}
+    calls = {k: is_right(texts[k], correct[k].value) for k in keys}
+    if None in calls.values():
+        pytest.skip("an answer on the tolerance boundary")
+    wrong = [k for k in keys if not calls[k]]
+    if not (set(wrong) & is_loss) or not (set(wrong) - is_loss):
+        pytest.skip("one of the two mistakes changes no written answer here")
+    code, data, verdicts, shown = _run(tmp_path, net, texts, spellings, keys)
+    print(shown)
+    assert code == 1
+    anc = ancestors(correct)
+    roots = [k for k in wrong if not (anc[k] & set(wrong))]
+    for k in roots:
+        cause = "reduction" if first.startswith("reduction") else first
+        if k not in is_loss:
+            cause = second
+        assert verdicts[k]["first_wrong_upstream"] is None, k
+        assert cause in [c["mistake"] for c in verdicts[k]["causes"]], (k, verdicts[k]["causes"])
+
+
+def test_round_half_up_clears_cancellation_noise():
+    """0.15 − 0.5·0.2937 is 0.00315 on paper (the float is 0.0031499999999999944): 0.0032."""
+    from backcalc.handcalc import round_half_up
+
+    assert round_half_up(0.15 - 0.5 * 0.2937, 4) == 0.0032
+    assert round_half_up(0.6 - 0.5 * 0.1385, 4) == 0.5308
+    assert round_half_up(-0.42 + 0.015, 2) == -0.41
+    assert round_half_up(0.5307499, 4) == 0.5307
