@@ -12,6 +12,8 @@ import numpy as np
 def plain(value):
     """Arrays and numbers as JSON-ready Python values (non-finite floats become None)."""
     if isinstance(value, np.ndarray):
+        if value.ndim and value.dtype.kind in "fiub" and (value.dtype.kind != "f" or np.isfinite(value).all()):
+            return value.tolist()  # already plain Python numbers (one C call for a large array)
         return [plain(v) for v in value.tolist()] if value.ndim else plain(value.item())
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
