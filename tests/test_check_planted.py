@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import cli
 from tests.plant_reference import (
-    answer_keys,
     ancestors,
+    answer_keys,
     compute,
     is_right,
     mistakes_for,
