@@ -169,14 +169,18 @@ class _Diagnosis:
             self._own_causes(v)
 
     def _matching(self, v: Verdict, calcs_of, upstream: list[Answer]) -> list[Cause]:
-        """Every mistake whose recomputation gives this answer and every answer in `upstream`."""
+        """Every mistake whose recomputation gives this answer and every answer in `upstream`.
+
+        The mistake need only change the value: one that moves it by less than half a unit can
+        still be what took the student's rounded number past the line (a factor 2 on 0.0000039
+        gives 0.0000078, written 0.00001)."""
         a, out = v.answer, []
         for mistake, variant in self.mistakes:
             for k, calc in enumerate(calcs_of(variant)):
                 if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream):
                     continue
                 value = calc.values[a.key]
-                if matches(a.value, value, a.tolerance) and not matches(value, v.correct, a.tolerance):
+                if matches(a.value, value, a.tolerance) and not matches(value, v.correct, 0.0):
                     text, detail = _describe(self.spec, mistake, a.key)
                     if k:
                         text += f", with hand-rounding to {self.decimals} decimals"

@@ -95,16 +95,19 @@ def round_half_up(x: float, decimals: int) -> float:
     """`x` rounded to `decimals` decimals as on paper: halves away from zero, on the decimal value.
 
     Python's round() works on the binary value, so 0.53075 (stored as 0.530749999…) would become
-    0.5307 where a student writes 0.5308; 15 significant digits first clear that binary noise.
+    0.5307 where a student writes 0.5308; 15 significant digits first clear that binary noise,
+    and 13 decimals the noise a cancellation leaves (0.15 − 0.14685 = 0.0031499999999999944).
     """
     x = float(x)
     if not math.isfinite(x):
         return x
-    from decimal import ROUND_HALF_UP, Context, Decimal
+    from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
     wide = Context(prec=400)  # room for any float's digits plus the decimals
-    return float(Decimal(format(x, ".15g")).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
-                                                     context=wide))
+    value = Decimal(format(x, ".15g"))
+    if decimals < 13:
+        value = value.quantize(Decimal(1).scaleb(-13), rounding=ROUND_HALF_EVEN, context=wide)
+    return float(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=wide))
 
 
 def _rounder(decimals: int | None):
@@ -258,14 +261,18 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
                     if li in variant.no_derivative:
                         value, deps = upstream[i], [("dl_da", m, s)]
                     elif fused is not None:
-                        value, deps = fused[0][i] * variant.grad_scale, [("a", m, s)]
+                        # the stable fused form, still ∂L/∂a·∂a/∂z: a student's own ∂L/∂a or
+                        # ∂a/∂z carries into δ
+                        value = (upstream[i] * da_dz if {("dl_da", m, s), ("da_dz", m, s)} & calc.overrides.keys()
+                                 else fused[0][i] * variant.grad_scale)
+                        deps = [("dl_da", m, s), ("da_dz", m, s)]
                     else:
                         value, deps = upstream[i] * da_dz, [("dl_da", m, s), ("da_dz", m, s)]
                     row.append(calc.put(("delta", m, s), r(value), deps))
             else:  # softmax: δ = Jᵀ·∂ℓ/∂a over the whole layer
                 if li in variant.no_derivative:
                     values = upstream
-                elif fused is not None:
+                elif fused is not None and not {("dl_da", m, s) for m in neurons} & calc.overrides.keys():
                     values = fused[0] * variant.grad_scale
                 else:
                     values = softmax_jvp(y_row, np.array([upstream]))[0]
