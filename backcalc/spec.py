@@ -957,28 +957,39 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
     for li, layer in enumerate(spec.layers):
         for i, row in enumerate(layer.weight_names):
             if None in row:
-                layer.weight_names[i] = [f"W{li + 1}[{i + 1},{j + 1}]" if n is None else n
+                layer.weight_names[i] = [default_weight_name(li, i, j) if n is None else n
                                          for j, n in enumerate(row)]
         if None in layer.bias_names:
-            layer.bias_names = [f"b{li + 1}[{i + 1}]" if n is None else n for i, n in enumerate(layer.bias_names)]
+            layer.bias_names = [default_bias_name(li, i) if n is None else n for i, n in enumerate(layer.bias_names)]
 
 
 _DEFAULT_NAME = re.compile(r"(?:W([0-9]+)\[([0-9]+),([0-9]+)\]|b([0-9]+)\[([0-9]+)\])\Z")
 
 
+def default_weight_name(li: int, i: int, j: int) -> str:
+    """The name of an unnamed weight (0-based layer, neuron, input): `W1[1,2]`."""
+    return f"W{li + 1}[{i + 1},{j + 1}]"
+
+
+def default_bias_name(li: int, i: int) -> str:
+    """The name of an unnamed bias (0-based layer, neuron): `b2[1]`."""
+    return f"b{li + 1}[{i + 1}]"
+
+
 def _unnamed_default(spec: Spec, name: str) -> str | None:
     """The key path of the unnamed entry whose default name is `name`, if there is one."""
     m = _DEFAULT_NAME.match(name)
-    if m is None or any(g is not None and g.startswith("0") for g in m.groups()):
-        return None  # not a default name as backcalc writes it (no leading zeros)
+    if m is None:
+        return None
     if m.group(1) is not None:
         li, i, j = int(m.group(1)) - 1, int(m.group(2)) - 1, int(m.group(3)) - 1
-        if (0 <= li < len(spec.layers) and 0 <= i < len(spec.layers[li].weight_names)
+        if (name == default_weight_name(li, i, j) and 0 <= li < len(spec.layers)
+                and 0 <= i < len(spec.layers[li].weight_names)
                 and 0 <= j < len(spec.layers[li].weight_names[i]) and spec.layers[li].weight_names[i][j] is None):
             return f"layers[{li}].weights[{i}][{j}]"
         return None
     li, i = int(m.group(4)) - 1, int(m.group(5)) - 1
-    if (0 <= li < len(spec.layers) and 0 <= i < len(spec.layers[li].bias_names)
+    if (name == default_bias_name(li, i) and 0 <= li < len(spec.layers) and 0 <= i < len(spec.layers[li].bias_names)
             and spec.layers[li].bias_names[i] is None):
         return f"layers[{li}].biases[{i}]"
     return None

@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from .optimizers import OptimizerSpec
-from .spec import Spec
+from .spec import Spec, default_bias_name, default_weight_name
 
 _RESOLVER = yaml.resolver.Resolver()
 
@@ -78,9 +78,9 @@ def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: li
             out.append("    names: [" + ", ".join(_text(n) for n in layer.neuron_names) + "]")
         out.append("    weights:")
         for i, row in enumerate(w):
-            entries = [_entry(layer.weight_names[i][j], f"W{li + 1}[{i + 1},{j + 1}]", v) for j, v in enumerate(row)]
+            entries = [_entry(layer.weight_names[i][j], default_weight_name(li, i, j), v) for j, v in enumerate(row)]
             out.append("      - [" + ", ".join(entries) + "]")
-        entries = [_entry(layer.bias_names[i], f"b{li + 1}[{i + 1}]", v) for i, v in enumerate(b)]
+        entries = [_entry(layer.bias_names[i], default_bias_name(li, i), v) for i, v in enumerate(b)]
         out.append("    biases: [" + ", ".join(entries) + "]")
     out.append(f"loss: {spec.loss}")
     out.append(f"reduction: {spec.reduction}")
