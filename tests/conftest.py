@@ -18,6 +18,28 @@ settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Two *different* computations of the same value (a fast path and `step`, NumPy's SIMD exp and
+# math.exp) agree to rounding, not bit for bit: compare them within these bounds. Bit-for-bit
+# equality is asserted only where the same path recomputes (a resumed run against an
+# uninterrupted one).
+PATH_RTOL = 1e-15  # a few ulps
+PATH_ATOL = 1e-300
+
+
+def assert_same_math(actual, expected, rtol: float = PATH_RTOL, atol: float = PATH_ATOL) -> None:
+    """Assert two computations of the same quantities agree to a few ulps (numbers, lists or
+    dicts of them, compared key by key)."""
+    import numpy as np
+
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), (actual, expected)
+        for key in expected:
+            assert_same_math(actual[key], expected[key], rtol, atol)
+        return
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
+                               rtol=rtol, atol=atol)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
