@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from .errors import BackcalcError, ExitCode, UsageError
+from .errors import BackcalcError, ExitCode, OutputError, UsageError, one_line
 
 
 class _OneLineErrors(TyperGroup):
@@ -22,7 +22,11 @@ class _OneLineErrors(TyperGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            try:
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            finally:
+                if sys.stdout is not None:  # what is still buffered fails here, not at the interpreter's exit
+                    sys.stdout.flush()
         except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
             ctx = getattr(e, "ctx", None)
             where = ctx.command_path if ctx is not None else "backcalc"
@@ -32,6 +36,10 @@ class _OneLineErrors(TyperGroup):
         except typer.Abort:
             _err("backcalc: aborted")
             sys.exit(int(ExitCode.INTERRUPTED))
+        except BackcalcError as e:  # standard output failed outside a command (--help, --version)
+            for line in e.lines():
+                _err(line)
+            sys.exit(int(e.exit_code))
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -106,7 +114,7 @@ _EXAMPLE: ContextVar[Optional[str]] = ContextVar("example", default=None)
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(one_line(message) + "\n")
     sys.stderr.flush()
 
 
@@ -138,10 +146,6 @@ def handle_errors(fn):
         except KeyboardInterrupt:
             _err("backcalc: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            # A closed pipe (`| head`) is not an error worth a message.
-            sys.stderr.close()
-            raise typer.Exit(0) from None
         except Exception as e:  # the last resort: a bug in backcalc
             if debug:
                 import traceback
@@ -348,6 +352,7 @@ def train(
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
+    lost: OutputError | None = None  # standard output failed: stop and save as at Ctrl-C
     with Interrupts() as interrupts, quiet_numpy():
         with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
             try:
@@ -369,21 +374,29 @@ def train(
                             break
             except KeyboardInterrupt:  # a second signal in the middle of an epoch
                 interrupts.received = interrupts.received or "SIGINT"
+            except OutputError as e:  # the reader went away (`| head`), the disk is full
+                lost = e
         with interrupts.critical():
             trainer.restore(checkpoint)
             if last is not None and not json and (not shown or shown[-1] is not last):
                 shown.append(last)  # the last completed epoch, even when stopped early
             result = trainer.result(shown)
             result.warnings += train_warnings(result)
-            if interrupts:
+            if lost is not None:
+                result.stopped = (f"cannot write to standard output ({lost.reason}) after epoch "
+                                  f"{trainer.epochs_done} of {n_epochs}")
+            elif interrupts:
                 result.stopped = (f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} "
                                   f"of {n_epochs}")
             if result.stopped:
                 _err(f"backcalc: {result.stopped}")
             _warn(result.warnings, quiet)
             if save is not None:
-                _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
-            _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
+                _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts or lost))
+            if lost is None:
+                _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
+    if lost is not None:
+        raise typer.Exit(int(lost.exit_code))
     if interrupts:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
@@ -519,7 +532,9 @@ def graph(
     if sample > len(result.batch):
         raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
                          f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
-    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    from .render.streams import printable
+
+    sys.stdout.write(printable(renderers[format](result, sample - 1, digits)))
     sys.stdout.flush()
 
 
@@ -756,9 +771,11 @@ def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optio
         from .render.markdown import render
     else:
         from .render.latex import render
+    from .render.streams import printable
+
     if solution is not None:
-        _write_atomically(solution, render(result, digits, extras=extras))
-    sys.stdout.write(render(result, digits, blank=blank, extras=extras))
+        _write_atomically(solution, printable(render(result, digits, extras=extras)))
+    sys.stdout.write(printable(render(result, digits, blank=blank, extras=extras)))
     sys.stdout.flush()
 
 
@@ -775,6 +792,10 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def main() -> None:
+    """The command (`backcalc.entry.main` calls this once Ctrl-C is handled)."""
+    from .render.streams import guard_streams
+
+    guard_streams()
     app_for(sys.argv[1:])()
 
 

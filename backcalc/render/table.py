@@ -340,10 +340,36 @@ def make_console(no_color: bool = False, stderr: bool = False) -> Console:
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
     # markup=False: names are the user's text ("w[out,x1]" must not be read as a style tag)
-    return Console(stderr=stderr, highlight=False, markup=False, no_color=plain or None,
-                   **({"color_system": None} if plain else {}))
+    return _PrintableConsole(stderr=stderr, highlight=False, markup=False, no_color=plain or None,
+                             **({"color_system": None} if plain else {}))
+
+
+class _PrintableConsole(Console):
+    """Text cells and titles made printable before the table is laid out, so an escaped
+    control character keeps its column aligned (print_renderable makes sure of the rest)."""
+
+    def render_str(self, text: str, **options) -> Text:
+        from .streams import printable
+
+        return super().render_str(printable(text), **options)
 
 
 def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -> None:
-    make_console(no_color, stderr).print(renderable)
+    """Print through the output boundary: the user's text made printable (a name cannot clear the
+    screen or move the cursor) and no trailing spaces (rich pads cells to the table's width, which
+    makes diffs of saved output noisy)."""
+    from rich.segment import Segment, Segments
+
+    from .streams import printable
+
+    console = make_console(no_color, stderr)
+    segments = []
+    for line in console.render_lines(renderable, pad=False, new_lines=False):
+        line = [Segment(printable(s.text), s.style) if not s.control else s for s in line]
+        while line and not line[-1].control and not line[-1].text.rstrip(" "):
+            line.pop()
+        if line and not line[-1].control:
+            line[-1] = Segment(line[-1].text.rstrip(" "), line[-1].style)
+        segments += [*line, Segment.line()]
+    console.print(Segments(segments), crop=False, end="")
 
