@@ -17,11 +17,23 @@ SUMMARY_HEAD = 3  # a summarised layer shows its first neurons, a gap, and its l
 MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --full
 
 
+class _HeadRule(box.Box):
+    """box.SIMPLE_HEAD (a rule under the header, nothing else) that keeps its shape on a stream
+    that cannot write '─', where rich would draw a full ASCII grid: the rule becomes '-'."""
+
+    def substitute(self, options, safe: bool = True) -> box.Box:
+        return _ASCII_HEAD_RULE if options.ascii_only else self
+
+
+HEAD_RULE = _HeadRule("    \n    \n ── \n    \n    \n    \n    \n    \n")
+_ASCII_HEAD_RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+
+
 def _table(title: str, *columns: tuple[str, str]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+    table = Table(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
                   pad_edge=False, min_width=len(title) + 1)
     for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=justify == "right")
+        table.add_column(name, justify=justify, no_wrap=justify == "right", overflow="fold")
     return table
 
 
@@ -345,13 +357,17 @@ def make_console(no_color: bool = False, stderr: bool = False) -> Console:
 
 
 class _PrintableConsole(Console):
-    """Text cells and titles made printable before the table is laid out, so an escaped
-    control character keeps its column aligned (print_renderable makes sure of the rest)."""
+    """Text cells and titles made printable, and spelled as the stream can encode them, before
+    the table is laid out, so they keep their columns aligned (print_renderable and the stream
+    make sure of the rest)."""
 
     def render_str(self, text: str, **options) -> Text:
-        from .streams import printable
+        from .streams import for_encoding, printable
 
-        return super().render_str(printable(text), **options)
+        text = printable(text)
+        if not self.encoding.startswith("utf"):
+            text = for_encoding(text, self.encoding)
+        return super().render_str(text, **options)
 
 
 def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -> None:
