@@ -71,33 +71,41 @@ class Output:
         self._stream = stream
         self._fatal = fatal  # standard output: a failed write is an OutputError; standard error: as it is
         self._dead: OutputError | None = None
+        self._write = stream.write if stream is not None else self._closed
         encoding = getattr(stream, "encoding", None) or "utf-8"
         self.encoding = encoding
         self.errors = getattr(stream, "errors", None) or "strict"
         self._unicode = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf16", "utf32")
 
     def write(self, text: str) -> int:
-        if self._dead is not None:
-            raise self._dead
         if not self._unicode and not text.isascii():
             text = for_encoding(text, self.encoding)
-        return self._call("write", text)
+        try:
+            return self._write(text)
+        except OSError as e:
+            raise self._failed(e) from None
 
     def flush(self) -> None:
         if self._dead is None and self._stream is not None:
-            self._call("flush")
+            try:
+                self._stream.flush()
+            except OSError as e:
+                raise self._failed(e) from None
 
-    def _call(self, method: str, *args):
-        try:
-            if self._stream is None:
-                raise OSError(9, os.strerror(9))  # EBADF: started with the descriptor closed (`>&-`)
-            return getattr(self._stream, method)(*args)
-        except OSError as e:
-            if not self._fatal:
-                raise
-            self._dead = OutputError(e)
+    def _closed(self, text: str) -> int:
+        raise OSError(9, os.strerror(9))  # EBADF: started with the descriptor closed (`>&-`)
+
+    def _failed(self, error: OSError) -> Exception:
+        if not self._fatal:
+            return error
+        if self._dead is None:
+            self._dead = OutputError(error)
             self._discard()
-            raise self._dead from None
+            self._write = self._refuse  # every later write fails alike (and writes nothing)
+        return self._dead
+
+    def _refuse(self, text: str) -> int:
+        raise self._dead
 
     def _discard(self) -> None:
         """Point the dead descriptor at /dev/null: the interpreter's last flush of what is
