@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
@@ -49,15 +50,15 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
     table.add_column("correct", justify="right", no_wrap=True)
     table.add_column("", justify="center", no_wrap=True)
     keep = [True] * 4
-    headers = ["quantity", "yours", "correct", "", "follows from", "cause" if result.wrong else "note"]
-    for header, i in ((headers[4], 4), (headers[5], 5)):
+    labels = ["yours", "correct", "follows from", "cause" if result.wrong else "note"]
+    for header, i in ((labels[2], 4), (labels[3], 5)):
         keep.append(any(row[i] for row in rows))  # an empty column is left out
         if keep[-1]:
             table.add_column(header, justify="left")
     for row in rows:
         table.add_row(*(cell for cell, k in zip(row, keep) if k))
     # the title wraps at the terminal, not the table
-    parts = [Text(title, style="bold"), _TableOrStack(table, rows, headers)]
+    parts = [Text(title, style="bold"), _TableOrStack(table, rows, labels)]
     if notes:
         listing = Table.grid(padding=(0, 1))
         listing.add_column(no_wrap=True)
@@ -75,8 +76,8 @@ class _TableOrStack:
     cause columns; stacked, each answer's fields go on lines of their own and nothing is cut.
     """
 
-    def __init__(self, table: Table, rows: list[tuple], headers: list[str]):
-        self.table, self.rows, self.headers = table, rows, headers
+    def __init__(self, table: Table, rows: list[tuple], labels: list[str]):
+        self.table, self.rows, self.labels = table, rows, labels  # labels of yours, correct, follows, cause
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # measured unclamped: Measurement.get caps its answer at the width it is given
@@ -87,14 +88,13 @@ class _TableOrStack:
         width = options.max_width
         for written, yours, correct, mark, upstream, cause in self.rows:
             yield Text.assemble(mark, " ", (written, "bold"), overflow="fold")
-            fields = [("yours", yours), ("correct", correct), (self.headers[4], upstream), (self.headers[5], cause)]
-            for label, value in fields:
+            for label, value in zip(self.labels, (yours, correct, upstream, cause)):
                 if not value:
                     continue
                 line = f"  {label:<7} {value}"
                 # a value too long for its label's line gets a line of its own, folded only if
                 # even that is too narrow
-                yield Text(line if len(line) <= width else f"  {label}\n    {value}", overflow="fold")
+                yield Text(line if cell_len(line) <= width else f"  {label}\n    {value}", overflow="fold")
         yield Text()
 
 

@@ -492,11 +492,8 @@ class _Builder:
                     eqs.append(Equation([self.term_symbol(term, p, s)], [numeric, value]))
             if self.many and not per_sample_first:
                 lhs = total_lhs if not tied else [self.term_symbol(term, p, None)]
-                values = _join([[Num(term.product[s], wrap=True)] for s in self.samples], " + ")
-                if self.n > len(self.samples):
-                    values += [r" + \dots"]
-                pre = (rf"\frac{{1}}{{{self.n}}}", "(", ")") if r.reduction == "mean" else ("", "", "")
-                eqs.append(Equation(lhs, [[pre[0], pre[1], *values, pre[2]], [Num(term.contribution)]]))
+                eqs.append(Equation(lhs, [self.reduced([term.product[s] for s in self.samples]),
+                                          [Num(term.contribution)]]))
             del layer
         if per_sample_first:
             per = []
@@ -504,15 +501,20 @@ class _Builder:
                 per.append(sum(t.product[s] for t in p.terms))  # entries at N decimals: their sum is too
                 parts = _join([[Num(t.product[s], wrap=True)] for t in p.terms], " + ")
                 eqs.append(Equation([d(self.loss_sym(s), pname)], [parts, [Num(per[-1])]]))
-            values = _join([[Num(v, wrap=True)] for v in per], " + ")
-            if self.n > len(self.samples):
-                values += [r" + \dots"]
-            pre = (rf"\frac{{1}}{{{self.n}}}", "(", ")") if r.reduction == "mean" else ("", "", "")
-            eqs.append(Equation(total_lhs, [[pre[0], pre[1], *values, pre[2]], [Num(p.grad)]]))
+            eqs.append(Equation(total_lhs, [self.reduced(per), [Num(p.grad)]]))
         elif tied:
             parts = _join([[Num(t.contribution, wrap=True)] for t in p.terms], " + ")
             eqs.append(Equation(total_lhs, [parts, [Num(p.grad)]]))
         return eqs
+
+    def reduced(self, values: list) -> list:
+        """The batch's mean (or sum) of the written samples' values, `1/N(a + b + …)`."""
+        tokens = _join([[Num(v, wrap=True)] for v in values], " + ")
+        if self.n > len(self.samples):
+            tokens += [r" + \dots"]
+        if self.r.reduction == "mean":
+            return [rf"\frac{{1}}{{{self.n}}}", "(", *tokens, ")"]
+        return tokens
 
     def update(self) -> None:
         r = self.r
