@@ -3,7 +3,8 @@
 The key grammar is documented in docs/check.md. Each value keeps the text it
 was written with, because the number of decimals a student wrote sets the
 tolerance it is graded at (half a unit in the last written decimal); a whole
-number or a fraction is taken as exact.
+number or a fraction is taken as exact, and so is a zero such as `0e5`, whose
+exponent would otherwise make it right for anything below 50 000.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Answer:
     key: Key
     value: float
     text: str  # the value as written
-    decimals: int | None  # None: exact (a whole number or a fraction)
+    decimals: int | None  # None: exact (a whole number, a fraction, `0e5`)
     line: int
     column: int
 
