@@ -100,7 +100,7 @@ def rounded(draw, correct: float):
     return Written(d < 0, draw(st.booleans()), digits, place, *draw(notations(place)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(wrong=written(), gap=st.floats(0.05, 1000), side=st.sampled_from([-1, 1]), data=st.data())
 @example(wrong=Written(False, False, 0, 5, "e", 0, "e", False), gap=350_000, side=1, data=None)  # `0e5` for 0.35 (11.6)
