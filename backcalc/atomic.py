@@ -48,16 +48,15 @@ class Target:
     force: bool = False
 
 
-_KINDS = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket",
-          stat.S_ISBLK: "a block device"}
+_NEVER_WRITTEN = {stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket", stat.S_ISBLK: "a block device"}
 
 
 def _refusal(st: os.stat_result) -> str | None:
     """Why a file of this kind is never written, or None (a regular file or a character device)."""
-    for test, kind in _KINDS.items():
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, expected a file name"
+    for test, kind in _NEVER_WRITTEN.items():
         if test(st.st_mode):
-            if kind == "a directory":
-                return "is a directory, expected a file name"
             return f"expected a regular file or a character device such as /dev/null, found {kind}"
     return None
 
@@ -165,6 +164,8 @@ def _temp_prefix(name: str) -> str:
 
 
 def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: leave it to STALE_AFTER
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

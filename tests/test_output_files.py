@@ -89,7 +89,15 @@ def _link_to_fifo(p: Path) -> str:
     return "expected a regular file or a character device such as /dev/null, found a named pipe (FIFO)"
 
 
-@pytest.mark.parametrize("make", [_fifo, _socket, _dangling, _link_to_fifo])
+def _block_device(p: Path) -> str:
+    try:
+        os.mknod(p, 0o600 | stat.S_IFBLK, os.makedev(7, 0))  # a loop device's node; never opened here
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device node needs root")
+    return "expected a regular file or a character device such as /dev/null, found a block device"
+
+
+@pytest.mark.parametrize("make", [_fifo, _socket, _dangling, _link_to_fifo, _block_device])
 @pytest.mark.parametrize("writer", WRITERS)
 def test_a_target_that_is_not_a_regular_file_is_refused_and_kept(tmp_path, monkeypatch, writer, make):
     monkeypatch.chdir(tmp_path)  # a socket's path must be short
@@ -243,6 +251,22 @@ def test_a_full_device_after_training(tmp_path):
     assert "Final parameters after 2 epochs" in result.stdout
     assert result.stderr.splitlines()[-1] == f"--save {full}: cannot write: No space left on device"
     assert stat.S_ISCHR(os.lstat(full).st_mode)
+
+
+def test_a_failed_save_after_an_interrupt_exits_73(tmp_path):
+    full = tmp_path / "full"
+    mknod_char(full, 1, 7)
+    backcalc = Path(sys.executable).with_name("backcalc")
+    proc = subprocess.Popen([str(backcalc), "train", str(MAZUR), "--epochs", "100000000", "--json", "--save",
+                             str(full)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()  # training is under way
+    assert first.startswith('{"epoch": 1,'), first
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 73, err
+    assert '"final"' in out.splitlines()[-1]
+    assert "backcalc: interrupted by SIGTERM" in err
+    assert err.splitlines()[-1] == f"--save {full}: cannot write: No space left on device"
 
 
 # -- a killed write leaves a temporary file; the next write to the folder removes it ---------------
