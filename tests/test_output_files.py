@@ -170,6 +170,26 @@ def test_save_onto_the_input_spec_needs_force(tmp_path):
     assert load_spec(spec).name == "mazur"
 
 
+def test_a_file_created_during_the_run_is_not_replaced(tmp_path, monkeypatch):
+    from backcalc.history import LossHistory
+
+    out = tmp_path / "out.yaml"
+    real_add = LossHistory.add
+
+    def someone_else_writes(self, *args, **kwargs):  # another program creates OUT while training runs
+        if not out.exists():
+            out.write_text("theirs\n")
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(LossHistory, "add", someone_else_writes)
+    result = cli("train", MAZUR, "--epochs", "3", "--save", out)
+    assert result.exit_code == 73
+    assert "Final parameters after 3 epochs" in result.stdout
+    assert result.stderr.splitlines()[-1] == f"--save {out}: already exists; use --force to overwrite it"
+    assert out.read_text() == "theirs\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.yaml"]
+
+
 def test_save_and_plot_to_one_file_is_refused(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "x.png"
