@@ -24,6 +24,8 @@ def random_spec(seed: int, max_width: int = 3, max_samples: int = 5, tied: bool 
         out_act = str(rng.choice(["softmax", "sigmoid"]))
     else:
         out_act = str(rng.choice(HIDDEN + ["softmax"]))
+    if out_act == "softmax":
+        sizes[-1] = max(sizes[-1], 2)  # a one-neuron softmax is refused (it is the constant 1)
     acts = [str(rng.choice(HIDDEN)) for _ in range(n_layers - 1)] + [out_act]
     n = int(rng.integers(1, max_samples + 1))
     x = rng.normal(0, 1, (n, n_in))

@@ -376,12 +376,11 @@ def test_learning_rate_not_positive(tmp_path, value):
     assert lines == [f"{source}:13:16: learning_rate: expected a number > 0, got {float(value):g}"]
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "5"])
+@pytest.mark.parametrize("value", ["0", "-1"])
 def test_batch_size_out_of_range(tmp_path, value):
     text = BASE + f"batch_size: {value}\n"
     source, lines = run_bad(tmp_path, text)
-    assert lines == [f"{source}:14:13: batch_size: expected `full` or a whole number from 1 to 1 "
-                     f"(the number of samples), got {value}"]
+    assert lines == [f"{source}:14:13: batch_size: expected `full` or a whole number ≥ 1, got {value}"]
 
 
 def test_batch_size_wrong_type(tmp_path):

@@ -27,7 +27,7 @@ def test_seed_gradients_agree(config, name):
     assert [p["name"] for p in data["parameters"]] == [p["name"] for p in step["parameters"]]
     for row, p in zip(data["parameters"], step["parameters"], strict=True):
         assert row["analytic"] == pytest.approx(p["grad"], rel=1e-12, abs=1e-15)
-        assert row["status"] == "ok" and row["rel_error"] <= data["tol"]
+        assert row["verdict"] == "agree" and row["rel_error"] <= data["tol"]
 
 
 def test_table_lists_every_parameter_with_its_relative_error(config):
@@ -45,7 +45,7 @@ def test_a_coarse_eps_disagrees_and_exits_1(config):
     assert "backcalc: gradcheck:" in result.stderr and "w5" in result.stderr
     data = json.loads(cli("gradcheck", config("sigmoid_seed"), "--eps", "0.5", "--no-torch", "--json").stdout)
     assert data["ok"] is False
-    assert all(r["status"] == "FAIL" for r in data["parameters"])
+    assert all(r["verdict"] == "disagree" for r in data["parameters"])
 
 
 def test_a_broken_backward_pass_is_caught(config, monkeypatch):
@@ -61,7 +61,7 @@ def test_a_broken_backward_pass_is_caught(config, monkeypatch):
     monkeypatch.setattr(network.Network, "backward", broken)
     result = cli("gradcheck", config("sigmoid_seed"), "--no-torch", "--json")
     assert result.exit_code == 1
-    bad = [r["name"] for r in json.loads(result.stdout)["parameters"] if r["status"] == "FAIL"]
+    bad = [r["name"] for r in json.loads(result.stdout)["parameters"] if r["verdict"] == "disagree"]
     assert bad == ["w6"]
     assert "w6 disagree" in result.stderr
 
@@ -85,8 +85,8 @@ def test_relu_kink_is_reported_not_failed():
     result = cli("gradcheck", "-", "--no-torch", "--json", input=KINK)
     assert result.exit_code == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)["parameters"]}
-    assert rows["w1"]["status"] == "kink" and rows["b1"]["status"] == "kink"
-    assert rows["w2"]["status"] == "ok" and rows["b2"]["status"] == "ok"
+    assert all((rows[n]["verdict"], rows[n]["reason"]) == ("undecidable", "kink") for n in ("w1", "b1"))
+    assert rows["w2"]["verdict"] == "agree" and rows["b2"]["verdict"] == "agree"
     assert "kink" in result.stderr and "w1" in result.stderr
 
 
@@ -143,7 +143,7 @@ def random_specs(draw):
 def test_random_specs_agree_with_finite_differences(text):
     spec = parse_spec(text, "<random>")
     result = gradcheck(spec, use_torch=False)
-    bad = [(r.name, r.analytic, r.numeric, r.rel_error) for r in result.rows if r.status == "FAIL"]
+    bad = [(r.name, r.analytic, r.numeric, r.rel_error) for r in result.rows if r.verdict == "disagree"]
     assert not bad, text
 
 
@@ -155,7 +155,7 @@ def test_torch_autograd_agrees_on_the_seeds(config):
         data = cli_json("gradcheck", config(name))
         assert data["torch"] is not None
         for row in data["parameters"]:
-            assert row["torch_status"] == "ok", (name, row)
+            assert row["torch_verdict"] == "agree", (name, row)
             assert row["torch_rel_error"] < 1e-12
 
 
@@ -165,7 +165,7 @@ def test_random_specs_agree_with_torch(text):
     pytest.importorskip("torch")
     result = gradcheck(parse_spec(text, "<random>"), use_torch=True)
     assert result.torch_version is not None
-    bad = [(r.name, r.analytic, r.torch) for r in result.rows if r.torch_status != "ok"]
+    bad = [(r.name, r.analytic, r.torch) for r in result.rows if r.torch_verdict != "agree"]
     assert not bad, text
 
 

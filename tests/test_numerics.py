@@ -119,16 +119,25 @@ def test_cli_bce_saturated_sigmoid_is_finite_without_warnings(tmp_path, w, t, lo
     assert data["parameters"][0]["grad"] == pytest.approx((1.0 if w > 0 else 0.0) - t)
 
 
-def test_cli_bce_where_the_math_is_infinite_is_clipped_with_a_note(tmp_path):
-    # A one-neuron softmax is the constant 1, so log(1 − y) is −∞: the loss must be clipped, visibly.
-    spec = SATURATED.format(w=1, t=0).replace("sigmoid", "softmax")
-    result = cli("step", _spec(tmp_path, spec), "--json")
-    assert result.exit_code == 0, result.stderr
-    assert "backcalc: warning: bce: an output of exactly 0 or 1 was clipped to [1e-15, 1 − 1e-15]" in result.stderr
-    assert "RuntimeWarning" not in result.stderr
-    data = json.loads(result.stdout)
-    assert data["loss"] == pytest.approx(-math.log(1e-15), rel=1e-4)
-    assert any("clipped" in w for w in data["warnings"])
+@pytest.mark.parametrize("layer, col", [("  - activation: softmax\n    weights: [[1]]\n    biases: [0]\n", 5),
+                                        ("  - {activation: softmax, size: 1}\n", 5)])
+@pytest.mark.parametrize("command", ["step", "gradcheck", "train"])
+def test_cli_one_neuron_softmax_is_refused_at_the_layer(tmp_path, layer, col, command):
+    # A one-neuron softmax is the constant 1: every gradient through it is 0 and with bce the true
+    # loss is infinite (once reported as the clipped 34.54). The loader refuses it, located at the layer.
+    path = _spec(tmp_path, SATURATED.format(w=1, t=0).split("layers:")[0] + "layers:\n" + layer + "loss: bce\n")
+    result = cli(command, path)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{path}:4:{col}: layers[0]: expected at least 2 neurons for softmax, got 1: a one-neuron softmax is "
+        "always 1, so every gradient through it is 0; for one output use `activation: sigmoid` (with `loss: bce`)"]
+
+
+def test_bce_without_z_clips_an_output_of_exactly_1_with_a_note():
+    # only a library caller without the output's z gets here; every CLI path has z and log space
+    value, note = LOSSES["bce"].value(np.array([[1.0]]), np.array([[0.0]]), None, "softmax")
+    assert note == "bce: an output of exactly 0 or 1 was clipped to [1e-15, 1 − 1e-15]"
+    assert value[0] == pytest.approx(-math.log(1e-15), rel=1e-4)
 
 
 def test_cli_overflow_in_a_step_is_a_plain_warning(tmp_path):
