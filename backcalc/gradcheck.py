@@ -282,7 +282,8 @@ def _torch_loss(torch, name: str, out_act: str, z, y, t):
         # where y_k > ½ (1 − y_k would cancel), log1p(−y_k) elsewhere
         log_y = torch.log_softmax(z, dim=-1)
         eye = torch.eye(k, dtype=torch.bool)
-        rest = torch.logsumexp(torch.where(eye, -torch.inf, z[..., None, :]), dim=-1) - torch.logsumexp(z, -1)[..., None]
+        lse_rest = torch.logsumexp(torch.where(eye, -torch.inf, z[..., None, :]), dim=-1)
+        rest = lse_rest - torch.logsumexp(z, -1)[..., None]
         high = y > 0.5
         log_1my = torch.where(high, rest, torch.log1p(-torch.where(high, torch.zeros_like(y), y)))
         terms = torch.where(t == 0, torch.zeros_like(t), t * log_y) + \

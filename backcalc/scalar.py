@@ -219,8 +219,8 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
         # = log1p(−y_k) up to y_k = ½, above it log Σ_{j≠k} e_j − log se (1 − y_k would cancel)
         out.append("lse = log(se)")
         log_y = [f"(z{n_layers - 1}_{k} - m - lse)" for k in range(k_out)]
-        log_1my = [f"(log1p(-{y[k]}) if {y[k]} <= 0.5 else log({_sum([f'e{j}' for j in range(k_out) if j != k]) or '0.0'})"
-                   " - lse)" for k in range(k_out)]
+        rest = [_sum([f"e{j}" for j in range(k_out) if j != k]) or "0.0" for k in range(k_out)]
+        log_1my = [f"(log1p(-{y[k]}) if {y[k]} <= 0.5 else log({rest[k]}) - lse)" for k in range(k_out)]
         terms = [f"(({t[k]} * {log_y[k]}) if {t[k]} != 0.0 else 0.0) + "
                  f"(((1.0 - {t[k]}) * {log_1my[k]}) if {t[k]} != 1.0 else 0.0)" for k in range(k_out)]
         out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")

@@ -155,7 +155,8 @@ TOP_LEVEL: dict[str, Field] = {
     "learning_rate": Field("The step size η of the update p ← p − η·∂L/∂p.", type="number", above=0,
                            default=0.1),
     "batch_size": Field("Samples per update: `full` (all samples, one update per epoch) or a whole "
-                        "number ≥ 1 (more than the samples is one short batch of them all); batches are taken in order.",
+                        "number ≥ 1 (more than the samples is one short batch of them all); batches are taken "
+                        "in order.",
                         shape={"anyOf": [{"const": "full"}, {"type": "integer", "minimum": 1}]},
                         default="full", kind="`full` or whole number ≥ 1"),
     "init": Field("How layers given by `size:` instead of `weights:` are initialised.", shape=_ref("init"),
@@ -187,7 +188,8 @@ TOP_LEVEL: dict[str, Field] = {
 
 LAYER: dict[str, Field] = {
     "activation": Field("The activation function of every neuron in the layer (`softmax` only on the "
-                        "output layer, with at least 2 neurons).", type="string", choices=tuple(activation_names()), what="activation"),
+                        "output layer, with at least 2 neurons).", type="string", choices=tuple(activation_names()),
+                        what="activation"),
     "alpha": Field("The slope for z ≤ 0 of `leaky_relu` (only with leaky_relu).", type="number",
                    default=DEFAULT_LEAKY_ALPHA),
     "weights": Field("One row per neuron, one entry per input of the layer (PyTorch `nn.Linear` "

@@ -697,8 +697,9 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
             return None
         n_out = weights.shape[0] if weights is not None else size
         if activation == "softmax" and n_out == 1:
-            r.error(layer_node, path, "expected at least 2 neurons for softmax, got 1: a one-neuron softmax is always 1, "
-                    "so every gradient through it is 0; for one output use `activation: sigmoid` (with `loss: bce`)")
+            r.error(layer_node, path, "expected at least 2 neurons for softmax, got 1: a one-neuron softmax is "
+                    "always 1, so every gradient through it is 0; for one output use `activation: sigmoid` "
+                    "(with `loss: bce`)")
         if weights is None:
             total_params += n_out * (n_in + 1)
             if total_params > MAX_PARAMETERS:

@@ -66,6 +66,62 @@ def test_a_broken_backward_pass_is_caught(config, monkeypatch):
     assert "w6 disagree" in result.stderr
 
 
+@pytest.mark.parametrize("eps", ["1e-13", "1e-12", "1e-10", "1e-8", None, "1e-4", "0.5"])
+def test_the_verdict_is_judged_on_what_is_shown(config, eps):
+    # A tiny step once agreed while showing relative errors of 17–100 %: its difference was
+    # within the noise floor, which was counted as agreement.
+    args = ["gradcheck", config("sigmoid_seed"), "--no-torch", *(["--eps", eps] if eps else [])]
+    table, result = cli(*args), cli(*args, "--json")
+    data = json.loads(result.stdout)
+    rows = data["parameters"]
+    for r in rows:
+        diff = abs(r["analytic"] - r["finite_difference"])
+        assert (r["verdict"] == "agree") == (r["rel_error"] <= data["tol"]), r
+        if r["verdict"] == "undecidable":
+            assert r["reason"] == "noise" and diff <= r["noise_floor"], r
+        if r["verdict"] == "disagree":
+            assert diff > r["noise_floor"], r
+    verdicts = {r["verdict"] for r in rows}
+    disagree = "disagree" in verdicts
+    assert result.exit_code == table.exit_code == (1 if disagree else 0)
+    assert data["ok"] is (not disagree)
+    assert data["verdict"] == ("disagree" if disagree else "undecidable" if "undecidable" in verdicts else "agree")
+    assert ("all gradients agree" in table.stdout) == (verdicts == {"agree"})
+    marks = {"agree": "✓", "disagree": "✗", "undecidable": "? below noise"}
+    for r in rows:
+        line = next(line for line in table.stdout.splitlines() if line.split()[:1] == [r["name"]])
+        assert line.rstrip().endswith(marks[r["verdict"]]), (line, r["verdict"])
+
+
+def test_a_tiny_eps_cannot_decide_rather_than_agree(config):
+    result = cli("gradcheck", config("sigmoid_seed"), "--no-torch", "--eps", "1e-12")
+    assert result.exit_code == 0, result.stderr  # nothing disagrees
+    assert "all gradients agree" not in result.stdout
+    assert ("0 of 8 agree, none disagree; finite differences cannot decide 8: w1, w2, w3, w4, b1, w5, w6, b2 "
+            "below the noise floor") in " ".join(result.stdout.split())
+    assert "finite differences cannot decide w1, w2" in result.stderr and "the default step" in result.stderr
+    data = json.loads(cli("gradcheck", config("sigmoid_seed"), "--no-torch", "--eps", "1e-12", "--json").stdout)
+    assert data["verdict"] == "undecidable" and data["ok"] is True
+    assert all((r["verdict"], r["reason"]) == ("undecidable", "noise") for r in data["parameters"])
+
+
+def test_the_default_step_is_cbrt_eps_times_the_parameter(tmp_path):
+    # parameters far from 1: the step scales with them, and the check still agrees
+    (tmp_path / "big.yaml").write_text(
+        "inputs: [[0.5, -2.0]]\ntargets: [[0.3]]\nlayers:\n"
+        "  - {activation: tanh, weights: [[300.0, -0.002], [0.5, 40.0]], biases: [-250.0, 80.0]}\n"
+        "  - {activation: identity, weights: [[1e4, 2.0]], biases: [0.0]}\nloss: mse\n")
+    path = str(tmp_path / "big.yaml")
+    data = cli_json("gradcheck", path, "--no-torch")
+    assert data["eps"] is None and data["verdict"] == "agree", data["parameters"]
+    values = {p["name"]: p["value"] for p in cli_json("step", path)["parameters"]}
+    cbrt = np.finfo(float).eps ** (1 / 3)
+    for r in data["parameters"]:
+        # as represented: (p + h) − (p − h) is 2h rounded to p's ulps
+        assert r["step"] == pytest.approx(cbrt * max(1.0, abs(values[r["name"]])), rel=1e-9), r
+    assert "h = ∛ε·max(1, |p|)" in cli("gradcheck", path, "--no-torch").stdout
+
+
 KINK = """
 inputs: [1]
 target: 1

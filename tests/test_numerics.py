@@ -6,6 +6,7 @@ import json
 import math
 import re
 import warnings
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -223,3 +224,85 @@ def test_training_stop_table_shows_the_last_epoch(tmp_path):
     done = int(re.search(r"Final parameters after (\d+) epochs?", result.stdout).group(1))
     rows = [int(m) for m in re.findall(r"^\s+(\d+)\s", result.stdout.split("Final parameters")[0], re.M)]
     assert rows[-1] == done
+
+
+# -- losses in log space against a 60-digit reference ---------------------------------------------
+
+def _decimal_loss(act: str, loss: str, z: list, t: list[float]) -> Decimal:
+    """The per-sample loss from z (floats or decimal strings) in 60-digit decimal arithmetic."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        zd = [Decimal(v if isinstance(v, str) else repr(v)) for v in z]
+        if act == "sigmoid":
+            y = [1 / (1 + (-v).exp()) for v in zd]
+        else:
+            e = [v.exp() for v in zd]
+            y = [v / sum(e) for v in e]
+        td = [Decimal(repr(v)) for v in t]
+        if loss == "cross_entropy":
+            return -sum(tk * yk.ln() for tk, yk in zip(td, y, strict=True) if tk != 0)
+        terms = [(tk * yk.ln() if tk != 0 else 0) + ((1 - tk) * (1 - yk).ln() if tk != 1 else 0)
+                 for tk, yk in zip(td, y, strict=True)]
+        return -sum(terms) / len(y)
+
+
+# (output, loss, weights of one input 1.0, targets): outputs near 0 or 1 where log y or log(1 − y)
+# from a rounded y loses digits (or all of them)
+SATURATING = {
+    "softmax bce, y₁ = 1 − 2e-7": ("softmax", "bce", [8.0, -7.4249], [0, 1]),
+    "softmax bce, 1 − y₁ = 1e-13": ("softmax", "bce", [30.0, 0.0], [0, 1]),
+    "softmax bce, 3 outputs, both branches": ("softmax", "bce", [0.1, -0.2, 0.3], [1, 0, 0]),
+    "softmax bce, soft targets": ("softmax", "bce", [12.0, -3.0, 0.5], [0.25, 0.5, 0.25]),
+    "softmax cross_entropy, y₂ subnormal": ("softmax", "cross_entropy", [0.0, -740.0], [0, 1]),
+    "softmax cross_entropy, y₁ = 1 − 1e-13": ("softmax", "cross_entropy", [30.0, 0.0], [0.9, 0.1]),
+    "sigmoid bce, z = 30": ("sigmoid", "bce", [30.0], [0]),
+    "sigmoid cross_entropy, z = −30": ("sigmoid", "cross_entropy", [-30.0], [1]),
+}
+
+
+def _one_layer(act: str, loss: str, weights: list[float], targets: list[float]) -> str:
+    return (f"inputs: [[1.0]]\ntargets: [{targets}]\nlayers:\n  - activation: {act}\n"
+            f"    weights: {[[w] for w in weights]}\n    biases: {[0.0] * len(weights)}\n"
+            f"loss: {loss}\nlearning_rate: 0.1\n")
+
+
+@pytest.mark.parametrize("case", list(SATURATING))
+def test_step_and_train_losses_near_saturation_match_a_60_digit_reference(tmp_path, case):
+    act, loss, weights, targets = SATURATING[case]
+    path = _spec(tmp_path, _one_layer(act, loss, weights, targets))
+    step = json.loads(cli("step", path, "--json").stdout)
+    assert step["warnings"] == [] or all("clipped" not in w for w in step["warnings"])
+    expected = float(_decimal_loss(act, loss, step["layers"][-1]["z"][0], targets))
+    assert_same_math(step["loss"], expected)
+    # training's first epoch (the generated scalar code for a network this small) measures the same loss
+    first = json.loads(cli("train", path, "--epochs", "1", "--json").stdout.splitlines()[0])
+    assert_same_math(first["loss"], expected)
+
+
+@pytest.mark.parametrize("case", list(SATURATING))
+def test_gradcheck_near_saturation_agrees(tmp_path, case):
+    # at y₁ = 1 − 2e-7 the textbook log(1 − y₁) made finite differences disagree with a right gradient
+    act, loss, weights, targets = SATURATING[case]
+    result = cli("gradcheck", _spec(tmp_path, _one_layer(act, loss, weights, targets)), "--no-torch", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "agree", data["parameters"]
+
+
+@pytest.mark.parametrize("case", [c for c in SATURATING if SATURATING[c][0] == "softmax"])
+def test_gradients_near_saturation_match_a_60_digit_reference(tmp_path, case):
+    """∂L/∂w of `step` against central differences of the 60-digit loss (h = 1e-25: exact to 1e-45)."""
+    act, loss, weights, targets = SATURATING[case]
+    step = json.loads(cli("step", _spec(tmp_path, _one_layer(act, loss, weights, targets)), "--json").stdout)
+    grads = {p["name"]: p["grad"] for p in step["parameters"]}
+    h = Decimal("1e-25")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for i, w in enumerate(weights):
+            plus = [Decimal(repr(float(v))) for v in weights]  # z = w·1 + 0
+            minus = list(plus)
+            plus[i] += h
+            minus[i] -= h
+            num = (_decimal_loss(act, loss, [str(v) for v in plus], targets)
+                   - _decimal_loss(act, loss, [str(v) for v in minus], targets)) / (2 * h)
+            assert_same_math(grads[f"W1[{i + 1},1]"], float(num))

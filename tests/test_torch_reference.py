@@ -14,6 +14,7 @@ from conftest import cli
 from test_gradients import near_kink, random_spec, random_step, spec_text
 
 torch = pytest.importorskip("torch")
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 
 def torch_act(name, z, alpha):
@@ -112,6 +113,45 @@ def test_training_matches_torch_sgd(seed):
         assert record["epoch"] == epoch + 1
         assert record["loss"] == pytest.approx(np.mean(batch_losses), rel=1e-9, abs=1e-12)
         assert record["loss_min"] == pytest.approx(min(batch_losses), rel=1e-9, abs=1e-12)
+    final = lines[-1]["final"]["parameters"]
+    for name in names:
+        assert final[name] == pytest.approx(leaves[name].item(), rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 2))
+def test_a_batch_size_above_the_samples_matches_torch_dataloader(seed):
+    """The random specs over their first sample with `batch_size: 2`: DataLoader's one short batch."""
+    x, t, layers, loss, reduction, _ = random_spec(seed)
+    x, t = x[:1], t[:1]
+    if near_kink(x, layers):
+        pytest.skip("a ReLU input sits on its kink")
+    text = spec_text(x, t, layers, loss, reduction, 2)
+    step = cli("step", "-", "--json", input=text)
+    assert step.exit_code == 0, step.stderr
+    d = json.loads(step.stdout)
+    names, leaves, build = torch_model(d)
+    loader = DataLoader(TensorDataset(torch.tensor(x, dtype=torch.float64), torch.tensor(t, dtype=torch.float64)),
+                        batch_size=2)
+    (xb, tb), = list(loader)  # one batch, of the one sample
+    per = torch_loss(loss, forward(build(), xb)[0], tb)
+    total = per.mean() if reduction == "mean" else per.sum()
+    total.backward()
+    assert d["batch"] == [0]
+    assert d["loss"] == pytest.approx(total.item(), rel=1e-12, abs=1e-15)
+    for p in d["parameters"]:
+        assert p["grad"] == pytest.approx(leaves[p["name"]].grad.item(), rel=1e-10, abs=1e-13), p["name"]
+    # five epochs of SGD over the loader, as `train` runs them
+    lines = [json.loads(line) for line in cli("train", "-", "--epochs", "5", "--json", input=text).stdout.splitlines()]
+    names, leaves, build = torch_model(d)
+    opt = torch.optim.SGD(list(leaves.values()), lr=0.1)
+    for epoch in range(5):
+        for xb, tb in loader:
+            opt.zero_grad()
+            per = torch_loss(loss, forward(build(), xb)[0], tb)
+            total = per.mean() if reduction == "mean" else per.sum()
+            total.backward()
+            opt.step()
+            assert lines[epoch]["loss"] == pytest.approx(total.item(), rel=1e-9, abs=1e-12)
     final = lines[-1]["final"]["parameters"]
     for name in names:
         assert final[name] == pytest.approx(leaves[name].item(), rel=1e-9, abs=1e-12), name

@@ -60,9 +60,8 @@ def _verdict_line(result: GradcheckResult) -> str:
     undecided = result.undecided
     if not undecided:
         return "all gradients agree"
-    noise = [r.name for r in undecided if r.reason == "noise"]
-    kink = [r.name for r in undecided if r.reason == "kink"]
-    why = [*([f"{len(noise)} below the noise floor ({', '.join(noise)})"] if noise else []),
-           *([f"{len(kink)} at a ReLU kink ({', '.join(kink)})"] if kink else [])]
-    agree = n - len(undecided)
-    return (f"{agree} of {n} agree, none disagree; finite differences cannot decide " + " and ".join(why))
+    groups = [(", ".join(r.name for r in undecided if r.reason == reason), where)
+              for reason, where in (("noise", "below the noise floor"), ("kink", "at a ReLU kink"))]
+    why = "; ".join(f"{names} {where}" for names, where in groups if names)
+    return (f"{n - len(undecided)} of {n} agree, none disagree; finite differences cannot decide "
+            f"{len(undecided)}: {why}")
