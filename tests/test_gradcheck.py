@@ -157,7 +157,8 @@ def test_non_positive_eps_or_tol_is_bad_input(config, option):
 
 HIDDEN = ["identity", "relu", "leaky_relu", "sigmoid", "tanh"]
 OUTPUT_LOSSES = [("identity", "mse"), ("identity", "squared_error"), ("tanh", "half_squared_error"),
-                 ("sigmoid", "bce"), ("softmax", "cross_entropy"), ("softmax", "mse"), ("sigmoid", "mse")]
+                 ("sigmoid", "bce"), ("softmax", "cross_entropy"), ("softmax", "mse"), ("sigmoid", "mse"),
+                 ("softmax", "bce")]
 
 
 @st.composite
