@@ -241,6 +241,15 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
         out += [f"{d[k]} = {y[k]} * ts - {t[k]}" for k in range(k_out)]
     elif loss == "cross_entropy" and out_act == "sigmoid":
         out += [f"{d[k]} = {t[k]} * ({y[k]} - 1.0)" for k in range(k_out)]
+    elif loss == "bce" and out_act == "softmax" and k_out > 1:
+        # losses._bce_softmax_delta: K·δ_j = y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·y_k/(1 − y_k),
+        # with 1 − y_k = Σ_{i≠k} e_i / se, a sum of others that never cancels (0 only if they underflow)
+        out.append(f"ts = {_sum(t)}")
+        for k in range(k_out):
+            out.append(f"om{k} = {_sum([f'e{i}' for i in range(k_out) if i != k])}")
+        for j in range(k_out):
+            cross = _sum([f"(1.0 - {t[k]}) * (e{j} * e{k} / (se * om{k}))" for k in range(k_out) if k != j])
+            out.append(f"{d[j]} = ({y[j]} * ts - {t[j]} + (1.0 - {t[j]}) * {y[j]} - ({cross})) / {kf!r}")
     else:
         g = [f"g{k}" for k in range(k_out)]
         for k in range(k_out):

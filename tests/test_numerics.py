@@ -306,3 +306,12 @@ def test_gradients_near_saturation_match_a_60_digit_reference(tmp_path, case):
             num = (_decimal_loss(act, loss, [str(v) for v in plus], targets)
                    - _decimal_loss(act, loss, [str(v) for v in minus], targets)) / (2 * h)
             assert_same_math(grads[f"W1[{i + 1},1]"], float(num))
+
+
+@pytest.mark.parametrize("case", [c for c in SATURATING if SATURATING[c][0] == "softmax"])
+def test_one_training_epoch_near_saturation_is_the_step(tmp_path, case):
+    # the generated scalar code's δ for softmax + bce is the stable one too (it lost 5e-4 at z = [30, 0])
+    path = _spec(tmp_path, _one_layer(*SATURATING[case]))
+    step = json.loads(cli("step", path, "--json").stdout)
+    final = json.loads(cli("train", path, "--epochs", "1", "--json").stdout.splitlines()[-1])["final"]
+    assert_same_math(final["parameters"], {p["name"]: p["new"] for p in step["parameters"]}, rtol=4e-15)
