@@ -363,23 +363,31 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
 
 
 def read_limited(p: Path, source: str, what: str) -> bytes:
-    """A file's bytes, at most MAX_BYTES of them, or a SpecError saying why not."""
+    """A file's bytes, at most MAX_BYTES of them, or a SpecError saying why not.
+
+    A pipe (`<(…)`) is read as it comes; a device, a socket or a link that leads nowhere is refused
+    as what it is, and a named pipe nobody writes to is reported, not waited on."""
+    from .files import kind, read_pipe_or_file
+
+    def fail(message: str):
+        return SpecError([Problem(source, None, None, "", message)])
+
+    why = kind(p)
+    if why == "is a directory":
+        raise fail(f"is a directory, expected {what}")
+    if why is not None and why != "is a named pipe (FIFO)":
+        raise fail(why if why.startswith(("no such", "cannot", "is a symbolic link")) else f"{why}, expected {what}")
     try:
-        if not p.exists():
-            raise SpecError([Problem(source, None, None, "", "no such file")])
-        if p.is_dir():
-            raise SpecError([Problem(source, None, None, "", f"is a directory, expected {what}")])
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise SpecError([Problem(source, None, None, "", f"the file is {size / 2**20:.1f} MB; "
-                                     f"specs are limited to {MAX_BYTES // 2**20} MB")])
-        # st_size is 0 for a device or a pipe (/dev/zero): read no more than the limit allows
-        with p.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            raise fail(f"the file is {size / 2**20:.1f} MB; specs are limited to {MAX_BYTES // 2**20} MB")
+        data = read_pipe_or_file(p, MAX_BYTES + 1)
     except OSError as e:
-        raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror or e}")]) from None
+        raise fail(f"cannot read: {e.strerror or e}") from None
     if len(data) > MAX_BYTES:
-        raise SpecError([Problem(source, None, None, "", f"the input is over {MAX_BYTES // 2**20} MB")])
+        raise fail(f"the input is over {MAX_BYTES // 2**20} MB")
+    if not data and why is not None:
+        raise fail(f"{why} and nothing was written to it, expected {what}")
     return data
 
 
