@@ -19,7 +19,7 @@ import yaml
 
 from .errors import Problem, SpecError
 from .handcalc import Key, key_text
-from .spec import SAFE_TAGS, Spec, _clip, compose, parameter_names, read_limited
+from .spec import SAFE_TAGS, Spec, _clip, compose, not_decimal, parameter_names, read_limited
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
 _PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
@@ -204,6 +204,8 @@ def _number(node) -> tuple[float, int | None] | str:
         return f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: write the number alone"
     if node.tag.endswith((":bool", ":null")) or not text:
         return f"expected a number, got {_clip(text) or 'nothing'}"
+    if (problem := not_decimal(text)) is not None:
+        return problem
     if re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
         try:
             return float(Fraction(text)), None

@@ -27,7 +27,11 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 5_000_000  # node visits; an alias bomb needs far more
 MAX_PROBLEMS = 20
-MAX_PARAMETERS = 50_000_000  # weights and biases of layers given by `size:` (400 MB of float64)
+# Weights and biases in a network with `size:` layers. `train` needs about 300 bytes a parameter
+# (names, theta, gradients, optimizer state; measured at 2 M and 8 M): 15 GB here, within a 24 GiB
+# machine with a full data file beside it. `step`, `graph` and `check` have their own, smaller limits
+# (explain.EXPLAIN_LIMIT, check.CHECK_LIMIT), checked by the loader before anything is built.
+MAX_PARAMETERS = 50_000_000
 MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add beyond the text's own
 
 TOP_LEVEL_KEYS = [
@@ -155,6 +159,31 @@ def _describe(node) -> str:
     return repr(node.value)
 
 
+_NOT_DECIMAL = [  # YAML 1.1's other ways of writing a number, which YAML 1.2 and every other reader drop
+    (re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"), "base 60", T_FLOAT),
+    (re.compile(r"[-+]?0[xX][0-9a-fA-F_]+"), "hexadecimal", T_INT),
+    (re.compile(r"[-+]?0[bB][01_]+"), "binary", T_INT),
+    (re.compile(r"[-+]?0[0-7_]+"), "octal, for the leading zero", T_INT),
+]
+
+
+def not_decimal(text: str) -> str | None:
+    """Why a number written as `text` is refused, or None: YAML 1.1 reads `1:30` as 90 (base 60),
+    `010` as 8 and `0x1F` as 31, which no one writing a spec or an answer means. One function,
+    so the spec and answers readers agree."""
+    text = text.strip()
+    for pattern, what, tag in _NOT_DECIMAL:
+        if pattern.fullmatch(text):
+            try:
+                value = _constructor.construct_object(yaml.ScalarNode(tag, text))
+                means = f"{value:g} ({what})" if isinstance(value, float) else f"{value} ({what})"
+            except (ValueError, yaml.YAMLError):
+                means = f"a number in {what}"
+            return (f"expected a number in decimal, got {_clip(text)}, which YAML 1.1 reads as {means}: "
+                    "write it in decimal (or quote it, if it is meant as text)")
+    return None
+
+
 class _Reader:
     def __init__(self, source: str):
         self.source = source
@@ -211,6 +240,9 @@ class _Reader:
     def number(self, node, path: str) -> float | None:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
+            if (problem := not_decimal(node.value)) is not None:
+                self.error(node, path, problem)
+                return None
             try:
                 value = float(_constructor.construct_object(node))
             except OverflowError:
@@ -239,6 +271,9 @@ class _Reader:
     def integer(self, node, path: str) -> int | None:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_INT:
+            if (problem := not_decimal(node.value)) is not None:
+                self.error(node, path, problem)
+                return None
             try:
                 return int(_constructor.construct_object(node))
             except (ValueError, yaml.YAMLError):  # `!!int abc`
@@ -354,12 +389,13 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
-    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`)."""
+def load_spec(path: str | Path, overrides: list[str] | None = None, size_check=None) -> Spec:
+    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`); `size_check`
+    as for parse_spec."""
     p = Path(path)
     source = str(path)
     data = read_limited(p, source, "a YAML file")
-    return parse_spec(data, source, overrides, base=p.parent)
+    return parse_spec(data, source, overrides, base=p.parent, size_check=size_check)
 
 
 def read_limited(p: Path, source: str, what: str) -> bytes:
@@ -487,12 +523,15 @@ def _problem(source: str, node, path: str, message: str) -> Problem:
 
 
 def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] | None = None,
-               base: str | Path | None = None) -> Spec:
+               base: str | Path | None = None, size_check=None) -> Spec:
     """Parse and validate spec text; raise SpecError listing every problem found.
 
     `overrides` (`key=value`, as given to `--set`) change the composed YAML
     before validation, so their problems are reported like the file's own.
     Data files the spec names are read relative to `base` (default: the working folder).
+    `size_check(parameters, samples, source)`, a command's own size limit, is called with the number of
+    weights and biases and of samples in the first batch as soon as they are known, before
+    anything per parameter is built; it raises to refuse.
     """
     node = compose(text, source)
     if overrides:
@@ -501,6 +540,7 @@ def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] |
         node = apply_overrides(node, overrides)
     reader = _Reader(source)
     reader.base = Path(base) if base is not None else Path(".")
+    reader.size_check = size_check
     try:
         spec = _read_spec(reader, node)
     except _Stop:
@@ -555,7 +595,10 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     if inputs is None or layer_maps is None:
         return None
     x = np.ascontiguousarray(inputs, dtype=float)
-    layers = _read_layers(r, layer_maps, x.shape[1], init)
+    batch_size = _read_batch_size(r, get("batch_size"), x.shape[0]) if get("batch_size") is not None else None
+    size_check = getattr(r, "size_check", None)
+    layers = _read_layers(r, layer_maps, x.shape[1], init, size_check and (
+        lambda parameters: size_check(parameters, batch_size or x.shape[0], r.source)))
     if layers is None:
         return None
     n_out = layers[-1].size
@@ -570,8 +613,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
     spec.where = {key: r.where(value) for key, (_, value) in top.items()}
     spec.where.update({f"layers[{li}].activation": r.where(m["activation"][1]) for li, (_, m) in enumerate(layer_maps)})
-    if get("batch_size") is not None:
-        spec.batch_size = _read_batch_size(r, get("batch_size"), spec.n_samples)
+    spec.batch_size = batch_size
     _check_loss(r, spec, top, target_key)
     _check_names(r, spec, layer_maps)
     if get("frozen") is not None:
@@ -651,11 +693,12 @@ def _read_entries(r: _Reader, node, path: str) -> _Entries | None:
     return out if ok else None
 
 
-def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
+def _read_layers(r: _Reader, maps, n_in: int, init: Init, size_check=None) -> list[Layer] | None:
+    """The layers: every shape read and checked first, then the initial values drawn (`size:`)."""
     rng = _LazyRng(init.seed)
     layers: list[Layer] = []
+    shapes = []
     ok = True
-    total_params = 0
     for li, (layer_node, m) in enumerate(maps):
         path = f"layers[{li}]"
         is_output = li == len(maps) - 1
@@ -703,18 +746,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
             # Later layers' shapes depend on this one; stop checking shapes here.
             return None
         n_out = weights.shape[0] if weights is not None else size
-        if weights is None:
-            total_params += n_out * (n_in + 1)
-            if total_params > MAX_PARAMETERS:
-                # refuse before allocating: a typo like `size: 100000000` must not eat the memory
-                r.error(m["size"][1], f"{path}.size", f"expected at most {MAX_PARAMETERS:,} weights and biases "
-                        f"in the network, got {total_params:,} with a layer of {n_out:,} neurons")
-                return None
-            weights = _initial_weights(rng, init.distribution, n_out, n_in)
-            names = [[None] * n_in for _ in range(n_out)]
-        else:
-            total_params += n_out * (n_in + 1)
-        biases, bias_names = np.zeros(n_out), [None] * n_out
+        biases = bias_names = None  # (a `size:` layer's names are made once the sizes are known to fit)
         if "biases" in m:
             b_node = m["biases"][1]
             entries = _read_entries(r, b_node, f"{path}.biases")
@@ -725,12 +757,34 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                         f"got {len(entries.values)}")
                 return None
             biases, bias_names = np.array(entries.values, dtype=float), entries.names
-        elif "weights" not in m:
-            biases = _initial_biases(rng, init.distribution, n_out, n_in)
+        shapes.append((li, n_out, n_in, weights, names, biases, bias_names, activation, alpha))
+        n_in = n_out
+    # Every size is known before anything is built: the cap, then the command's own limit.
+    counts = [n_out * (n_in + 1) for _, n_out, n_in, *_ in shapes]
+    total = sum(counts)
+    if total > MAX_PARAMETERS:
+        big = max(range(len(shapes)), key=counts.__getitem__)
+        li, n_out, n_in = shapes[big][:3]
+        sized = "size" in maps[li][1]
+        r.error(maps[li][1]["size"][1] if sized else maps[li][0], f"layers[{li}]" + (".size" if sized else ""),
+                f"expected at most {MAX_PARAMETERS:,} weights and biases in the network, got {total:,}; the "
+                f"largest layer, layers[{li}], has {n_out:,} neuron{'s' if n_out != 1 else ''} × "
+                f"({n_in:,} inputs + a bias) = {counts[big]:,} of them")
+        return None
+    if size_check is not None and not r.problems:
+        size_check(total)
+    for li, n_out, n_in, weights, names, biases, bias_names, activation, alpha in shapes:
+        m = maps[li][1]
+        layer_node = maps[li][0]
+        if weights is None:
+            weights = _initial_weights(rng, init.distribution, n_out, n_in)
+            names = [[None] * n_in for _ in range(n_out)]
+        if biases is None:
+            biases = np.zeros(n_out) if "weights" in m else _initial_biases(rng, init.distribution, n_out, n_in)
+            bias_names = [None] * n_out
         layers.append(Layer(activation=activation, alpha=alpha, weights=weights, biases=biases,
                             weight_names=names, bias_names=bias_names, neuron_names=[],
                             line=layer_node.start_mark.line + 1))
-        n_in = n_out
     return layers
 
 

@@ -66,7 +66,8 @@ def test_npz_member_that_inflates_past_the_limit_is_refused_from_its_header(tmp_
     assert (tmp_path / "bomb.npz").stat().st_size < 2_000_000
     spec = _spec(tmp_path, "inputs: {file: bomb.npz}\ntargets: [[1]]\n")
     line = _one_line(_limited(["step", spec], 1024))
-    assert "spec.yaml:1:16: inputs.file: cannot read array 'X' of bomb.npz: its header gives shape (300000000, 1)" in line
+    assert "spec.yaml:1:16: inputs.file: cannot read array 'X' of bomb.npz: its header gives shape " \
+           "(300000000, 1)" in line
     assert "limited to 268,435,456 values" in line
 
 
@@ -221,3 +222,59 @@ def test_csv_quoted_cell_after_a_space(tmp_path):
     result = cli("step", spec, "--json")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.replace(str(spec), "S") == cli("step", inline, "--json").stdout.replace(str(inline), "S")
+
+
+# -- B: `size:` layers are sized before anything is built ----------------------------------------
+def _wide(tmp_path, features: int, sizes: list[int]):
+    np.save(tmp_path / "wide.npy", np.ones((1, features)))
+    layers = "layers:\n" + "".join(f"  - activation: sigmoid\n    size: {n}\n" for n in sizes)
+    return _spec(tmp_path, "inputs: {file: wide.npy}\ntargets: [[1]]\n", layers)
+
+
+@pytest.mark.parametrize("command", ["step", "graph"])
+def test_step_refuses_a_large_network_before_building_it(tmp_path, command):
+    # 8 M parameters: building their names alone took 1.5 GB and a minute before the refusal
+    spec = _wide(tmp_path, 4000, [2000, 1])
+    line = _one_line(_limited([command, spec], 1024))
+    assert line == (f"{spec}: one step explains every weight and bias for every sample: 1 sample × 8,004,001 "
+                    "weights and biases = 8,004,001 chain-rule products, more than the 4,000,000 it takes at once; "
+                    "this network is too large to explain weight by weight, or use `train` (any size)")
+
+
+def test_check_refuses_a_large_network_before_building_it(tmp_path):
+    spec = _wide(tmp_path, 4000, [2000, 1])
+    (tmp_path / "answers.yaml").write_text("o1: 0.5\n")
+    line = _one_line(_limited(["check", spec, "--answers", tmp_path / "answers.yaml"], 1024))
+    assert "check recomputes every weight and bias for every sample" in line and "more than the 250,000" in line
+
+
+def test_parameter_cap_names_the_largest_layer(tmp_path):
+    # the second layer (1 neuron) crosses the cap; the first holds nearly all of it
+    spec = _wide(tmp_path, 4000, [12496, 1])
+    line = _one_line(_limited(["train", spec, "--epochs", "1"], 1024))
+    assert line == (f"{spec}:5:11: layers[0].size: expected at most 50,000,000 weights and biases in the network, "
+                    "got 50,008,993; the largest layer, layers[0], has 12,496 neurons × (4,000 inputs + a bias) "
+                    "= 49,996,496 of them")
+
+
+# -- E: YAML 1.1's other number forms, refused alike by the spec and answers readers -------------
+@pytest.mark.parametrize(("text", "means"), [
+    ("1:30", "90 (base 60)"), ("010", "8 (octal, for the leading zero)"), ("0x1F", "31 (hexadecimal)"),
+    ("0b101", "5 (binary)"), ("-1:30.5", "-90.5 (base 60)"),
+])
+def test_yaml11_number_forms_are_refused(tmp_path, config, text, means):
+    expected = (f"expected a number in decimal, got {text}, which YAML 1.1 reads as {means}: write it in decimal "
+                "(or quote it, if it is meant as text)")
+    assert _one_line(cli("step", config("mazur"), "--set", f"learning_rate={text}")) == \
+        f"--set learning_rate={text}: learning_rate: {expected}"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((CONFIGS / "mazur.yaml").read_text().replace("learning_rate: 0.5", f"learning_rate: {text}"))
+    assert _one_line(cli("step", spec)).endswith(f": learning_rate: {expected}")
+    (tmp_path / "answers.yaml").write_text(f"E_total: {text}\n")
+    assert _one_line(cli("check", config("mazur"), "--answers", tmp_path / "answers.yaml")) == \
+        f"{tmp_path / 'answers.yaml'}:1:10: E_total: {expected}"
+
+
+def test_yaml11_forms_in_whole_numbers(config):
+    line = _one_line(cli("step", config("mazur"), "--set", "init.seed=0x10"))
+    assert line.startswith("--set init.seed=0x10: init.seed: expected a number in decimal, got 0x10")
