@@ -184,6 +184,27 @@ def not_decimal(text: str) -> str | None:
     return None
 
 
+T_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+T_MERGE = "tag:yaml.org,2002:merge"
+T_VALUE = "tag:yaml.org,2002:value"
+
+
+def tag_problem(node, instead: str = "specs are plain YAML data (numbers, text, lists, mappings), read with "
+                                     "the safe loader") -> str:
+    """What to say of a node whose tag is not plain data. YAML 1.1 gives tags to plain text no one
+    tagged (`2001-12-14` a date, `<<` a merge key, `=` a value key): say what was written and what
+    to do, not the tag."""
+    if isinstance(node, yaml.ScalarNode) and not node.style:
+        text = _clip(node.value)
+        if node.tag == T_TIMESTAMP:
+            return f"{text} reads as a date in YAML: quote it (\"{text}\") to give it as text"
+        if node.tag == T_MERGE:
+            return "merge keys (`<<: *anchor`) are not supported: write the keys out"
+        if node.tag == T_VALUE:
+            return "`=` alone reads as a YAML 1.1 value key: quote it (\"=\") to give it as text"
+    return f"the tag {_short_tag(node.tag)} is not allowed: {instead}"
+
+
 class _Reader:
     def __init__(self, source: str):
         self.source = source
@@ -212,9 +233,7 @@ class _Reader:
                        "nodes (an alias bomb?); refusing to read it")
             raise _Stop
         if node.tag not in SAFE_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            self.error(node, path, f"the tag {tag} is not allowed: specs are plain YAML data "
-                       "(numbers, text, lists, mappings), read with the safe loader")
+            self.error(node, path, tag_problem(node))
             raise _Stop
 
     # -- typed readers -------------------------------------------------------

@@ -278,3 +278,24 @@ def test_yaml11_number_forms_are_refused(tmp_path, config, text, means):
 def test_yaml11_forms_in_whole_numbers(config):
     line = _one_line(cli("step", config("mazur"), "--set", "init.seed=0x10"))
     assert line.startswith("--set init.seed=0x10: init.seed: expected a number in decimal, got 0x10")
+
+
+# -- F: what the user wrote, not the tag YAML 1.1 gave it ----------------------------------------
+def test_date_merge_key_and_value_key_are_named_as_written(tmp_path, config):
+    assert _one_line(cli("step", config("mazur"), "--set", "name=2001-12-14")) == \
+        '--set name=2001-12-14: name: 2001-12-14 reads as a date in YAML: quote it ("2001-12-14") to give it as text'
+    assert _one_line(cli("step", config("mazur"), "--set", "name==")) == \
+        '--set name==: name: `=` alone reads as a YAML 1.1 value key: quote it ("=") to give it as text'
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((CONFIGS / "mazur.yaml").read_text() + "init:\n  <<: {seed: 3}\n")
+    line = _one_line(cli("step", spec))
+    assert line.endswith(": init: merge keys (`<<: *anchor`) are not supported: write the keys out")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("E_total: 2001-12-14\n")
+    assert _one_line(cli("check", config("mazur"), "--answers", answers)) == \
+        f'{answers}:1:10: E_total: 2001-12-14 reads as a date in YAML: quote it ("2001-12-14") to give it as text'
+    answers.write_text("base: &b {h1: 0.5}\n<<: *b\n")
+    result = cli("check", config("mazur"), "--answers", answers)
+    assert f"{answers}:2:1: <<: merge keys (`<<: *anchor`) are not supported: write the keys out" in \
+        result.stderr.splitlines()
+    assert "!!" not in result.stderr
