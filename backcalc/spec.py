@@ -771,9 +771,13 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init, size_check=None) -> li
             entries = _read_entries(r, b_node, f"{path}.biases")
             if entries is None:
                 return None
+            if not isinstance(b_node, yaml.SequenceNode) and n_out > 1:
+                # `biases: 0.35`: one bias shared by the layer's neurons (tied, as textbooks draw b1)
+                entries.values *= n_out
+                entries.names = [entries.names[0] or f"b{li + 1}"] * n_out
             if len(entries.values) != n_out:
-                r.error(b_node, f"{path}.biases", f"expected {n_out} biases (one per neuron), "
-                        f"got {len(entries.values)}")
+                r.error(b_node, f"{path}.biases", f"expected {n_out} biases (one per neuron, or one alone "
+                        f"shared by them all), got {len(entries.values)}")
                 return None
             biases, bias_names = np.array(entries.values, dtype=float), entries.names
         shapes.append((li, n_out, n_in, weights, names, biases, bias_names, activation, alpha))
@@ -831,7 +835,13 @@ def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
         if len(entries.values) != n_in:
             prev = (f"the input has {_count(n_in, 'feature')}" if li == 0
                     else f"the previous layer has {_count(n_in, 'neuron')}")
-            r.error(row_node, row_path, f"expected {_count(n_in, 'column')} ({prev}), got {len(entries.values)}")
+            hint = ""
+            if len(rows) == n_in and len(rows) > 1 and all(isinstance(x, yaml.SequenceNode) and len(x.value)
+                                                           == len(entries.values) for x, _ in rows):
+                hint = (f"; looks transposed? weights are neurons × inputs, one row per neuron (as in PyTorch's "
+                        f"nn.Linear): write {_count(len(entries.values), 'row')} of {n_in}")
+            r.error(row_node, row_path, f"expected {_count(n_in, 'column')} ({prev}), got "
+                    f"{len(entries.values)}{hint}")
             return None, None
         values.append(entries.values)
         names.append(entries.names)

@@ -299,3 +299,29 @@ def test_date_merge_key_and_value_key_are_named_as_written(tmp_path, config):
     assert f"{answers}:2:1: <<: merge keys (`<<: *anchor`) are not supported: write the keys out" in \
         result.stderr.splitlines()
     assert "!!" not in result.stderr
+
+
+# -- I: textbook habits --------------------------------------------------------------------------
+def test_one_bias_shared_by_the_layers_neurons(tmp_path, config):
+    text = (CONFIGS / "mazur.yaml").read_text()
+    assert "biases: [b1: 0.35, b1: 0.35]" in text
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("biases: [b1: 0.35, b1: 0.35]", "biases: 0.35"))
+    shared = cli("step", spec, "--json")
+    assert shared.exit_code == 0, shared.stderr
+    import json
+
+    ours = {p["name"]: p for p in json.loads(shared.stdout)["parameters"]}
+    theirs = {p["name"]: p for p in json.loads(cli("step", config("mazur"), "--json").stdout)["parameters"]}
+    assert ours["b1"] == theirs["b1"]  # one tied parameter, its gradient the sum over both neurons
+    spec.write_text(text.replace("biases: [b1: 0.35, b1: 0.35]", "biases: [0.35]"))
+    assert _one_line(cli("step", spec)).endswith("layers[0].biases: expected 2 biases (one per neuron, or one "
+                                                 "alone shared by them all), got 1")
+
+
+def test_transposed_weights_get_a_hint(tmp_path):
+    spec = _spec(tmp_path, "inputs: [0.05, 0.10]\ntarget: 0.01\n", "layers:\n  - activation: sigmoid\n"
+                 "    weights: [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]\n  - activation: sigmoid\n    size: 1\n")
+    assert _one_line(cli("step", spec)).endswith(
+        "layers[0].weights[0]: expected 2 columns (the input has 2 features), got 3; looks transposed? weights are "
+        "neurons × inputs, one row per neuron (as in PyTorch's nn.Linear): write 3 rows of 2")
