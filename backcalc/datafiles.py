@@ -419,7 +419,7 @@ def _numpy_reason(e: Exception) -> str:
     suggest loading pickles, which backcalc never does)."""
     text = " ".join(str(e).split())
     if isinstance(e, zipfile.BadZipFile) or "zip" in text.lower() or "CRC" in text:
-        return f"not a valid zip archive ({_short(text, 100)})"
+        return _short(text, 100)  # Python's zipfile, one line: "File is not a zip file", "Bad CRC-32 …"
     if isinstance(e, EOFError) or "EOF" in text:
         return "the file ends before the data its header announces (a truncated file?)"
     return "the data cannot be read (a damaged file?)"

@@ -431,6 +431,8 @@ def read_limited(p: Path, source: str, what: str) -> bytes:
     if why == "is a directory":
         raise fail(f"is a directory, expected {what}")
     if why is not None and why != "is a named pipe (FIFO)":
+        if why.startswith("cannot read it ("):  # the file system's own reason
+            why = f"cannot read: {why[len('cannot read it ('):-1]}"
         raise fail(why if why.startswith(("no such", "cannot", "is a symbolic link")) else f"{why}, expected {what}")
     try:
         size = p.stat().st_size
@@ -791,8 +793,8 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init, size_check=None) -> li
         sized = "size" in maps[li][1]
         r.error(maps[li][1]["size"][1] if sized else maps[li][0], f"layers[{li}]" + (".size" if sized else ""),
                 f"expected at most {MAX_PARAMETERS:,} weights and biases in the network, got {total:,}; the "
-                f"largest layer, layers[{li}], has {n_out:,} neuron{'s' if n_out != 1 else ''} × "
-                f"({n_in:,} inputs + a bias) = {counts[big]:,} of them")
+                f"largest layer, layers[{li}], has {n_out:,} neuron{'s' if n_out != 1 else ''} × ("
+                f"{n_in:,} input{'s' if n_in != 1 else ''} + a bias) = {counts[big]:,} of them")
         return None
     if size_check is not None and not r.problems:
         size_check(total)

@@ -31,7 +31,7 @@ def _limited(args, megabytes: int):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     env = {"PATH": os.environ.get("PATH", "/usr/bin"), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "COLUMNS": "100"}
+           "COLUMNS": "100", **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
     return subprocess.run([sys.executable, "-m", "backcalc", *map(str, args)], preexec_fn=child,
                           capture_output=True, text=True, env=env, timeout=300)
 
