@@ -305,7 +305,10 @@ class _Reader:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_STR:
             return node.value
-        self.error(node, path, f"expected a text value, got {_describe(node)}")
+        quote = ""
+        if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in (T_BOOL, T_INT, T_FLOAT):
+            quote = f": quote it (\"{_clip(node.value)}\") to give it as text"  # `name: yes`, `name: 1.0`
+        self.error(node, path, f"expected a text value, got {_describe(node)}{quote}")
         return None
 
     def choice(self, node, path: str, options: list[str], what: str) -> str | None:

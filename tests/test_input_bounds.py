@@ -299,6 +299,8 @@ def test_date_merge_key_and_value_key_are_named_as_written(tmp_path, config):
     assert f"{answers}:2:1: <<: merge keys (`<<: *anchor`) are not supported: write the keys out" in \
         result.stderr.splitlines()
     assert "!!" not in result.stderr
+    assert _one_line(cli("step", config("mazur"), "--set", "name=yes")) == \
+        '--set name=yes: name: expected a text value, got the boolean yes: quote it ("yes") to give it as text'
 
 
 # -- I: textbook habits --------------------------------------------------------------------------
