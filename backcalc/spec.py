@@ -122,7 +122,8 @@ class Spec:
 
     @property
     def effective_batch_size(self) -> int:
-        return self.batch_size or self.n_samples
+        """Samples per update: `batch_size` (None: all), at most the number of samples."""
+        return min(self.batch_size or self.n_samples, self.n_samples)
 
 
 class _Stop(Exception):
@@ -622,7 +623,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     batch_size = _read_batch_size(r, get("batch_size"), x.shape[0]) if get("batch_size") is not None else None
     size_check = getattr(r, "size_check", None)
     layers = _read_layers(r, layer_maps, x.shape[1], init, size_check and (
-        lambda parameters: size_check(parameters, batch_size or x.shape[0], r.source)))
+        lambda parameters: size_check(parameters, min(batch_size or x.shape[0], x.shape[0]), r.source)))
     if layers is None:
         return None
     n_out = layers[-1].size
@@ -770,6 +771,10 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init, size_check=None) -> li
             # Later layers' shapes depend on this one; stop checking shapes here.
             return None
         n_out = weights.shape[0] if weights is not None else size
+        if activation == "softmax" and n_out == 1:
+            r.error(layer_node, path, "expected at least 2 neurons for softmax, got 1: a one-neuron softmax is "
+                    "always 1, so every gradient through it is 0; for one output use `activation: sigmoid` "
+                    "(with `loss: bce`)")
         biases = bias_names = None  # (a `size:` layer's names are made once the sizes are known to fit)
         if "biases" in m:
             b_node = m["biases"][1]
@@ -946,11 +951,10 @@ def _read_batch_size(r: _Reader, node, n_samples: int) -> int | None:
         r.error(node, "batch_size", f"expected `full` or a whole number ≥ 1, got {_describe(node)}")
         return None
     b = r.integer(node, "batch_size")
-    if b is not None and not 1 <= b <= n_samples:
-        r.error(node, "batch_size", f"expected `full` or a whole number from 1 to {n_samples} "
-                f"(the number of samples), got {b}")
+    if b is not None and b < 1:
+        r.error(node, "batch_size", f"expected `full` or a whole number ≥ 1, got {b}")
         return None
-    return b
+    return b  # more than the samples is one short batch of them all, as PyTorch's DataLoader takes it
 
 
 def _check_loss(r: _Reader, spec: Spec, top: dict, target_key: str) -> None:
