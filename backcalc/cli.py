@@ -337,25 +337,19 @@ def train(
     history = LossHistory()
     term = (ctx.obj or {}).get("terminal") or Terminal.current()
     k = (every or 1) if json else shown_epochs(n_epochs, every)
-    shown, last = [], None
-    # Parameters and optimizer state at the end of the last completed epoch: what is reported
-    # and saved when a NaN or a second Ctrl-C cuts an epoch short.
-    checkpoint = trainer.checkpoint()
-    trainer.on_epoch = history.add  # every epoch's loss, for the sparkline and --plot
-    # Ask the engine only for the records to show (in stretches of at most ~4096 epochs, so the
-    # progress bar and Ctrl-C stay responsive): the fast paths then run whole stretches per call.
-    stretch = _stretch(k)
+    shown = []
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
     with Interrupts() as interrupts, quiet_numpy():
+        # Checked after every epoch (the fast paths: every stretch of at most ~0.1 s), so a signal
+        # stops the run at the end of the current epoch.
+        trainer.should_stop = interrupts.__bool__
         with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
+            trainer.on_epoch = _each_epoch(history, bar)  # every epoch's loss: sparkline, --plot, the bar
             try:
                 with interrupts.abortable():
-                    for record in trainer.run(n_epochs, every=stretch):
-                        checkpoint = trainer.checkpoint()
-                        last = record
-                        bar.update(record.epoch, record.loss)
+                    for record in trainer.run(n_epochs, every=k):
                         if json:
                             if record.epoch % k == 0 or record.epoch == n_epochs:
                                 with interrupts.critical():
@@ -363,16 +357,16 @@ def train(
                                     if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
                                         sys.stdout.flush()
                                         flushed = time.monotonic()
-                        elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                        else:
                             shown.append(record)
-                        if interrupts:
-                            break
             except KeyboardInterrupt:  # a second signal in the middle of an epoch
                 interrupts.received = interrupts.received or "SIGINT"
         with interrupts.critical():
-            trainer.restore(checkpoint)
-            if last is not None and not json and (not shown or shown[-1] is not last):
-                shown.append(last)  # the last completed epoch, even when stopped early
+            # The last completed epoch: a second signal may have cut the next one short.
+            trainer.restore(trainer.last_completed)
+            final = trainer.last_completed.record
+            if final is not None and not json and (not shown or shown[-1].epoch != final.epoch):
+                shown.append(final)  # the last completed epoch, even when stopped early
             result = trainer.result(shown)
             result.warnings += train_warnings(result)
             if interrupts:
@@ -382,7 +376,7 @@ def train(
                 _err(f"backcalc: {result.stopped}")
             _warn(result.warnings, quiet)
             if save is not None:
-                _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
+                _save_trained(spec, trainer, save, n_epochs, quiet, result.stopped, bool(interrupts))
             _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
     if interrupts:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
@@ -390,12 +384,18 @@ def train(
         raise typer.Exit(int(ExitCode.WRONG))
 
 
-def _stretch(k: int, cap: int = 4096) -> int:
-    """The largest divisor of `k` that is at most `cap`: every shown epoch (a multiple of k) is yielded."""
-    parts = -(-k // cap)
-    while k % parts:
-        parts += 1
-    return k // parts
+def _each_epoch(history, bar):
+    """What runs after every epoch: the loss curve takes its loss, and a progress bar (if shown) too."""
+    from .render.progress import NoProgress
+
+    if isinstance(bar, NoProgress):
+        return history.add
+
+    def each(epoch: int, loss: float, low: float, high: float) -> None:
+        history.add(epoch, loss, low, high)
+        bar.update(epoch, loss)
+
+    return each
 
 
 def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full) -> None:
@@ -433,17 +433,15 @@ def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, 
             sys.stdout.flush()
 
 
-def _save_trained(spec, trainer, result, path: str, n_epochs: int, quiet: bool, interrupted: bool) -> None:
-    """Write the spec with the trained parameters (and optimizer state) to `path`, atomically, and say so."""
-    from .save import save_spec_atomic, saved_header
-    from .writer import spec_to_yaml
+def _save_trained(spec, trainer, path: str, n_epochs: int, quiet: bool, stopped, interrupted: bool) -> None:
+    """Save the trainer's last completed epoch to `path` (save.save_checkpoint) and say so.
 
-    net = trainer.net
-    header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
-                          interrupted)
-    save_spec_atomic(path, spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra()))
-    if not quiet or result.stopped:
-        _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
+    Every way a run ends comes here: finished, stopped on NaN, interrupted."""
+    from .save import save_checkpoint
+
+    epoch = save_checkpoint(path, spec, trainer, n_epochs, stopped=stopped, interrupted=interrupted)
+    if not quiet or stopped:
+        _err(f"backcalc: saved the parameters after epoch {epoch} to {path}")
 
 
 SPARK_WIDTH = 40  # characters of the loss sparkline after `train`

@@ -49,6 +49,25 @@ def save_spec_atomic(path: str | Path, text: str) -> None:
         raise UsageError(f"--save {path}: cannot write: {e.strerror or e}") from None
 
 
+def save_checkpoint(path: str | Path, spec, trainer, epochs_asked: int, *, stopped: str | None = None,
+                    interrupted: bool = False) -> int:
+    """Write `spec` with the parameters and optimizer state of the trainer's last completed epoch
+    (`Trainer.last_completed`) to `path`, atomically; return that epoch.
+
+    Values, optimizer state and the epoch in the header all come from that one checkpoint, read
+    once, so the file is labelled with the epoch its values belong to whenever it is called: after
+    a finished run, a NaN, or any kind of interrupt.
+    """
+    from .writer import spec_to_yaml
+
+    cp = trainer.last_completed
+    weights, biases = trainer.net.layers_of(cp.theta)
+    header = saved_header(str(path), spec.source, cp.epoch, epochs_asked, trainer.loss_of(cp.theta), stopped,
+                          interrupted)
+    save_spec_atomic(path, spec_to_yaml(spec, weights, biases, header=header, extra=trainer.save_extra(cp.state)))
+    return cp.epoch
+
+
 def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, loss: float,
                  stopped: str | None = None, interrupted: bool = False) -> list[str]:
     """The comment lines at the top of a saved spec: where it came from and how far it got."""
