@@ -226,7 +226,7 @@ def test_a_signal_at_any_moment_leaves_a_file_that_says_what_it_holds(tmp_path, 
     out.write_text(OLD)
     epochs = 10**9
     proc = subprocess.Popen([str(BACKCALC), "train", str(spec), "--epochs", str(epochs), "--json", "--every",
-                             str(FIRST_LINE[path]), "--save", str(out)],
+                             str(FIRST_LINE[path]), "--save", str(out), "--force"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()  # training is under way, the handlers installed
