@@ -56,7 +56,8 @@ class Interrupts:
     A second signal inside an `abortable()` block (the epoch loop) raises
     KeyboardInterrupt at once (the caller falls back to the last completed
     epoch), except inside a `critical()` block (printing a line); anywhere
-    else (reporting, writing the file) signals only count.
+    else (reporting, writing the file) signals only count, and once one has
+    been received, later ones are ignored until the process exits.
     """
 
     SIGNALS = ("SIGINT", "SIGTERM")
@@ -78,7 +79,10 @@ class Interrupts:
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            # Stopped by a signal, the process is on its way out (exit 130, results printed, file
+            # saved): a later signal must not kill it before its buffers are flushed or change its
+            # exit status. Ignored (not a Python handler), it stays ignored through shutdown.
+            signal.signal(sig, signal.SIG_IGN if self.received else handler)
         self._previous.clear()
 
     def _handle(self, signum, frame) -> None:

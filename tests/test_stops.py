@@ -199,6 +199,26 @@ def test_any_epoch_count_runs_long_stretches(tmp_path, monkeypatch):
         assert len(calls) < 200
 
 
+def test_signals_after_the_orderly_stop_change_nothing(tmp_path):
+    """Once a signal has stopped the run, more of them (during the report, the save, the exit) neither
+    kill the process nor change its exit status."""
+    spec = tmp_path / "scalar.yaml"
+    spec.write_text(_spec_text("scalar"))
+    out = tmp_path / "out.yaml"
+    proc = subprocess.Popen([str(BACKCALC), "train", str(spec), "--epochs", "1000000000", "--every", "20000",
+                             "--save", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_cpu(proc, 1.0)
+    proc.send_signal(signal.SIGINT)
+    assert "interrupted by SIGINT" in proc.stderr.readline()  # the run has stopped: now the report
+    while proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.002)
+    out_text, err = _finish(proc)
+    assert proc.returncode == 130, err
+    assert "outputs: " in out_text  # the whole report, flushed
+    assert _saved_epoch(out.read_text()) >= 1
+
+
 # -- B and E: signals at random moments on every path ------------------------------------------------
 
 FAULTS = ["SIGINT", "SIGINT twice", "SIGTERM", "SIGKILL", "SIGTERM then SIGKILL"]
