@@ -41,6 +41,7 @@ app = typer.Typer(
     help="A backpropagation calculator: every partial derivative of a small network, step by step.",
     add_completion=True,
     no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -53,7 +54,7 @@ ConfigArg = Annotated[Optional[str], typer.Argument(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables (full precision).")]
 JsonLinesOpt = Annotated[bool, typer.Option(
     "--json", help="Print JSON Lines instead of tables: one object per shown epoch, then a {\"final\": …} line.")]
-DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
+DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, metavar="N", help="Decimals shown in tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
 # On commands whose output is never coloured or never has notes: accepted, so scripts can pass
@@ -63,9 +64,9 @@ PlainNoColorOpt = Annotated[bool, typer.Option("--no-color", help="Accepted as o
 PlainQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Accepted as on every command; this output "
                                              "has no notes or warnings.")]
 EpochsOpt = Annotated[Optional[int], typer.Option(
-    "--epochs", "-e", min=1, help="Epochs to run (default: the spec's `epochs`, else 100).")]
+    "--epochs", "-e", min=1, metavar="N", help="Epochs to run (default: the spec's `epochs`, else 100).")]
 EveryOpt = Annotated[Optional[int], typer.Option(
-    "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
+    "--every", min=1, metavar="K", help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
 ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact rational arithmetic from the YAML's decimals "
                                         "(identity/relu/leaky_relu with a polynomial loss).")]
@@ -196,10 +197,12 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
     return load_spec(config, overrides)
 
 
-def _read_stdin() -> bytes:
+def _read_stdin(what: str = "the spec") -> bytes:
     """Standard input, but no more than a spec may hold (plus one byte, so the limit is reported)."""
     from .spec import MAX_BYTES
 
+    if sys.stdin.isatty():  # else a newcomer's `backcalc step -` seems to hang
+        _err(f"backcalc: reading {what} from standard input; Ctrl-D to end")
     return sys.stdin.buffer.read(MAX_BYTES + 1)
 
 
@@ -217,12 +220,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """A backpropagation calculator: every partial derivative of a small network, step by step."""
+    if ctx.invoked_subcommand is None:  # bare `backcalc`: the help, not a usage error
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
 
 
 @app.command(short_help='One step, every factor: forward pass, loss, chain rule, update.')
@@ -546,8 +553,9 @@ def graph(
         "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
     )] = GraphFormat.dot,
     sample: Annotated[int, typer.Option(
-        "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
-    digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
+        "--sample", min=1, metavar="N", help="Which sample of the batch the node values belong to (1-based).")] = 1,
+    digits: Annotated[int, typer.Option("--digits", min=0, max=17, metavar="N",
+                                        help="Decimals shown in the labels.")] = 5,
     quiet: QuietOpt = False,
     no_color: PlainNoColorOpt = False,
     set_: SetOpt = None,
@@ -594,7 +602,7 @@ def check(
         raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
     spec = read_spec(config, quiet, set_)
     if answers == "-":
-        given = read_answers("<stdin>", spec, _read_stdin())
+        given = read_answers("<stdin>", spec, _read_stdin("the answers"))
     else:
         given = read_answers(answers, spec)
     result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
@@ -724,12 +732,12 @@ def schema(quiet: PlainQuietOpt = False, no_color: PlainNoColorOpt = False, debu
 @handle_errors
 def gradcheck(
     config: ConfigArg = None,
-    eps: Annotated[float, typer.Option("--eps", help="Step of the central differences.")] = 1e-6,
-    tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
+    eps: Annotated[float, typer.Option("--eps", metavar="FLOAT", help="Step of the central differences.")] = 1e-6,
+    tol: Annotated[float, typer.Option("--tol", metavar="FLOAT", help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
     max_params: Annotated[int, typer.Option(
-        "--max-params", min=0, help="Check at most this many parameters (a fixed random sample of a larger "
+        "--max-params", min=0, metavar="N", help="Check at most this many parameters (a fixed random sample of a larger "
         "network); 0 checks all.")] = 200,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
