@@ -580,9 +580,13 @@ def graph(
 @handle_errors
 def check(
     config: ConfigArg = None,
-    answers: Annotated[str, typer.Option(
+    answers: Annotated[Optional[str], typer.Option(
         "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
-        help="Your answers: `quantity: value` pairs (names as in docs/check.md); `-` reads standard input.")] = ...,
+        help="Your answers: `quantity: value` pairs (names as in `backcalc docs check`); `-` reads standard "
+             "input.")] = None,
+    answers_example: Annotated[Optional[str], typer.Option(
+        "--answers-example", metavar="NAME", show_default=False,
+        help="Use a bundled answers file instead of --answers (`backcalc examples` lists them).")] = None,
     round_: Annotated[Optional[int], typer.Option(
         "--round", min=0, max=12, metavar="N",
         help="Accept answers that match a computation rounded to N decimals at every step, as by hand.")] = None,
@@ -598,10 +602,18 @@ def check(
     from .check import check as run_check
     from .errors import UsageError
 
+    if (answers is None) == (answers_example is None):
+        raise UsageError("check: give your answers with --answers ANSWERS.yaml or --answers-example NAME"
+                         + (", not both" if answers is not None else ""))
     if answers == "-" and config == "-":
         raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
     spec = read_spec(config, quiet, set_)
-    if answers == "-":
+    if answers_example is not None:
+        from . import bundled
+
+        answers = bundled.answers_source(answers_example)
+        given = read_answers(answers, spec, bundled.read_answers(answers_example))
+    elif answers == "-":
         given = read_answers("<stdin>", spec, _read_stdin("the answers"))
     else:
         given = read_answers(answers, spec)
@@ -659,19 +671,26 @@ def _step_extra_tables(extras: dict, digits: int):
     return Group(*parts)
 
 
-@app.command(short_help='List the bundled example specs, or print one.')
+@app.command(short_help='List the bundled example specs and answers files, or print one.')
 @handle_errors
 def examples(
     name: Annotated[Optional[str], typer.Argument(
         help="Print this example's YAML instead of the list.", show_default=False)] = None,
+    answers: Annotated[bool, typer.Option("--answers", help="NAME is a bundled answers file: print it.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     quiet: PlainQuietOpt = False,
     no_color: PlainNoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """List the bundled example specs, or print one (`backcalc examples xor | backcalc step -`)."""
+    """List the bundled example specs and answers files, or print one (`backcalc examples xor | backcalc step -`)."""
     from . import bundled
 
+    if answers:
+        if name is None:
+            raise UsageError("examples --answers: expected the name of an answers file (`backcalc examples` "
+                             "lists them)")
+        sys.stdout.write(bundled.read_answers(name, "examples --answers").decode("utf-8"))
+        return
     if name is not None:
         # As `init --example NAME -` writes it: the schema line names backcalc.schema.json beside
         # the file (the repository's ../schema/ path resolves nowhere else).
@@ -681,11 +700,38 @@ def examples(
     if json:
         from .render.json import dumps
 
-        typer.echo(dumps([{"name": e.name, "description": e.description} for e in catalogue]))
+        typer.echo(dumps([{"name": e.name, "description": e.description, "answers": bundled.answers_for(e.name)}
+                          for e in catalogue]))
         return
-    width = max(len(e.name) for e in catalogue)
+    answer_files = bundled.answers_catalogue()
+    width = max(len(e.name) for e in catalogue + answer_files)
     for e in catalogue:
         typer.echo(f"{e.name:<{width}}  {e.description}")
+    if answer_files:
+        typer.echo("\nAnswers files for `backcalc check --example NAME --answers-example ANSWERS`:")
+        for e in answer_files:
+            typer.echo(f"{e.name:<{width}}  {e.description}")
+
+
+@app.command(short_help="Print a page of backcalc's documentation (docs/*.md), or list them.")
+@handle_errors
+def docs(
+    page: Annotated[Optional[str], typer.Argument(
+        help="The page to print, e.g. check or spec; omitted: the list of pages.", show_default=False)] = None,
+    quiet: PlainQuietOpt = False,
+    no_color: PlainNoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print a page of the documentation as Markdown (`backcalc docs check`), or list the pages."""
+    from . import bundled
+
+    if page is not None:
+        sys.stdout.write(bundled.read_doc(page))
+        return
+    pages = bundled.doc_catalogue()
+    width = max(len(p.name) for p in pages)
+    for p in pages:
+        typer.echo(f"{p.name:<{width}}  {p.description}")
 
 
 @app.command(short_help='Write a commented starter spec (or an example) to edit.')

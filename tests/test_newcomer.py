@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -75,3 +76,112 @@ def test_init_writes_each_comment_once():
     comments = [line for line in result.stdout.splitlines() if line.startswith("#") and len(line) > 20]
     repeated = [line for line, n in Counter(comments).items() if n > 1]
     assert not repeated and "Larger data can come from files instead" in result.stdout
+
+
+# Item 16: what the README and the help point to is installed with the package.
+
+BUNDLED_ANSWERS = ROOT / "backcalc" / "examples" / "answers"
+BUNDLED_DOCS = ROOT / "backcalc" / "docs"
+
+
+def test_bundled_answers_and_docs_are_links_to_the_one_copy():
+    answers = sorted(p.name for p in (ROOT / "configs" / "answers").glob("*.yaml"))
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert answers and sorted(p.name for p in BUNDLED_ANSWERS.iterdir()) == answers
+    assert pages and sorted(p.name for p in BUNDLED_DOCS.iterdir()) == pages
+    for name in answers:
+        assert os.readlink(BUNDLED_ANSWERS / name) == f"../../../configs/answers/{name}"
+    for name in pages:
+        assert os.readlink(BUNDLED_DOCS / name) == f"../../docs/{name}"
+
+
+def test_examples_lists_the_answers_files_and_check_runs_them(config):
+    listing = cli("examples")
+    assert listing.exit_code == 0
+    answers_part = listing.stdout.split("\n\n")[1].splitlines()
+    assert "--answers-example" in answers_part[0]
+    listed = [line.split()[0] for line in answers_part[1:]]
+    assert listed == sorted(p.stem for p in (ROOT / "configs" / "answers").glob("*.yaml"))
+    for name in listed:
+        file = ROOT / "configs" / "answers" / f"{name}.yaml"
+        spec = next(e["name"] for e in json.loads(cli("examples", "--json").stdout) if name in e["answers"])
+        by_file = cli("check", config(spec), "--answers", str(file), "--json")
+        bundled = cli("check", "--example", spec, "--answers-example", name, "--json")
+        assert by_file.exit_code == bundled.exit_code and by_file.exit_code in (0, 1), bundled.stderr
+        assert json.loads(bundled.stdout)["verdicts"] == json.loads(by_file.stdout)["verdicts"]
+        assert cli("examples", name, "--answers").stdout == file.read_text()
+
+
+def test_check_needs_exactly_one_answers_source(config):
+    for args in ([], ["--answers", "x.yaml", "--answers-example", "sigmoid_seed"]):
+        result = cli("check", config("sigmoid_seed"), *args)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "--answers-example" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_docs_prints_every_page_and_lists_them():
+    listing = cli("docs")
+    assert listing.exit_code == 0
+    pages = sorted(p.stem for p in (ROOT / "docs").glob("*.md"))
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == pages
+    for page in pages:
+        assert cli("docs", page).stdout == (ROOT / "docs" / f"{page}.md").read_text()
+    unknown = cli("docs", "chek")
+    assert unknown.exit_code == 2 and "did you mean `check`" in unknown.stderr and unknown.stdout == ""
+
+
+def test_every_docs_pointer_in_the_help_and_the_starter_is_a_page():
+    """What `check --help`, an answers error and `init` tell a user to read can be printed."""
+    pages = {line.split()[0] for line in cli("docs").stdout.splitlines()}
+    texts = cli("check", "--help").stdout + cli("init", "-").stdout
+    pointers = re.findall(r"backcalc docs ([\w-]+)", texts)
+    assert pointers and all(p in pages for p in pointers)
+    assert not re.search(r"(?<![\w`])docs/[\w-]+\.md", texts)  # no path a pip user lacks
+
+
+def _site_packages(python: Path) -> Path:
+    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+@pytest.mark.slow
+def test_a_wheel_installed_elsewhere_runs_the_readme_check_example_and_docs(tmp_path):
+    """Built as `pip wheel . --no-deps`, installed into a fresh venv (not editable), run from
+    another folder: the README's check example and `backcalc docs check` work (~20 s)."""
+    import shutil
+    import sysconfig
+
+    src = tmp_path / "src"  # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "*.egg-info", ".*cache", ".hypothesis", "__pycache__", "benchmarks"))
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", str(src), "--no-deps", "-w", str(tmp_path / "dist")], check=True)
+    wheel = next((tmp_path / "dist").glob("backcalc-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)], check=True)
+    # The runtime dependencies from this interpreter's site-packages; backcalc itself from the wheel
+    # (a path in a .pth file does not run the editable install's own .pth there).
+    (_site_packages(python) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args):
+        return subprocess.run([str(venv / "bin" / "backcalc"), *args], cwd=elsewhere, capture_output=True,
+                              text=True, env={**os.environ, "COLUMNS": "100"})
+
+    where = subprocess.run([str(python), "-c", "import backcalc; print(backcalc.__file__)"], cwd=elsewhere,
+                           capture_output=True, text=True, check=True).stdout
+    assert Path(where.strip()).is_relative_to(venv), where
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"backcalc (check --example \S+ --answers-example [\w-]+)", readme)
+    assert example, "the README shows the check example a pip user can run"
+    checked = run(*example[1].split())
+    assert checked.returncode == 1, checked.stderr  # wrong answers: the notebook's slip
+    assert "12 of 22 right" in checked.stdout and "updated w5 used" in checked.stdout
+    page = run("docs", "check")
+    assert page.returncode == 0 and page.stdout == (ROOT / "docs" / "check.md").read_text()
+    listing = run("examples")
+    assert "sigmoid_seed_2dp" in listing.stdout.split("\n\n")[1]
