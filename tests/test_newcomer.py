@@ -185,3 +185,23 @@ def test_a_wheel_installed_elsewhere_runs_the_readme_check_example_and_docs(tmp_
     assert page.returncode == 0 and page.stdout == (ROOT / "docs" / "check.md").read_text()
     listing = run("examples")
     assert "sigmoid_seed_2dp" in listing.stdout.split("\n\n")[1]
+
+
+# Item 17: the seed examples are described in the repository, in words a newcomer understands.
+
+def test_example_descriptions_say_what_each_example_is_not_a_seed_number():
+    listed = json.loads(cli("examples", "--json").stdout)
+    numbered = [e["name"] for e in listed if re.search(r"\bseeds?\s*\d", e["description"], re.I)]
+    assert not numbered, numbered
+
+
+def test_the_seed_documents_are_described_inside_the_repository():
+    readme, configs = (ROOT / "README.md").read_text(), (ROOT / "configs" / "README.md").read_text()
+    for text, base in ((readme, ROOT), (configs, ROOT / "configs")):
+        for path in re.findall(r"[`(](\.\./[^`)\s]+)", text):
+            assert (base / path).resolve().is_relative_to(ROOT), f"{path} points outside the repository"
+    # each seed config's document, with the numbers where it goes wrong
+    seeds = [e["name"] for e in json.loads(cli("examples", "--json").stdout) if "seed" in e["name"]]
+    assert all(f"`{name}.yaml`" in configs for name in seeds)
+    for number in ("0.01199", "0.01362", "0.013368", "0.014996", "0.9590413360683729", "0.07616360712960568"):
+        assert number in configs, number
