@@ -779,12 +779,13 @@ def schema(quiet: PlainQuietOpt = False, no_color: PlainNoColorOpt = False, debu
 def gradcheck(
     config: ConfigArg = None,
     eps: Annotated[float, typer.Option("--eps", metavar="FLOAT", help="Step of the central differences.")] = 1e-6,
-    tol: Annotated[float, typer.Option("--tol", metavar="FLOAT", help="Largest relative error that counts as agreement.")] = 1e-5,
+    tol: Annotated[float, typer.Option("--tol", metavar="FLOAT",
+                                       help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
     max_params: Annotated[int, typer.Option(
-        "--max-params", min=0, metavar="N", help="Check at most this many parameters (a fixed random sample of a larger "
-        "network); 0 checks all.")] = 200,
+        "--max-params", min=0, metavar="N", help="Check at most this many parameters (a fixed random sample of a "
+        "larger network); 0 checks all.")] = 200,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
