@@ -166,7 +166,7 @@ class KeyResolver:
         if close and self._base(close[0])[0] == "new":
             sample = ""  # an updated value takes no sample
         hint = f" (did you mean `{close[0]}{sample}`?)" if close else ""
-        return f"unknown quantity `{_clip(written, 100)}`{hint}; see docs/check.md for the names"
+        return f"unknown quantity `{_clip(written, 100)}`{hint}; see `backcalc docs check` for the names"
 
     def _spellings(self, text: str) -> list[str]:
         """Names to suggest: the canonical ones, and the text with its last name swapped for a real one.

@@ -49,6 +49,7 @@ app = typer.Typer(
     help="A backpropagation calculator: every partial derivative of a small network, step by step.",
     add_completion=True,
     no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -61,7 +62,7 @@ ConfigArg = Annotated[Optional[str], typer.Argument(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables (full precision).")]
 JsonLinesOpt = Annotated[bool, typer.Option(
     "--json", help="Print JSON Lines instead of tables: one object per shown epoch, then a {\"final\": …} line.")]
-DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables.")]
+DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, metavar="N", help="Decimals shown in tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print results only: no notes or warnings.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
 # On commands whose output is never coloured or never has notes: accepted, so scripts can pass
@@ -71,9 +72,9 @@ PlainNoColorOpt = Annotated[bool, typer.Option("--no-color", help="Accepted as o
 PlainQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Accepted as on every command; this output "
                                              "has no notes or warnings.")]
 EpochsOpt = Annotated[Optional[int], typer.Option(
-    "--epochs", "-e", min=1, help="Epochs to run (default: the spec's `epochs`, else 100).")]
+    "--epochs", "-e", min=1, metavar="N", help="Epochs to run (default: the spec's `epochs`, else 100).")]
 EveryOpt = Annotated[Optional[int], typer.Option(
-    "--every", min=1, help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
+    "--every", min=1, metavar="K", help="Show every K-th epoch (default: about 10 rows; JSON: every epoch).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
 ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact rational arithmetic from the YAML's decimals "
                                         "(identity/relu/leaky_relu with a polynomial loss).")]
@@ -203,10 +204,12 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
     return load_spec(config, overrides, size_check)
 
 
-def _read_stdin() -> bytes:
+def _read_stdin(what: str = "the spec") -> bytes:
     """Standard input, but no more than a spec may hold (plus one byte, so the limit is reported)."""
     from .spec import MAX_BYTES
 
+    if sys.stdin.isatty():  # else a newcomer's `backcalc step -` seems to hang
+        _err(f"backcalc: reading {what} from standard input; Ctrl-D to end")
     return sys.stdin.buffer.read(MAX_BYTES + 1)
 
 
@@ -224,12 +227,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """A backpropagation calculator: every partial derivative of a small network, step by step."""
+    if ctx.invoked_subcommand is None:  # bare `backcalc`: the help, not a usage error
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
 
 
 @app.command(short_help='One step, every factor: forward pass, loss, chain rule, update.')
@@ -559,8 +566,9 @@ def graph(
         "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
     )] = GraphFormat.dot,
     sample: Annotated[int, typer.Option(
-        "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
-    digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
+        "--sample", min=1, metavar="N", help="Which sample of the batch the node values belong to (1-based).")] = 1,
+    digits: Annotated[int, typer.Option("--digits", min=0, max=17, metavar="N",
+                                        help="Decimals shown in the labels.")] = 5,
     quiet: QuietOpt = False,
     no_color: PlainNoColorOpt = False,
     set_: SetOpt = None,
@@ -588,9 +596,13 @@ def graph(
 @handle_errors
 def check(
     config: ConfigArg = None,
-    answers: Annotated[str, typer.Option(
+    answers: Annotated[Optional[str], typer.Option(
         "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
-        help="Your answers: `quantity: value` pairs (names as in docs/check.md); `-` reads standard input.")] = ...,
+        help="Your answers: `quantity: value` pairs (names as in `backcalc docs check`); `-` reads standard "
+             "input.")] = None,
+    answers_example: Annotated[Optional[str], typer.Option(
+        "--answers-example", metavar="NAME", show_default=False,
+        help="Use a bundled answers file instead of --answers (`backcalc examples` lists them).")] = None,
     round_: Annotated[Optional[int], typer.Option(
         "--round", min=0, max=12, metavar="N",
         help="Accept answers that match a computation rounded to N decimals at every step, as by hand.")] = None,
@@ -606,14 +618,22 @@ def check(
     from .check import check as run_check
     from .errors import UsageError
 
+    if (answers is None) == (answers_example is None):
+        raise UsageError("check: give your answers with --answers ANSWERS.yaml or --answers-example NAME"
+                         + (", not both" if answers is not None else ""))
     if answers == "-" and config == "-":
         raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
     from .check import CHECK_LIMIT
     from .explain import size_limit
 
     spec = read_spec(config, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
-    if answers == "-":
-        given = read_answers("<stdin>", spec, _read_stdin())
+    if answers_example is not None:
+        from . import bundled
+
+        answers = bundled.answers_source(answers_example)
+        given = read_answers(answers, spec, bundled.read_answers(answers_example))
+    elif answers == "-":
+        given = read_answers("<stdin>", spec, _read_stdin("the answers"))
     else:
         given = read_answers(answers, spec)
     result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
@@ -670,19 +690,26 @@ def _step_extra_tables(extras: dict, digits: int):
     return Group(*parts)
 
 
-@app.command(short_help='List the bundled example specs, or print one.')
+@app.command(short_help='List the bundled example specs and answers files, or print one.')
 @handle_errors
 def examples(
     name: Annotated[Optional[str], typer.Argument(
         help="Print this example's YAML instead of the list.", show_default=False)] = None,
+    answers: Annotated[bool, typer.Option("--answers", help="NAME is a bundled answers file: print it.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     quiet: PlainQuietOpt = False,
     no_color: PlainNoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """List the bundled example specs, or print one (`backcalc examples xor | backcalc step -`)."""
+    """List the bundled example specs and answers files, or print one (`backcalc examples xor | backcalc step -`)."""
     from . import bundled
 
+    if answers:
+        if name is None:
+            raise UsageError("examples --answers: expected the name of an answers file (`backcalc examples` "
+                             "lists them)")
+        sys.stdout.write(bundled.read_answers(name, "examples --answers").decode("utf-8"))
+        return
     if name is not None:
         # As `init --example NAME -` writes it: the schema line names backcalc.schema.json beside
         # the file (the repository's ../schema/ path resolves nowhere else).
@@ -692,11 +719,38 @@ def examples(
     if json:
         from .render.json import dumps
 
-        typer.echo(dumps([{"name": e.name, "description": e.description} for e in catalogue]))
+        typer.echo(dumps([{"name": e.name, "description": e.description, "answers": bundled.answers_for(e.name)}
+                          for e in catalogue]))
         return
-    width = max(len(e.name) for e in catalogue)
+    answer_files = bundled.answers_catalogue()
+    width = max(len(e.name) for e in catalogue + answer_files)
     for e in catalogue:
         typer.echo(f"{e.name:<{width}}  {e.description}")
+    if answer_files:
+        typer.echo("\nAnswers files for `backcalc check --example NAME --answers-example ANSWERS`:")
+        for e in answer_files:
+            typer.echo(f"{e.name:<{width}}  {e.description}")
+
+
+@app.command(short_help="Print a page of backcalc's documentation (docs/*.md), or list them.")
+@handle_errors
+def docs(
+    page: Annotated[Optional[str], typer.Argument(
+        help="The page to print, e.g. check or spec; omitted: the list of pages.", show_default=False)] = None,
+    quiet: PlainQuietOpt = False,
+    no_color: PlainNoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print a page of the documentation as Markdown (`backcalc docs check`), or list the pages."""
+    from . import bundled
+
+    if page is not None:
+        sys.stdout.write(bundled.read_doc(page))
+        return
+    pages = bundled.doc_catalogue()
+    width = max(len(p.name) for p in pages)
+    for p in pages:
+        typer.echo(f"{p.name:<{width}}  {p.description}")
 
 
 @app.command(short_help='Write a commented starter spec (or an example) to edit.')
@@ -743,14 +797,16 @@ def schema(quiet: PlainQuietOpt = False, no_color: PlainNoColorOpt = False, debu
 @handle_errors
 def gradcheck(
     config: ConfigArg = None,
-    eps: Annotated[float | None, typer.Option("--eps", help="Step h of the central differences for every parameter "
-                                              "(default ∛ε_mach·max(1, |p|) per parameter p).")] = None,
-    tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
+    eps: Annotated[float | None, typer.Option("--eps", metavar="FLOAT", help="Step h of the central differences "
+                                              "for every parameter (default ∛ε_mach·max(1, |p|) per parameter p).")
+                   ] = None,
+    tol: Annotated[float, typer.Option("--tol", metavar="FLOAT",
+                                       help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
     max_params: Annotated[int, typer.Option(
-        "--max-params", min=0, help="Check at most this many parameters (a fixed random sample of a larger "
-        "network); 0 checks all.")] = 200,
+        "--max-params", min=0, metavar="N", help="Check at most this many parameters (a fixed random sample of a "
+        "larger network); 0 checks all.")] = 200,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,

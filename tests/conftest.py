@@ -40,6 +40,14 @@ def assert_same_math(actual, expected, rtol: float = PATH_RTOL, atol: float = PA
                                rtol=rtol, atol=atol)
 
 
+def shown(value: float, digits: int = 5) -> str:
+    """How a table writes `value` between 0.001 and 10⁹, as the test suite's own arithmetic: at least
+    `digits` significant figures and at least `digits` decimals (ASCII minus)."""
+    import math
+
+    return f"{value:.{max(digits, digits - 1 - math.floor(math.log10(abs(value))))}f}"
+
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 

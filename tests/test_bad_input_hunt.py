@@ -331,7 +331,8 @@ def test_a_very_long_unknown_answer_key_is_quick_and_short(tmp_path):
     key = "a_" * 3000
     path = answers(tmp_path, f'? "{key}"\n: 0.5\n')
     line = one_line(cli("check", MAZUR, "--answers", path))
-    assert line == (f"{path}:1:3: {key[:97]}...: unknown quantity `{key[:97]}...`; see docs/check.md for the names")
+    assert line == (f"{path}:1:3: {key[:97]}...: unknown quantity `{key[:97]}...`; "
+                    "see `backcalc docs check` for the names")
 
 
 def test_no_sample_is_suggested_for_an_updated_value(tmp_path):
@@ -340,7 +341,7 @@ def test_no_sample_is_suggested_for_an_updated_value(tmp_path):
     path = answers(tmp_path, "w5_new[1]: 0.5\n")
     line = one_line(cli("check", str(CONFIGS / "batch_seed.yaml"), "--answers", path))
     assert line == f"{path}:1:1: w5_new[1]: unknown quantity `w5_new[1]` (did you mean `b2[1]_new`?); see " \
-                   "docs/check.md for the names"
+                   "`backcalc docs check` for the names"
 
 
 # -- control characters in the user's own key names ------------------------------------------

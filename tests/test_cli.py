@@ -71,7 +71,7 @@ def test_step_table_shows_every_part(config):
     for heading in ("Forward pass", "Loss", "Backward pass", "Gradients", "Update"):
         assert heading in out
     assert "w1·x1 + w2·x2 + b1" in out and "0.15·0.05 + 0.2·0.1 + 0.35" in out
-    assert "0.59327" in out and "0.27481" in out and "0.08217" in out and "0.35892" in out
+    assert "0.59327" in out and "0.27481" in out and "0.082167" in out and "0.35892" in out
     assert "b1 total" in out  # the tied bias: each contribution and the sum
 
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from backcalc.cli import app, app_for
 
-COMMANDS = ["step", "train", "forward", "graph", "check", "examples", "init", "schema", "gradcheck"]
+COMMANDS = ["step", "train", "forward", "graph", "check", "examples", "init", "schema", "gradcheck", "docs"]
 
 
 def _run(application, args):

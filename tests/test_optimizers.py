@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import CONFIGS, cli, cli_json, cli_jsonl
+from conftest import CONFIGS, cli, cli_json, cli_jsonl, shown
 
 from backcalc.network import Network
 from backcalc.spec import parse_spec
@@ -135,10 +135,10 @@ def test_step_table_shows_state_before_after_and_the_substituted_update(tmp_path
     rows = [line for line in out.splitlines() if line.strip()]
     w5 = next(i for i, line in enumerate(rows) if line.split()[:3] == ["w5", "t", "(step)"])
     assert rows[w5].split()[-1] == "1"
-    assert f"0.9·0 + 0.1·{g5:.5f}" in rows[w5 + 1] and rows[w5 + 1].split()[-1] == f"{0.1 * g5:.5f}"
+    assert f"0.9·0 + 0.1·{shown(g5)}" in rows[w5 + 1] and rows[w5 + 1].split()[-1] == shown(0.1 * g5)
     assert "m̂" in rows[w5 + 3] and "v̂" in rows[w5 + 4]
-    assert f"0.4 − 0.5·{g5:.5f} / (√" in rows[w5 + 5]
-    assert rows[w5 + 5].split()[-1] == f"{0.4 - 0.5 * g5 / (abs(g5) + 1e-8):.5f}".replace("-", "−")
+    assert f"0.4 − 0.5·{shown(g5)} / (√" in rows[w5 + 5]
+    assert rows[w5 + 5].split()[-1] == shown(0.4 - 0.5 * g5 / (abs(g5) + 1e-8)).replace("-", "−")
 
 
 def test_sgd_momentum_table_and_json_name_the_buffer(tmp_path):

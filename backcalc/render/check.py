@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..check import ROUNDING, WRONG, CheckResult
-from .numbers import fmt
+from .numbers import fixed, fmt
 from .table import HEAD_RULE
 
 NOT_RECOGNISED = "cause not recognised"
@@ -38,7 +38,7 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
                      else "" if v.upstream else note(NOT_RECOGNISED))
         else:
             mark = Text("✓", style="bold green")
-            cause = (note(f"right by hand-rounding (by hand {fmt(v.by_hand, result.decimals)})")
+            cause = (note(f"right by hand-rounding (by hand {fixed(v.by_hand, result.decimals)})")
                      if v.verdict == ROUNDING else "")
         upstream = written.get(v.upstream, v.upstream) if v.upstream else ""
         rows.append((a.written, a.text, fmt(v.correct, shown), mark, upstream, cause))

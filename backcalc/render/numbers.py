@@ -1,13 +1,24 @@
-"""How numbers are written in human output (JSON keeps full precision)."""
+"""How numbers are written in human output (JSON keeps full precision).
+
+One rule for every view: a non-zero value shows at least `digits` significant figures (and at
+least `digits` decimals in plain notation, so columns line up), in scientific notation below
+0.001 and from 10⁹ on; digits beyond the value's shortest round-trip form are zeros, never
+float noise (0.99 at 17 digits is 0.99000000000000000, not 0.98999999999999999).
+"""
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from fractions import Fraction
+
+SCIENTIFIC_BELOW = 1e-3
+SCIENTIFIC_FROM = 1e9
 
 
 def fmt(x, digits: int = 5) -> str:
-    """A number with `digits` decimals; tiny or huge values in scientific notation.
+    """A number with at least `digits` significant figures and `digits` decimals; tiny or huge
+    values in scientific notation.
 
     Exact values (Fractions) print as terminating decimals when they have one,
     else as p/q.
@@ -23,12 +34,36 @@ def fmt(x, digits: int = 5) -> str:
         return "inf" if x > 0 else "−inf"
     if x == 0:
         return "0"
+    figures = max(digits, 1)
     ax = abs(x)
-    if ax < 0.5 * 10 ** (-digits) or ax >= 1e9:
-        text = f"{x:.{max(digits - 1, 1)}e}"
+    if ax < SCIENTIFIC_BELOW or ax >= SCIENTIFIC_FROM:
+        text = _scientific(x, figures)
     else:
-        text = f"{x:.{digits}f}"
+        first = math.floor(math.log10(ax))  # the place of the first significant digit
+        text = _plain(x, max(digits, figures - 1 - first))
     return text.replace("-", "−")
+
+
+def fixed(x, decimals: int) -> str:
+    """A value rounded to `decimals` decimals (by hand, `--round`), written with exactly that many: 0.00."""
+    if x is None or isinstance(x, Fraction) or not math.isfinite(float(x)):
+        return fmt(x, decimals)
+    text = _plain(float(x), decimals)
+    return (text[1:] if text.startswith("-") and not text.strip("-0.") else text).replace("-", "−")
+
+
+def _plain(x: float, decimals: int) -> str:
+    shortest = Decimal(repr(x))
+    if -shortest.as_tuple().exponent <= decimals:  # nothing to round: pad the shortest form with zeros
+        return f"{shortest:.{decimals}f}"
+    return f"{x:.{decimals}f}"
+
+
+def _scientific(x: float, figures: int) -> str:
+    shortest = Decimal(repr(x)).normalize()
+    source = shortest if len(shortest.as_tuple().digits) <= figures else x
+    mantissa, exponent = f"{source:.{figures - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent):+03d}"
 
 
 def exact(q: Fraction) -> str:
@@ -39,11 +74,21 @@ def exact(q: Fraction) -> str:
 
 
 def short(x, digits: int = 5) -> str:
-    """A compact number for written-out formulas: at most `digits` decimals, no trailing zeros."""
+    """A compact number for written-out formulas: `fmt` without trailing zeros (1e−08, 0.15); a value
+    whose shortest form has at most `digits` decimals (0.0007, rounded by hand) is written as that."""
     if isinstance(x, Fraction):
         return exact(x)
+    if x is not None and math.isfinite(float(x)) and 0 < abs(float(x)) < SCIENTIFIC_FROM:
+        shortest = Decimal(repr(float(x)))
+        if -shortest.as_tuple().exponent <= digits:
+            text = f"{shortest:f}"
+            text = text.rstrip("0").rstrip(".") if "." in text else text
+            return text.replace("-", "−")
     text = fmt(x, digits)
-    if "e" in text or "." not in text:
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return (mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa) + "e" + exponent
+    if "." not in text:
         return text
     text = text.rstrip("0").rstrip(".")
     return text if text not in ("", "−0") else "0"

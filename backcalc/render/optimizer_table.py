@@ -50,20 +50,9 @@ def optimizer_update(result: StepResult, d: int, make_table) -> list:
 
 
 def _number(value, d: int) -> str:
-    """Optimizer state is often tiny (v ≈ g²): below 0.001 show significant digits."""
-    if isinstance(value, int):
-        return str(value)
-    if value != 0 and abs(float(value)) < 1e-3 and not hasattr(value, "denominator"):
-        return f"{float(value):.{max(d - 1, 1)}e}".replace("-", "−")
-    return fmt(value, d)
+    """The step count t is a whole number; everything else as every table writes it."""
+    return str(value) if isinstance(value, int) else fmt(value, d)
 
 
 def _short(value, d: int) -> str:
-    """Like `short`, and 1e−08 rather than 1.0000e−08."""
-    if isinstance(value, int):
-        return str(value)
-    if value != 0 and abs(float(value)) < 1e-3 and not hasattr(value, "denominator"):
-        mantissa, exponent = f"{float(value):.{max(d - 1, 1)}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-        return f"{mantissa}e{exponent}".replace("-", "−")
-    return short(value, d)
+    return str(value) if isinstance(value, int) else short(value, d)

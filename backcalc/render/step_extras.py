@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .numbers import fmt
+from .numbers import fixed, fmt
 from .table import HEAD_RULE
 
 
@@ -28,7 +28,7 @@ def drift_table(rows: list[dict], decimals: int, digits: int = 5) -> Group:
             drift = "not finite"  # only one of exact and by hand is finite
         else:
             drift = f"{row['drift']:+d} in decimal {decimals}".replace("-", "−") if row["drift"] else ""
-        table.add_row(row["quantity"], fmt(row["exact"], shown), fmt(row["by_hand"], decimals), drift,
+        table.add_row(row["quantity"], fmt(row["exact"], shown), fixed(row["by_hand"], decimals), drift,
                       style="bold" if row["drift"] != 0 else None)
     return Group(table, Text(drift_summary(rows, decimals)))
 
@@ -40,7 +40,7 @@ def drift_summary(rows: list[dict], decimals: int) -> str:
                 "exact one rounded.")
     first = drifted[0]
     return (f"Rounding to {decimals} decimals along the way drifts at {len(drifted)} of {len(rows)} quantities, "
-            f"first at {first['quantity']} (by hand {fmt(first['by_hand'], decimals)}, exact "
+            f"first at {first['quantity']} (by hand {fixed(first['by_hand'], decimals)}, exact "
             f"{fmt(first['exact'], decimals + 2)}).")
 
 

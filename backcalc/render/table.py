@@ -205,9 +205,9 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
                           "", "", "", fmt(p.grad, d), style="bold")
         if tied or many:
             grads.add_section()
-    if hidden:
-        _gap_row(grads, "parameters of wide layers", len(hidden), 6 + many, at=1, mark=0)
     parts.append(grads)
+    if hidden:  # below the table: in a cell, the note would be squeezed into a narrow column
+        parts.append(Text(f" ⋮ {len(hidden)} more parameters of wide layers (--full)\n", style="dim"))
 
     # 5. update
     if result.optimizer is not None and not result.optimizer.plain:
