@@ -370,7 +370,8 @@ def train(
             except KeyboardInterrupt:  # a second signal in the middle of an epoch
                 interrupts.received = interrupts.received or "SIGINT"
         with interrupts.critical():
-            trainer.restore(checkpoint)
+            if not trainer.stopped:  # a stopped trainer is already back at its last complete epoch
+                trainer.restore(checkpoint)
             if last is not None and not json and (not shown or shown[-1] is not last):
                 shown.append(last)  # the last completed epoch, even when stopped early
             result = trainer.result(shown)
@@ -411,7 +412,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, 
         sys.stdout.flush()
     else:
         from .history import sparkline, wants_log_scale
-        from .render.numbers import fmt
+        from .render.numbers import approx, recorded
         from .render.table import print_renderable, train_tables
 
         spark = None
@@ -419,7 +420,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, 
             curve = history.resampled(SPARK_WIDTH)
             log = wants_log_scale(curve)
             first, last = history.buckets[0].mean, history.buckets[-1].mean
-            spark = (f"{sparkline(curve, log)}  {fmt(first, digits)} → {fmt(last, digits)}"
+            spark = (f"{sparkline(curve, log)}  {approx(first, digits)} → {approx(last, digits)}"
                      f"{' (log scale)' if log else ''}")
         if not (emit_spec and quiet):
             print_renderable(train_tables(result, digits, spark, full), no_color, stderr=emit_spec)
@@ -429,7 +430,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, 
             sys.stdout.write(spec_to_yaml(
                 spec, [w for w, _ in result.layers], [b for _, b in result.layers],
                 header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
-                        f"final loss {result.loss!r}"], extra=trainer.save_extra()))
+                        f"final loss {recorded(result.loss)}"], extra=trainer.save_extra()))
             sys.stdout.flush()
 
 

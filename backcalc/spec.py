@@ -12,6 +12,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import yaml
 
 from .activations import ALIASES, DEFAULT_LEAKY_ALPHA
 from .errors import Problem, SpecError
+from .exact import RATIO, ExactFloat, to_fractions, written
 from .losses import DEFAULT_LOSS
 from .optimizers import OptimizerSpec
 from .schema import DISTRIBUTIONS, INIT, LAYER, REDUCTIONS, TOP_LEVEL, Field  # noqa: F401 (re-exported)
@@ -109,6 +111,9 @@ class Spec:
     source: str = "<spec>"
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
+    # The exact values (Fractions) of the arrays some of whose numbers the text wrote more precisely
+    # than a float holds (`1/3`, a long decimal), by key: inputs, targets, layers[i].weights, layers[i].biases
+    exact: dict[str, np.ndarray] = field(default_factory=dict)
     # where some keys' values were written, (source, line, column), for checks made after loading (--exact)
     where: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
 
@@ -160,6 +165,14 @@ class _Reader:
         self.source = source
         self.problems: list[Problem] = []
         self.visits = 0
+        self.exact: dict[str, np.ndarray] = {}  # becomes Spec.exact
+
+    def keep_exact(self, key: str, values: list) -> None:
+        """Keep the exact values of an array (a list, or a list of rows, of numbers) by `key` when
+        any of its numbers is an ExactFloat."""
+        rows = values if values and isinstance(values[0], list) else [values]
+        if any(isinstance(v, ExactFloat) for row in rows for v in row):
+            self.exact[key] = to_fractions(np.array(values, dtype=object))
 
     # -- reporting -----------------------------------------------------------
     def where(self, node) -> tuple[str, int | None, int | None]:
@@ -209,7 +222,10 @@ class _Reader:
         return out
 
     def number(self, node, path: str) -> float | None:
+        """A number: its correctly rounded float, an ExactFloat where the text holds more (exact.py)."""
         self.visit(node, path)
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and "/" in node.value:
+            return self._ratio(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
             try:
                 value = float(_constructor.construct_object(node))
@@ -221,7 +237,7 @@ class _Reader:
             if not math.isfinite(value):
                 self.error(node, path, f"expected a finite number, got {_clip(node.value)}")
                 return None
-            return value
+            return written(node.value, value) if _NUMBER.match(node.value) else value
         if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and _NUMBER.match(node.value):
             if not node.style:  # plain (C loader: "", Python loader: None)
                 # YAML 1.1 reads `1e-3` (no dot) as text; everyone means a number.
@@ -229,11 +245,27 @@ class _Reader:
                 if not math.isfinite(value):
                     self.error(node, path, f"expected a finite number, got {_clip(node.value)}")
                     return None
-                return value
+                return written(node.value, value)
             self.error(node, path, f"expected a number, got the quoted text {node.value!r} "
                        "(remove the quotes)")
             return None
         self.error(node, path, f"expected a number, got {_describe(node)}")
+        return None
+
+    def _ratio(self, node, path: str) -> float | None:
+        """A fraction `p/q` of whole numbers (plain or quoted), as an ExactFloat."""
+        text = node.value.strip()
+        if not RATIO.fullmatch(text):
+            self.error(node, path, f"expected a number or a fraction p/q of whole numbers, got {_clip(text)!r}")
+            return None
+        try:
+            return ExactFloat(Fraction(text))
+        except ZeroDivisionError:
+            self.error(node, path, f"expected a fraction p/q with q ≠ 0, got {_clip(text)}")
+        except ValueError:  # more digits than Python reads (4300)
+            self.error(node, path, f"expected a fraction of at most a few thousand digits, got {_clip(text)}")
+        except OverflowError:
+            self.error(node, path, f"expected a finite number, got {_clip(text)}")
         return None
 
     def integer(self, node, path: str) -> int | None:
@@ -547,6 +579,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     if inputs is None or layer_maps is None:
         return None
     x = np.ascontiguousarray(inputs, dtype=float)
+    r.keep_exact("inputs", inputs)
     layers = _read_layers(r, layer_maps, x.shape[1], init)
     if layers is None:
         return None
@@ -557,7 +590,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
         targets = _read_targets(r, top[target_key][1], target_key, x.shape[0], n_out, from_files.get("targets"))
     if targets is None:
         return None
-    spec = Spec(inputs=x, targets=targets, layers=layers, init=init,
+    spec = Spec(inputs=x, targets=targets, layers=layers, init=init, exact=r.exact,
                 **{k: v for k, v in spec_kwargs.items() if v is not None})
     spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
     spec.where = {key: r.where(value) for key, (_, value) in top.items()}
@@ -717,6 +750,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
                         f"got {len(entries.values)}")
                 return None
             biases, bias_names = np.array(entries.values, dtype=float), entries.names
+            r.keep_exact(f"{path}.biases", entries.values)
         elif "weights" not in m:
             biases = _initial_biases(rng, init.distribution, n_out, n_in)
         layers.append(Layer(activation=activation, alpha=alpha, weights=weights, biases=biases,
@@ -754,6 +788,7 @@ def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
             return None, None
         values.append(entries.values)
         names.append(entries.names)
+    r.keep_exact(path, values)
     return np.array(values, dtype=float), names
 
 
@@ -825,9 +860,12 @@ def _read_targets(r: _Reader, node, key: str, n_samples: int, n_out: int,
     if rows is None:
         return None
     t = np.array(rows, dtype=float)
+    r.keep_exact("targets", rows)
     nested = isinstance(node, yaml.SequenceNode) and isinstance(node.value[0], yaml.SequenceNode)
     if not nested and t.shape[0] == 1 and n_samples > 1 and n_out == 1 and t.shape[1] == n_samples:
         t = t.T  # one target per sample for a one-output network
+        if "targets" in r.exact:
+            r.exact["targets"] = r.exact["targets"].T
     return _check_target_shape(r, node, key, t, n_samples, n_out)
 
 

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 import numpy as np
 
 from .diagnostics import TrainWatch, non_finite_stop
+from .errors import ExactTooLong
+from .exact import check_digits
 from .network import Network, _cast
 from .optimizers import Optimizer, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
-# Exact values grow: each epoch multiplies the digits of every parameter by
-# about the degree of the network's polynomial. Past this size training stops.
-MAX_EXACT_DIGITS = 200
+_NOTHING = "nothing is shown (run fewer epochs, use fewer or smaller layers, or drop --exact)"
 
 
 def shown_epochs(epochs: int, every: int | None) -> int:
@@ -39,11 +39,15 @@ class Trainer:
         self.exact = self.net.theta.dtype == object
         self.inputs, self.targets = spec.inputs, spec.targets
         if self.exact:
-            self.inputs, self.targets = _cast(spec.inputs, object), _cast(spec.targets, object)
+            self.inputs = _cast(spec.inputs, object, spec.exact.get("inputs"))
+            self.targets = _cast(spec.targets, object, spec.exact.get("targets"))
         bs = spec.effective_batch_size
         n = spec.n_samples
         self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]
-        self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
+        try:
+            self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
+        except ExactTooLong as e:  # already the first forward pass passes the bound
+            raise ExactTooLong(e.what, e.digits, "in epoch 1", _NOTHING) from None
         # Called with (epoch, mean, min, max batch loss) after EVERY epoch, shown or not, on every
         # path: how a caller keeps a per-epoch summary (a loss curve) while asking `run` for few records.
         self.on_epoch = None
@@ -86,23 +90,29 @@ class Trainer:
             epoch = self.epochs_done + 1
             losses = []
             sample_total = 0
+            # a stop in a later batch falls back to the end of the last complete epoch
+            start = self.checkpoint() if len(self.batches) > 1 else None
             for x, t in self.batches:
                 # Overflow is caught below and reported once, naming the parameter.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    trace = net.forward(x)
-                    per_sample, _ = net.losses(trace, t)
-                    loss = self._num(net.reduce(per_sample))
-                    sample_total += self._num(sum(per_sample))
-                    grad = net.backward(trace, t, record=False).grad
-                    update = None if opt.plain else opt.compute(net.theta, grad)
-                    new = net.step_theta(grad, lr) if update is None else update.theta
+                try:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        trace = net.forward(x)
+                        per_sample, _ = net.losses(trace, t)
+                        loss = self._num(net.reduce(per_sample))
+                        sample_total += self._num(sum(per_sample))
+                        grad = net.backward(trace, t, record=False).grad
+                        update = None if opt.plain else opt.compute(net.theta, grad)
+                        new = net.step_theta(grad, lr) if update is None else update.theta
+                    if self.exact:
+                        check_digits(new, "a parameter")
+                except ExactTooLong as e:
+                    self.stopped = e.message(f"in epoch {epoch}", "training stopped, the parameters are those "
+                                             "before it (run fewer epochs, or drop --exact)")
                 if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
-                    return
-                if self.exact and _too_long(new):
-                    self.stopped = (f"exact arithmetic: in epoch {epoch} a parameter's exact value grew past "
-                                    f"{MAX_EXACT_DIGITS} digits; training stopped, the parameters are those "
-                                    "before it (run fewer epochs, or drop --exact)")
+                if self.stopped:
+                    if start is not None:
+                        self.restore(start)
                     return
                 net.set_theta(new)
                 if update is not None:
@@ -116,11 +126,11 @@ class Trainer:
                               sample_total / self.spec.n_samples)
 
     def checkpoint(self):
-        """The parameters and optimizer state now, for `restore` (e.g. at an epoch's end)."""
-        return self.net.theta.copy(), self.optimizer.state.copy()
+        """The parameters, optimizer state and epoch count now, for `restore` (e.g. at an epoch's end)."""
+        return self.net.theta.copy(), self.optimizer.state.copy(), self.epochs_done
 
     def restore(self, checkpoint) -> None:
-        theta, state = checkpoint
+        theta, state, self.epochs_done = checkpoint
         self.net.set_theta(theta.copy())
         self.optimizer.state = state.copy()
 
@@ -133,9 +143,13 @@ class Trainer:
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        with np.errstate(over="ignore", invalid="ignore"):
-            trace = net.forward(self.inputs)
-            per_sample, note = net.losses(trace, self.targets)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                trace = net.forward(self.inputs)
+                per_sample, note = net.losses(trace, self.targets)
+        except ExactTooLong as e:  # the loss on all data itself passes the bound: nothing to report
+            when = f"in epoch {self.epochs_done + 1}" if self.stopped else f"after epoch {self.epochs_done}"
+            raise ExactTooLong(e.what, e.digits, when, _NOTHING) from None
         return TrainResult(
             name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
@@ -143,11 +157,6 @@ class Trainer:
             history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
-
-
-def _too_long(theta: np.ndarray) -> bool:
-    bits = MAX_EXACT_DIGITS * 3.33
-    return any(q.numerator.bit_length() > bits or q.denominator.bit_length() > bits for q in theta)
 
 
 def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:

@@ -47,3 +47,27 @@ def short(x, digits: int = 5) -> str:
         return text
     text = text.rstrip("0").rstrip(".")
     return text if text not in ("", "−0") else "0"
+
+
+def approx(x, digits: int = 5) -> str:
+    """An exact value (a Fraction) as a decimal of at most `digits` decimals, ending in … when that
+    rounds it (`0.06984…`, but `0.5`); any other number as `fmt` writes it."""
+    if not isinstance(x, Fraction):
+        return fmt(x, digits)
+    text = short(float(x), digits)
+    return text if Fraction(text.replace("−", "-")) == x else text + "…"
+
+
+def with_exact(x, digits: int = 5) -> str:
+    """An exact value as its decimal and, when that is rounded, the exact value beside it:
+    `0.06984… (217236114499/3110400000000)`; any other number as `fmt` writes it."""
+    if not isinstance(x, Fraction):
+        return fmt(x, digits)
+    text = approx(x, digits)
+    return f"{text} ({exact(x)})" if text.endswith("…") else text
+
+
+def recorded(x) -> str:
+    """A number in full for a record (a saved spec's header): a float as `repr` writes it, an exact
+    value as `with_exact` does (never a Python repr such as `Fraction(1, 3)`)."""
+    return with_exact(x, 8).replace("−", "-") if isinstance(x, Fraction) else repr(float(x))
