@@ -169,7 +169,9 @@ class _Reader:
 
     def keep_exact(self, key: str, values: list) -> None:
         """Keep the exact values of an array (a list, or a list of rows, of numbers) by `key` when
-        any of its numbers is an ExactFloat."""
+        any of its numbers is an ExactFloat (data files hold floats only)."""
+        if not isinstance(values, list):
+            return
         rows = values if values and isinstance(values[0], list) else [values]
         if any(isinstance(v, ExactFloat) for row in rows for v in row):
             self.exact[key] = to_fractions(np.array(values, dtype=object))

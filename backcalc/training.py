@@ -143,18 +143,20 @@ class Trainer:
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
                 trace = net.forward(self.inputs)
-                per_sample, note = net.losses(trace, self.targets)
-        except ExactTooLong as e:  # the loss on all data itself passes the bound: nothing to report
-            when = f"in epoch {self.epochs_done + 1}" if self.stopped else f"after epoch {self.epochs_done}"
-            raise ExactTooLong(e.what, e.digits, when, _NOTHING) from None
+            except ExactTooLong as e:
+                if self.epochs_done == 0:  # the very first forward pass passes the bound: nothing to report
+                    raise ExactTooLong(e.what, e.digits, "in epoch 1", _NOTHING) from None
+                # Trained parameters (each within the bound): the report is one more pass, computed in full.
+                trace = net.forward(self.inputs, bounded=False)
+            per_sample, note = net.losses(trace, self.targets)
         return TrainResult(
             name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
-            history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
+            history=history or [], warnings=([note] if note else []) + self.watch.finish(trace), stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
 

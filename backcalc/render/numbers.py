@@ -14,6 +14,8 @@ def fmt(x, digits: int = 5) -> str:
     """
     if x is None:
         return "—"
+    if isinstance(x, str):  # an exact value as the JSON-ready dictionaries hold it ("-361/30")
+        x = Fraction(x)
     if isinstance(x, Fraction):
         return exact(x)
     x = float(x)
@@ -40,8 +42,8 @@ def exact(q: Fraction) -> str:
 
 def short(x, digits: int = 5) -> str:
     """A compact number for written-out formulas: at most `digits` decimals, no trailing zeros."""
-    if isinstance(x, Fraction):
-        return exact(x)
+    if isinstance(x, (Fraction, str)):
+        return fmt(x, digits)
     text = fmt(x, digits)
     if "e" in text or "." not in text:
         return text
