@@ -20,7 +20,7 @@ import yaml
 
 from .activations import ALIASES, DEFAULT_LEAKY_ALPHA
 from .errors import Problem, SpecError
-from .exact import RATIO, ExactFloat, to_fractions, written
+from .exact import RATIO, ExactFloat, exact_text, to_fraction, to_fractions, written
 from .losses import DEFAULT_LOSS
 from .optimizers import OptimizerSpec
 from .schema import DISTRIBUTIONS, INIT, LAYER, REDUCTIONS, TOP_LEVEL, Field  # noqa: F401 (re-exported)
@@ -378,6 +378,11 @@ class _Reader:
             return None
         values = [self.number(v, f"{path}[{i}]") for i, v in enumerate(items)]
         return None if any(v is None for v in values) else [values]
+
+
+def _shown(value) -> str:
+    """A number in a message: `:g` for a float, the exact text of a Fraction (`1/3`)."""
+    return exact_text(value) if isinstance(value, Fraction) else f"{value:g}"
 
 
 def _count(n: int, noun: str) -> str:
@@ -936,15 +941,18 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
     for li, ((layer_node, m), layer) in enumerate(zip(layer_maps, spec.layers)):
         named_w = [(i, j) for i, row in enumerate(layer.weight_names) for j, n in enumerate(row) if n is not None]
         named_b = [i for i, n in enumerate(layer.bias_names) if n is not None]
+        # tied values compare exactly where the text held more than floats (`1/3` and 0.3333333333333333 differ)
+        weights = spec.exact.get(f"layers[{li}].weights", layer.weights)
+        biases = spec.exact.get(f"layers[{li}].biases", layer.biases)
         if named_w:
             w_nodes = _entry_nodes(m.get("weights", (None, None))[1], layer.weights.shape)
             for i, j in named_w:
-                slots.append((layer.weight_names[i][j], layer.weights[i, j], f"layers[{li}].weights[{i}][{j}]",
+                slots.append((layer.weight_names[i][j], weights[i, j], f"layers[{li}].weights[{i}][{j}]",
                               w_nodes[i][j] or layer_node, "w"))
         if named_b:
             b_nodes = _entry_nodes(m.get("biases", (None, None))[1], (1, layer.size))
             for i in named_b:
-                slots.append((layer.bias_names[i], layer.biases[i], f"layers[{li}].biases[{i}]",
+                slots.append((layer.bias_names[i], biases[i], f"layers[{li}].biases[{i}]",
                               b_nodes[0][i] or layer_node, "b"))
         # neuron names
         n_layers = len(spec.layers)
@@ -987,11 +995,11 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
             continue
         if name in explicit:
             first_value, first_path, first_kind = explicit[name]
-            if first_value != value:
+            if first_value != value or (spec.exact and to_fraction(first_value) != to_fraction(value)):
                 kinds = "" if first_kind == kind else f" ({'a weight' if first_kind == 'w' else 'a bias'} " \
                     f"and {'a weight' if kind == 'w' else 'a bias'} share it)"
-                r.error(node, path, f"{name!r} is tied to {first_path} = {first_value:g}{kinds}: "
-                        f"tied entries must have equal values, got {value:g}")
+                r.error(node, path, f"{name!r} is tied to {first_path} = {_shown(first_value)}{kinds}: "
+                        f"tied entries must have equal values, got {_shown(value)}")
         else:
             explicit[name] = (value, path, kind)
     for li, layer in enumerate(spec.layers):

@@ -393,3 +393,12 @@ def test_step_exact_per_sample_prints_fractions(config):
     result = cli("step", config("linear_regression"), "--exact", "--per-sample")
     assert result.exit_code == 0, result.stderr
     assert reduced.replace("-", "−") in result.stdout
+
+
+def test_tied_entries_compare_exactly():
+    tied = "inputs: [1, 2]\ntarget: 1\nlayers:\n  - activation: identity\n    weights: [[w: 1/3, w: {}]]\n"
+    result = cli("step", "-", "--exact", input=tied.format("0.3333333333333333"))  # the same float, not 1/3
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("<stdin>:5:24: layers[0].weights[0][1]: 'w' is tied to layers[0].weights[0][0] = 1/3: "
+                             "tied entries must have equal values, got 0.3333333333333333\n")
+    assert cli_json("step", "-", "--exact", input=tied.format("2/6"))["parameters"][0]["value"] == "1/3"
