@@ -61,6 +61,8 @@ def to_fractions(values: np.ndarray) -> np.ndarray:
 def written(text: str, value: float) -> float:
     """`value`, the float of the decimal `text`, as an ExactFloat when the text holds more than
     the float's shortest decimal (more than 15 significant digits), else unchanged."""
+    if len(text) < 16 and "e" not in text and "E" not in text:  # the common case, decided at once
+        return value
     mantissa, _, exponent = text.replace("_", "").lower().partition("e")
     digits = mantissa.lstrip("+-").replace(".", "").lstrip("0")
     power = int(exponent or 0)
