@@ -279,6 +279,9 @@ def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = N
     columns += [("mean per sample", "right")] if per_sample else []
     columns += [("exact loss", "left")] if exact else []
     history = _table("Training", *columns)
+    if exact:  # headers may wrap, so that the exact values keep a column wide enough to fold in
+        for column in history.columns[1:]:
+            column.no_wrap = False
     for r in result.history:
         history.add_row(str(r.epoch), number(r.loss),
                         *([number(r.loss_min), number(r.loss_max)] if several else []),
