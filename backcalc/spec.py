@@ -313,10 +313,10 @@ class _Reader:
         assert f.type == "number", f"{path}: not a simple key"
         value = self.number(node, path)
         if value is not None and f.minimum is not None and value < f.minimum:
-            self.error(node, path, f"expected a number ≥ {f.minimum:g}, got {value:g}")
+            self.error(node, path, f"expected a number ≥ {f.minimum:g}, got {shown(value)}")
             return None
         if value is not None and f.above is not None and value <= f.above:
-            self.error(node, path, f"expected a number > {f.above:g}, got {value:g}")
+            self.error(node, path, f"expected a number > {f.above:g}, got {shown(value)}")
             return None
         return value
 
@@ -380,8 +380,9 @@ class _Reader:
         return None if any(v is None for v in values) else [values]
 
 
-def _shown(value) -> str:
-    """A number in a message: `:g` for a float, the exact text of a Fraction (`1/3`)."""
+def shown(value) -> str:
+    """A number in a message: `:g` for a float, the exact text of a fraction (`-1/3`) as written."""
+    value = value.exact if isinstance(value, ExactFloat) else value
     return exact_text(value) if isinstance(value, Fraction) else f"{value:g}"
 
 
@@ -998,8 +999,8 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
             if first_value != value or (spec.exact and to_fraction(first_value) != to_fraction(value)):
                 kinds = "" if first_kind == kind else f" ({'a weight' if first_kind == 'w' else 'a bias'} " \
                     f"and {'a weight' if kind == 'w' else 'a bias'} share it)"
-                r.error(node, path, f"{name!r} is tied to {first_path} = {_shown(first_value)}{kinds}: "
-                        f"tied entries must have equal values, got {_shown(value)}")
+                r.error(node, path, f"{name!r} is tied to {first_path} = {shown(first_value)}{kinds}: "
+                        f"tied entries must have equal values, got {shown(value)}")
         else:
             explicit[name] = (value, path, kind)
     for li, layer in enumerate(spec.layers):

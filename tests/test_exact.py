@@ -402,3 +402,9 @@ def test_tied_entries_compare_exactly():
     assert result.stderr == ("<stdin>:5:24: layers[0].weights[0][1]: 'w' is tied to layers[0].weights[0][0] = 1/3: "
                              "tied entries must have equal values, got 0.3333333333333333\n")
     assert cli_json("step", "-", "--exact", input=tied.format("2/6"))["parameters"][0]["value"] == "1/3"
+
+
+def test_a_fraction_out_of_range_is_reported_as_written(config):
+    result = cli("step", config("relu_seed"), "--set", "learning_rate=-1/3")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "--set learning_rate=-1/3: learning_rate: expected a number > 0, got -1/3\n"
