@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from .diagnostics import TrainWatch, non_finite_stop
 from .errors import ExactTooLong
 from .exact import check_digits
 from .network import Network, _cast
-from .optimizers import Optimizer, make_optimizer
+from .optimizers import Optimizer, State, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
@@ -21,6 +22,20 @@ _NOTHING = "nothing is shown (run fewer epochs, use fewer or smaller layers, or 
 def shown_epochs(epochs: int, every: int | None) -> int:
     """The default spacing of shown rows: about ten rows."""
     return every if every else max(1, epochs // 10)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where training stood after a completed epoch: its count, parameters, optimizer state and record.
+
+    One object, built whole and then swapped in by one assignment (never changed), so whoever reads
+    it, an interrupt included, never pairs the parameters of one epoch with the label of another.
+    """
+
+    epoch: int  # epochs completed (0: none yet)
+    theta: np.ndarray
+    state: State
+    record: EpochRecord | None  # that epoch's losses (None before the first)
 
 
 class Trainer:
@@ -33,7 +48,7 @@ class Trainer:
         self.fast, self.allow_scalar = fast, allow_scalar  # False: force the general / reference path
         self.net = network or Network(spec)
         self.optimizer = optimizer or make_optimizer(spec, self.net)
-        self.epochs_done = 0
+        self.last_completed = Checkpoint(0, self.net.theta.copy(), self.optimizer.state.copy(), None)
         self.stopped: str | None = None
         # Exact mode (an object network of Fractions): numbers stay Fractions throughout.
         self.exact = self.net.theta.dtype == object
@@ -51,6 +66,20 @@ class Trainer:
         # Called with (epoch, mean, min, max batch loss) after EVERY epoch, shown or not, on every
         # path: how a caller keeps a per-epoch summary (a loss curve) while asking `run` for few records.
         self.on_epoch = None
+        # Called with no arguments after every epoch (reference loop) or stretch of at most about
+        # fastpath.STRETCH_SECONDS (fast paths); True stops `run` there: how a signal stops a run promptly.
+        self.should_stop: Callable[[], bool] | None = None
+
+    @property
+    def epochs_done(self) -> int:
+        return self.last_completed.epoch
+
+    def _complete(self, record: EpochRecord) -> None:
+        """The parameters and optimizer state now are those after `record.epoch`: publish them."""
+        self.last_completed = Checkpoint(record.epoch, self.net.theta.copy(), self.optimizer.state.copy(), record)
+
+    def stop_requested(self) -> bool:
+        return self.should_stop is not None and bool(self.should_stop())
 
     def _num(self, value):
         return value if self.exact else float(value)
@@ -58,12 +87,14 @@ class Trainer:
     def run(self, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
         """Yield the records of the first, every `every`-th and the last epoch (all by default).
 
-        Stops early (setting `stopped`) on NaN or infinity. Plain SGD on float
-        parameters runs on a fast path (fastpath.py); everything else, and any
+        Stops early (setting `stopped`) on NaN or infinity, or when `should_stop` says so; then the
+        last completed epoch's record is yielded too and the trainer holds that epoch's parameters.
+        Plain SGD on float parameters runs on a fast path (fastpath.py); everything else, and any
         stretch of epochs where a fast path meets trouble, runs the reference loop.
         """
         from .fastpath import run
 
+        self.last_completed = self.checkpoint()  # the parameters as they are now (a caller may have set them)
         return run(self, epochs, every)
 
     def fast_runner(self, after_trouble=None):
@@ -90,8 +121,6 @@ class Trainer:
             epoch = self.epochs_done + 1
             losses = []
             sample_total = 0
-            # a stop in a later batch falls back to the end of the last complete epoch
-            start = self.checkpoint() if len(self.batches) > 1 else None
             for x, t in self.batches:
                 # Overflow is caught below and reported once, naming the parameter.
                 try:
@@ -105,58 +134,74 @@ class Trainer:
                         new = net.step_theta(grad, lr) if update is None else update.theta
                     if self.exact:
                         check_digits(new, "a parameter")
-                except ExactTooLong as e:
+                except ExactTooLong as e:  # the one digit bound of exact arithmetic (exact.py)
                     self.stopped = e.message(f"in epoch {epoch}", "training stopped, the parameters are those "
                                              "before it (run fewer epochs, or drop --exact)")
                 if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
                 if self.stopped:
-                    if start is not None:
-                        self.restore(start)
+                    self.restore(self.last_completed)  # undo this epoch's earlier batches
                     return
                 net.set_theta(new)
                 if update is not None:
                     opt.commit(update)
                 losses.append(loss)
-            self.epochs_done = epoch
-            self.watch.epoch(epoch, sum(losses) / len(losses))
+            record = EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
+                                 sample_total / self.spec.n_samples)
+            self._complete(record)
+            self.watch.epoch(epoch, record.loss)
             if self.on_epoch is not None:
-                self.on_epoch(epoch, sum(losses) / len(losses), min(losses), max(losses))
-            yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
-                              sample_total / self.spec.n_samples)
+                self.on_epoch(epoch, record.loss, record.loss_min, record.loss_max)
+            yield record
 
-    def checkpoint(self):
-        """The parameters, optimizer state and epoch count now, for `restore` (e.g. at an epoch's end)."""
-        return self.net.theta.copy(), self.optimizer.state.copy(), self.epochs_done
+    def checkpoint(self) -> Checkpoint:
+        """The parameters and optimizer state now (and the epochs completed), for `restore`."""
+        last = self.last_completed
+        return Checkpoint(last.epoch, self.net.theta.copy(), self.optimizer.state.copy(), last.record)
 
-    def restore(self, checkpoint) -> None:
-        theta, state, self.epochs_done = checkpoint
-        self.net.set_theta(theta.copy())
-        self.optimizer.state = state.copy()
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Go back to `checkpoint`: its parameters, optimizer state and epoch count."""
+        self.net.set_theta(checkpoint.theta.copy())
+        self.optimizer.state = checkpoint.state.copy()
+        self.last_completed = checkpoint
 
-    def save_extra(self) -> dict[str, str]:
-        """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state."""
+    def save_extra(self, state: State | None = None) -> dict[str, str]:
+        """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state (now, or `state`)."""
         from .writer import optimizer_state_yaml
 
-        text = optimizer_state_yaml(self.optimizer.state_dict())
+        text = optimizer_state_yaml(self.optimizer.state_dict(state))
         return {"optimizer_state": text} if text else {}
+
+    def loss_of(self, theta: np.ndarray):
+        """The loss on all the data with parameters `theta`."""
+        return self._loss_on_all(theta)[2]
+
+    def _loss_on_all(self, theta: np.ndarray):
+        net, saved = self.net, self.net.theta
+        net.set_theta(theta)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    trace = net.forward(self.inputs)
+                except ExactTooLong as e:
+                    if self.epochs_done == 0:  # the very first forward pass passes the bound: nothing to report
+                        raise ExactTooLong(e.what, e.digits, "in epoch 1", _NOTHING) from None
+                    # Trained parameters (each within the bound): the report is one more pass, computed in full.
+                    trace = net.forward(self.inputs, bounded=False)
+                per_sample, note = net.losses(trace, self.targets)
+                return trace, note, self._num(net.reduce(per_sample))
+        finally:
+            net.set_theta(saved)
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                trace = net.forward(self.inputs)
-            except ExactTooLong as e:
-                if self.epochs_done == 0:  # the very first forward pass passes the bound: nothing to report
-                    raise ExactTooLong(e.what, e.digits, "in epoch 1", _NOTHING) from None
-                # Trained parameters (each within the bound): the report is one more pass, computed in full.
-                trace = net.forward(self.inputs, bounded=False)
-            per_sample, note = net.losses(trace, self.targets)
+        trace, note, loss = self._loss_on_all(net.theta)
         return TrainResult(
-            name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
+            name=self.spec.name, epochs=self.epochs_done, loss=loss,
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
-            history=history or [], warnings=([note] if note else []) + self.watch.finish(trace), stopped=self.stopped,
+            history=history or [], warnings=([note] if note else []) + self.watch.finish(trace),
+            stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
 
