@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from .errors import BackcalcError, ExitCode, UsageError
+from .errors import BackcalcError, ExitCode, OutputError, UsageError, one_line
 
 
 class _OneLineErrors(TyperGroup):
@@ -22,7 +22,11 @@ class _OneLineErrors(TyperGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            try:
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            finally:
+                if sys.stdout is not None:  # what is still buffered fails here, not at the interpreter's exit
+                    sys.stdout.flush()
         except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
             ctx = getattr(e, "ctx", None)
             where = ctx.command_path if ctx is not None else "backcalc"
@@ -32,6 +36,10 @@ class _OneLineErrors(TyperGroup):
         except typer.Abort:
             _err("backcalc: aborted")
             sys.exit(int(ExitCode.INTERRUPTED))
+        except BackcalcError as e:  # standard output failed outside a command (--help, --version)
+            for line in e.lines():
+                _err(line)
+            sys.exit(int(e.exit_code))
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -107,7 +115,7 @@ _EXAMPLE: ContextVar[Optional[str]] = ContextVar("example", default=None)
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(one_line(message) + "\n")
     sys.stderr.flush()
 
 
@@ -139,10 +147,6 @@ def handle_errors(fn):
         except KeyboardInterrupt:
             _err("backcalc: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            # A closed pipe (`| head`) is not an error worth a message.
-            sys.stderr.close()
-            raise typer.Exit(0) from None
         except Exception as e:  # the last resort: a bug in backcalc
             if debug:
                 import traceback
@@ -355,6 +359,7 @@ def train(
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
+    lost: OutputError | None = None  # standard output failed: stop and save as at Ctrl-C
     with Interrupts() as interrupts, quiet_numpy():
         # Checked after every epoch (the fast paths: every stretch of at most ~0.1 s), so a signal
         # stops the run at the end of the current epoch.
@@ -375,6 +380,8 @@ def train(
                             shown.append(record)
             except KeyboardInterrupt:  # a second signal in the middle of an epoch
                 interrupts.received = interrupts.received or "SIGINT"
+            except OutputError as e:  # the reader went away (`| head`), the disk is full
+                lost = e
         with interrupts.critical():
             # The last completed epoch: a second signal may have cut the next one short.
             trainer.restore(trainer.last_completed)
@@ -383,7 +390,10 @@ def train(
                 shown.append(final)  # the last completed epoch, even when stopped early
             result = trainer.result(shown)
             result.warnings += train_warnings(result)
-            if interrupts:
+            if lost is not None:
+                result.stopped = (f"cannot write to standard output ({lost.reason}) after epoch "
+                                  f"{trainer.epochs_done} of {n_epochs}")
+            elif interrupts:
                 result.stopped = (f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} "
                                   f"of {n_epochs}")
             if result.stopped:
@@ -392,14 +402,17 @@ def train(
             failed: list = []  # files that could not be written: reported after the results
             if save_file is not None:
                 _try_write(failed, _save_trained, spec, trainer, save_file, n_epochs, quiet, result.stopped,
-                           bool(interrupts))
+                           bool(interrupts or lost))
             if plot_file is not None and len(history):
                 from .atomic import write_file
                 from .render.plot import loss_plot_image
 
                 _try_write(failed, write_file, plot_file, loss_plot_image(plot, history, spec.name))
-            _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
+            if lost is None:
+                _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
     _report_failed_writes(failed)
+    if lost is not None:
+        raise typer.Exit(int(lost.exit_code))
     if interrupts:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
@@ -565,7 +578,9 @@ def graph(
     if sample > len(result.batch):
         raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
                          f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
-    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    from .render.streams import printable
+
+    sys.stdout.write(printable(renderers[format](result, sample - 1, digits)))
     sys.stdout.flush()
 
 
@@ -802,17 +817,23 @@ def _write_solution(result, kind: str, digits: int, blank: bool, solution, extra
         from .render.markdown import render
     else:
         from .render.latex import render
+    from .render.streams import printable
+
     failed: list = []
     if solution is not None:
         from .atomic import write_file
 
-        _try_write(failed, write_file, solution, render(result, digits, extras=extras).encode("utf-8"))
-    sys.stdout.write(render(result, digits, blank=blank, extras=extras))
+        _try_write(failed, write_file, solution, printable(render(result, digits, extras=extras)).encode("utf-8"))
+    sys.stdout.write(printable(render(result, digits, blank=blank, extras=extras)))
     sys.stdout.flush()
     _report_failed_writes(failed)
 
 
 def main() -> None:
+    """The command (`backcalc.entry.main` calls this once Ctrl-C is handled)."""
+    from .render.streams import guard_streams
+
+    guard_streams()
     app_for(sys.argv[1:])()
 
 
