@@ -449,7 +449,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
         sys.stdout.flush()
     else:
         from .history import sparkline, wants_log_scale
-        from .render.numbers import fmt
+        from .render.numbers import approx, recorded
         from .render.table import print_renderable, train_tables
 
         spark = None
@@ -457,7 +457,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
             curve = history.resampled(SPARK_WIDTH)
             log = wants_log_scale(curve)
             first, last = history.buckets[0].mean, history.buckets[-1].mean
-            spark = (f"{sparkline(curve, log)}  {fmt(first, digits)} → {fmt(last, digits)}"
+            spark = (f"{sparkline(curve, log)}  {approx(first, digits)} → {approx(last, digits)}"
                      f"{' (log scale)' if log else ''}")
         if not (emit_spec and quiet):
             print_renderable(train_tables(result, digits, spark, full), no_color, stderr=emit_spec)
@@ -467,7 +467,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
             sys.stdout.write(spec_to_yaml(
                 spec, [w for w, _ in result.layers], [b for _, b in result.layers],
                 header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
-                        f"final loss {result.loss!r}"], extra=trainer.save_extra()))
+                        f"final loss {recorded(result.loss)}"], extra=trainer.save_extra()))
             sys.stdout.flush()
 
 

@@ -139,7 +139,8 @@ class TrainWatch:
                                  f"learning rate {self.net.spec.learning_rate:g} is too large there")
         self.last = (epoch, loss)
 
-    def finish(self) -> list[str]:
+    def finish(self, trace=None) -> list[str]:
+        """The run's warnings; `trace` is the forward pass at the final parameters, when the caller has it."""
         out = list(self.warnings)
         if not self.full_batch and self.first and self.last and self.last[1] > self.first[1] * (1 + 1e-9):
             out.append(f"the loss rose over training (epoch {self.first[0]} {self.first[1]:.6g} → epoch "
@@ -147,6 +148,7 @@ class TrainWatch:
                        f"{self.net.spec.learning_rate:g} is too large")
         if self.last is not None:
             with np.errstate(over="ignore", invalid="ignore"):
-                end = dead_and_saturated(self.net, self.net.forward(self.x), f"after epoch {self.last[0]}")
+                trace = trace if trace is not None else self.net.forward(self.x)
+                end = dead_and_saturated(self.net, trace, f"after epoch {self.last[0]}")
             out += [w for w in end if w.split(" is ")[0] not in self._start_neurons]
         return out

@@ -69,6 +69,21 @@ class UsageError(BackcalcError):
     """A bad command-line option or a combination the spec cannot support."""
 
 
+class ExactTooLong(BackcalcError):
+    """Under --exact, a value's numerator or denominator grew past the digit bound (exact.py)."""
+
+    exit_code = ExitCode.WRONG
+
+    def __init__(self, what: str, digits: int, when: str = "in the step",
+                 then: str = "nothing is shown (drop --exact, or use fewer or smaller layers)"):
+        self.what, self.digits = what, digits
+        super().__init__("backcalc: " + self.message(when, then))
+
+    def message(self, when: str, then: str) -> str:
+        """The one message shape of every command: when it happened, what grew, what follows."""
+        return f"exact arithmetic: {when} an exact value ({self.what}) grew past {self.digits} digits; {then}"
+
+
 class NumericError(BackcalcError):
     """NaN or infinity appeared in a computation."""
 

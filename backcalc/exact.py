@@ -1,25 +1,85 @@
-"""Exact arithmetic: which specs allow it, and exact values written as text.
+"""Exact arithmetic: which specs allow it, exact values read from and written as text.
 
-Numbers in a spec are decimals; `Fraction(repr(float))` recovers the decimal
-text the YAML gave (0.01 → 1/100), so a network with rational activations and a
-polynomial loss can be computed without any rounding.
+Numbers in a spec are decimals or fractions `p/q`; `Fraction(repr(float))`
+recovers the decimal text the YAML gave (0.01 → 1/100), and a number whose text
+holds more than its float (`1/3`, a decimal of more than 15 digits) is read as
+an `ExactFloat` that keeps the text's exact value, so a network with rational
+activations and a polynomial loss can be computed without any rounding.
 """
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .activations import ACTIVATIONS, get_activation
-from .errors import Problem, SpecError
+from .errors import ExactTooLong, Problem, SpecError
 from .losses import LOSSES, get_loss
-from .spec import Spec
+
+if TYPE_CHECKING:
+    from .spec import Spec
+
+# Exact values grow: each layer (and each epoch) multiplies their digits. Past this size
+# (numerator or denominator) the computation stops, in `step` and `train` alike.
+MAX_EXACT_DIGITS = 200
+_MAX_BITS = int(MAX_EXACT_DIGITS * 3.3219280948873626)  # log2(10)
+RATIO = re.compile(r"[-+]?[0-9]+/[0-9]+")  # a fraction p/q as a spec (or an answers file) writes it
+
+
+class ExactFloat(float):
+    """A float read from text that holds more than the float does (`1/3`, `0.1234567890123456789`):
+    the correctly rounded float, which keeps the text's exact value for --exact."""
+
+    __slots__ = ("exact",)
+
+    def __new__(cls, exact: Fraction):
+        self = super().__new__(cls, float(exact))
+        self.exact = exact
+        return self
+
+    def __reduce__(self):
+        return ExactFloat, (self.exact,)
 
 
 def to_fraction(value) -> Fraction:
-    """The decimal a float was written as, exactly (0.1 → 1/10, not 3602879701896397/2**55)."""
+    """The exact value of a number as the spec wrote it (0.1 → 1/10, not 3602879701896397/2**55)."""
     if isinstance(value, Fraction):
         return value
+    if isinstance(value, ExactFloat):
+        return value.exact
     return Fraction(repr(float(value)))
+
+
+def to_fractions(values: np.ndarray) -> np.ndarray:
+    """An array of numbers as an object array of their exact values (`to_fraction` of each)."""
+    return np.array([to_fraction(v) for v in np.ravel(values)], dtype=object).reshape(np.shape(values))
+
+
+def written(text: str, value: float) -> float:
+    """`value`, the float of the decimal `text`, as an ExactFloat when the text holds more than
+    the float's shortest decimal (more than 15 significant digits), else unchanged."""
+    if len(text) < 16 and "e" not in text and "E" not in text:  # the common case, decided at once
+        return value
+    mantissa, _, exponent = text.replace("_", "").lower().partition("e")
+    digits = mantissa.lstrip("+-").replace(".", "").lstrip("0")
+    power = int(exponent or 0)
+    if len(digits) <= 15 and abs(power) < 290:  # a float keeps 15 digits exactly
+        return value
+    if abs(power) > 1000:  # 0 as a float, and past the digit bound of exact arithmetic anyway
+        return value
+    exact = Fraction(mantissa) * Fraction(10) ** power
+    return value if exact == Fraction(repr(value)) else ExactFloat(exact)
+
+
+def check_digits(values, what: str) -> None:
+    """Raise ExactTooLong (naming `what`) when an exact value's numerator or denominator passes
+    MAX_EXACT_DIGITS digits: the one bound of `step --exact` and `train --exact`."""
+    for q in np.ravel(values):
+        if q.numerator.bit_length() > _MAX_BITS or q.denominator.bit_length() > _MAX_BITS:
+            raise ExactTooLong(what, MAX_EXACT_DIGITS)
 
 
 def check_exact(spec: Spec) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from .activations import softmax_jacobian
 from .diagnostics import step_warnings
+from .exact import check_digits
 from .network import Network, _cast_scalar
 from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
@@ -31,7 +32,9 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
     if net.theta.dtype == object:
         from .network import _cast
 
-        x, t = _cast(x, object), _cast(t, object)
+        exact_x, exact_t = spec.exact.get("inputs"), spec.exact.get("targets")
+        x = _cast(x, object, None if exact_x is None else exact_x[batch])
+        t = _cast(t, object, None if exact_t is None else exact_t[batch])
     indices = list(range(spec.n_samples))[batch]
     trace = net.forward(x)
     per_sample, note = net.losses(trace, t)
@@ -44,6 +47,8 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
     else:
         update = opt.compute(net.theta, back.grad)
         new_theta = update.theta
+    if new_theta.dtype == object:
+        check_digits(new_theta, "a parameter")
     warnings = [note] if note else []
     warnings += step_warnings(net, trace, x, t, loss, back.grad, new_theta)
 

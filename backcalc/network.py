@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation, softmax_jvp
+from .exact import check_digits
 from .losses import get_loss
 from .spec import Spec, parameter_names
 
@@ -55,9 +56,9 @@ class Network:
                         for layer in spec.layers]
         self.b_index = [np.array([index[n] for n in layer.bias_names], dtype=np.intp) for layer in spec.layers]
         self.theta = np.zeros(len(self.names), dtype=dtype)
-        for layer, wi, bi in zip(spec.layers, self.w_index, self.b_index):
-            self.theta[wi] = _cast(layer.weights, dtype)
-            self.theta[bi] = _cast(layer.biases, dtype)
+        for li, (layer, wi, bi) in enumerate(zip(spec.layers, self.w_index, self.b_index)):
+            self.theta[wi] = _cast(layer.weights, dtype, spec.exact.get(f"layers[{li}].weights"))
+            self.theta[bi] = _cast(layer.biases, dtype, spec.exact.get(f"layers[{li}].biases"))
         counts = np.bincount(np.concatenate([*(w.ravel() for w in self.w_index), *self.b_index]),
                              minlength=len(self.names))
         self.tied = bool(np.any(counts > 1))
@@ -86,11 +87,15 @@ class Network:
         return new
 
     # -- forward -------------------------------------------------------------
-    def forward(self, x: np.ndarray) -> Trace:
+    def forward(self, x: np.ndarray, bounded: bool = True) -> Trace:
+        """The forward pass; exact values are checked against the digit bound layer by layer (unless not `bounded`)."""
         zs, acts = [], [x]
         a = x
-        for w, b, act, alpha in zip(self.weights, self.biases, self.activations, self.alphas):
+        exact = bounded and self.theta.dtype == object
+        for li, (w, b, act, alpha) in enumerate(zip(self.weights, self.biases, self.activations, self.alphas)):
             z = a @ w.T + b
+            if exact:
+                check_digits(z, f"z of layer {li + 1}")
             a = act.forward(z, alpha)
             zs.append(z)
             acts.append(a)
@@ -130,6 +135,8 @@ class Network:
                     delta[li] = upstream * d
             elif delta[li] is None:
                 delta[li] = softmax_jvp(a, upstream)
+            if delta[li].dtype == object:
+                check_digits(delta[li], f"δ of layer {li + 1}")
         scale = n if self.spec.reduction == "mean" else 1
         grad_w, grad_b = [], []
         for li in range(n_layers):
@@ -170,9 +177,11 @@ def _cast_scalar(value, dtype):
     return value
 
 
-def _cast(values: np.ndarray, dtype):
+def _cast(values: np.ndarray, dtype, exact: np.ndarray | None = None):
+    """Values of the spec as the network computes them: in exact mode their exact values (`exact`,
+    the spec's Fractions of them, when it has them)."""
     if dtype is object:
-        from fractions import Fraction
+        from .exact import to_fractions
 
-        return np.array([Fraction(repr(float(v))) for v in values.ravel()], dtype=object).reshape(values.shape)
+        return to_fractions(values if exact is None else exact)
     return values

@@ -14,7 +14,7 @@ from .optimizers import (
     OptimizerSpec,
     title,
 )
-from .spec import T_BOOL, Spec, _clip, _constructor, _describe, _Reader, _suggest, parameter_names
+from .spec import T_BOOL, Spec, _clip, _constructor, _describe, _Reader, _suggest, parameter_names, shown
 
 MAX_STEP = 2**53  # a step count kept as int64 and raised to as a float exponent, exactly
 
@@ -117,7 +117,7 @@ def _bounded(r: _Reader, node, path: str, low: float, high: float | None = None,
             want = f"a number from {low:g} to {high:g}"
         else:
             want = f"a number {'>' if low_open else '≥'} {low:g}"
-        r.error(node, path, f"expected {want}{hint}, got {value:g}")
+        r.error(node, path, f"expected {want}{hint}, got {shown(value)}")
         return None
     return value
 
@@ -133,7 +133,7 @@ def _read_betas(r: _Reader, node, path: str) -> tuple[float, float] | None:
     for i, item in enumerate(items):
         value = r.number(item, f"{path}[{i}]")
         if value is not None and not 0 <= value < 1:
-            r.error(item, f"{path}[{i}]", f"expected a number from 0 up to (not including) 1, got {value:g}")
+            r.error(item, f"{path}[{i}]", f"expected a number from 0 up to (not including) 1, got {shown(value)}")
             value = None
         out.append(value)
     return None if None in out else (out[0], out[1])

@@ -360,6 +360,6 @@ def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
 def _cast(value, exact: bool):
     if not exact:
         return value
-    from fractions import Fraction
+    from .exact import to_fraction
 
-    return value if isinstance(value, Fraction) else Fraction(repr(float(value)))
+    return to_fraction(value)

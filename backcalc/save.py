@@ -38,9 +38,10 @@ def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, lo
                  stopped: str | None = None, interrupted: bool = False) -> list[str]:
     """The comment lines at the top of a saved spec: where it came from and how far it got."""
     from . import __version__
+    from .render.numbers import recorded
 
     lines = [f"Trained by backcalc {__version__} from {source}",
-             f"epochs: {epochs_done} of {epochs_asked} completed; loss on all data: {loss!r}"]
+             f"epochs: {epochs_done} of {epochs_asked} completed; loss on all data: {recorded(loss)}"]
     if stopped:
         lines.append(f"stopped early: {stopped}")
     if interrupted and epochs_done < epochs_asked:

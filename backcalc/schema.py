@@ -49,24 +49,47 @@ class Field:
         out: dict = {"description": self.doc}
         if self.shape is not None:
             out.update(self.shape)
+        elif self.type == "number":
+            out.update(number(self.minimum, self.above))
         else:
             out["type"] = self.type
         if self.choices:
             out["enum"] = list(self.choices)
-        if self.minimum is not None:
+        if self.minimum is not None and self.type != "number":
             out["minimum"] = self.minimum
-        if self.above is not None:
+        if self.above is not None and self.type != "number":
             out["exclusiveMinimum"] = self.above
         if self.default is not None:
             out["default"] = self.default
         return out
 
 
+# A fraction p/q of whole numbers, written as text (`"1/3"`, or plain 1/3, which YAML reads as
+# text): the loader reads it exactly (exact.RATIO; q = 0 is refused). With a bound of 0 the
+# sign is restricted too.
+_FRACTION = "^[-+]?[0-9]+/0*[1-9][0-9]*$"
+_NON_NEGATIVE_FRACTION = "^[+]?[0-9]+/0*[1-9][0-9]*$"
+_POSITIVE_FRACTION = "^[+]?0*[1-9][0-9]*/0*[1-9][0-9]*$"
+
+
+def number(minimum: float | None = None, above: float | None = None) -> dict:
+    """A number as the loader reads it: a JSON number (with the bounds) or a fraction `p/q` as text."""
+    plain: dict = {"type": "number"}
+    pattern = _FRACTION
+    if minimum is not None:
+        plain["minimum"] = minimum
+        pattern = _NON_NEGATIVE_FRACTION if minimum == 0 else pattern
+    if above is not None:
+        plain["exclusiveMinimum"] = above
+        pattern = _POSITIVE_FRACTION if above == 0 else pattern
+    return {"anyOf": [plain, {"type": "string", "pattern": pattern}]}
+
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/$defs/{name}"}
 
 
-NUMBER = {"type": "number"}
+NUMBER = number()
 FILE_NAME = {"type": "string", "pattern": "\\.([cC][sS][vV]|[nN][pP][yYzZ])$"}
 MATRIX_OR_FILE = {"anyOf": [{"$ref": "#/$defs/matrix"}, {"$ref": "#/$defs/file"}]}
 # Reusable pieces of composite values; json_schema() puts them under $defs.
@@ -101,17 +124,19 @@ DEFS: dict[str, dict] = {
 
 def _optimizer_shape() -> dict:
     """`optimizer:` as the loader (optimizer_spec.py) reads it: a name, or a mapping with `name:`."""
-    non_negative = {"type": "number", "minimum": 0}
+    non_negative = number(minimum=0)
+    at_most_one = number(minimum=0)
+    at_most_one["anyOf"][0]["maximum"] = 1
+    below_one = number(minimum=0)
+    below_one["anyOf"][0]["exclusiveMaximum"] = 1
     settings = {
         "name": {"enum": NAMES},
-        "learning_rate": {"type": "number", "exclusiveMinimum": 0,
-                          "description": "Instead of the top-level `learning_rate` (not both)."},
+        "learning_rate": {**number(above=0), "description": "Instead of the top-level `learning_rate` (not both)."},
         "momentum": non_negative,
-        "dampening": {"type": "number", "minimum": 0, "maximum": 1},
+        "dampening": at_most_one,
         "nesterov": {"type": "boolean", "description": "Needs momentum > 0 and dampening 0."},
         "weight_decay": non_negative,
-        "betas": {"type": "array", "minItems": 2, "maxItems": 2,
-                  "items": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}},
+        "betas": {"type": "array", "minItems": 2, "maxItems": 2, "items": below_one},
         "eps": non_negative,
     }
     assert set(settings) == {"name", "learning_rate", *SGD_KEYS, *ADAM_KEYS}
@@ -125,13 +150,13 @@ def _optimizer_shape() -> dict:
               "then": {"properties": {k: False for k in sgd_only}},
               "else": {"properties": {k: False for k in adam_only}}},
              {"if": {"properties": {"name": {"const": "momentum"}}},
-              "then": {"properties": {"momentum": {"exclusiveMinimum": 0}}}},
+              "then": {"properties": {"momentum": number(above=0)}}},
          ]},
     ]}
 
 
-_STATE = {"step": {"type": "integer", "minimum": 1}, "exp_avg_sq": {"type": "number", "minimum": 0},
-          **{k: {"type": "number"} for k in [*SGD_STATE, *ADAM_STATE] if k not in ("step", "exp_avg_sq")}}
+_STATE = {"step": {"type": "integer", "minimum": 1}, "exp_avg_sq": number(minimum=0),
+          **{k: number() for k in [*SGD_STATE, *ADAM_STATE] if k not in ("step", "exp_avg_sq")}}
 
 TOP_LEVEL: dict[str, Field] = {
     "name": Field("A short name, shown in table titles and JSON output.", type="string"),

@@ -12,6 +12,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import yaml
 
 from .activations import ALIASES, DEFAULT_LEAKY_ALPHA
 from .errors import Problem, SpecError
+from .exact import RATIO, ExactFloat, exact_text, to_fraction, to_fractions, written
 from .losses import DEFAULT_LOSS
 from .optimizers import OptimizerSpec
 from .schema import DISTRIBUTIONS, INIT, LAYER, REDUCTIONS, TOP_LEVEL, Field  # noqa: F401 (re-exported)
@@ -113,6 +115,9 @@ class Spec:
     source: str = "<spec>"
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
+    # The exact values (Fractions) of the arrays some of whose numbers the text wrote more precisely
+    # than a float holds (`1/3`, a long decimal), by key: inputs, targets, layers[i].weights, layers[i].biases
+    exact: dict[str, np.ndarray] = field(default_factory=dict)
     # where some keys' values were written, (source, line, column), for checks made after loading (--exact)
     where: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
 
@@ -211,6 +216,16 @@ class _Reader:
         self.source = source
         self.problems: list[Problem] = []
         self.visits = 0
+        self.exact: dict[str, np.ndarray] = {}  # becomes Spec.exact
+
+    def keep_exact(self, key: str, values: list) -> None:
+        """Keep the exact values of an array (a list, or a list of rows, of numbers) by `key` when
+        any of its numbers is an ExactFloat (data files hold floats only)."""
+        if not isinstance(values, list):
+            return
+        rows = values if values and isinstance(values[0], list) else [values]
+        if any(isinstance(v, ExactFloat) for row in rows for v in row):
+            self.exact[key] = to_fractions(np.array(values, dtype=object))
 
     # -- reporting -----------------------------------------------------------
     def where(self, node) -> tuple[str, int | None, int | None]:
@@ -258,7 +273,10 @@ class _Reader:
         return out
 
     def number(self, node, path: str) -> float | None:
+        """A number: its correctly rounded float, an ExactFloat where the text holds more (exact.py)."""
         self.visit(node, path)
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and "/" in node.value:
+            return self._ratio(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
             if (problem := not_decimal(node.value)) is not None:
                 self.error(node, path, problem)
@@ -273,7 +291,7 @@ class _Reader:
             if not math.isfinite(value):
                 self.error(node, path, f"expected a finite number, got {_clip(node.value)}")
                 return None
-            return value
+            return written(node.value, value) if _NUMBER.match(node.value) else value
         if isinstance(node, yaml.ScalarNode) and node.tag == T_STR and _NUMBER.match(node.value):
             if not node.style:  # plain (C loader: "", Python loader: None)
                 # YAML 1.1 reads `1e-3` (no dot) as text; everyone means a number.
@@ -281,11 +299,27 @@ class _Reader:
                 if not math.isfinite(value):
                     self.error(node, path, f"expected a finite number, got {_clip(node.value)}")
                     return None
-                return value
+                return written(node.value, value)
             self.error(node, path, f"expected a number, got the quoted text {node.value!r} "
                        "(remove the quotes)")
             return None
         self.error(node, path, f"expected a number, got {_describe(node)}")
+        return None
+
+    def _ratio(self, node, path: str) -> float | None:
+        """A fraction `p/q` of whole numbers (plain or quoted), as an ExactFloat."""
+        text = node.value.strip()
+        if not RATIO.fullmatch(text):
+            self.error(node, path, f"expected a number or a fraction p/q of whole numbers, got {_clip(text)!r}")
+            return None
+        try:
+            return ExactFloat(Fraction(text))
+        except ZeroDivisionError:
+            self.error(node, path, f"expected a fraction p/q with q ≠ 0, got {_clip(text)}")
+        except ValueError:  # more digits than Python reads (4300)
+            self.error(node, path, f"expected a fraction of at most a few thousand digits, got {_clip(text)}")
+        except OverflowError:
+            self.error(node, path, f"expected a finite number, got {_clip(text)}")
         return None
 
     def integer(self, node, path: str) -> int | None:
@@ -337,10 +371,10 @@ class _Reader:
         assert f.type == "number", f"{path}: not a simple key"
         value = self.number(node, path)
         if value is not None and f.minimum is not None and value < f.minimum:
-            self.error(node, path, f"expected a number ≥ {f.minimum:g}, got {value:g}")
+            self.error(node, path, f"expected a number ≥ {f.minimum:g}, got {shown(value)}")
             return None
         if value is not None and f.above is not None and value <= f.above:
-            self.error(node, path, f"expected a number > {f.above:g}, got {value:g}")
+            self.error(node, path, f"expected a number > {f.above:g}, got {shown(value)}")
             return None
         return value
 
@@ -402,6 +436,12 @@ class _Reader:
             return None
         values = [self.number(v, f"{path}[{i}]") for i, v in enumerate(items)]
         return None if any(v is None for v in values) else [values]
+
+
+def shown(value) -> str:
+    """A number in a message: `:g` for a float, the exact text of a fraction (`-1/3`) as written."""
+    value = value.exact if isinstance(value, ExactFloat) else value
+    return exact_text(value) if isinstance(value, Fraction) else f"{value:g}"
 
 
 def _count(n: int, noun: str) -> str:
@@ -620,6 +660,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     if inputs is None or layer_maps is None:
         return None
     x = np.ascontiguousarray(inputs, dtype=float)
+    r.keep_exact("inputs", inputs)
     batch_size = _read_batch_size(r, get("batch_size"), x.shape[0]) if get("batch_size") is not None else None
     size_check = getattr(r, "size_check", None)
     layers = _read_layers(r, layer_maps, x.shape[1], init, size_check and (
@@ -633,7 +674,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
         targets = _read_targets(r, top[target_key][1], target_key, x.shape[0], n_out, from_files.get("targets"))
     if targets is None:
         return None
-    spec = Spec(inputs=x, targets=targets, layers=layers, init=init,
+    spec = Spec(inputs=x, targets=targets, layers=layers, init=init, exact=r.exact,
                 **{k: v for k, v in spec_kwargs.items() if v is not None})
     spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
     spec.where = {key: r.where(value) for key, (_, value) in top.items()}
@@ -790,6 +831,7 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init, size_check=None) -> li
                         f"shared by them all), got {len(entries.values)}")
                 return None
             biases, bias_names = np.array(entries.values, dtype=float), entries.names
+            r.keep_exact(f"{path}.biases", entries.values)
         shapes.append((li, n_out, n_in, weights, names, biases, bias_names, activation, alpha))
         n_in = n_out
     # Every size is known before anything is built: the cap, then the command's own limit.
@@ -855,6 +897,7 @@ def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
             return None, None
         values.append(entries.values)
         names.append(entries.names)
+    r.keep_exact(path, values)
     return np.array(values, dtype=float), names
 
 
@@ -926,9 +969,12 @@ def _read_targets(r: _Reader, node, key: str, n_samples: int, n_out: int,
     if rows is None:
         return None
     t = np.array(rows, dtype=float)
+    r.keep_exact("targets", rows)
     nested = isinstance(node, yaml.SequenceNode) and isinstance(node.value[0], yaml.SequenceNode)
     if not nested and t.shape[0] == 1 and n_samples > 1 and n_out == 1 and t.shape[1] == n_samples:
         t = t.T  # one target per sample for a one-output network
+        if "targets" in r.exact:
+            r.exact["targets"] = r.exact["targets"].T
     return _check_target_shape(r, node, key, t, n_samples, n_out)
 
 
@@ -996,15 +1042,18 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
     for li, ((layer_node, m), layer) in enumerate(zip(layer_maps, spec.layers)):
         named_w = [(i, j) for i, row in enumerate(layer.weight_names) for j, n in enumerate(row) if n is not None]
         named_b = [i for i, n in enumerate(layer.bias_names) if n is not None]
+        # tied values compare exactly where the text held more than floats (`1/3` and 0.3333333333333333 differ)
+        weights = spec.exact.get(f"layers[{li}].weights", layer.weights)
+        biases = spec.exact.get(f"layers[{li}].biases", layer.biases)
         if named_w:
             w_nodes = _entry_nodes(m.get("weights", (None, None))[1], layer.weights.shape)
             for i, j in named_w:
-                slots.append((layer.weight_names[i][j], layer.weights[i, j], f"layers[{li}].weights[{i}][{j}]",
+                slots.append((layer.weight_names[i][j], weights[i, j], f"layers[{li}].weights[{i}][{j}]",
                               w_nodes[i][j] or layer_node, "w"))
         if named_b:
             b_nodes = _entry_nodes(m.get("biases", (None, None))[1], (1, layer.size))
             for i in named_b:
-                slots.append((layer.bias_names[i], layer.biases[i], f"layers[{li}].biases[{i}]",
+                slots.append((layer.bias_names[i], biases[i], f"layers[{li}].biases[{i}]",
                               b_nodes[0][i] or layer_node, "b"))
         # neuron names
         n_layers = len(spec.layers)
@@ -1047,11 +1096,11 @@ def _check_names(r: _Reader, spec: Spec, layer_maps) -> None:
             continue
         if name in explicit:
             first_value, first_path, first_kind = explicit[name]
-            if first_value != value:
+            if first_value != value or (spec.exact and to_fraction(first_value) != to_fraction(value)):
                 kinds = "" if first_kind == kind else f" ({'a weight' if first_kind == 'w' else 'a bias'} " \
                     f"and {'a weight' if kind == 'w' else 'a bias'} share it)"
-                r.error(node, path, f"{name!r} is tied to {first_path} = {first_value:g}{kinds}: "
-                        f"tied entries must have equal values, got {value:g}")
+                r.error(node, path, f"{name!r} is tied to {first_path} = {shown(first_value)}{kinds}: "
+                        f"tied entries must have equal values, got {shown(value)}")
         else:
             explicit[name] = (value, path, kind)
     for li, layer in enumerate(spec.layers):

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .diagnostics import TrainWatch, non_finite_stop
+from .errors import ExactTooLong
+from .exact import check_digits
 from .network import Network, _cast
 from .optimizers import Optimizer, State, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
-# Exact values grow: each epoch multiplies the digits of every parameter by
-# about the degree of the network's polynomial. Past this size training stops.
-MAX_EXACT_DIGITS = 200
+_NOTHING = "nothing is shown (run fewer epochs, use fewer or smaller layers, or drop --exact)"
 
 
 def shown_epochs(epochs: int, every: int | None) -> int:
@@ -54,11 +54,15 @@ class Trainer:
         self.exact = self.net.theta.dtype == object
         self.inputs, self.targets = spec.inputs, spec.targets
         if self.exact:
-            self.inputs, self.targets = _cast(spec.inputs, object), _cast(spec.targets, object)
+            self.inputs = _cast(spec.inputs, object, spec.exact.get("inputs"))
+            self.targets = _cast(spec.targets, object, spec.exact.get("targets"))
         bs = spec.effective_batch_size
         n = spec.n_samples
         self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]
-        self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
+        try:
+            self.watch = TrainWatch(self.net, self.inputs, self.targets, len(self.batches))
+        except ExactTooLong as e:  # already the first forward pass passes the bound
+            raise ExactTooLong(e.what, e.digits, "in epoch 1", _NOTHING) from None
         # Called with (epoch, mean, min, max batch loss) after EVERY epoch, shown or not, on every
         # path: how a caller keeps a per-epoch summary (a loss curve) while asking `run` for few records.
         self.on_epoch = None
@@ -119,23 +123,24 @@ class Trainer:
             sample_total = 0
             for x, t in self.batches:
                 # Overflow is caught below and reported once, naming the parameter.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    trace = net.forward(x)
-                    per_sample, _ = net.losses(trace, t)
-                    loss = self._num(net.reduce(per_sample))
-                    sample_total += self._num(sum(per_sample))
-                    grad = net.backward(trace, t, record=False).grad
-                    update = None if opt.plain else opt.compute(net.theta, grad)
-                    new = net.step_theta(grad, lr) if update is None else update.theta
+                try:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        trace = net.forward(x)
+                        per_sample, _ = net.losses(trace, t)
+                        loss = self._num(net.reduce(per_sample))
+                        sample_total += self._num(sum(per_sample))
+                        grad = net.backward(trace, t, record=False).grad
+                        update = None if opt.plain else opt.compute(net.theta, grad)
+                        new = net.step_theta(grad, lr) if update is None else update.theta
+                    if self.exact:
+                        check_digits(new, "a parameter")
+                except ExactTooLong as e:  # the one digit bound of exact arithmetic (exact.py)
+                    self.stopped = e.message(f"in epoch {epoch}", "training stopped, the parameters are those "
+                                             "before it (run fewer epochs, or drop --exact)")
                 if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
+                if self.stopped:
                     self.restore(self.last_completed)  # undo this epoch's earlier batches
-                    return
-                if self.exact and _too_long(new):
-                    self.stopped = (f"exact arithmetic: in epoch {epoch} a parameter's exact value grew past "
-                                    f"{MAX_EXACT_DIGITS} digits; training stopped, the parameters are those "
-                                    "before it (run fewer epochs, or drop --exact)")
-                    self.restore(self.last_completed)
                     return
                 net.set_theta(new)
                 if update is not None:
@@ -176,7 +181,13 @@ class Trainer:
         net.set_theta(theta)
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                trace = net.forward(self.inputs)
+                try:
+                    trace = net.forward(self.inputs)
+                except ExactTooLong as e:
+                    if self.epochs_done == 0:  # the very first forward pass passes the bound: nothing to report
+                        raise ExactTooLong(e.what, e.digits, "in epoch 1", _NOTHING) from None
+                    # Trained parameters (each within the bound): the report is one more pass, computed in full.
+                    trace = net.forward(self.inputs, bounded=False)
                 per_sample, note = net.losses(trace, self.targets)
                 return trace, note, self._num(net.reduce(per_sample))
         finally:
@@ -189,14 +200,10 @@ class Trainer:
             name=self.spec.name, epochs=self.epochs_done, loss=loss,
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
-            history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,
+            history=history or [], warnings=([note] if note else []) + self.watch.finish(trace),
+            stopped=self.stopped,
             batches_per_epoch=len(self.batches), reduction=self.spec.reduction,
         )
-
-
-def _too_long(theta: np.ndarray) -> bool:
-    bits = MAX_EXACT_DIGITS * 3.33
-    return any(q.numerator.bit_length() > bits or q.denominator.bit_length() > bits for q in theta)
 
 
 def train(spec: Spec, epochs: int, every: int | None = None) -> TrainResult:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
+from fractions import Fraction
 
 import numpy as np
 import yaml
 
+from .exact import ExactFloat, exact_text, to_fraction
 from .optimizers import OptimizerSpec
 from .spec import Spec, default_bias_name, default_weight_name
 
@@ -15,7 +17,12 @@ _RESOLVER = yaml.resolver.Resolver()
 
 
 def _num(x) -> str:
-    """The shortest text that reads back (as a YAML 1.1 float) to exactly `x`."""
+    """The shortest text that reads back (as a YAML 1.1 float) to exactly `x`; an exact value
+    (a Fraction, an ExactFloat) as its exact text: the decimal in full where it terminates, else
+    a quoted `"p/q"`, which the loader reads back exactly."""
+    if isinstance(x, (Fraction, ExactFloat)):
+        text = exact_text(to_fraction(x))
+        return f'"{text}"' if "/" in text else text
     x = float(x)
     text = repr(x)
     if text.endswith(".0") and abs(x) < 1e15 and text != "-0.0":
@@ -60,15 +67,17 @@ def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: li
     names; `header` lines become leading comments; `extra` maps top-level keys
     to ready-made YAML values (for keys other modules own).
     """
-    weights = weights if weights is not None else [layer.weights for layer in spec.layers]
-    biases = biases if biases is not None else [layer.biases for layer in spec.layers]
+    if weights is None:
+        weights = [spec.exact.get(f"layers[{li}].weights", layer.weights) for li, layer in enumerate(spec.layers)]
+    if biases is None:
+        biases = [spec.exact.get(f"layers[{li}].biases", layer.biases) for li, layer in enumerate(spec.layers)]
     out = [f"# {line}" for line in header or []]
     if spec.name:
         out.append(f"name: {_text(spec.name)}")
     if spec.description:
         out.append(f"description: {_text(spec.description)}")
-    out.append(f"inputs: {_matrix(spec.inputs)}")
-    out.append(f"targets: {_matrix(spec.targets)}")
+    out.append(f"inputs: {_matrix(spec.exact.get('inputs', spec.inputs))}")
+    out.append(f"targets: {_matrix(spec.exact.get('targets', spec.targets))}")
     out.append("layers:")
     for li, (layer, w, b) in enumerate(zip(spec.layers, weights, biases)):
         out.append(f"  - activation: {layer.activation}")
@@ -113,7 +122,7 @@ def optimizer_yaml(config: OptimizerSpec) -> str:
 
 def optimizer_state_yaml(state: dict[str, dict]) -> str | None:
     """An `optimizer_state:` value (for `spec_to_yaml(extra=...)`): one line per parameter, every
-    number written so that it reads back to the same float; None when no parameter has state."""
+    number written so that it reads back to the same value; None when no parameter has state."""
     if not state:
         return None
     lines = []

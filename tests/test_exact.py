@@ -198,3 +198,213 @@ def test_train_exact_stops_before_numbers_explode(config):
     final = json.loads(result.stdout.splitlines()[-1])["final"]
     assert 1 <= final["epochs"] < 50
     Fraction(final["parameters"]["w1"])
+
+
+# -- exact numbers in, exact numbers out: p/q, long decimals, saved and resumed (issue 11.5) --------
+
+FRACTIONS = """\
+inputs: [[1/3, "-2/7"], [0.12345678901234567890123, 1]]
+targets: [["2/3"], [-1/9]]
+layers:
+  - activation: leaky_relu
+    alpha: 1/8
+    weights: [[w1: "1/7", w2: 3/11]]
+    biases: [b: -1/3]
+learning_rate: 1/10
+optimizer: {name: sgd, momentum: 1/3, dampening: 1/5, weight_decay: 1/100}
+optimizer_state:
+  w1: {momentum_buffer: "304601/150000"}
+"""
+
+
+def test_fractions_and_long_decimals_are_read_exactly_everywhere_a_number_goes():
+    data = cli_json("step", "-", "--exact", input=FRACTIONS)
+    assert data["inputs"] == [["1/3", "-2/7"], ["0.12345678901234567890123", "1"]]
+    assert data["targets"] == [["2/3"], ["-1/9"]]
+    layer = data["layers"][0]
+    assert layer["weights"] == [["1/7", "3/11"]] and layer["biases"] == ["-1/3"] and layer["alpha"] == "0.125"
+    assert data["learning_rate"] == "0.1"
+    settings = data["optimizer"]["hyperparameters"]
+    assert settings["momentum"] == "1/3" and settings["dampening"] == "0.2" and settings["weight_decay"] == "0.01"
+    # the state written as p/q is the buffer the update starts from: b = μ·b₀ + (1 − τ)·(g + λ·w)
+    w1 = by_name(data)["w1"]
+    g = Fraction(w1["grad"])
+    buffer = Fraction(1, 3) * Fraction(304601, 150000) + Fraction(4, 5) * (g + Fraction(1, 100) * Fraction(1, 7))
+    assert Fraction(w1["new"]) == Fraction(1, 7) - Fraction(1, 10) * buffer
+
+
+def test_fractions_as_floats_are_correctly_rounded():
+    data = cli_json("step", "-", input=FRACTIONS)
+    assert data["inputs"][0] == [1 / 3, -2 / 7]  # Python's int/int division rounds correctly
+    assert data["learning_rate"] == 0.1 and data["layers"][0]["alpha"] == 0.125
+    assert data["layers"][0]["weights"] == [[1 / 7, 3 / 11]]
+
+
+def test_set_takes_a_fraction(config):
+    data = cli_json("step", config("relu_seed"), "--exact", "--set", "learning_rate=1/3",
+                    "--set", "layers[0].biases[0]=b1: 2/3")
+    assert data["learning_rate"] == "1/3" and data["layers"][0]["biases"][0] == "2/3"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1/0", "expected a fraction p/q with q ≠ 0, got 1/0"),
+    ('"3/00"', "expected a fraction p/q with q ≠ 0, got 3/00"),
+    ("1/2/3", "expected a number or a fraction p/q of whole numbers, got '1/2/3'"),
+    ("1.5/2", "expected a number or a fraction p/q of whole numbers, got '1.5/2'"),
+    ("a/b", "expected a number or a fraction p/q of whole numbers, got 'a/b'"),
+])
+def test_a_bad_fraction_is_a_located_error(value, message):
+    spec = f"inputs: [1]\ntarget: 1\nlayers:\n  - activation: identity\n    weights: [[w: {value}]]\n"
+    for extra in ([], ["--exact"]):
+        result = cli("step", "-", *extra, input=spec)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr == f"<stdin>:5:19: layers[0].weights[0][0].w: {message}\n"
+
+
+MOMENTUM = {
+    "plain sgd": "sgd",
+    "momentum": "momentum",
+    "nesterov, weight decay": "{name: sgd, momentum: 0.5, nesterov: true, weight_decay: 0.01}",
+    "dampening": "{name: sgd, momentum: 0.3, dampening: 0.1}",
+    "fractions": "{name: sgd, momentum: 1/3, weight_decay: 1/7}",
+}
+
+
+def _final(lines: list[dict]) -> tuple:
+    final = lines[-1]["final"]
+    return final["parameters"], final["loss"], final["output"]
+
+
+@pytest.mark.parametrize("optimizer", list(MOMENTUM))
+@pytest.mark.parametrize("name", ["linear_regression", "relu_seed", "fractions"])
+def test_exact_resume_is_exact(name, optimizer, config, tmp_path):
+    """train --exact N+M equals train --exact N --save s; train s --exact M, exactly."""
+    source = tmp_path / "source.yaml"
+    text = FRACTIONS.split("optimizer")[0] if name == "fractions" else open(config(name)).read()
+    source.write_text(text)
+    opt = ["--set", f"optimizer={MOMENTUM[optimizer]}"]
+    saved = tmp_path / "saved.yaml"
+    first = cli("train", source, "--exact", "--epochs", "2", "--save", saved, *opt)
+    assert first.exit_code == 0, first.stderr
+    resumed = cli_jsonl("train", saved, "--exact", "--epochs", "1")
+    straight = cli_jsonl("train", source, "--exact", "--epochs", "3", *opt)
+    assert _final(resumed) == _final(straight)
+    assert resumed[0]["loss"] == straight[2]["loss"]
+
+
+def test_saved_exact_spec_writes_exact_text_and_no_python_repr(config, tmp_path):
+    saved = tmp_path / "saved.yaml"
+    result = cli("train", config("linear_regression"), "--exact", "--epochs", "3", "--save", saved,
+                 "--set", "optimizer=momentum")
+    assert result.exit_code == 0, result.stderr
+    text = saved.read_text()
+    final = _final(cli_jsonl("train", config("linear_regression"), "--exact", "--epochs", "3",
+                             "--set", "optimizer=momentum"))
+    assert "Fraction(" not in text
+    loss = Fraction(final[1])
+    assert f"loss on all data: {float(loss):.8f}"[:-1] in text and f"({final[1]})" in text
+    for value in final[0].values():
+        assert (f'"{value}"' if "/" in value else value) in text  # quoted p/q, or the decimal in full
+    emitted = cli("train", config("linear_regression"), "--exact", "--epochs", "3", "--emit-spec",
+                  "--set", "optimizer=momentum")
+    assert emitted.exit_code == 0 and "Fraction(" not in emitted.stdout + emitted.stderr
+    assert f"({final[1]})" in emitted.stdout.splitlines()[0]
+
+
+def test_schema_accepts_the_fractions_the_loader_reads():
+    import yaml
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from backcalc.schema import json_schema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    spec = yaml.safe_load(FRACTIONS)
+    assert validator.is_valid(spec), [e.message for e in validator.iter_errors(spec)]
+    spec["layers"][0]["biases"] = ["1/0"]
+    assert not validator.is_valid(spec)
+    spec["layers"][0]["biases"] = ["1/2"]
+    spec["learning_rate"] = "-1/10"
+    assert not validator.is_valid(spec)
+
+
+# -- one digit bound for step and train, checked as the computation goes (issue 12.11) -------------
+
+def _deep(layers: int, width: int) -> str:
+    rows = "\n".join(f"  - activation: identity\n    size: {width}" for _ in range(layers))
+    return (f"inputs: [[{', '.join(['0.123'] * width)}]]\ntargets: [[0.5]]\nlayers:\n{rows}\n"
+            "  - activation: identity\n    size: 1\n")
+
+
+def test_step_exact_stops_at_the_digit_bound_in_the_forward_pass():
+    result = cli("step", "-", "--exact", input=_deep(14, 4))
+    assert result.exit_code == 1 and result.stdout == ""
+    line = result.stderr.strip()
+    assert line.startswith("backcalc: exact arithmetic: in the step an exact value (z of layer ")
+    assert "grew past 200 digits; nothing is shown" in line
+    layer = int(line.split("z of layer ")[1].split(")")[0])
+    assert layer < 15  # stopped in the forward pass, before the backward pass or the tables
+
+
+def test_train_exact_uses_the_same_bound_and_message(config):
+    result = cli("train", "-", "--exact", "--epochs", "3", input=_deep(14, 4))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("backcalc: exact arithmetic: in epoch 1 an exact value (z of layer ")
+    stopped = cli("train", config("linear_seed"), "--exact", "--epochs", "50")
+    assert stopped.exit_code == 1
+    assert "backcalc: exact arithmetic: in epoch " in stopped.stderr and "grew past 200 digits" in stopped.stderr
+
+
+def test_train_exact_stop_reports_and_saves_the_last_complete_epoch(config, tmp_path):
+    saved = tmp_path / "s.yaml"
+    result = cli("train", config("relu_seed"), "--exact", "--epochs", "50", "--save", saved, "--json")
+    assert result.exit_code == 1
+    final = json.loads(result.stdout.splitlines()[-1])["final"]
+    done = final["epochs"]
+    assert f"epochs: {done} of 50 completed" in saved.read_text()
+    straight = cli_jsonl("train", config("relu_seed"), "--exact", "--epochs", str(done))[-1]["final"]
+    assert final["parameters"] == straight["parameters"] and final["loss"] == straight["loss"]
+    # resumed, it stops in its first epoch as the run did, reporting the saved parameters
+    resumed = cli("train", saved, "--exact", "--epochs", "1", "--json")
+    assert resumed.exit_code == 1 and "in epoch 1 an exact value" in resumed.stderr
+    assert json.loads(resumed.stdout.splitlines()[-1])["final"]["parameters"] == straight["parameters"]
+
+
+# -- train tables: the decimal beside the exact value (issue 13.14) ---------------------------------
+
+def test_train_exact_tables_show_decimals_beside_exact_values(config):
+    final = cli_jsonl("train", config("linear_regression"), "--exact", "--epochs", "3")[-1]["final"]
+    result = cli("train", config("linear_regression"), "--exact", "--epochs", "3", env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    loss = Fraction(final["loss"])
+    assert loss.denominator % 3 == 0  # no terminating decimal: shown rounded, with the fraction beside it
+    assert f"final loss on all data: {float(loss):.5f}… ({final['loss']})" in result.stdout
+    for name, value in final["parameters"].items():
+        q = Fraction(value)
+        row = next(line for line in lines if line.split()[:1] == [name])
+        assert row.split()[1:] == [f"{float(q):.5f}…".replace("-", "−"), value.replace("-", "−")]
+
+
+def test_step_exact_per_sample_prints_fractions(config):
+    data = cli_json("step", config("linear_regression"), "--exact", "--per-sample")
+    reduced = data["per_sample"]["reduced_grad"]["b"]
+    assert "/" in reduced  # −361/30: no terminating decimal
+    result = cli("step", config("linear_regression"), "--exact", "--per-sample")
+    assert result.exit_code == 0, result.stderr
+    assert reduced.replace("-", "−") in result.stdout
+
+
+def test_tied_entries_compare_exactly():
+    tied = "inputs: [1, 2]\ntarget: 1\nlayers:\n  - activation: identity\n    weights: [[w: 1/3, w: {}]]\n"
+    result = cli("step", "-", "--exact", input=tied.format("0.3333333333333333"))  # the same float, not 1/3
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("<stdin>:5:24: layers[0].weights[0][1]: 'w' is tied to layers[0].weights[0][0] = 1/3: "
+                             "tied entries must have equal values, got 0.3333333333333333\n")
+    assert cli_json("step", "-", "--exact", input=tied.format("2/6"))["parameters"][0]["value"] == "1/3"
+
+
+def test_a_fraction_out_of_range_is_reported_as_written(config):
+    result = cli("step", config("relu_seed"), "--set", "learning_rate=-1/3")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "--set learning_rate=-1/3: learning_rate: expected a number > 0, got -1/3\n"

@@ -205,6 +205,11 @@ BAD = {
                                                                         "exp_avg_sq": 0.01}}),
     "state negative second moment": _with(optimizer="adam", optimizer_state={"w5": {"step": 1, "exp_avg": 0.1,
                                                                                      "exp_avg_sq": -1}}),
+    "fraction over zero": _layer(0, biases=["1/0", 0.35]),
+    "fraction of decimals": _with(inputs=[["1.5/2", 0.1]]),
+    "fraction of three parts": _with(learning_rate="1/2/3"),
+    "negative fraction learning rate": _with(learning_rate="-1/10"),
+    "negative fraction momentum": _with(optimizer={"name": "sgd", "momentum": "-1/2"}),
 }
 
 
@@ -243,6 +248,10 @@ GOOD = {
         optimizer_state={"w5": {"step": 3, "exp_avg": -0.1, "exp_avg_sq": 0.02}}),
     "nesterov": _with(optimizer={"name": "sgd", "momentum": 0.5, "dampening": 0, "nesterov": True,
                                  "weight_decay": 0.01}, optimizer_state={"w1": {"momentum_buffer": 0.3}}),
+    "fractions everywhere a number goes": _with(
+        inputs=[["1/20", "-1/10"]], target="+1/100", learning_rate="1/2",
+        optimizer={"name": "sgd", "momentum": "9/10", "weight_decay": "0/7"},
+        optimizer_state={"w1": {"momentum_buffer": "-304601/150000"}}),
     "softmax output with cross entropy": {"inputs": [[1, 2]], "targets": [[0, 1]], "loss": "cross_entropy",
                                           "layers": [{"activation": "softmax", "names": ["a", "b"],
                                                       "weights": [[0.1, 0.2], [0.3, 0.4]]}]},
@@ -261,7 +270,7 @@ def test_schema_accepts_what_the_loader_accepts(name, validator):
 _MOMENTUM_STATE = {**BASE, "optimizer": {"name": "sgd", "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
                    "optimizer_state": {"w1": {"momentum_buffer": 0.5}, "b2": {"momentum_buffer": -0.1}}}
 _WORDS = sorted({*ACTIVATIONS, *ALIASES, *LOSSES, *declared.REDUCTIONS, *declared.DISTRIBUTIONS, *NAMES,
-                 "full", "w1", "x"})
+                 "full", "w1", "x", "1/3", "-2/5", "1/0"})
 _ANY = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 5) | st.floats(-2, 2, allow_nan=False) | st.sampled_from(_WORDS),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(

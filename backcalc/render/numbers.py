@@ -25,6 +25,8 @@ def fmt(x, digits: int = 5) -> str:
     """
     if x is None:
         return "—"
+    if isinstance(x, str):  # an exact value as the JSON-ready dictionaries hold it ("-361/30")
+        x = Fraction(x)
     if isinstance(x, Fraction):
         return exact(x)
     x = float(x)
@@ -76,8 +78,8 @@ def exact(q: Fraction) -> str:
 def short(x, digits: int = 5) -> str:
     """A compact number for written-out formulas: `fmt` without trailing zeros (1e−08, 0.15); a value
     whose shortest form has at most `digits` decimals (0.0007, rounded by hand) is written as that."""
-    if isinstance(x, Fraction):
-        return exact(x)
+    if isinstance(x, (Fraction, str)):  # exact values: `fmt` writes them whole
+        return fmt(x, digits)
     if x is not None and math.isfinite(float(x)) and 0 < abs(float(x)) < SCIENTIFIC_FROM:
         shortest = Decimal(repr(float(x)))
         if -shortest.as_tuple().exponent <= digits:
@@ -92,3 +94,27 @@ def short(x, digits: int = 5) -> str:
         return text
     text = text.rstrip("0").rstrip(".")
     return text if text not in ("", "−0") else "0"
+
+
+def approx(x, digits: int = 5) -> str:
+    """An exact value (a Fraction) as a decimal of at most `digits` decimals, ending in … when that
+    rounds it (`0.06984…`, but `0.5`); any other number as `fmt` writes it."""
+    if not isinstance(x, Fraction):
+        return fmt(x, digits)
+    text = short(float(x), digits)
+    return text if Fraction(text.replace("−", "-")) == x else text + "…"
+
+
+def with_exact(x, digits: int = 5) -> str:
+    """An exact value as its decimal and, when that is rounded, the exact value beside it:
+    `0.06984… (217236114499/3110400000000)`; any other number as `fmt` writes it."""
+    if not isinstance(x, Fraction):
+        return fmt(x, digits)
+    text = approx(x, digits)
+    return f"{text} ({exact(x)})" if text.endswith("…") else text
+
+
+def recorded(x) -> str:
+    """A number in full for a record (a saved spec's header): a float as `repr` writes it, an exact
+    value as `with_exact` does (never a Python repr such as `Fraction(1, 3)`)."""
+    return with_exact(x, 8).replace("−", "-") if isinstance(x, Fraction) else repr(float(x))

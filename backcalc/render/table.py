@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
 from ..result import ForwardResult, StepResult, TrainResult
-from .numbers import fmt, short
+from .numbers import approx, fmt, short, with_exact
+from .numbers import exact as exact_number
 
 MAX_SAMPLES_SHOWN = 8
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
@@ -287,34 +290,48 @@ def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = N
     parts = []
     several = result.batches_per_epoch > 1
     per_sample = result.reduction == "sum"
+    # Exact values (--exact) show as decimals, with their exact value in a column of its own.
+    exact = isinstance(result.loss, Fraction)
+    number = (lambda x: approx(x, d)) if exact else (lambda x: fmt(x, d))
     columns = [("epoch", "right"), ("loss (mean over batches)" if several else "loss", "right")]
     columns += [("min", "right"), ("max", "right")] if several else []
     columns += [("mean per sample", "right")] if per_sample else []
+    columns += [("exact loss", "left")] if exact else []
     history = _table("Training", *columns)
+    if exact:  # headers may wrap, so that the exact values keep a column wide enough to fold in
+        for column in history.columns[1:]:
+            column.no_wrap = False
     for r in result.history:
-        history.add_row(str(r.epoch), fmt(r.loss, d),
-                        *([fmt(r.loss_min, d), fmt(r.loss_max, d)] if several else []),
-                        *([fmt(r.mean_sample_loss, d)] if per_sample else []))
+        history.add_row(str(r.epoch), number(r.loss),
+                        *([number(r.loss_min), number(r.loss_max)] if several else []),
+                        *([number(r.mean_sample_loss)] if per_sample else []),
+                        *([_exact(r.loss)] if exact else []))
     parts.append(history)
     if sparkline:
         parts.append(Text(f"loss {sparkline}"))
     final = _table(f"Final parameters after {result.epochs} epoch{'s' if result.epochs != 1 else ''}",
-                   ("parameter", "left"), ("value", "right"))
+                   ("parameter", "left"), ("value", "right"), *([("exact value", "left")] if exact else []))
     items = list(result.parameters.items())
     limit = len(items) if full else MAX_PARAMETERS_SHOWN
     for name, value in items[:limit]:
-        final.add_row(name, fmt(value, d))
+        final.add_row(name, number(value), *([_exact(value)] if exact else []))
     if len(items) > limit:
         final.add_row(f"⋮ {len(items) - limit} more (--full)", "", style="dim")
     parts.append(final)
     n_samples = len(result.output) if full else MAX_SAMPLES_SHOWN
     shown = _pick(result.output.shape[1], full)
-    outputs = ", ".join("[" + ", ".join("…" if k is None else fmt(row[k], d) for k in shown) + "]"
+    written = (lambda x: with_exact(x, d)) if exact else number
+    outputs = ", ".join("[" + ", ".join("…" if k is None else written(row[k]) for k in shown) + "]"
                         for row in result.output[:n_samples])
     more = " …" if len(result.output) > n_samples else ""
-    parts.append(Text.assemble(("final loss on all data: ", "bold"), fmt(result.loss, d)))
+    parts.append(Text.assemble(("final loss on all data: ", "bold"), written(result.loss)))
     parts.append(Text.assemble(("outputs: ", "bold"), outputs + more))
     return Group(*parts)
+
+
+def _exact(q) -> Text:
+    """An exact value for a column of its own: long ones fold at the column's width."""
+    return Text(exact_number(q), overflow="fold")
 
 
 def forward_table(result: ForwardResult, digits: int = 5, full: bool = False) -> Group:
