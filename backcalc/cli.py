@@ -548,6 +548,7 @@ def graph(
     sample: Annotated[int, typer.Option(
         "--sample", min=1, help="Which sample of the batch the node values belong to (1-based).")] = 1,
     digits: Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in the labels.")] = 5,
+    full: FullOpt = False,
     quiet: QuietOpt = False,
     no_color: PlainNoColorOpt = False,
     set_: SetOpt = None,
@@ -564,7 +565,7 @@ def graph(
     if sample > len(result.batch):
         raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
                          f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
-    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    sys.stdout.write(renderers[format](result, sample - 1, digits, full))
     sys.stdout.flush()
 
 

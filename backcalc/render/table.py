@@ -9,11 +9,11 @@ from rich.text import Text
 
 from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import fmt, short
+from .summary import SUMMARY_HEAD
+from .summary import pick as _pick
 
 MAX_SAMPLES_SHOWN = 8
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
-MAX_NEURONS_SHOWN = 8  # wider layers (and inputs) are summarised unless --full
-SUMMARY_HEAD = 3  # a summarised layer shows its first neurons, a gap, and its last one
 MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --full
 
 
@@ -27,13 +27,6 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
 
 def _samples(result: StepResult, full: bool = False) -> list[int]:
     return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
-
-
-def _pick(n: int, full: bool = False) -> list[int | None]:
-    """Indices to show of n neurons (or inputs): all, or the first few, a gap (None), the last."""
-    if full or n <= MAX_NEURONS_SHOWN:
-        return list(range(n))
-    return [*range(SUMMARY_HEAD), None, n - 1]
 
 
 def _gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: int = 1) -> None:
