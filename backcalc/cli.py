@@ -398,7 +398,8 @@ def train(
                 from .atomic import write_file
                 from .render.plot import loss_plot_image
 
-                _try_write(failed, write_file, plot_file, loss_plot_image(plot, history, spec.name))
+                _try_write(failed, write_file, plot_file,
+                           loss_plot_image(plot, history, spec.name, result.batches_per_epoch))
             _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
     _report_failed_writes(failed)
     if interrupts:
@@ -431,7 +432,9 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
         if len(history):
             curve = history.resampled(SPARK_WIDTH)
             log = wants_log_scale(curve)
-            first, last = history.buckets[0].mean, history.buckets[-1].mean
+            # the first and last epoch's loss, as the table shows them (the curve's points are
+            # means of buckets of epochs once there are many)
+            first, last = result.history[0].loss, result.history[-1].loss
             spark = (f"{sparkline(curve, log)}  {fmt(first, digits)} → {fmt(last, digits)}"
                      f"{' (log scale)' if log else ''}")
         if not (emit_spec and quiet):
