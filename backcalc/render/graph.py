@@ -1,9 +1,10 @@
 """The network of one step as a graph (Graphviz DOT or Mermaid), like micrograd's draw_dot.
 
 Nodes carry one sample's values (inputs; each neuron's z, a and δ = ∂ℓ/∂z of
-that sample's loss ℓ; its bias and the bias's gradient); edges carry each
-weight and its gradient ∂L/∂w, which are over the whole batch. The last node
-is the loss. Layers run left to right, each in the spec's order top to bottom;
+that sample's loss ℓ; its bias and the bias's gradient); each edge has its
+weight and the weight's gradient ∂L/∂w, which are over the whole batch (Mermaid
+writes them on the edge, DOT in the row of the neuron where the edge ends). The
+last node is the loss. Layers run left to right, each in the spec's order top to bottom;
 a layer (or the inputs) wider than the tables' limit is summarised as in the
 tables — its first neurons, one node standing for the rest, its last — unless
 `full`.
