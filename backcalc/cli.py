@@ -165,10 +165,12 @@ def handle_errors(fn):
     return wrapper
 
 
-def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None):
+def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None,
+              size_check=None):
     """The spec named on the command line, from stdin, --example, ./backcalc.yaml or the embedded default.
 
-    `overrides` are the `--set KEY=VALUE` options, applied before validation.
+    `overrides` are the `--set KEY=VALUE` options, applied before validation; `size_check` is the
+    command's own size limit, checked before the network is built (spec.parse_spec).
     """
     from .spec import load_spec, parse_spec
 
@@ -179,21 +181,22 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
 
         if config is not None:
             raise UsageError(f"give CONFIG or --example, not both (got {config!r} and --example {example})")
-        return parse_spec(bundled.read(example), bundled.source(example), overrides)
+        return parse_spec(bundled.read(example), bundled.source(example), overrides, size_check=size_check)
     if config == "-":
-        return parse_spec(_read_stdin(), "<stdin>", overrides)
+        return parse_spec(_read_stdin(), "<stdin>", overrides, size_check=size_check)
     if config is None:
         if Path(DEFAULT_CONFIG).is_file():
             if not quiet:
                 _err(f"backcalc: using ./{DEFAULT_CONFIG}")
-            return load_spec(DEFAULT_CONFIG, overrides)
+            return load_spec(DEFAULT_CONFIG, overrides, size_check)
         from . import bundled
 
         if not quiet:
             _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
                  f"example '{bundled.DEFAULT}' (the 2-2-1 sigmoid network of Mazur's worked example)")
-        return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides)
-    return load_spec(config, overrides)
+        return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides,
+                          size_check=size_check)
+    return load_spec(config, overrides, size_check)
 
 
 def _read_stdin() -> bytes:
@@ -254,13 +257,15 @@ def step(
     if kind in ("markdown", "latex") and exact and round_ is not None:
         raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
                          "rounded by hand; give one of them")
-    spec = read_spec(config, quiet, set_)
-    solution_file = _output(solution, "--solution", force, spec)
+    from .explain import size_limit
+
     if round_ is not None:  # recomputed number by number in plain Python, like `check`
         from .check import CHECK_LIMIT
-        from .explain import check_size
 
-        check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "--round recomputes")
+        spec = read_spec(config, quiet, set_, size_limit(CHECK_LIMIT, "--round recomputes"))
+    else:
+        spec = read_spec(config, quiet, set_, size_limit())
+    solution_file = _output(solution, "--solution", force, spec)
     with quiet_numpy():
         result = run_step(spec, _network(spec, exact))
     result.warnings += step_warnings(result)
@@ -558,11 +563,12 @@ def graph(
     debug: DebugOpt = False,
 ) -> None:
     """The network as a graph with one step's values: activations on nodes, weights and gradients on edges."""
+    from .explain import size_limit
     from .explain import step as run_step
     from .render.graph import to_dot, to_mermaid
 
     renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
-    spec = read_spec(config, quiet, set_)
+    spec = read_spec(config, quiet, set_, size_limit())
     result = run_step(spec)
     _warn(result.warnings, quiet)
     if sample > len(result.batch):
@@ -596,7 +602,10 @@ def check(
 
     if answers == "-" and config == "-":
         raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
-    spec = read_spec(config, quiet, set_)
+    from .check import CHECK_LIMIT
+    from .explain import size_limit
+
+    spec = read_spec(config, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     if answers == "-":
         given = read_answers("<stdin>", spec, _read_stdin())
     else:
@@ -728,7 +737,8 @@ def schema(quiet: PlainQuietOpt = False, no_color: PlainNoColorOpt = False, debu
 @handle_errors
 def gradcheck(
     config: ConfigArg = None,
-    eps: Annotated[float, typer.Option("--eps", help="Step of the central differences.")] = 1e-6,
+    eps: Annotated[float | None, typer.Option("--eps", help="Step h of the central differences for every parameter "
+                                              "(default ∛ε_mach·max(1, |p|) per parameter p).")] = None,
     tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
@@ -746,6 +756,8 @@ def gradcheck(
     from .gradcheck import gradcheck as run_gradcheck
 
     for option, value in (("--eps", eps), ("--tol", tol)):
+        if value is None:
+            continue
         if not value > 0:
             raise UsageError(f"{option}: expected a number > 0, got {value:g}")
         if value == float("inf"):
