@@ -125,3 +125,12 @@ def test_bash_completion_completes_commands_and_options():
     assert complete("backcalc tr") == ["train"]
     assert complete("backcalc train --em") == ["--emit-spec"]
     assert "--inputs" in complete("backcalc forward --")
+
+
+@pytest.mark.parametrize("config", ["adam_neuron", "sigmoid_seed_adam"])
+def test_optimizer_rule_lines_stay_indented_when_they_wrap(config):
+    out = run("step", str(CONFIGS / f"{config}.yaml"))
+    rule = out.split("Update: adam")[1].split(" parameter ")[0].splitlines()[1:]
+    rule = [line for line in rule if line.strip()]
+    assert any("frozen parameters keep" in line for line in rule) and rule[-1].strip() == "none)"  # it wraps
+    assert all(line.startswith("  ") for line in rule), rule
