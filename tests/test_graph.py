@@ -165,7 +165,9 @@ def test_graphviz_draws_a_readable_figure(spec):
     r = cli("graph", str(spec), "--quiet")
     assert r.exit_code == 0, r.stderr
     svg = subprocess.run(["dot", "-Tsvg"], input=r.stdout, capture_output=True, text=True, timeout=60)
-    assert svg.returncode == 0 and svg.stderr == "", svg.stderr  # no warning (unknown ports, bad labels)
+    assert svg.returncode == 0, svg.stderr
+    # no warning about the drawing (an unknown port, a bad label); a machine's missing fonts are not ours
+    assert not [w for w in svg.stderr.splitlines() if "font" not in w.lower() and "metrics" not in w], svg.stderr
     width, height, texts = _svg_size_and_texts(svg.stdout)
     assert 1 / 4 <= width / height <= 4, (width, height)
     nodes, edges = parse_dot(r.stdout)
