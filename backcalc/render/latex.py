@@ -35,6 +35,8 @@ _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", 
                  "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
 _SECTIONS = {2: "section*", 3: "subsection*"}
 PAGE_CHARS = 80  # about how many characters of a formula fit across the page (11pt, 2 cm margins)
+LONG_TABLE = 12  # a narrow table of more rows than this many per copy is set in copies side by side
+MAX_COPIES = 3
 
 
 def _text(s: str) -> str:
@@ -70,7 +72,8 @@ def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dic
 def _tables(block: Table, digits: int, blank: bool) -> list[str]:
     """A table as longtables, which break across pages (the header repeated on each). Columns of
     comma-separated formulas (Items) wrap inside the room the others leave; a table still wider
-    than the page is cut into several, each repeating the first column."""
+    than the page is cut into several, each repeating the first column; a long narrow one runs in
+    up to MAX_COPIES copies of its columns side by side, row after row."""
     n = len(block.header)
     cells = [[_cell(c, digits, blank) for c in row] for row in block.rows]
     widths = [max([len(h), *(_width(row[k], text) for row, text in zip(block.rows, (r[k] for r in cells)))]) + 2
@@ -80,13 +83,23 @@ def _tables(block: Table, digits: int, blank: bool) -> list[str]:
     if sum(widths) > PAGE_CHARS and any(wraps):
         fixed = sum(w for w, wrap in zip(widths, wraps) if not wrap)
         flexible = sum(w for w, wrap in zip(widths, wraps) if wrap)
-        room = max(PAGE_CHARS - fixed, 12 * sum(wraps))
+        room = max(PAGE_CHARS - fixed - 4, 12 * sum(wraps))  # 4: the column gaps, and a margin
         for k in range(n):
             if wraps[k]:
                 share = min(widths[k], room * widths[k] / flexible) / PAGE_CHARS
                 specs[k] = rf">{{\raggedright\arraybackslash}}p{{\dimexpr {share:.2f}\linewidth - 2\tabcolsep}}"
                 widths[k] = round(share * PAGE_CHARS)
     groups = _column_groups(widths)
+    copies = min(MAX_COPIES, PAGE_CHARS // (sum(widths) + 4), len(cells) // LONG_TABLE)
+    if len(groups) == 1 and copies > 1:  # a long narrow table (the Given parameters): side by side
+        header = " & ".join(_text(h) for h in block.header)
+        rows = [" & ".join([header] * copies) + r" \\ \hline", r"\endhead"]
+        for at in range(0, len(cells), copies):
+            chunk = cells[at:at + copies]
+            chunk += [[""] * n] * (copies - len(chunk))
+            rows.append(" & ".join(" & ".join(row) for row in chunk) + r" \\")
+        spec = r"@{\hspace{2em}}".join("".join(specs) for _ in range(copies))
+        return [f"\\begin{{longtable}}{{@{{}}{spec}@{{}}}}\n" + "\n".join(rows) + "\n\\end{longtable}"]
     out = []
     for group in groups:
         rows = [" & ".join(_text(block.header[k]) for k in group) + r" \\ \hline", r"\endhead"]
@@ -109,7 +122,9 @@ def _column_groups(widths: list[int]) -> list[list[int]]:
 
 
 def _width(cell, text: str) -> int:
-    return len(_ascii(cell)) if isinstance(cell, str) else visible_width(text)
+    if isinstance(cell, str):
+        return len(_ascii(cell))
+    return visible_width(text.replace("$", "")) + 2 * text.count("$, $")  # Items: the ", " between
 
 
 def _cell(cell, digits: int, blank: bool) -> str:
