@@ -351,25 +351,19 @@ def train(
     history = LossHistory()
     term = (ctx.obj or {}).get("terminal") or Terminal.current()
     k = (every or 1) if json else shown_epochs(n_epochs, every)
-    shown, last = [], None
-    # Parameters and optimizer state at the end of the last completed epoch: what is reported
-    # and saved when a NaN or a second Ctrl-C cuts an epoch short.
-    checkpoint = trainer.checkpoint()
-    trainer.on_epoch = history.add  # every epoch's loss, for the sparkline and --plot
-    # Ask the engine only for the records to show (in stretches of at most ~4096 epochs, so the
-    # progress bar and Ctrl-C stay responsive): the fast paths then run whole stretches per call.
-    stretch = _stretch(k)
+    shown = []
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
     with Interrupts() as interrupts, quiet_numpy():
+        # Checked after every epoch (the fast paths: every stretch of at most ~0.1 s), so a signal
+        # stops the run at the end of the current epoch.
+        trainer.should_stop = interrupts.__bool__
         with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
+            trainer.on_epoch = _each_epoch(history, bar)  # every epoch's loss: sparkline, --plot, the bar
             try:
                 with interrupts.abortable():
-                    for record in trainer.run(n_epochs, every=stretch):
-                        checkpoint = trainer.checkpoint()
-                        last = record
-                        bar.update(record.epoch, record.loss)
+                    for record in trainer.run(n_epochs, every=k):
                         if json:
                             if record.epoch % k == 0 or record.epoch == n_epochs:
                                 with interrupts.critical():
@@ -377,16 +371,16 @@ def train(
                                     if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
                                         sys.stdout.flush()
                                         flushed = time.monotonic()
-                        elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                        else:
                             shown.append(record)
-                        if interrupts:
-                            break
             except KeyboardInterrupt:  # a second signal in the middle of an epoch
                 interrupts.received = interrupts.received or "SIGINT"
         with interrupts.critical():
-            trainer.restore(checkpoint)
-            if last is not None and not json and (not shown or shown[-1] is not last):
-                shown.append(last)  # the last completed epoch, even when stopped early
+            # The last completed epoch: a second signal may have cut the next one short.
+            trainer.restore(trainer.last_completed)
+            final = trainer.last_completed.record
+            if final is not None and not json and (not shown or shown[-1].epoch != final.epoch):
+                shown.append(final)  # the last completed epoch, even when stopped early
             result = trainer.result(shown)
             result.warnings += train_warnings(result)
             if interrupts:
@@ -397,7 +391,7 @@ def train(
             _warn(result.warnings, quiet)
             failed: list = []  # files that could not be written: reported after the results
             if save_file is not None:
-                _try_write(failed, _save_trained, spec, trainer, result, save_file, n_epochs, quiet,
+                _try_write(failed, _save_trained, spec, trainer, save_file, n_epochs, quiet, result.stopped,
                            bool(interrupts))
             if plot_file is not None and len(history):
                 from .atomic import write_file
@@ -413,12 +407,18 @@ def train(
         raise typer.Exit(int(ExitCode.WRONG))
 
 
-def _stretch(k: int, cap: int = 4096) -> int:
-    """The largest divisor of `k` that is at most `cap`: every shown epoch (a multiple of k) is yielded."""
-    parts = -(-k // cap)
-    while k % parts:
-        parts += 1
-    return k // parts
+def _each_epoch(history, bar):
+    """What runs after every epoch: the loss curve takes its loss, and a progress bar (if shown) too."""
+    from .render.progress import NoProgress
+
+    if isinstance(bar, NoProgress):
+        return history.add
+
+    def each(epoch: int, loss: float, low: float, high: float) -> None:
+        history.add(epoch, loss, low, high)
+        bar.update(epoch, loss)
+
+    return each
 
 
 def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full) -> None:
@@ -454,20 +454,15 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
             sys.stdout.flush()
 
 
-def _save_trained(spec, trainer, result, target, n_epochs: int, quiet: bool, interrupted: bool) -> None:
-    """Write the spec with the trained parameters (and optimizer state) to `target`, atomically, and say so."""
-    from .atomic import write_file
-    from .save import saved_header
-    from .writer import spec_to_yaml
+def _save_trained(spec, trainer, target, n_epochs: int, quiet: bool, stopped, interrupted: bool) -> None:
+    """Save the trainer's last completed epoch to `target` (save.save_checkpoint) and say so.
 
-    net = trainer.net
-    path = str(target.path)
-    header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
-                          interrupted)
-    text = spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra())
-    write_file(target, text.encode("utf-8"))
-    if not quiet or result.stopped:
-        _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
+    Every way a run ends comes here: finished, stopped on NaN, interrupted."""
+    from .save import save_checkpoint
+
+    epoch = save_checkpoint(target, spec, trainer, n_epochs, stopped=stopped, interrupted=interrupted)
+    if not quiet or stopped:
+        _err(f"backcalc: saved the parameters after epoch {epoch} to {target.path}")
 
 
 def _output(path, option: str, force: bool, spec):
