@@ -414,7 +414,8 @@ def train(
                 from .atomic import write_file
                 from .render.plot import loss_plot_image
 
-                _try_write(failed, write_file, plot_file, loss_plot_image(plot, history, spec.name))
+                _try_write(failed, write_file, plot_file,
+                           loss_plot_image(plot, history, spec.name, result.batches_per_epoch))
             if lost is None:
                 _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
     _report_failed_writes(failed)
@@ -456,7 +457,9 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
         if len(history):
             curve = history.resampled(SPARK_WIDTH)
             log = wants_log_scale(curve)
-            first, last = history.buckets[0].mean, history.buckets[-1].mean
+            # the first and last epoch's loss, as the table shows them (the curve's points are
+            # means of buckets of epochs once there are many)
+            first, last = result.history[0].loss, result.history[-1].loss
             spark = (f"{sparkline(curve, log)}  {approx(first, digits)} → {approx(last, digits)}"
                      f"{' (log scale)' if log else ''}")
         if not (emit_spec and quiet):
@@ -569,6 +572,7 @@ def graph(
         "--sample", min=1, metavar="N", help="Which sample of the batch the node values belong to (1-based).")] = 1,
     digits: Annotated[int, typer.Option("--digits", min=0, max=17, metavar="N",
                                         help="Decimals shown in the labels.")] = 5,
+    full: FullOpt = False,
     quiet: QuietOpt = False,
     no_color: PlainNoColorOpt = False,
     set_: SetOpt = None,
@@ -588,7 +592,7 @@ def graph(
                          f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
     from .render.streams import printable
 
-    sys.stdout.write(printable(renderers[format](result, sample - 1, digits)))
+    sys.stdout.write(printable(renderers[format](result, sample - 1, digits, full)))
     sys.stdout.flush()
 
 

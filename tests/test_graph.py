@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
 
 import pytest
-from conftest import CONFIGS, cli, cli_json
+from conftest import CONFIGS, ROOT, cli, cli_json
+
+DATA = ROOT / "tests" / "data"
 
 DIGITS = 8
 TOL = 0.6 * 10 ** -DIGITS
 
-DOT_NODE = re.compile(r'^  "(\w+)" \[label="\{ (.*) \}"\];$')
-DOT_EDGE = re.compile(r'^  "(\w+)" -> "(\w+)" \[label="(.*)"\];$')
+DOT_NODE = re.compile(r'^  "(\w+)" \[label=<(<TABLE.*</TABLE>)>(?:, [^\]]*)?\];$')
+DOT_EDGE = re.compile(r'^  "(\w+)"(?::out)?:e -> "(\w+)"(?::(p\d+))?:w(?: \[.*\])?;$')
+DOT_RANK = re.compile(r'^  \{ rank=same; ((?:"\w+" ?)+);(?: .* \[style=invis\];)? \}$')
 MERMAID_NODE = re.compile(r'^  (\w+)\["(.*)"\]$')
 MERMAID_EDGE = re.compile(r'^  (\w+) -->\|"(.*)"\| (\w+)$')
 
 
-def parse_dot(text: str):
-    lines = text.splitlines()
+def _cells(row: str) -> list[str]:
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<TD[^>]*>(.*?)</TD>", row)]
+
+
+def parse_dot(text: str, ranks: list | None = None):
+    """Nodes (id: the fields of build(): title, values) and edges (source, target, the fields of the row
+    where the edge ends) of to_dot's output; `ranks` collects the node ids of each column in order."""
+    lines = re.sub(r"\n    (<TR>)", r"\1", text).splitlines()  # a node's table rows, one a line
     assert lines[0] == "digraph backcalc {" and lines[-1] == "}"
-    nodes, edges = {}, []
+    nodes, ports, edges = {}, {}, []
     for line in lines[1:-1]:
         if m := DOT_NODE.match(line):
-            nodes[m[1]] = [f.replace("\\", "") for f in re.split(r"(?<!\\) \| ", m[2])]
+            rows = re.findall(r"<TR>.*?</TR>", m[2])
+            nodes[m[1]] = [", ".join(_cells(r)) for r in rows if "PORT=\"p" not in r]
+            ports[m[1]] = {p: _cells(r) for r in rows for p in re.findall(r'PORT="(p\d+)"', r)}
         elif m := DOT_EDGE.match(line):
-            edges.append((m[1], m[2], m[3].split("\\n")))
+            edges.append((m[1], m[2], m[3]))
+        elif m := DOT_RANK.match(line):
+            if ranks is not None:
+                ranks.append(re.findall(r'"(\w+)"', m[1]))
         else:
-            assert not line.startswith('  "'), line  # every node and edge line is understood
+            assert not line.startswith(('  "', "  {")), line  # every node, edge and rank line is understood
+    edges = [(a, b, ports[b][p] if p else []) for a, b, p in edges]
     return nodes, edges
 
 
@@ -41,6 +57,8 @@ def parse_mermaid(text: str):
             nodes[m[1]] = m[2].split("<br/>")
         elif m := MERMAID_EDGE.match(line):
             edges.append((m[1], m[3], m[2].split("<br/>")))
+        elif m := re.match(r"^  (\w+) -\.-> (\w+)$", line):
+            edges.append((m[1], m[2], []))
         else:
             raise AssertionError(f"unparsed line: {line!r}")
     return nodes, edges
@@ -123,17 +141,61 @@ def test_names_needing_escapes_stay_valid(tmp_path):
     assert r.exit_code == 0, r.stderr
     nodes, edges = parse_dot(r.stdout)
     assert nodes["l1n1"][0] == "n|1 (sigmoid)"
-    assert edges[0][2][0] == 'w\\"1 = 0.5'  # DOT's escaped quote inside the label string
+    assert edges[0][2][0] == 'w"1 = 0.5' and "w&quot;1 = 0.5" in r.stdout  # HTML-escaped in the label
     m = cli("graph", spec, "--format", "mermaid")
     mnodes, medges = parse_mermaid(m.stdout)
     assert medges[0][2][0] == "w#quot;1 = 0.5"
 
 
+NET_8_10_3 = DATA / "net_8_10_3.yaml"
+DRAWN = [*sorted(CONFIGS.glob("*.yaml")), NET_8_10_3, DATA / "wide.yaml"]
+
+
+def _svg_size_and_texts(svg: str) -> tuple[float, float, set[str]]:
+    m = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    texts = {html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg)}
+    return float(m[1]), float(m[2]), texts
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-def test_graphviz_accepts_the_output():
-    r = cli("graph", str(CONFIGS / "batch_seed.yaml"))
+@pytest.mark.parametrize("spec", DRAWN, ids=lambda p: p.stem)
+def test_graphviz_draws_a_readable_figure(spec):
+    """A figure, not a strip: the drawing's sides within 1:4 of each other (the record-shaped nodes
+    of old made Mazur's net 13 times wider than high), and every value written in it."""
+    r = cli("graph", str(spec), "--quiet")
+    assert r.exit_code == 0, r.stderr
     svg = subprocess.run(["dot", "-Tsvg"], input=r.stdout, capture_output=True, text=True, timeout=60)
-    assert svg.returncode == 0 and "<svg" in svg.stdout
+    assert svg.returncode == 0, svg.stderr
+    # no warning about the drawing (an unknown port, a bad label); a machine's missing fonts are not ours
+    assert not [w for w in svg.stderr.splitlines() if "font" not in w.lower() and "metrics" not in w], svg.stderr
+    width, height, texts = _svg_size_and_texts(svg.stdout)
+    assert 1 / 4 <= width / height <= 4, (width, height)
+    nodes, edges = parse_dot(r.stdout)
+    labels = {f for fields in nodes.values() for f in fields} | {f for *_, fields in edges for f in fields}
+    # a row of two cells (a value, its gradient) is two texts in the SVG; parse_dot joins them with ", "
+    missing = {f for f in labels if f not in texts and not all(part in texts for part in f.split(", ", 1))}
+    assert labels and not missing, missing
+
+
+def test_columns_in_spec_order_and_wide_layers_summarised():
+    ranks: list = []
+    r = cli("graph", str(NET_8_10_3))
+    nodes, edges = parse_dot(r.stdout, ranks)
+    assert "ordering=out" in r.stdout and "rankdir=LR" in r.stdout
+    assert ranks == [[f"in{j}" for j in range(8)], ["l1n1", "l1n2", "l1n3", "l1more", "l1n10"],
+                     ["l2n1", "l2n2", "l2n3"], ["loss"]]
+    assert nodes["l1more"] == ["⋮", "6 more neurons", "(--full)"]
+    # every shown neuron of layer 2 has a row per shown neuron of layer 1 and one for the gap
+    into = [(a, fields[0].split(" = ")[0]) for a, b, fields in edges if b == "l2n1"]
+    assert into == [("l1n1", "W2[1,1]"), ("l1n2", "W2[1,2]"), ("l1n3", "W2[1,3]"), ("l1more", "⋮"),
+                    ("l1n10", "W2[1,10]")]
+    full: list = []
+    nodes, edges = parse_dot(cli("graph", str(NET_8_10_3), "--full").stdout, full)
+    assert full[1] == [f"l1n{i}" for i in range(1, 11)] and not any(n.endswith("more") for n in nodes)
+    assert len([e for e in edges if e[1] != "loss"]) == 8 * 10 + 10 * 3
+    mermaid = cli("graph", str(NET_8_10_3), "--format", "mermaid").stdout
+    mnodes, medges = parse_mermaid(mermaid)
+    assert mnodes["l1more"] == ["⋮", "6 more neurons", "(--full)"] and ("l1more", "l2n1", []) in medges
 
 
 def test_bad_graph_options():

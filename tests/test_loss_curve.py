@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 import sys
 
@@ -81,6 +82,19 @@ def test_train_ends_with_a_sparkline_of_the_loss():
     assert f"{first:.5f} → {last:.5f}" in line
 
 
+def test_sparkline_is_labelled_with_the_first_and_last_epochs_loss():
+    """Past 1024 epochs the curve's points are means of several epochs; its end labels used to be
+    those means (0.08233 → 0.00003 under a table reading 0.21752 → 3.0516e−06)."""
+    r = cli("train", str(CONFIGS / "xor.yaml"), "--epochs", "5000", env={"COLUMNS": "100"})
+    assert r.exit_code == 0, r.stderr
+    rows = re.findall(r"^ +(\d+) +(\S+) *$", r.stdout.split("Final parameters")[0], re.M)
+    assert rows[0][0] == "1" and rows[-1][0] == "5000"
+    line = next(x for x in r.stdout.splitlines() if x.startswith("loss "))
+    assert f"  {rows[0][1]} → {rows[-1][1]}" in line
+    records = cli_jsonl("train", str(CONFIGS / "xor.yaml"), "--epochs", "5000", "--every", "5000")
+    assert float(rows[-1][1]) == pytest.approx(records[0]["loss"], abs=1e-5)
+
+
 # -- --plot ----------------------------------------------------------------------------
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -96,22 +110,35 @@ def test_plot_writes_a_png_of_the_loss_curve(tmp_path):
     assert r.exit_code == 0, r.stderr
     width, height = png_size(out.read_bytes())
     assert (width, height) == (800, 500)
-    assert out.stat().st_size > 10_000  # three curves, axes and a legend, not an empty canvas
+    assert out.stat().st_size > 10_000  # a curve, axes and a legend, not an empty canvas
 
 
-def test_plot_draws_mean_min_and_max_per_epoch(tmp_path, monkeypatch):
+@pytest.fixture
+def drawn(monkeypatch):
+    """What --plot draws: each line's label and data, the shaded bands, the y scale."""
     pytest.importorskip("matplotlib")
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    drawn = {}
-    real_savefig = Figure.savefig
+    seen = {"bands": []}
+    real_savefig, real_fill = Figure.savefig, Axes.fill_between
 
-    def spy(self, path, *args, **kwargs):
+    def spy_save(self, path, *args, **kwargs):
         ax = self.axes[0]
-        drawn.update({line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines})
+        seen["lines"] = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines}
+        seen["yscale"] = ax.get_yscale()
         return real_savefig(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(Figure, "savefig", spy)
+    def spy_fill(self, x, low, high, *args, **kwargs):
+        seen["bands"].append((list(x), list(low), list(high), kwargs.get("label")))
+        return real_fill(self, x, low, high, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", spy_save)
+    monkeypatch.setattr(Axes, "fill_between", spy_fill)
+    return seen
+
+
+def test_plot_of_several_batches_is_the_mean_in_a_min_max_band(tmp_path, drawn):
     spec = tmp_path / "sgd.yaml"  # per-sample SGD over three samples, as in the linear seed's notebook
     spec.write_text("inputs: [[1, 1], [1, 0], [0, 1]]\ntargets: [[1], [0.5], [0.5]]\nlayers:\n"
                     "  - activation: identity\n    weights: [[0.3, 0.2]]\n    biases: [0]\n"
@@ -120,10 +147,31 @@ def test_plot_draws_mean_min_and_max_per_epoch(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.stderr
     assert (tmp_path / "sgd.svg").read_text().lstrip().startswith("<?xml")
     records = cli_jsonl("train", spec, "--epochs", "15")[:-1]
-    assert drawn["mean loss"] == ([float(x["epoch"]) for x in records], [x["loss"] for x in records])
-    assert drawn["min loss"][1] == [x["loss_min"] for x in records]
-    assert drawn["max loss"][1] == [x["loss_max"] for x in records]
-    assert all(lo < hi for lo, hi in zip(drawn["min loss"][1], drawn["max loss"][1], strict=True))
+    epochs = [float(x["epoch"]) for x in records]
+    assert drawn["lines"] == {"mean loss": (epochs, [x["loss"] for x in records])}
+    assert drawn["bands"] == [(epochs, [x["loss_min"] for x in records], [x["loss_max"] for x in records],
+                               "min–max batch loss")]
+    assert all(lo < hi for _, low, high, _ in drawn["bands"] for lo, hi in zip(low, high, strict=True))
+
+
+def test_plot_of_one_batch_per_epoch_is_one_line(tmp_path, drawn):
+    """Mean, min and max of one batch are one number: three identical lines used to be drawn."""
+    r = cli("train", str(CONFIGS / "linear_seed.yaml"), "--epochs", "20", "--plot", tmp_path / "loss.png")
+    assert r.exit_code == 0, r.stderr
+    records = cli_jsonl("train", str(CONFIGS / "linear_seed.yaml"), "--epochs", "20")[:-1]
+    assert drawn["lines"] == {"loss": ([float(x["epoch"]) for x in records], [x["loss"] for x in records])}
+    assert drawn["bands"] == []
+
+
+@pytest.mark.parametrize("rate, scale", [(0.11, "log"), (0.001, "linear")])
+def test_plot_uses_a_log_axis_when_the_loss_spans_two_decades(tmp_path, drawn, rate, scale):
+    """A diverging run (47.8 to 6.3e9 in 60 epochs) was a flat line and a spike on a linear axis."""
+    r = cli("train", str(CONFIGS / "linear_regression.yaml"), "--epochs", "60", "--set", f"learning_rate={rate}",
+            "--plot", tmp_path / "loss.png")
+    assert r.exit_code == 0, r.stderr
+    losses = drawn["lines"]["loss"][1]
+    assert (max(losses) / min(losses) > 1e8) == (scale == "log")  # the two runs are far from the threshold
+    assert drawn["yscale"] == scale
 
 
 @pytest.mark.parametrize("target, message", [

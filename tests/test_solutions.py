@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import cli, cli_json, shown
+from conftest import CONFIGS, ROOT, cli, cli_json, shown
 
 
 def f5(value: float, digits: int = 5) -> str:
@@ -291,3 +291,44 @@ def test_softmax_tanh_leaky_documents(tmp_path, loss):
     assert f"= {f5(out['delta'][0][0] * 2)} \\\\\n" in md
     assert r"\tanh z_{h_{1,1}}" in md and r"\max(z_{h_{2,1}}, \alpha z_{h_{2,1}})" in md
     _compile_if_possible(tex.stdout, tmp_path)
+
+
+NET_8_10_3 = ROOT / "tests" / "data" / "net_8_10_3.yaml"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
+                    reason="pdflatex or pdftotext is not installed (texlive-latex-base, poppler-utils)")
+@pytest.mark.parametrize("spec, blank", [*((p, False) for p in sorted(CONFIGS.glob("*.yaml"))), (NET_8_10_3, False),
+                                         (NET_8_10_3, True), (CONFIGS / "softmax_classifier.yaml", True)],
+                         ids=lambda v: v.stem if hasattr(v, "stem") else ("blank" if v else "solution"))
+def test_latex_pages_hold_every_value(spec, blank, tmp_path):
+    """Nothing runs off the page: no line more than 3 pt too wide (an 8-term sum used to run 204 pt
+    past the margin) and every given and computed value in the PDF's text (the Given table of an
+    8-10-3 net used to lose 59 parameters below the bottom of its page); an exercise keeps the
+    given values."""
+    args = ["--blank"] if blank else []
+    (tmp_path / "doc.tex").write_text(cli("step", str(spec), "--format", "latex", "--quiet", *args).stdout)
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    overfull = [float(x) for x in re.findall(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", log)]
+    assert not [x for x in overfull if x > 3], overfull
+    assert "Overfull \\vbox" not in log
+    text = subprocess.run(["pdftotext", "doc.pdf", "-"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60).stdout.replace("−", "-")
+    data = cli_json("step", str(spec))
+    shown = slice(0, 8)  # the document writes out the first 8 samples of a batch
+    values = [v for row in data["inputs"][shown] + data["targets"][shown] for v in row]
+    values += [p["value"] for p in data["parameters"]]
+    if not blank:
+        values += [data["loss"], *data["losses"][shown]]
+        values += [v for p in data["parameters"] for v in (p["grad"], p["new"])]
+        values += [v for layer in data["layers"] for key in ("z", "a") for row in layer[key][shown] for v in row]
+    if spec == NET_8_10_3:  # its 113 parameters run in three columns: the forward pass starts on page 2
+        first_pages = subprocess.run(["pdftotext", "-l", "2", "doc.pdf", "-"], cwd=tmp_path, capture_output=True,
+                                     text=True, timeout=60).stdout
+        assert "1. Forward pass" in first_pages
+    written = [f5(v) for v in values if v == 0 or 1e-4 <= abs(v) < 1e9]  # no scientific notation
+    missing = sorted({w for w in written if not re.search(rf"(?<![\d.]){re.escape(w)}(?!\d)", text)})
+    assert written and not missing, missing

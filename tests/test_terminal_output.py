@@ -61,6 +61,26 @@ def test_full_shows_every_neuron_and_parameter():
     assert len(re.findall(r"^ [Wb]\d\[", out.split("Update:")[1], re.M)) == 36 + 12 + 120 + 10
 
 
+NET_8_10_3 = str(ROOT / "tests" / "data" / "net_8_10_3.yaml")
+
+
+def test_forward_formulas_are_written_counted_or_left_out():
+    """A weighted sum of more than 4 terms used to leave its column silently empty, even with --full."""
+    out = run("step", WIDE, columns=200).split("Loss:")[0]
+    assert "W1[1,1]·x1 + W1[1,2]·x2 + W1[1,3]·x3 + b1[1]" in out  # 3 inputs: written
+    counted = re.findall(r"o(\d+) +1 +Σ of 12 terms \+ b2\[(\d+)\] \(--full\)", out)
+    assert counted == [("1", "1"), ("2", "2"), ("3", "3"), ("10", "10")]
+    full = run("step", WIDE, "--full", columns=400).split("Loss:")[0]
+    for i in range(1, 11):  # every term of every output neuron, symbols and numbers
+        assert " + ".join(f"W2[{i},{j}]·h{j}" for j in range(1, 13)) + f" + b2[{i}]" in full
+    assert "Σ of" not in full
+    # no layer's sum short enough to write out: the column is dropped, not left empty
+    out = run("step", NET_8_10_3).split("Loss:")[0].split("Forward pass")[1]
+    assert "z = Σ w·a + b" not in out and "Σ of" not in out and "⋮ 6 more neurons (--full)" in out
+    full = run("step", NET_8_10_3, "--full", columns=400).split("Loss:")[0]
+    assert "z = Σ w·a + b" in full and "W1[10,8]·x8 + b1[10]" in full and "W2[3,10]·h10 + b2[3]" in full
+
+
 def test_train_summarises_many_parameters_unless_full():
     short = run("train", WIDE, "--epochs", "3")
     assert "⋮ 138 more (--full)" in short
@@ -105,3 +125,12 @@ def test_bash_completion_completes_commands_and_options():
     assert complete("backcalc tr") == ["train"]
     assert complete("backcalc train --em") == ["--emit-spec"]
     assert "--inputs" in complete("backcalc forward --")
+
+
+@pytest.mark.parametrize("config", ["adam_neuron", "sigmoid_seed_adam"])
+def test_optimizer_rule_lines_stay_indented_when_they_wrap(config):
+    out = run("step", str(CONFIGS / f"{config}.yaml"))
+    rule = out.split("Update: adam")[1].split(" parameter ")[0].splitlines()[1:]
+    rule = [line for line in rule if line.strip()]
+    assert any("frozen parameters keep" in line for line in rule) and rule[-1].strip() == "none)"  # it wraps
+    assert all(line.startswith("  ") for line in rule), rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..result import StepResult
-from .solution import BLANK_NOTE, Heading, Math, Paragraph, Table, build, render_expr, split_lines
+from .solution import BLANK_NOTE, Heading, Items, Math, Paragraph, Table, build, render_expr, split_lines
 
 _TEXT_SPECIALS = re.compile(r"([\\`*_\[\]<>$#|])")
 
@@ -51,4 +51,6 @@ def _nonempty(cell: list) -> bool:
 def _cell(cell, digits: int, blank: bool) -> str:
     if isinstance(cell, str):
         return _text(cell)
+    if isinstance(cell, Items):
+        return _inline([t for k, part in enumerate(cell.parts) for t in ([", "] if k else []) + part], digits, blank)
     return _inline(cell, digits, blank) if _nonempty(cell) else ""

@@ -3,6 +3,7 @@ line of the update with its numbers."""
 
 from __future__ import annotations
 
+from rich.padding import Padding
 from rich.text import Text
 
 from ..result import StepResult
@@ -31,8 +32,11 @@ def optimizer_update(result: StepResult, d: int, make_table) -> list:
     """The rule (once), then one row per line of each parameter's update."""
     opt = result.optimizer
     head = Text.assemble((f"Update: {opt.title}", "bold"), f" ({settings_text(result, d)})")
-    rule = [Text(f"  {f.text}" + (f"   ({f.note})" if f.note else "")) for f in opt.formulas]
-    rule.append(Text("  (a parameter's state is created on its first step; frozen parameters keep none)", style="dim"))
+    # indented as a block, so a line that wraps at 80 columns stays indented
+    notes = [f.text + (f"   ({f.note})" if f.note else "") for f in opt.formulas]
+    rule = [Padding(Text(n), (0, 0, 0, 2), expand=False) for n in notes]
+    rule.append(Padding(Text("(a parameter's state is created on its first step; frozen parameters keep none)",
+                             style="dim"), (0, 0, 0, 2), expand=False))
     table = make_table("", ("parameter", "left"), ("quantity", "left"), ("before", "right"),
                        ("computation", "left"), ("after", "right"))
     for p in result.parameters:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UsageError
-from ..history import LossHistory
+from ..history import LossHistory, wants_log_scale
 
 INSTALL_HINT = "pip install 'backcalc[plot]'"
 
@@ -25,22 +25,28 @@ def check_plot_format(path: str) -> None:
                          f"use one of: {', '.join(sorted(formats))}")
 
 
-def loss_plot_image(path: str, history: LossHistory, title: str | None = None) -> bytes:
-    """Epoch against the mean, smallest and largest batch loss of each epoch (or epoch bucket), as the
-    bytes of an image in the format `path`'s suffix names (rendered whole, so never half an image)."""
+def loss_plot_image(path: str, history: LossHistory, title: str | None = None, batches_per_epoch: int = 1) -> bytes:
+    """The loss curve as the bytes of an image in the format `path`'s suffix names (rendered whole,
+    so never half an image): the mean loss of each epoch (or epoch bucket), with a shaded band from
+    the smallest to the largest batch loss when there are several batches per epoch; a log axis
+    when the curve spans two decades or more."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     buckets = history.buckets
     x = [(b.first + b.last) / 2 for b in buckets]
+    low, mean, high = [b.low for b in buckets], [b.mean for b in buckets], [b.high for b in buckets]
     fig = Figure(figsize=(8, 5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.plot(x, [b.low for b in buckets], label="min loss", linewidth=1)
-    ax.plot(x, [b.mean for b in buckets], label="mean loss", linewidth=1.5)
-    ax.plot(x, [b.high for b in buckets], label="max loss", linewidth=1)
+    band = batches_per_epoch > 1  # one batch an epoch: its loss is the epoch's, one line
+    if band:
+        ax.fill_between(x, low, high, alpha=0.25, linewidth=0, label="min–max batch loss")
+    ax.plot(x, mean, label="mean loss" if band else "loss", linewidth=1.5)
+    if wants_log_scale(mean):
+        ax.set_yscale("log")
     ax.set_xlabel("epoch" if history.width == 1 else f"epoch (each point: {history.width} epochs)")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss (log scale)" if ax.get_yscale() == "log" else "loss")
     if title:
         ax.set_title(title)
     ax.legend()

@@ -57,9 +57,17 @@ class Math:
 
 
 @dataclass
+class Items:
+    """A table cell of several formulas separated by commas (a sample's inputs): a page may wrap it
+    between them."""
+
+    parts: list[list]
+
+
+@dataclass
 class Table:
     header: list[str]
-    rows: list[list]  # cells: list of tokens (math), or a str (plain text)
+    rows: list[list]  # cells: list of tokens (math), Items, or a str (plain text)
 
 
 @dataclass
@@ -134,7 +142,7 @@ def name(text: str) -> str:
 def _ascii(text: str) -> str:
     """pdflatex cannot typeset arbitrary Unicode: letters lose their accents, the rest becomes '?'."""
     out = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return out if out else "?"
+    return out if out or not text else "?"
 
 
 def d(num: str, den: str) -> str:
@@ -229,10 +237,10 @@ class _Builder:
         data = []
         for s in self.samples:
             data.append([[str(r.batch[s] + 1)],
-                         _join([[f"{name(x)} = ", Num(r.inputs[s, j], given=True)]
-                                for j, x in enumerate(r.input_names)], ", "),
-                         _join([[f"{self.target_sym(k)} = ", Num(r.targets[s, k], given=True)]
-                                for k in range(self.k)], ", ")])
+                         Items([[f"{name(x)} = ", Num(r.inputs[s, j], given=True)]
+                                for j, x in enumerate(r.input_names)]),
+                         Items([[f"{self.target_sym(k)} = ", Num(r.targets[s, k], given=True)]
+                                for k in range(self.k)])])
         self.doc.add(Table(["sample", "inputs", "target"], data))
         self.more_samples_note()
 
@@ -673,18 +681,49 @@ def build(result: StepResult, extras: dict | None = None, blank: bool = False) -
 
 
 def split_lines(eq: Equation, digits: int, blank: bool, width: int = 70) -> list[str]:
-    """An equation as aligned lines `lhs &= a = b`; long ones break before each `=`."""
+    """An equation as aligned lines `lhs &= a = b`; a long one breaks before each `=`, and a side
+    still too long breaks before a `+` of its outermost sum, the next line indented."""
     lhs = render_expr(eq.lhs, digits, blank)
     sides = [render_expr(side, digits, blank) for side in eq.sides]
     one = f"{lhs} &= " + " = ".join(sides)
-    if _visible(one) <= width or len(sides) == 1:
+    if visible_width(one) <= width:
         return [one]
-    return [f"{lhs} &= {sides[0]}", *[f"&= {s}" for s in sides[1:]]]
+    lines = []
+    for k, side in enumerate(sides):
+        head = f"{lhs} &= " if k == 0 else "&= "
+        first, *rest = _wrap_sum(side, width - visible_width(head))
+        lines.append(head + first)
+        lines += [rf"&\quad {{}}+ {chunk}" for chunk in rest]
+    return lines
 
 
-def _visible(latex: str) -> int:
+def _wrap_sum(latex: str, width: int) -> list[str]:
+    """A formula cut before the `+` signs outside any braces or \\left…\\right into lines of at most
+    `width` visible characters (a single term longer than that stays whole)."""
+    terms, start, depth = [], 0, 0
+    for m in re.finditer(r"\\[{}]|\\left\b|\\right\b|[{}]| \+ ", latex):
+        token = m.group()
+        if token in ("{", r"\left"):
+            depth += 1
+        elif token in ("}", r"\right"):
+            depth -= 1
+        elif token == " + " and depth == 0:
+            terms.append(latex[start:m.start()])
+            start = m.end()
+    terms.append(latex[start:])
+    lines = [terms[0]]
+    for term in terms[1:]:
+        if visible_width(f"{lines[-1]} + {term}") <= width:
+            lines[-1] = f"{lines[-1]} + {term}"
+        else:
+            lines.append(term)
+    return lines
+
+
+def visible_width(latex: str) -> int:
     """A rough count of the characters a formula shows (fractions count both lines)."""
-    text = re.sub(r"\\(?:underline\{\\qquad\\quad\})", "______", latex)
-    text = re.sub(r"\\(?:partial|cdot|log|max|tanh|sigma|eta|delta|ell|alpha|sum|dots|times)", "x", text)
+    text = latex.replace(BLANK, "x" * 7)  # a blank: 3 em, about six digits, and its spacing
+    text = re.sub(r"\\(log|max|tanh|exp|dots)\b", r"\1", text)
+    text = re.sub(r"\\(?:partial|cdot|sigma|eta|delta|ell|alpha|sum|times|infty|le|ge)\b", "x", text)
     text = re.sub(r"\\[a-zA-Z]+|[{}^_&\\ ]", "", text)
     return len(text)

@@ -12,11 +12,11 @@ from rich.text import Text
 from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import approx, fmt, short, with_exact
 from .numbers import exact as exact_number
+from .summary import SUMMARY_HEAD
+from .summary import pick as _pick
 
 MAX_SAMPLES_SHOWN = 8
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
-MAX_NEURONS_SHOWN = 8  # wider layers (and inputs) are summarised unless --full
-SUMMARY_HEAD = 3  # a summarised layer shows its first neurons, a gap, and its last one
 MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --full
 
 
@@ -42,13 +42,6 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
 
 def _samples(result: StepResult, full: bool = False) -> list[int]:
     return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
-
-
-def _pick(n: int, full: bool = False) -> list[int | None]:
-    """Indices to show of n neurons (or inputs): all, or the first few, a gap (None), the last."""
-    if full or n <= MAX_NEURONS_SHOWN:
-        return list(range(n))
-    return [*range(SUMMARY_HEAD), None, n - 1]
 
 
 def _gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: int = 1) -> None:
@@ -90,27 +83,34 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
                           "one short batch of them all, as PyTorch's DataLoader takes it)", style="dim"))
 
     # 1. forward
+    # The weighted sum is written out where it is short (or with --full); a longer one says how many
+    # terms it has, and when no layer's sum is written the column is left out.
+    written = [full or len(layer.input_names) <= MAX_TERMS_WRITTEN for layer in result.layers]
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    forward = _table("Forward pass", *cols, ("z = Σ w·a + b", "left"), ("z", "right"), ("a", "right"))
-    n_cols = 5 + many
+    forward = _table("Forward pass", *cols, *([("z = Σ w·a + b", "left")] if any(written) else []),
+                     ("z", "right"), ("a", "right"))
+    n_cols = 4 + many + any(written)
     for layer in result.layers:
         for i in _pick(len(layer.neuron_names), full):
             if i is None:
-                _gap_row(forward, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, n_cols, at=2 + many)
+                _gap_row(forward, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, n_cols,
+                         at=2 + many if any(written) else 1)
                 continue
             neuron = layer.neuron_names[i]
             for s in _samples(result, full):
-                expr = ""
-                if len(layer.input_names) <= MAX_TERMS_WRITTEN:
+                expr = []
+                if written[layer.index]:
                     names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
                     values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
                                         for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = f"= {values} + {_paren(short(layer.biases[i], d))}"
+                    expr = [f"= {values} + {_paren(short(layer.biases[i], d))}"]
                     if s == 0:  # the symbols once per neuron, the numbers per sample
-                        expr = f"{names} + {layer.bias_names[i]}\n{expr}"
+                        expr = [f"{names} + {layer.bias_names[i]}\n{expr[0]}"]
+                elif any(written):
+                    expr = [f"Σ of {len(layer.input_names)} terms + {layer.bias_names[i]} (--full)" if s == 0 else ""]
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
                                 *([_sample_label(result, s)] if many else []),
-                                expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
+                                *expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
         forward.add_section()
     parts.append(forward)
     parts.extend(_truncation_note(result, full))
