@@ -1,0 +1,613 @@
+"""Dump the output of every command on every bundled config and on random specs; compare two dumps.
+
+The safety net around a refactor of the numeric core (docs/safety-net.md):
+
+    python tools/dump_outputs.py OUTDIR                 # before: one file per (spec, case)
+    python tools/dump_outputs.py OUTDIR2                # after
+    python tools/dump_outputs.py --compare OUTDIR OUTDIR2 [--tolerate-ulps N]
+
+Every case runs in-process through the entry point's dispatch (`app_for`, as tests/conftest.py's
+`cli` does) at COLUMNS=80 with colour off, from a scratch folder holding a copy of configs/ and
+the random specs, so every path in the output is relative and the same on every run. A case's
+file holds its command line, exit code, stdout, stderr and any file it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import hashlib
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+ANSWERS = CONFIGS / "answers"
+DEFAULT_OUT = "dumps"  # `make dump` without OUT=; in .gitignore
+DEFAULT_RANDOM = 300
+DEFAULT_SEED = 14  # issue 14, the redesign this net is for
+ENV = {"COLUMNS": "80", "LINES": "25", "NO_COLOR": "1", "FORCE_COLOR": None, "TERM": "dumb"}
+MANIFEST = "MANIFEST.txt"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The cases. `{spec}` is the spec's relative path, `{answers}` an answers file, `{inputs}` one
+# sample of zeros as wide as the spec's input. A case names the files it writes (their contents
+# go into the dump); `stdin` feeds the spec (or answers) text on standard input.
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    args: tuple[str, ...]
+    writes: tuple[str, ...] = ()
+    stdin: str | None = None  # "spec" or "answers"
+    configs_only: bool = False  # slow cases (matplotlib) run on the bundled configs only
+
+
+def _c(name: str, line: str, writes: tuple[str, ...] = (), stdin: str | None = None,
+       configs_only: bool = False) -> Case:
+    return Case(name, tuple(line.split()), writes, stdin, configs_only)
+
+
+SPEC_CASES = [
+    _c("step.table", "step {spec}"),
+    _c("step.json", "step {spec} --json"),
+    _c("step.format-json", "step {spec} --format json", configs_only=True),
+    _c("step.markdown", "step {spec} --format markdown"),
+    _c("step.latex", "step {spec} -f latex"),
+    _c("step.blank-markdown", "step {spec} --format markdown --blank --solution solution.md", ("solution.md",)),
+    _c("step.blank-latex", "step {spec} --format latex --blank"),
+    _c("step.exact", "step {spec} --exact", configs_only=True),
+    _c("step.exact-json", "step {spec} --exact --json"),
+    _c("step.exact-markdown", "step {spec} --exact --format markdown"),
+    _c("step.exact-latex", "step {spec} --exact --format latex", configs_only=True),
+    _c("step.round2", "step {spec} --round 2", configs_only=True),
+    _c("step.round2-json", "step {spec} --round 2 --json"),
+    _c("step.round2-markdown", "step {spec} --round 2 --format markdown"),
+    _c("step.round2-latex", "step {spec} --round 2 --format latex", configs_only=True),
+    _c("step.per-sample", "step {spec} --per-sample", configs_only=True),
+    _c("step.per-sample-json", "step {spec} --per-sample --json"),
+    _c("step.per-sample-round2", "step {spec} --per-sample --round 2"),
+    _c("step.per-sample-markdown", "step {spec} --per-sample --format markdown", configs_only=True),
+    _c("step.per-sample-round3-latex", "step {spec} --per-sample --round 3 --format latex"),
+    _c("step.digits8-full", "step {spec} --digits 8 --full", configs_only=True),
+    _c("step.quiet", "step {spec} --quiet --no-color", configs_only=True),
+    _c("step.set", "step {spec} --set learning_rate=0.5 --json", configs_only=True),
+    _c("step.stdin", "step - --json", stdin="spec"),
+    _c("train.default", "train {spec}", configs_only=True),
+    _c("train.e1", "train {spec} -e 1", configs_only=True),
+    _c("train.e7-every3", "train {spec} --epochs 7 --every 3"),
+    _c("train.e250-every50", "train {spec} -e 250 --every 50 --digits 8"),
+    _c("train.json-default", "train {spec} --json"),
+    _c("train.json-e1", "train {spec} --json -e 1"),
+    _c("train.json-e7-every3", "train {spec} --json -e 7 --every 3"),
+    _c("train.json-e250-every50", "train {spec} --json -e 250 --every 50"),
+    _c("train.exact-e3", "train {spec} --exact -e 3 --json"),
+    _c("train.full", "train {spec} -e 3 --full --quiet --no-color --set learning_rate=0.05", configs_only=True),
+    _c("train.emit-spec", "train {spec} -e 5 --emit-spec"),
+    _c("train.emit-spec-quiet", "train {spec} -e 5 --emit-spec -q", configs_only=True),
+    _c("train.save", "train {spec} -e 5 --save saved.yaml", ("saved.yaml",)),
+    _c("train.plot", "train {spec} -e 20 --plot loss.png", ("loss.png",), configs_only=True),
+    _c("forward.table", "forward {spec}"),
+    _c("forward.json", "forward {spec} --json"),
+    _c("forward.digits8-full", "forward {spec} --digits 8 --full -q --no-color", configs_only=True),
+    _c("forward.inputs", "forward {spec} --inputs {inputs} --json --set learning_rate=0.5"),
+    _c("graph.dot", "graph {spec}"),
+    _c("graph.mermaid", "graph {spec} --format mermaid", configs_only=True),
+    _c("graph.dot-sample2", "graph {spec} -f dot --sample 2 --digits 3 -q --no-color --set learning_rate=0.5",
+       configs_only=True),
+    _c("graph.mermaid-sample2", "graph {spec} --format mermaid --sample 2"),
+    _c("gradcheck.table", "gradcheck {spec} --no-torch"),
+    _c("gradcheck.json", "gradcheck {spec} --no-torch --json"),
+    _c("gradcheck.sampled", "gradcheck {spec} --no-torch --max-params 3 --eps 1e-4 --tol 1e-3 --digits 8 "
+                            "-q --no-color --set learning_rate=0.5"),
+    # The bundled examples by name (configs only: each config is one).
+    _c("step.example", "step --example {example} --json", configs_only=True),
+    _c("train.example", "train --example {example} -e 3 --json", configs_only=True),
+    _c("forward.example", "forward --example {example} --json", configs_only=True),
+    _c("graph.example", "graph --example {example} --format mermaid", configs_only=True),
+    _c("gradcheck.example", "gradcheck --example {example} --no-torch --json", configs_only=True),
+]
+
+# One set per answers file of the spec (configs/answers/NAME*.yaml goes with configs/NAME.yaml).
+CHECK_CASES = [
+    _c("check.{a}.table", "check {spec} --answers {answers}"),
+    _c("check.{a}.json", "check {spec} -a {answers} --json"),
+    _c("check.{a}.round2", "check {spec} --answers {answers} --round 2 --digits 8 -q --no-color"),
+    _c("check.{a}.round2-json", "check {spec} --answers {answers} --round 2 --json --set learning_rate=0.5"),
+    _c("check.{a}.stdin", "check {spec} --answers - --json", stdin="answers"),
+    _c("check.{a}.example", "check --example {example} --answers {answers} --json"),
+]
+
+# Cases that read no spec file (or the embedded default / ./backcalc.yaml).
+GLOBAL_CASES = [
+    _c("help", "--help"),
+    _c("version", "--version"),
+    _c("examples.list", "examples"),
+    _c("examples.json", "examples --json -q --no-color"),
+    _c("schema", "schema"),
+    _c("schema.flags", "schema --quiet --no-color"),
+    _c("init.stdout", "init -"),
+    _c("init.file", "init", ("backcalc.yaml",)),
+    _c("init.force", "init new.yaml --example xor --force -q --no-color", ("new.yaml",)),
+    _c("default.step", "step"),
+    _c("default.train", "train -e 3"),
+    _c("default.forward", "forward"),
+    _c("default.graph", "graph"),
+    _c("default.gradcheck", "gradcheck --no-torch"),
+    _c("error.json-and-latex", "step --json --format latex"),
+    _c("error.unknown-option", "step --no-such-option"),
+]
+# Help and per-example cases are added from the commands and examples found at run time.
+
+EXCLUDED_OPTIONS = {"--debug", "--install-completion", "--show-completion"}  # hidden, or about the shell
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@functools.cache
+def _commands() -> dict[str, list[list[str]]]:
+    """Every command of `backcalc` and the option strings of each of its parameters."""
+    import typer.main
+
+    from backcalc.cli import app
+
+    group = typer.main.get_command(app)
+    out = {"": [list(p.opts) + list(p.secondary_opts) for p in group.params]}
+    for name, cmd in group.commands.items():
+        out[name] = [list(p.opts) + list(p.secondary_opts) for p in cmd.params
+                     if p.param_type_name == "option"]
+    return out
+
+
+def uncovered_options() -> list[str]:
+    """`command --option` pairs that no case exercises (EXCLUDED_OPTIONS aside)."""
+    used: dict[str, set[str]] = {}
+    for case in SPEC_CASES + CHECK_CASES + GLOBAL_CASES:
+        command = case.args[0] if not case.args[0].startswith("-") else ""
+        used.setdefault(command, set()).update(a for a in case.args if a.startswith("-"))
+    for command in _commands():  # the per-command --help cases
+        used.setdefault(command, set()).add("--help")
+    missing = []
+    for command, params in _commands().items():
+        for opts in params:
+            if not set(opts) & (used.get(command, set()) | EXCLUDED_OPTIONS):
+                missing.append(f"{command or 'backcalc'} {opts[0]}".strip())
+    return missing
+
+
+def _global_cases() -> list[Case]:
+    from backcalc import bundled
+
+    cases = list(GLOBAL_CASES)
+    cases += [Case(f"help.{c}", (c, "--help")) for c in _commands() if c]
+    for name in bundled.names():
+        cases += [Case(f"examples.{name}", ("examples", name)),
+                  Case(f"init.{name}", ("init", "-", "--example", name))]
+    cases.append(Case("default.step-local", ("step", "--json"), ("backcalc.yaml",)))  # ./backcalc.yaml present
+    return cases
+
+
+def _answers_for(stem: str) -> list[Path]:
+    """configs/answers/ files for configs/STEM.yaml: STEM.yaml, or STEM_*.yaml when no config is named so."""
+    configs = {p.stem for p in CONFIGS.glob("*.yaml")}
+    out = []
+    for p in sorted(ANSWERS.glob("*.yaml")):
+        owner = max((c for c in configs if p.stem == c or p.stem.startswith(c + "_")), key=len, default=None)
+        if owner == stem:
+            out.append(p)
+    return out
+
+
+@dataclass
+class SpecJob:
+    ident: str  # the dump folder's name
+    path: str  # relative to the scratch folder
+    text: str
+    is_config: bool
+
+
+def _jobs(config_names: list[str] | None, n_random: int, seed: int) -> list[SpecJob]:
+    from random_specs import random_spec
+
+    paths = sorted(CONFIGS.glob("*.yaml"))
+    if config_names is not None:
+        paths = [p for p in paths if p.stem in config_names]
+        unknown = set(config_names) - {p.stem for p in paths}
+        if unknown:
+            raise SystemExit(f"dump_outputs: no such config: {', '.join(sorted(unknown))}")
+    jobs = [SpecJob(p.stem, f"configs/{p.name}", p.read_text(encoding="utf-8"), True) for p in paths]
+    for i in range(n_random):
+        # Wider and longer specs now and then; the generator's defaults otherwise.
+        text = random_spec(seed * 100_000 + i, max_width=3 + (i % 5 == 4) * 2, max_samples=5 + (i % 7 == 6) * 7)
+        if i % 4 == 3:
+            text = _rational(text)
+        jobs.append(SpecJob(f"random-{i:04d}", f"random/{i:04d}.yaml", text, False))
+    return jobs
+
+
+# Every fourth random spec made one that --exact accepts (rational activations, a polynomial loss).
+RATIONAL = {"sigmoid": "identity", "tanh": "relu", "softmax": "identity"}
+
+
+def _rational(text: str) -> str:
+    spec = json.loads(text)
+    for layer in spec["layers"]:
+        layer["activation"] = RATIONAL.get(layer["activation"], layer["activation"])
+    if spec["loss"] in ("bce", "cross_entropy"):
+        spec["loss"] = "half_squared_error"
+    return json.dumps(spec)
+
+
+def _version_text() -> str:
+    from backcalc import __version__
+
+    return f"backcalc {__version__}"
+
+
+def _memoise_get_command() -> None:
+    """Build each command's click object once: typer's CliRunner rebuilds it on every call (~7 ms,
+    a quarter of a small step), always the same for the same dispatch."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    if getattr(build, "memoised", False):
+        return
+    built: dict = {}
+
+    def get_command(app):
+        key = tuple(c.callback for c in app.registered_commands)
+        if key not in built:
+            built[key] = build(app)
+        return built[key]
+
+    get_command.memoised = True
+    typer.testing._get_command = get_command
+
+
+class Runner:
+    """Runs cases in-process from a scratch folder and writes one dump file per case."""
+
+    def __init__(self, work: Path, out: Path):
+        self.work = work  # holds configs/ and random/
+        self.out = out
+        self.scratch = work / f"scratch-{os.getpid()}"
+        self.scratch.mkdir()
+        _memoise_get_command()
+        for name in ("configs", "random"):
+            (self.scratch / name).symlink_to(work / name)
+
+    def run(self, folder: str, case: Case, subst: dict[str, str], stdin_text: str | None) -> str:
+        from typer.testing import CliRunner
+
+        from backcalc.cli import app_for
+
+        args = [a.format(**subst) for a in case.args]
+        os.chdir(self.scratch)
+        try:
+            result = CliRunner().invoke(app_for(args), args, input=stdin_text, env=ENV)
+            parts = [f"$ backcalc {' '.join(args)}\n".encode(), f"exit: {result.exit_code}\n".encode()]
+            if result.exception is not None and not isinstance(result.exception, SystemExit):
+                parts.append(f"exception: {type(result.exception).__name__}: {result.exception}\n".encode())
+            parts += [_section("stdout", self._normal(result.stdout_bytes)),
+                      _section("stderr", self._normal(result.stderr_bytes))]
+            for name in sorted(p.name for p in self.scratch.iterdir() if p.name not in ("configs", "random")):
+                data = (self.scratch / name).read_bytes()
+                expected = "" if name in case.writes else " UNEXPECTED"
+                if name.endswith(".png"):
+                    digest = f"{len(data)} bytes, png: {data.startswith(PNG)}, sha256 {hashlib.sha256(data).hexdigest()}\n"
+                    parts.append(_section(f"file {name}{expected}", digest.encode()))
+                else:
+                    parts.append(_section(f"file {name}{expected}", self._normal(data)))
+        finally:
+            os.chdir(ROOT)
+            for p in self.scratch.iterdir():
+                if p.name not in ("configs", "random"):
+                    shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        target = self.out / folder / f"{case.name.format(**subst)}.txt"
+        target.write_bytes(b"".join(parts))
+        return f"{folder}/{target.name}\t{result.exit_code}\t{' '.join(args)}"
+
+    def _normal(self, data: bytes) -> bytes:
+        """The same bytes on every run: no scratch or repository path, no version number."""
+        for path, name in ((str(self.scratch), "<scratch>"), (str(self.work), "<work>"), (str(ROOT), "<repo>")):
+            data = data.replace(path.encode(), name.encode())
+        return data.replace(_version_text().encode(), b"backcalc <version>")
+
+
+def _section(title: str, data: bytes) -> bytes:
+    return f"--- {title} ({len(data)} bytes)\n".encode() + data + b"\n"
+
+
+def _spec_cases(job: SpecJob) -> list[tuple[Case, dict[str, str]]]:
+    n_in = _input_width(job)
+    subst = {"spec": job.path, "inputs": json.dumps([[0.5 * (i + 1) for i in range(n_in)]]).replace(" ", ""),
+             "example": job.ident}
+    out = []
+    for case in SPEC_CASES:
+        if case.configs_only and not job.is_config:
+            continue
+        out.append((case, subst))
+    if job.is_config:
+        for answers in _answers_for(job.ident):
+            s = {**subst, "answers": f"configs/answers/{answers.name}", "a": answers.stem}
+            out += [(case, s) for case in CHECK_CASES]
+    return out
+
+
+def _input_width(job: SpecJob) -> int:
+    from backcalc import parse_spec
+
+    try:
+        return parse_spec(job.text, job.path).inputs.shape[1]
+    except Exception:  # a spec that does not load: its cases dump the error; any width will do
+        return 1
+
+
+_RUNNER: Runner | None = None
+
+
+def _init_worker(work: str, out: str) -> None:
+    global _RUNNER
+    _RUNNER = Runner(Path(work), Path(out))
+
+
+def _run_job(job: SpecJob) -> list[str]:
+    assert _RUNNER is not None
+    (_RUNNER.out / job.ident).mkdir()
+    lines = []
+    for case, subst in _spec_cases(job):
+        stdin = None
+        if case.stdin == "spec":
+            stdin = job.text
+        elif case.stdin == "answers":
+            stdin = (ROOT / subst["answers"]).read_text(encoding="utf-8")
+        lines.append(_RUNNER.run(job.ident, case, subst, stdin))
+    if not job.is_config:
+        (_RUNNER.out / job.ident / "spec.yaml").write_text(job.text + "\n", encoding="utf-8")
+    return lines
+
+
+def _run_global() -> list[str]:
+    assert _RUNNER is not None
+    (_RUNNER.out / "_global").mkdir()
+    lines = []
+    for case in _global_cases():
+        if case.name == "default.step-local":
+            (_RUNNER.scratch / "backcalc.yaml").write_text((CONFIGS / "xor.yaml").read_text(encoding="utf-8"))
+        lines.append(_RUNNER.run("_global", case, {}, None))
+    return lines
+
+
+def dump(out: Path, config_names: list[str] | None = None, n_random: int = DEFAULT_RANDOM,
+         seed: int = DEFAULT_SEED, jobs: int = 2) -> int:
+    """Write the dump into `out` (created; must not hold a dump already). Returns the number of files."""
+    import multiprocessing
+
+    if out.exists() and any(out.iterdir()):
+        raise SystemExit(f"dump_outputs: {out} is not empty; give a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+    specs = _jobs(config_names, n_random, seed)
+    with tempfile.TemporaryDirectory(prefix="backcalc-dump-") as tmp:
+        work = Path(tmp)
+        shutil.copytree(CONFIGS, work / "configs")
+        (work / "random").mkdir()
+        for job in specs:
+            if not job.is_config:
+                (work / job.path).write_text(job.text, encoding="utf-8")
+        if jobs > 1:
+            # fork: the workers share the imported backcalc; each takes whole specs, round robin.
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(jobs, _init_worker, (str(work), str(out))) as pool:
+                pending = pool.apply_async(_run_global)
+                results = pool.map(_run_job, specs, chunksize=1)
+                lines = pending.get() + [line for r in results for line in r]
+        else:
+            _init_worker(str(work), str(out))
+            lines = _run_global() + [line for job in specs for line in _run_job(job)]
+    missing = uncovered_options()
+    header = [f"# backcalc output dump: {len(specs)} specs ({sum(j.is_config for j in specs)} configs, "
+              f"{n_random} random, seed {seed}); file, exit code, command line"]
+    if missing:
+        header.append(f"# options no case exercises: {', '.join(missing)}")
+    (out / MANIFEST).write_text("\n".join(header + sorted(lines)) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing
+
+
+def parse_dump_file(data: bytes) -> dict[str, bytes]:
+    """A dump file's parts: 'head' (command line, exit code) and each `--- title (N bytes)` section."""
+    parts: dict[str, bytes] = {}
+    pos = data.find(b"\n--- ") + 1 if not data.startswith(b"--- ") else 0
+    parts["head"] = data[:pos]
+    while pos < len(data):
+        end = data.index(b"\n", pos)
+        line = data[pos:end].decode()
+        title, _, size = line[4:].rpartition(" (")
+        n = int(size.split()[0])
+        parts[title] = data[end + 1:end + 1 + n]
+        pos = end + 1 + n + 1
+    return parts
+
+
+def _json_values(text: bytes):
+    """The JSON document, or the list of JSON Lines, in `text`; None if it is neither."""
+    try:
+        return [json.loads(text)]
+    except ValueError:
+        pass
+    try:
+        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError:
+        return None
+    return lines or None
+
+
+def _ordered(x: float) -> int:
+    """`x`'s position on the line of doubles (adjacent doubles differ by 1)."""
+    i = struct.unpack("<q", struct.pack("<d", x))[0]
+    return i if i >= 0 else -(i & 0x7FFFFFFFFFFFFFFF)
+
+
+def ulps(a: float, b: float) -> float:
+    if a == b:
+        return 0
+    if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
+        return math.inf
+    return abs(_ordered(a) - _ordered(b))
+
+
+@dataclass
+class NumberDiff:
+    same_shape: bool = True  # the same keys, lengths and non-number leaves
+    count: int = 0  # numbers that differ
+    max_ulps: float = 0
+    max_rel: float = 0
+    where: str = ""  # the path of the largest relative difference
+
+
+def compare_json(a, b, path: str = "$", acc: NumberDiff | None = None) -> NumberDiff:
+    acc = acc or NumberDiff()
+    num = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool) or not (isinstance(a, num) and isinstance(b, num)):
+        if type(a) is not type(b):
+            acc.same_shape = False
+        elif isinstance(a, dict):
+            if list(a) != list(b):
+                acc.same_shape = False
+            for k in a:
+                if k in b:
+                    compare_json(a[k], b[k], f"{path}.{k}", acc)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                acc.same_shape = False
+            for i, (x, y) in enumerate(zip(a, b)):
+                compare_json(x, y, f"{path}[{i}]", acc)
+        elif a != b:
+            acc.same_shape = False
+        return acc
+    if a == b and type(a) is type(b):
+        return acc
+    acc.count += 1
+    if isinstance(a, int) and isinstance(b, int):
+        d, rel = math.inf, abs(a - b) / max(abs(a), abs(b))
+    else:
+        d = ulps(float(a), float(b))
+        rel = abs(a - b) / max(abs(a), abs(b)) if math.isfinite(a - b) else math.inf
+        if type(a) is not type(b):  # 1 against 1.0: the text differs
+            d = max(d, 1)
+    if rel > acc.max_rel or not acc.where:
+        acc.max_rel, acc.where = rel, path
+    acc.max_ulps = max(acc.max_ulps, d)
+    return acc
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def compare(a: Path, b: Path, tolerate_ulps: int = 0, context: int = 2, max_lines: int = 40,
+            stream=sys.stdout) -> int:
+    """Print how two dumps differ; 0 if byte-identical (or only within `tolerate_ulps`), else 1."""
+    fa, fb = _files(a), _files(b)
+    only_a, only_b = sorted(fa - fb), sorted(fb - fa)
+    differing, tolerated = [], []
+    for name in sorted(fa & fb):
+        da, db = (a / name).read_bytes(), (b / name).read_bytes()
+        if da == db:
+            continue
+        diff = _json_diff(da, db) if name != MANIFEST else None
+        if diff is not None and diff.same_shape and tolerate_ulps and diff.max_ulps <= tolerate_ulps:
+            tolerated.append((name, diff))
+        else:
+            differing.append((name, da, db, diff))
+    for label, names in ((f"only in {a}", only_a), (f"only in {b}", only_b)):
+        for name in names:
+            print(f"{label}: {name}", file=stream)
+    for name, da, db, diff in differing:
+        print(f"differs: {name}", file=stream)
+        if diff is not None:
+            shape = "" if diff.same_shape else "; keys, lengths or text differ too"
+            print(f"  JSON: {diff.count} number(s) differ, largest relative difference {diff.max_rel:.3g} at "
+                  f"{diff.where}, up to {_ulps_text(diff.max_ulps)}{shape}", file=stream)
+        lines = list(difflib.unified_diff(da.decode(errors="replace").splitlines(),
+                                          db.decode(errors="replace").splitlines(),
+                                          f"{a}/{name}", f"{b}/{name}", n=context, lineterm=""))
+        for line in lines[:max_lines]:
+            print(f"  {line}", file=stream)
+        if len(lines) > max_lines:
+            print(f"  … {len(lines) - max_lines} more diff lines", file=stream)
+    for name, diff in tolerated:
+        print(f"within {tolerate_ulps} ulps: {name}: {diff.count} number(s), up to {_ulps_text(diff.max_ulps)}, "
+              f"largest relative difference {diff.max_rel:.3g} at {diff.where}", file=stream)
+    n_bad = len(only_a) + len(only_b) + len(differing)
+    print(f"{len(fa | fb)} files: {n_bad} differ, {len(tolerated)} within {tolerate_ulps} ulps, "
+          f"{len(fa | fb) - n_bad - len(tolerated)} identical", file=stream)
+    return 1 if n_bad else 0
+
+
+def _ulps_text(n: float) -> str:
+    return "different integers" if n == math.inf else f"{int(n)} ulp{'s' if n != 1 else ''}"
+
+
+def _json_diff(da: bytes, db: bytes) -> NumberDiff | None:
+    """How the JSON on stdout differs, if both files have JSON there and nothing else differs but numbers."""
+    pa, pb = parse_dump_file(da), parse_dump_file(db)
+    if "stdout" not in pa or "stdout" not in pb:
+        return None
+    ja, jb = _json_values(pa["stdout"]), _json_values(pb["stdout"])
+    if ja is None or jb is None:
+        return None
+    diff = compare_json(ja, jb)
+    others_same = {k: v for k, v in pa.items() if k != "stdout"} == {k: v for k, v in pb.items() if k != "stdout"}
+    diff.same_shape = diff.same_shape and others_same
+    return diff
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("out", nargs="?", help=f"folder to write the dump into (new or empty; default {DEFAULT_OUT})")
+    p.add_argument("--compare", nargs=2, metavar=("DIR_A", "DIR_B"), help="compare two dumps instead")
+    p.add_argument("--tolerate-ulps", type=int, default=0, metavar="N",
+                   help="with --compare: JSON numbers within N ulps count as equal (reported apart)")
+    p.add_argument("--random", type=int, default=DEFAULT_RANDOM, metavar="N", help="random specs (default %(default)s)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the random specs (default %(default)s)")
+    p.add_argument("--configs", metavar="A,B", help="only these configs/ (names without .yaml)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default %(default)s)")
+    ns = p.parse_args(argv)
+    if ns.compare:
+        return compare(Path(ns.compare[0]), Path(ns.compare[1]), ns.tolerate_ulps)
+    start = time.monotonic()
+    out = Path(ns.out or DEFAULT_OUT)
+    names = ns.configs.split(",") if ns.configs is not None else None
+    n = dump(out, [c for c in names if c] if names is not None else None, ns.random, ns.seed, ns.jobs)
+    missing = uncovered_options()
+    if missing:
+        print(f"dump_outputs: no case exercises {', '.join(missing)}; add one to tools/dump_outputs.py",
+              file=sys.stderr)
+    print(f"dump_outputs: {n} files in {out} in {time.monotonic() - start:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
