@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import sys
@@ -286,6 +287,7 @@ class Runner:
     def __init__(self, work: Path, out: Path):
         self.work = work  # holds configs/ and random/
         self.out = out
+        self.home = os.getcwd()
         self.scratch = work / f"scratch-{os.getpid()}"
         self.scratch.mkdir()
         _memoise_get_command()
@@ -310,12 +312,13 @@ class Runner:
                 data = (self.scratch / name).read_bytes()
                 expected = "" if name in case.writes else " UNEXPECTED"
                 if name.endswith(".png"):
-                    digest = f"{len(data)} bytes, png: {data.startswith(PNG)}, sha256 {hashlib.sha256(data).hexdigest()}\n"
+                    sha = hashlib.sha256(data).hexdigest()
+                    digest = f"{len(data)} bytes, png: {data.startswith(PNG)}, sha256 {sha}\n"
                     parts.append(_section(f"file {name}{expected}", digest.encode()))
                 else:
                     parts.append(_section(f"file {name}{expected}", self._normal(data)))
         finally:
-            os.chdir(ROOT)
+            os.chdir(self.home)
             for p in self.scratch.iterdir():
                 if p.name not in ("configs", "random"):
                     shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
@@ -449,6 +452,11 @@ def parse_dump_file(data: bytes) -> dict[str, bytes]:
     return parts
 
 
+def format_dump_file(parts: dict[str, bytes]) -> bytes:
+    """The inverse of parse_dump_file."""
+    return parts["head"] + b"".join(_section(title, data) for title, data in parts.items() if title != "head")
+
+
 def _json_values(text: bytes):
     """The JSON document, or the list of JSON Lines, in `text`; None if it is neither."""
     try:
@@ -469,56 +477,96 @@ def _ordered(x: float) -> int:
 
 
 def ulps(a: float, b: float) -> float:
+    """How many doubles apart `a` and `b` are (inf for a NaN or an infinity that differ)."""
     if a == b:
         return 0
-    if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
+    if not (math.isfinite(a) and math.isfinite(b)):
         return math.inf
     return abs(_ordered(a) - _ordered(b))
 
 
+def _rel(a: float, b: float) -> float:
+    if a == b:
+        return 0.0
+    scale = max(abs(a), abs(b))
+    return abs(a - b) / scale if math.isfinite(a - b) and scale > 0 else math.inf
+
+
 @dataclass
 class NumberDiff:
-    same_shape: bool = True  # the same keys, lengths and non-number leaves
     count: int = 0  # numbers that differ
-    max_ulps: float = 0
+    max_ulps: float = 0  # inf: an integer differs, or a number's form (1 against 1.0)
     max_rel: float = 0
-    where: str = ""  # the path of the largest relative difference
+    where: str = ""  # where the largest relative difference is
 
 
 def compare_json(a, b, path: str = "$", acc: NumberDiff | None = None) -> NumberDiff:
+    """The numbers of two JSON values compared where their structures agree."""
     acc = acc or NumberDiff()
     num = (int, float)
-    if isinstance(a, bool) or isinstance(b, bool) or not (isinstance(a, num) and isinstance(b, num)):
-        if type(a) is not type(b):
-            acc.same_shape = False
-        elif isinstance(a, dict):
-            if list(a) != list(b):
-                acc.same_shape = False
-            for k in a:
-                if k in b:
-                    compare_json(a[k], b[k], f"{path}.{k}", acc)
-        elif isinstance(a, list):
-            if len(a) != len(b):
-                acc.same_shape = False
-            for i, (x, y) in enumerate(zip(a, b)):
-                compare_json(x, y, f"{path}[{i}]", acc)
-        elif a != b:
-            acc.same_shape = False
-        return acc
-    if a == b and type(a) is type(b):
-        return acc
-    acc.count += 1
-    if isinstance(a, int) and isinstance(b, int):
-        d, rel = math.inf, abs(a - b) / max(abs(a), abs(b))
-    else:
-        d = ulps(float(a), float(b))
-        rel = abs(a - b) / max(abs(a), abs(b)) if math.isfinite(a - b) else math.inf
-        if type(a) is not type(b):  # 1 against 1.0: the text differs
-            d = max(d, 1)
-    if rel > acc.max_rel or not acc.where:
-        acc.max_rel, acc.where = rel, path
-    acc.max_ulps = max(acc.max_ulps, d)
+    if isinstance(a, num) and isinstance(b, num) and not isinstance(a, bool) and not isinstance(b, bool):
+        if a != b or type(a) is not type(b):
+            acc.count += 1
+            both_float = isinstance(a, float) and isinstance(b, float)
+            acc.max_ulps = max(acc.max_ulps, ulps(a, b) if both_float else math.inf)
+            rel = _rel(float(a), float(b))
+            if rel >= acc.max_rel:
+                acc.max_rel, acc.where = rel, path
+    elif isinstance(a, dict) and isinstance(b, dict):
+        for k in a:
+            if k in b:
+                compare_json(a[k], b[k], f"{path}.{k}", acc)
+    elif isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            compare_json(x, y, f"{path}[{i}]", acc)
     return acc
+
+
+# A number as written in JSON, YAML or a table (a sign written `−` stays in the text around it).
+NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def number_diff(da: bytes, db: bytes) -> NumberDiff | None:
+    """How two dump files' numbers differ, or None when they differ in more than their numbers.
+
+    Part by part (so the byte counts of the section headers are not compared), the text around the
+    numbers must be identical and the numbers pair up; integers must be equal. Only a number printed
+    in full precision can be a few ulps from another: two rounded table entries that differ are
+    billions of ulps apart."""
+    pa, pb = _parts(da), _parts(db)
+    if list(pa) != list(pb):
+        return None
+    acc = NumberDiff()
+    for part in pa:
+        a, b = pa[part], pb[part]
+        if a == b:
+            continue
+        if NUMBER.split(a) != NUMBER.split(b):
+            return None
+        for ma, mb in zip(NUMBER.finditer(a), NUMBER.finditer(b)):
+            x, y = ma.group(), mb.group()
+            if x == y:
+                continue
+            acc.count += 1
+            is_float = [any(c in t for c in b".eE") for t in (x, y)]
+            acc.max_ulps = max(acc.max_ulps, ulps(float(x), float(y)) if all(is_float) else math.inf)
+            rel = _rel(float(x), float(y))
+            if rel >= acc.max_rel:
+                line = a.count(b"\n", 0, ma.start()) + 1
+                acc.max_rel, acc.where = rel, f"{part} line {line}"
+    return acc
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    """A case's file in its parts; any other file (a random spec, the manifest) as one part."""
+    return parse_dump_file(data) if data.startswith(b"$ backcalc") else {"text": data}
+
+
+def _json_diff(da: bytes, db: bytes) -> NumberDiff | None:
+    """The numbers of the JSON on stdout compared, if both files have JSON there."""
+    pa, pb = _parts(da), _parts(db)
+    ja, jb = _json_values(pa.get("stdout", b"")), _json_values(pb.get("stdout", b""))
+    return compare_json(ja, jb) if ja is not None and jb is not None else None
 
 
 def _files(folder: Path) -> set[str]:
@@ -526,8 +574,9 @@ def _files(folder: Path) -> set[str]:
 
 
 def compare(a: Path, b: Path, tolerate_ulps: int = 0, context: int = 2, max_lines: int = 40,
-            stream=sys.stdout) -> int:
-    """Print how two dumps differ; 0 if byte-identical (or only within `tolerate_ulps`), else 1."""
+            stream=None) -> int:
+    """Print how two dumps differ; 0 if byte-identical (or differing only within `tolerate_ulps`), else 1."""
+    stream = stream or sys.stdout
     fa, fb = _files(a), _files(b)
     only_a, only_b = sorted(fa - fb), sorted(fb - fa)
     differing, tolerated = [], []
@@ -535,52 +584,61 @@ def compare(a: Path, b: Path, tolerate_ulps: int = 0, context: int = 2, max_line
         da, db = (a / name).read_bytes(), (b / name).read_bytes()
         if da == db:
             continue
-        diff = _json_diff(da, db) if name != MANIFEST else None
-        if diff is not None and diff.same_shape and tolerate_ulps and diff.max_ulps <= tolerate_ulps:
-            tolerated.append((name, diff))
+        numbers = number_diff(da, db)
+        if numbers is not None and tolerate_ulps and numbers.max_ulps <= tolerate_ulps:
+            tolerated.append((name, numbers))
         else:
-            differing.append((name, da, db, diff))
+            differing.append((name, da, db))
     for label, names in ((f"only in {a}", only_a), (f"only in {b}", only_b)):
         for name in names:
             print(f"{label}: {name}", file=stream)
-    for name, da, db, diff in differing:
+    for name, da, db in differing:
         print(f"differs: {name}", file=stream)
-        if diff is not None:
-            shape = "" if diff.same_shape else "; keys, lengths or text differ too"
-            print(f"  JSON: {diff.count} number(s) differ, largest relative difference {diff.max_rel:.3g} at "
-                  f"{diff.where}, up to {_ulps_text(diff.max_ulps)}{shape}", file=stream)
-        lines = list(difflib.unified_diff(da.decode(errors="replace").splitlines(),
-                                          db.decode(errors="replace").splitlines(),
-                                          f"{a}/{name}", f"{b}/{name}", n=context, lineterm=""))
+        numbers = _json_diff(da, db)
+        if numbers is not None and numbers.count:
+            print(f"  JSON: {numbers.count} number(s) differ; the largest relative difference is "
+                  f"{numbers.max_rel:.3g}, at {numbers.where}; up to {_ulps_text(numbers.max_ulps)}", file=stream)
+        lines = _short_diff(da, db, f"{a}/{name}", f"{b}/{name}", context)
         for line in lines[:max_lines]:
             print(f"  {line}", file=stream)
         if len(lines) > max_lines:
             print(f"  … {len(lines) - max_lines} more diff lines", file=stream)
-    for name, diff in tolerated:
-        print(f"within {tolerate_ulps} ulps: {name}: {diff.count} number(s), up to {_ulps_text(diff.max_ulps)}, "
-              f"largest relative difference {diff.max_rel:.3g} at {diff.where}", file=stream)
+    for name, numbers in tolerated:
+        where = _json_diff((a / name).read_bytes(), (b / name).read_bytes())
+        numbers.where = where.where if where is not None and where.count else numbers.where
+        print(f"within {tolerate_ulps} ulps: {name}: {numbers.count} number(s), up to "
+              f"{_ulps_text(numbers.max_ulps)}; the largest relative difference is {numbers.max_rel:.3g}, at "
+              f"{numbers.where}", file=stream)
     n_bad = len(only_a) + len(only_b) + len(differing)
     print(f"{len(fa | fb)} files: {n_bad} differ, {len(tolerated)} within {tolerate_ulps} ulps, "
           f"{len(fa | fb) - n_bad - len(tolerated)} identical", file=stream)
     return 1 if n_bad else 0
 
 
+def _short_diff(da: bytes, db: bytes, name_a: str, name_b: str, context: int, width: int = 150) -> list[str]:
+    """A unified diff whose long lines (one-line JSON) are cut to `width` characters around their first
+    difference from the line they replace."""
+    lines = list(difflib.unified_diff(da.decode(errors="replace").splitlines(),
+                                      db.decode(errors="replace").splitlines(), name_a, name_b, n=context,
+                                      lineterm=""))
+    removed = [line for line in lines[2:] if line.startswith("-")]
+    added = [line for line in lines[2:] if line.startswith("+")]
+    first = {}
+    for x, y in zip(removed, added):
+        col = next((i for i, (c, d) in enumerate(zip(x[1:], y[1:])) if c != d), min(len(x), len(y)) - 1)
+        first[x] = first[y] = col
+    out = []
+    for line in lines:
+        if len(line) > width + 1:
+            start = max(0, first.get(line, 0) - width // 3)
+            body = line[1 + start:1 + start + width]
+            line = f"{line[0]}{'…' if start else ''}{body}{'…' if 1 + start + width < len(line) else ''}"
+        out.append(line)
+    return out
+
+
 def _ulps_text(n: float) -> str:
-    return "different integers" if n == math.inf else f"{int(n)} ulp{'s' if n != 1 else ''}"
-
-
-def _json_diff(da: bytes, db: bytes) -> NumberDiff | None:
-    """How the JSON on stdout differs, if both files have JSON there and nothing else differs but numbers."""
-    pa, pb = parse_dump_file(da), parse_dump_file(db)
-    if "stdout" not in pa or "stdout" not in pb:
-        return None
-    ja, jb = _json_values(pa["stdout"]), _json_values(pb["stdout"])
-    if ja is None or jb is None:
-        return None
-    diff = compare_json(ja, jb)
-    others_same = {k: v for k, v in pa.items() if k != "stdout"} == {k: v for k, v in pb.items() if k != "stdout"}
-    diff.same_shape = diff.same_shape and others_same
-    return diff
+    return "more than ulps (an integer, or 1 against 1.0)" if n == math.inf else f"{int(n)} ulp{'s' * (n != 1)}"
 
 
 def main(argv: list[str] | None = None) -> int:
