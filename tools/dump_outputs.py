@@ -305,7 +305,8 @@ class Runner:
             result = CliRunner().invoke(app_for(args), args, input=stdin_text, env=ENV)
             parts = [f"$ backcalc {' '.join(args)}\n".encode(), f"exit: {result.exit_code}\n".encode()]
             if result.exception is not None and not isinstance(result.exception, SystemExit):
-                parts.append(f"exception: {type(result.exception).__name__}: {result.exception}\n".encode())
+                error = f"exception: {type(result.exception).__name__}: {result.exception}\n"
+                parts.append(self._normal(error.encode()))
             parts += [_section("stdout", self._normal(result.stdout_bytes)),
                       _section("stderr", self._normal(result.stderr_bytes))]
             for name in sorted(p.name for p in self.scratch.iterdir() if p.name not in ("configs", "random")):
@@ -397,6 +398,20 @@ def _run_global() -> list[str]:
     return lines
 
 
+def _warm_up() -> None:
+    """Import once, before the workers fork, what the cases import. Matplotlib builds its font cache
+    on its first import in a fresh home folder and says so on stderr: here, not in one case's dump."""
+    import contextlib
+    import io
+
+    import backcalc.cli  # noqa: F401
+
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.suppress(ImportError):
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.font_manager  # noqa: F401
+
+
 def dump(out: Path, config_names: list[str] | None = None, n_random: int = DEFAULT_RANDOM,
          seed: int = DEFAULT_SEED, jobs: int = 2) -> int:
     """Write the dump into `out` (created; must not hold a dump already). Returns the number of files."""
@@ -407,6 +422,7 @@ def dump(out: Path, config_names: list[str] | None = None, n_random: int = DEFAU
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
     specs = _jobs(config_names, n_random, seed)
+    _warm_up()
     with tempfile.TemporaryDirectory(prefix="backcalc-dump-") as tmp:
         work = Path(tmp)
         shutil.copytree(CONFIGS, work / "configs")
