@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint golden readme schema clean dump
+.PHONY: run test test-floors bench lint golden readme schema clean dump
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,24 @@ ifeq ($(WITH_TORCH),1)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
 		|| echo "torch==2.13.0 is not installable here; the PyTorch cross-checks will be skipped"
 endif
+	@$(BIN)/python -c "from importlib.metadata import version as v; \
+		print('newest:', ', '.join(f'{p} {v(p)}' for p in ('numpy', 'pyyaml', 'rich', 'typer')))"
 	$(BIN)/python -m pytest
+
+# The same suite on the lowest versions pyproject.toml allows (constraints/floors.txt), in a venv
+# of its own; .ci/run runs it after `make test`, which resolves the newest.
+FLOORS := .venv-floors
+$(FLOORS)/.installed: pyproject.toml constraints/floors.txt
+	rm -rf $(FLOORS)
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(FLOORS)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints/floors.txt -e '.[test,plot]'
+	touch $@
+
+test-floors: $(FLOORS)/.installed
+	@$(FLOORS)/bin/python -c "from importlib.metadata import version as v; \
+		print('floors:', ', '.join(f'{p} {v(p)}' for p in ('numpy', 'pyyaml', 'rich', 'typer')))"
+	$(FLOORS)/bin/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -42,7 +59,7 @@ schema: $(STAMP)
 	$(BIN)/python tests/make_spec_doc.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(FLOORS) build *.egg-info
 
 # Re-run every `$ backcalc …` block of the README (and the docs that have them) and paste the real output.
 readme: $(STAMP)

@@ -83,7 +83,8 @@ FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", help="table (de
 BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked solution as an exercise: computed numbers "
                                         "become blanks (with --format markdown|latex).")]
 SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
-                                                     "the full solution to FILE.", show_default=False)]
+                                                     "the full solution to FILE (an existing FILE only with --force).",
+                                                     show_default=False)]
 
 
 SetOpt = Annotated[Optional[list[str]], typer.Option(
@@ -240,6 +241,8 @@ def step(
     full: FullOpt = False,
     round_: RoundOpt = None,
     per_sample: PerSampleOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Let --solution replace an existing file (without it, "
+                                        "an existing file is refused before anything is computed).")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """One forward pass, loss, backward pass and optimizer update on the first batch, every factor shown."""
@@ -252,6 +255,7 @@ def step(
         raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
                          "rounded by hand; give one of them")
     spec = read_spec(config, quiet, set_)
+    solution_file = _output(solution, "--solution", force, spec)
     if round_ is not None:  # recomputed number by number in plain Python, like `check`
         from .check import CHECK_LIMIT
         from .explain import check_size
@@ -270,7 +274,7 @@ def step(
             digits = max(digits, round_)
         extras = _step_extras(spec, result, round_, per_sample)
         _warn_not_finite_by_hand(result, extras, round_, quiet)
-        _write_solution(result, kind, digits, blank, solution, extras)
+        _write_solution(result, kind, digits, blank, solution_file, extras)
         return
     extras = _step_extras(spec, result, round_, per_sample)
     _warn_not_finite_by_hand(result, extras, round_, quiet)
@@ -304,13 +308,16 @@ def train(
                             "e.g. to pipe into `backcalc step -`.")] = False,
     plot: Annotated[Optional[str], typer.Option(
         "--plot", metavar="FILE", help="Write the loss curve (mean, min and max per epoch) to an image, "
-                                       "e.g. loss.png; needs matplotlib: pip install 'backcalc[plot]'.",
+                                       "e.g. loss.png (an existing FILE only with --force); needs matplotlib: "
+                                       "pip install 'backcalc[plot]'.",
         show_default=False)] = None,
     full: FullOpt = False,
     save: Annotated[Optional[str], typer.Option(
         "--save", metavar="OUT.yaml",
-        help="Write the trained spec (same format and names) to OUT.yaml, atomically; on Ctrl-C or "
-             "SIGTERM the last completed epoch is saved.")] = None,
+        help="Write the trained spec (same format and names) to OUT.yaml, atomically (an existing "
+             "OUT.yaml only with --force); on Ctrl-C or SIGTERM the last completed epoch is saved.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --save and --plot replace existing files (without "
+                                        "it, an existing file is refused before training starts).")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Train for N epochs of the configured batches; report the loss and the final parameters."""
@@ -320,18 +327,20 @@ def train(
     from .numerics import quiet as quiet_numpy
     from .numerics import train_warnings
     from .render.progress import Terminal, progress_for
-    from .save import Interrupts, check_writable
+    from .save import Interrupts
     from .training import Trainer, shown_epochs
 
     if json and emit_spec:
         raise UsageError("--json and --emit-spec both write to standard output; choose one")
     spec = read_spec(config, quiet, set_)
     if plot is not None:
-        from .render.plot import check_plot_target
+        from .render.plot import check_plot_format
 
-        check_plot_target(plot)
-    if save is not None:
-        check_writable(save)
+        check_plot_format(plot)
+    plot_file = _output(plot, "--plot", force, spec)
+    save_file = _output(save, "--save", force, spec)
+    if plot_file and save_file and Path(plot).resolve() == Path(save).resolve():
+        raise UsageError(f"--save and --plot name the same file {save}; give two names")
     n_epochs = epochs or spec.epochs or 100
     trainer = Trainer(spec, _network(spec, exact))
     history = LossHistory()
@@ -381,9 +390,17 @@ def train(
             if result.stopped:
                 _err(f"backcalc: {result.stopped}")
             _warn(result.warnings, quiet)
-            if save is not None:
-                _save_trained(spec, trainer, result, save, n_epochs, quiet, bool(interrupts))
-            _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full)
+            failed: list = []  # files that could not be written: reported after the results
+            if save_file is not None:
+                _try_write(failed, _save_trained, spec, trainer, result, save_file, n_epochs, quiet,
+                           bool(interrupts))
+            if plot_file is not None and len(history):
+                from .atomic import write_file
+                from .render.plot import loss_plot_image
+
+                _try_write(failed, write_file, plot_file, loss_plot_image(plot, history, spec.name))
+            _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
+    _report_failed_writes(failed)
     if interrupts:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
@@ -398,12 +415,8 @@ def _stretch(k: int, cap: int = 4096) -> int:
     return k // parts
 
 
-def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, no_color, digits, full) -> None:
-    """Print the training result: the plot, then JSON, or tables (and the trained spec)."""
-    if plot and len(history):
-        from .render.plot import write_loss_plot
-
-        write_loss_plot(plot, history, spec.name)
+def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full) -> None:
+    """Print the training result: JSON, or tables (and the trained spec)."""
     if json:
         from .render.json import dumps
 
@@ -433,17 +446,49 @@ def _train_report(spec, trainer, result, history, json, emit_spec, plot, quiet, 
             sys.stdout.flush()
 
 
-def _save_trained(spec, trainer, result, path: str, n_epochs: int, quiet: bool, interrupted: bool) -> None:
-    """Write the spec with the trained parameters (and optimizer state) to `path`, atomically, and say so."""
-    from .save import save_spec_atomic, saved_header
+def _save_trained(spec, trainer, result, target, n_epochs: int, quiet: bool, interrupted: bool) -> None:
+    """Write the spec with the trained parameters (and optimizer state) to `target`, atomically, and say so."""
+    from .atomic import write_file
+    from .save import saved_header
     from .writer import spec_to_yaml
 
     net = trainer.net
+    path = str(target.path)
     header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
                           interrupted)
-    save_spec_atomic(path, spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra()))
+    text = spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra())
+    write_file(target, text.encode("utf-8"))
     if not quiet or result.stopped:
         _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
+
+
+def _output(path, option: str, force: bool, spec):
+    """The checked `atomic.Target` for an output option (None when not given), before any work is done."""
+    if path is None:
+        return None
+    from .atomic import check_target
+
+    return check_target(path, option, force, spec.source)
+
+
+def _try_write(failed: list, write, *args) -> None:
+    """Run `write(*args)`; a file that cannot be written is kept in `failed`, so the results are
+    still printed before it is reported."""
+    from .atomic import WriteError
+
+    try:
+        write(*args)
+    except WriteError as e:
+        failed.append(e)
+
+
+def _report_failed_writes(failed: list) -> None:
+    """One line per file that could not be written, then exit 73 (the results are already printed)."""
+    for e in failed:
+        for line in e.lines():
+            _err(line)
+    if failed:
+        raise typer.Exit(int(ExitCode.CANT_WRITE))
 
 
 SPARK_WIDTH = 40  # characters of the loss sparkline after `train`
@@ -656,18 +701,11 @@ def init(
     if file == "-":
         sys.stdout.write(text)
         return
-    from .atomic import write_atomic
+    from .atomic import check_target, write_file
 
     if not file:
         raise UsageError("init: expected a file name (or `-` for standard output), got nothing")
-    try:
-        if Path(file).is_dir():
-            raise UsageError(f"{file}: is a directory, expected a file name")
-        write_atomic(file, text.encode("utf-8"), overwrite=force)
-    except FileExistsError:
-        raise UsageError(f"{file}: already exists; use --force to overwrite it") from None
-    except OSError as e:
-        raise UsageError(f"{file}: cannot write: {e.strerror or e}") from None
+    write_file(check_target(file, None, force), text.encode("utf-8"))
     if not quiet:
         what = f"the example '{bundled.resolve(example)}'" if example else "a commented starter spec"
         _err(f"backcalc: wrote {file} ({what}); run it with: backcalc step {file}")
@@ -748,30 +786,23 @@ def _step_format(json: bool, format: StepFormat, blank: bool, solution: Optional
     return kind
 
 
-def _write_solution(result, kind: str, digits: int, blank: bool, solution: Optional[Path], extras: dict) -> None:
-    """The worked solution (or, with --blank, the exercise) on stdout; --solution FILE gets the solution.
+def _write_solution(result, kind: str, digits: int, blank: bool, solution, extras: dict) -> None:
+    """The worked solution (or, with --blank, the exercise) on stdout; the `solution` target (--solution
+    FILE, checked) gets the solution.
 
     `extras` (--round, --per-sample) shape both documents alike."""
     if kind == "markdown":
         from .render.markdown import render
     else:
         from .render.latex import render
+    failed: list = []
     if solution is not None:
-        _write_atomically(solution, render(result, digits, extras=extras))
+        from .atomic import write_file
+
+        _try_write(failed, write_file, solution, render(result, digits, extras=extras).encode("utf-8"))
     sys.stdout.write(render(result, digits, blank=blank, extras=extras))
     sys.stdout.flush()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it: never a half-written file."""
-    from .atomic import write_atomic
-
-    try:
-        if path.is_dir():
-            raise UsageError(f"--solution {path}: is a directory, expected a file name")
-        write_atomic(path, text.encode("utf-8"), overwrite=True)
-    except OSError as e:
-        raise UsageError(f"--solution {path}: cannot write there: {e.strerror or e}") from None
+    _report_failed_writes(failed)
 
 
 def main() -> None:

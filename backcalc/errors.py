@@ -11,6 +11,7 @@ class ExitCode(enum.IntEnum):
     WRONG = 1  # `check` found a wrong answer, `gradcheck` a disagreement
     BAD_INPUT = 2  # the user's input (spec, options) is wrong
     INTERNAL = 70  # a bug in backcalc (EX_SOFTWARE)
+    CANT_WRITE = 73  # an output file could not be written after the work was done (EX_CANTCREAT)
     INTERRUPTED = 130  # Ctrl-C / SIGTERM
 
 

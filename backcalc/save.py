@@ -1,52 +1,16 @@
-"""Nothing the user saved is ever lost: atomic writes and orderly interrupts.
+"""Nothing the user saved is ever lost: the saved file's header and orderly interrupts.
 
-`save_spec_atomic` writes through `atomic.write_atomic` (the one way a file is
-written): a temporary file in the same folder, flushed and fsynced, then
-renamed over the target, so the target is always either the old file or the
-complete new one. `Interrupts` turns
-SIGINT and SIGTERM into a flag the training loop checks between epochs, so a
-run stops at an epoch boundary with its parameters intact and every printed
-line complete.
+The file itself is written by `atomic.write_file` (the one way backcalc writes
+a file). `Interrupts` turns SIGINT and SIGTERM into a flag the training loop
+checks between epochs, so a run stops at an epoch boundary with its parameters
+intact and every printed line complete.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
-from pathlib import Path
-
-from .errors import UsageError
-
-
-def check_writable(path: str | Path) -> None:
-    """Fail before any work is done if `path` cannot be written."""
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not str(path):
-        raise UsageError("--save: expected a file name, got nothing")
-    try:
-        if p.is_dir():
-            raise UsageError(f"--save {path}: is a directory, expected a file name")
-        if not folder.is_dir():
-            raise UsageError(f"--save {path}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise UsageError(f"--save {path}: the folder {folder} is not writable")
-        if p.exists() and not os.access(p, os.W_OK):
-            raise UsageError(f"--save {path}: the file is not writable")
-    except OSError as e:  # a name the file system refuses (too long, …)
-        raise UsageError(f"--save {path}: cannot write: {e.strerror or e}") from None
-
-
-def save_spec_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to `path` atomically: temp file in the same folder, fsync, rename."""
-    from .atomic import write_atomic
-
-    try:
-        write_atomic(path, text.encode("utf-8"), overwrite=True)
-    except OSError as e:
-        raise UsageError(f"--save {path}: cannot write: {e.strerror or e}") from None
 
 
 def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, loss: float,

@@ -205,13 +205,13 @@ def test_plot_is_written_atomically(tmp_path, monkeypatch):
     import backcalc.atomic as atomic
 
     written = []
-    real = atomic.write_atomic
+    real = atomic.write_file
 
-    def spy(path, data, overwrite=False):
-        written.append((Path(path).name, data[:8]))
-        return real(path, data, overwrite)
+    def spy(target, data):
+        written.append((target.path.name, data[:8]))
+        return real(target, data)
 
-    monkeypatch.setattr(atomic, "write_atomic", spy)
+    monkeypatch.setattr(atomic, "write_file", spy)
     result = cli("train", MAZUR, "--epochs", "3", "--plot", tmp_path / "loss.png", "--quiet")
     assert result.exit_code == 0, result.stderr
     assert written == [("loss.png", b"\x89PNG\r\n\x1a\n")]

@@ -197,7 +197,7 @@ def test_init_dash_writes_to_stdout():
 
 
 @pytest.mark.parametrize("where, message", [
-    ("missing/x.yaml", "cannot write: No such file or directory"),
+    ("missing/x.yaml", "the folder missing does not exist"),
     (".", "is a directory, expected a file name"),
 ])
 def test_init_bad_targets_are_clear_errors(tmp_path, monkeypatch, where, message):

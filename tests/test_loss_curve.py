@@ -128,7 +128,7 @@ def test_plot_draws_mean_min_and_max_per_epoch(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("target, message", [
     ("loss.nope", "--plot {dir}/loss.nope: unknown image format 'nope'; use one of:"),
-    ("missing/loss.png", "--plot {dir}/missing/loss.png: the directory '{dir}/missing' does not exist"),
+    ("missing/loss.png", "--plot {dir}/missing/loss.png: the folder {dir}/missing does not exist"),
 ])
 def test_bad_plot_targets_fail_before_training(tmp_path, target, message):
     pytest.importorskip("matplotlib")

@@ -88,7 +88,7 @@ def test_save_keeps_the_file_mode_and_replaces_atomically(tmp_path):
     out = tmp_path / "out.yaml"
     out.write_text("old: content\n")
     os.chmod(out, 0o640)
-    assert cli("train", spec, "--epochs", "2", "--save", out).exit_code == 0
+    assert cli("train", spec, "--epochs", "2", "--save", out, "--force").exit_code == 0
     assert out.stat().st_mode & 0o777 == 0o640
     assert load_spec(out).name == "resumable"
 
@@ -102,9 +102,9 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", no_space)
-    result = cli("train", spec, "--epochs", "2", "--save", out)
-    assert result.exit_code == 2
-    assert f"--save {out}: cannot write: No space left on device" in result.stderr
+    result = cli("train", spec, "--epochs", "2", "--save", out, "--force")
+    assert result.exit_code == 73
+    assert result.stderr.splitlines()[-1] == f"--save {out}: cannot write: No space left on device"
     assert "Traceback" not in result.stderr
     assert out.read_text() == "old: content\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml", "spec.yaml"]
@@ -138,7 +138,7 @@ def _interrupt(tmp_path, sig: int, *, json_out: bool, twice: bool = False, text:
     spec = _spec(tmp_path, text)
     out = tmp_path / "out.yaml"
     out.write_text("# the previous file\nold: content\n")
-    args = [str(BACKCALC), "train", str(spec), "--epochs", "100000000", "--save", str(out)]
+    args = [str(BACKCALC), "train", str(spec), "--epochs", "100000000", "--save", str(out), "--force"]
     if json_out:
         args.append("--json")
     else:
@@ -230,7 +230,8 @@ def test_every_written_file_gets_normal_permissions(tmp_path, monkeypatch):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
     # a replaced file keeps its own permissions
     (tmp_path / "saved.yaml").chmod(0o600)
-    assert cli("train", CONFIGS / "mazur.yaml", "--epochs", "1", "--save", "saved.yaml", "--quiet").exit_code == 0
+    assert cli("train", CONFIGS / "mazur.yaml", "--epochs", "1", "--save", "saved.yaml", "--quiet",
+               "--force").exit_code == 0
     assert (tmp_path / "saved.yaml").stat().st_mode & 0o777 == 0o600
 
 

@@ -307,7 +307,7 @@ def test_schema_and_loader_agree_on_random_edits(base, data, validator):
     try:
         parse_spec(yaml.safe_dump(spec), "<random>")
     except SpecError as e:
-        structural = [p for p in e.problems if _STRUCTURAL.match(p.message) and not _WHOLE_FLOAT.search(p.message)
+        structural = [p for p in e.problems if _STRUCTURAL.match(p.message) and not _is_whole_float(spec, p.path)
                       and not _OPTIMIZER_KEEPS.search(p.message)]
         assert not structural or not validator.is_valid(spec), (path, str(structural[0]))
         return
@@ -322,5 +322,33 @@ _STRUCTURAL = re.compile(
     r"|unknown (key|activation|loss|reduction|distribution)|missing required key|give `(weights|target)")
 # Which state keys an optimizer keeps depends on the `optimizer:` key; the schema allows every one.
 _OPTIMIZER_KEEPS = re.compile(r"unknown key; \S.* keeps: ")
-# JSON Schema counts 2.0 as an integer; the loader wants `2`.
-_WHOLE_FLOAT = re.compile(r"expected a whole number.*, got -?\d+\.0\b")
+
+
+def _is_whole_float(spec, path: str) -> bool:
+    """Whether the value a problem is about is a float with a whole value (`2.0`): JSON Schema counts it
+    as an integer, the loader wants `2`. Decided from the value itself, not from the message's wording."""
+    value = spec
+    for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        try:
+            value = value[int(index)] if index else value[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(value, dict) and len(value) == 1:  # a named entry `w1: 2.0`
+        (value,) = value.values()
+    return isinstance(value, float) and value.is_integer()
+
+
+@pytest.mark.parametrize("edit, exempt", [
+    ({"epochs": 3.0}, True), ({"init": {"seed": 0.0}}, True), ({"batch_size": 2.0}, True),
+    ({"epochs": 2.5}, False), ({"batch_size": "two"}, False),
+])
+def test_a_whole_float_is_the_one_known_disagreement(edit, exempt, validator):
+    """The random-edit test exempts exactly the loader's refusals of `3.0` for a whole number (JSON
+    Schema calls it an integer), whatever the message says ("got the number 0.0" once escaped it)."""
+    spec = {**copy.deepcopy(BASE), **edit}
+    with pytest.raises(SpecError) as e:
+        parse_spec(yaml.safe_dump(spec), "<edit>")
+    (problem,) = e.value.problems
+    assert _STRUCTURAL.match(problem.message)
+    assert _is_whole_float(spec, problem.path) is exempt
+    assert validator.is_valid(spec) is exempt

@@ -10,8 +10,8 @@ from ..history import LossHistory
 INSTALL_HINT = "pip install 'backcalc[plot]'"
 
 
-def check_plot_target(path: str) -> None:
-    """Fail before training, not after it: matplotlib present, format known, directory there."""
+def check_plot_format(path: str) -> None:
+    """Fail before training, not after it: matplotlib present, the image format known."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
     except ImportError:
@@ -23,13 +23,11 @@ def check_plot_target(path: str) -> None:
     if suffix not in formats:
         raise UsageError(f"--plot {path}: unknown image format {suffix or '(no suffix)'!r}; "
                          f"use one of: {', '.join(sorted(formats))}")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"--plot {path}: the directory {str(parent)!r} does not exist")
 
 
-def write_loss_plot(path: str, history: LossHistory, title: str | None = None) -> None:
-    """Epoch against the mean, smallest and largest batch loss of each epoch (or epoch bucket)."""
+def loss_plot_image(path: str, history: LossHistory, title: str | None = None) -> bytes:
+    """Epoch against the mean, smallest and largest batch loss of each epoch (or epoch bucket), as the
+    bytes of an image in the format `path`'s suffix names (rendered whole, so never half an image)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -49,11 +47,6 @@ def write_loss_plot(path: str, history: LossHistory, title: str | None = None) -
     ax.grid(True, alpha=0.3)
     import io
 
-    from ..atomic import write_atomic
-
-    buffer = io.BytesIO()  # rendered whole first, then written atomically: never half an image
+    buffer = io.BytesIO()
     fig.savefig(buffer, format=Path(path).suffix.lower().lstrip("."))
-    try:
-        write_atomic(path, buffer.getvalue(), overwrite=True)
-    except OSError as e:
-        raise UsageError(f"--plot {path}: cannot write: {e.strerror or e}") from None
+    return buffer.getvalue()
