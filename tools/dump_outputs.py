@@ -55,12 +55,16 @@ class Case:
     args: tuple[str, ...]
     writes: tuple[str, ...] = ()
     stdin: str | None = None  # "spec" or "answers"
-    configs_only: bool = False  # slow cases (matplotlib) run on the bundled configs only
+    configs_only: bool = False  # cases that only re-render the same data run on the bundled configs only
+    existing: tuple[str, ...] = ()  # files there before the case runs (an OLD_FILE, or xor's spec)
+
+
+OLD_FILE = "an existing file\n"
 
 
 def _c(name: str, line: str, writes: tuple[str, ...] = (), stdin: str | None = None,
-       configs_only: bool = False) -> Case:
-    return Case(name, tuple(line.split()), writes, stdin, configs_only)
+       configs_only: bool = False, existing: tuple[str, ...] = ()) -> Case:
+    return Case(name, tuple(line.split()), writes, stdin, configs_only, existing)
 
 
 SPEC_CASES = [
@@ -102,6 +106,17 @@ SPEC_CASES = [
     _c("train.emit-spec-quiet", "train {spec} -e 5 --emit-spec -q", configs_only=True),
     _c("train.save", "train {spec} -e 5 --save saved.yaml", ("saved.yaml",)),
     _c("train.plot", "train {spec} -e 20 --plot loss.png", ("loss.png",), configs_only=True),
+    # A file in the way: refused without --force, replaced with it.
+    _c("train.save-exists", "train {spec} -e 2 --save saved.yaml", ("saved.yaml",), configs_only=True,
+       existing=("saved.yaml",)),
+    _c("train.save-force", "train {spec} -e 2 --save saved.yaml --force", ("saved.yaml",), configs_only=True,
+       existing=("saved.yaml",)),
+    _c("train.plot-force", "train {spec} -e 2 --plot loss.png --force -q", ("loss.png",), configs_only=True,
+       existing=("loss.png",)),
+    _c("step.solution-exists", "step {spec} -f latex --blank --solution solution.tex", ("solution.tex",),
+       configs_only=True, existing=("solution.tex",)),
+    _c("step.solution-force", "step {spec} -f latex --blank --solution solution.tex --force", ("solution.tex",),
+       configs_only=True, existing=("solution.tex",)),
     _c("forward.table", "forward {spec}"),
     _c("forward.json", "forward {spec} --json"),
     _c("forward.digits8-full", "forward {spec} --digits 8 --full -q --no-color", configs_only=True),
@@ -143,7 +158,9 @@ GLOBAL_CASES = [
     _c("schema.flags", "schema --quiet --no-color"),
     _c("init.stdout", "init -"),
     _c("init.file", "init", ("backcalc.yaml",)),
-    _c("init.force", "init new.yaml --example xor --force -q --no-color", ("new.yaml",)),
+    _c("init.force", "init new.yaml --example xor --force -q --no-color", ("new.yaml",), existing=("new.yaml",)),
+    _c("init.exists", "init", ("backcalc.yaml",), existing=("backcalc.yaml",)),
+    _c("default.step-local", "step --json", ("backcalc.yaml",), existing=("backcalc.yaml",)),  # ./backcalc.yaml
     _c("default.step", "step"),
     _c("default.train", "train -e 3"),
     _c("default.forward", "forward"),
@@ -200,7 +217,6 @@ def _global_cases() -> list[Case]:
     for name in bundled.names():
         cases += [Case(f"examples.{name}", ("examples", name)),
                   Case(f"init.{name}", ("init", "-", "--example", name))]
-    cases.append(Case("default.step-local", ("step", "--json"), ("backcalc.yaml",)))  # ./backcalc.yaml present
     return cases
 
 
@@ -300,6 +316,9 @@ class Runner:
         from backcalc.cli import app_for
 
         args = [a.format(**subst) for a in case.args]
+        for name in case.existing:  # ./backcalc.yaml is read as a spec; any other file is only in the way
+            text = (CONFIGS / "xor.yaml").read_text(encoding="utf-8") if name == "backcalc.yaml" else OLD_FILE
+            (self.scratch / name).write_text(text, encoding="utf-8")
         os.chdir(self.scratch)
         try:
             result = CliRunner().invoke(app_for(args), args, input=stdin_text, env=ENV)
@@ -392,8 +411,6 @@ def _run_global() -> list[str]:
     (_RUNNER.out / "_global").mkdir()
     lines = []
     for case in _global_cases():
-        if case.name == "default.step-local":
-            (_RUNNER.scratch / "backcalc.yaml").write_text((CONFIGS / "xor.yaml").read_text(encoding="utf-8"))
         lines.append(_RUNNER.run("_global", case, {}, None))
     return lines
 
