@@ -3,7 +3,8 @@
 The key grammar is documented in docs/check.md. Each value keeps the text it
 was written with, because the number of decimals a student wrote sets the
 tolerance it is graded at (half a unit in the last written decimal); a whole
-number or a fraction is taken as exact.
+number or a fraction is taken as exact, and so is a zero such as `0e5`, whose
+exponent would otherwise make it right for anything below 50 000.
 """
 
 from __future__ import annotations
@@ -36,13 +37,16 @@ class Answer:
     key: Key
     value: float
     text: str  # the value as written
-    decimals: int | None  # None: exact (a whole number or a fraction)
+    decimals: int | None  # None: exact (a whole number, a fraction, `0e5`)
     line: int
     column: int
 
     @property
     def tolerance(self) -> float:
-        return 0.5 * 10.0 ** -self.decimals if self.decimals is not None else 0.0
+        if self.decimals is None:
+            return 0.0
+        # past 400 decimals half a unit is below any float (and 10.0 ** -huge would overflow)
+        return 0.5 * 10.0 ** -min(self.decimals, 400)
 
 
 def matches(answer: float, value: float, tolerance: float) -> bool:
@@ -187,11 +191,36 @@ def _normalise(key: str) -> str:
     return text
 
 
-def _count_decimals(text: str) -> int:
-    t = text.strip().lstrip("+-").replace("_", "")
-    mantissa, _, exponent = t.lower().partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return decimals - (int(exponent) if exponent else 0)
+_DECIMAL = re.compile(r"[+-]?(?P<whole>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d+))?")
+# An exponent of more digits than this puts any number a file can hold past a float's range.
+_EXPONENT_DIGITS = 4000
+
+
+def _is_zero(m: re.Match) -> bool:
+    return all(int(c) == 0 for c in m["whole"] + (m["frac"] or ""))
+
+
+def _written_decimals(text: str) -> int | None:
+    """The decimal place of the last digit written (docs/check.md, "Tolerance"); None: exact.
+
+    In E notation the mantissa's decimals minus the exponent (`5.9327e-1`: 5, `1.2e5`: -4).
+    A zero has no leading digit, so its exponent says nothing of its size (0·10⁵ = 0·10⁰): it
+    can make a zero finer, never coarser than its mantissa alone; `0e5` is `0`, exact.
+    """
+    m = _DECIMAL.fullmatch(text.strip())
+    if m is None:  # float() took it but it is no plain number: claim nothing beyond the value
+        return None
+    frac = m["frac"] or ""
+    exp = m["exp"] or "0"
+    sign, digits = (-1, exp[1:]) if exp.startswith("-") else (1, exp.lstrip("+"))
+    digits = digits.lstrip("0") or "0"
+    # int() refuses more than 4300 digits; such an exponent only matters by its sign
+    exponent = sign * (int(digits) if len(digits) <= _EXPONENT_DIGITS else 10**_EXPONENT_DIGITS)
+    if _is_zero(m):
+        if m["frac"] is None and exponent >= 0:
+            return None  # `0e5` is `0`
+        return len(frac) - min(exponent, 0)
+    return len(frac) - exponent
 
 
 def _number(node) -> tuple[float, int | None] | str:
@@ -211,15 +240,19 @@ def _number(node) -> tuple[float, int | None] | str:
             return f"expected a number, got {_clip(text)} (division by zero)"
         except (OverflowError, ValueError):  # more digits than Python converts, or beyond a float
             return f"expected a fraction of at most a few hundred digits, got {_clip(text)}"
+    plain = text.replace("_", "").replace("−", "-")
     try:
-        value = float(text.replace("_", "").replace("−", "-"))
+        value = float(plain)
     except ValueError:
         return f"expected a number, got the string {_clip(text)!r}"
+    written = _DECIMAL.fullmatch(plain.strip())
+    if written and (not math.isfinite(value) or (value == 0 and not _is_zero(written))):
+        return f"expected a number within a float's range (about 1e-308 to 1.8e308 in size), got {_clip(text)}"
     if not math.isfinite(value):
         return f"expected a finite number, got {_clip(text)}"
     if re.fullmatch(r"[+\-−]?[0-9_]+", text):
         return value, None  # "2" claims 2 exactly, not 2 ± 0.5
-    return value, _count_decimals(text.replace("−", "-"))
+    return value, _written_decimals(plain)
 
 
 def _found(root) -> str:

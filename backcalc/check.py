@@ -6,7 +6,8 @@ the answer where that error began; any other wrong answer is an error of its
 own. Either way it names every common mistake (`handcalc.variants`) whose
 recomputation reproduces the student's number. With `decimals`, an answer
 that matches the hand-rounded computation but not the exact one is right by
-hand-rounding.
+hand-rounding (a tied parameter's gradient added up in either order,
+`handcalc.by_hand`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
-from .handcalc import Calc, Key, Variant, compute, variants
+from .handcalc import Calc, Key, Variant, by_hand, compute, variants
 from .result import plain
 from .spec import Spec
 
@@ -92,20 +93,22 @@ def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
 
     check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "check recomputes")
     exact = compute(spec)
-    hand = compute(spec, decimals) if decimals is not None else None
+    hand = by_hand(spec, decimals) if decimals is not None else []
     n = exact.n_samples
     order = exact.order()
     verdicts = []
     for a in sorted(answers, key=lambda a: order[a.key]):
         correct = exact.values[a.key]
-        by_hand = hand.values[a.key] if hand else None
+        # either order of adding up a tied parameter's gradient by hand (docs/check.md, --round)
+        matched = [run.values[a.key] for run in hand if matches(a.value, run.values[a.key], a.tolerance)]
+        rounded = (matched or [run.values[a.key] for run in hand] or [None])[0]
         if matches(a.value, correct, a.tolerance):
             verdict = RIGHT
-        elif by_hand is not None and matches(a.value, by_hand, a.tolerance):
+        elif matched:
             verdict = ROUNDING
         else:
             verdict = WRONG
-        verdicts.append(Verdict(a, key_text(a.key, n), correct, by_hand, verdict))
+        verdicts.append(Verdict(a, key_text(a.key, n), correct, rounded, verdict))
     wrong = [v for v in verdicts if v.verdict == WRONG]
     if wrong:
         _Diagnosis(spec, exact, answers, decimals).explain(wrong)
@@ -137,7 +140,7 @@ class _Diagnosis:
         if cache_key not in self._calcs:
             runs = [compute(self.spec, variant=variant, overrides=overrides)]
             if self.decimals is not None:
-                runs.append(compute(self.spec, self.decimals, variant, overrides))
+                runs += by_hand(self.spec, self.decimals, variant, overrides)
             self._calcs[cache_key] = runs
         return self._calcs[cache_key]
 
@@ -229,16 +232,16 @@ class _Diagnosis:
         d = a.decimals
         if self.decimals is None and d is not None and 0 <= d <= 12:
             # Rounded along the way at the decimals written? `--round` would accept it.
-            if matches(a.value, self.by_hand(d).values[a.key], a.tolerance):
+            if any(matches(a.value, run.values[a.key], a.tolerance) for run in self.rounded_at(d)):
                 v.causes.append(Cause("rounding", f"rounded to {d} decimals along the way",
                                       f"--round {d} accepts it"))
         if not v.causes and v.correct != 0 and matches(a.value, -v.correct, a.tolerance):
             v.causes.append(Cause("sign", "sign flipped", "the value is right but for its sign"))
 
-    def by_hand(self, decimals: int) -> Calc:
+    def rounded_at(self, decimals: int) -> list[Calc]:
         key = ("by_hand", decimals)
         if key not in self._calcs:
-            self._calcs[key] = compute(self.spec, decimals)
+            self._calcs[key] = by_hand(self.spec, decimals)
         return self._calcs[key]
 
 

@@ -724,7 +724,8 @@ def schema(quiet: PlainQuietOpt = False, no_color: PlainNoColorOpt = False, debu
 @handle_errors
 def gradcheck(
     config: ConfigArg = None,
-    eps: Annotated[float, typer.Option("--eps", help="Step of the central differences.")] = 1e-6,
+    eps: Annotated[float | None, typer.Option("--eps", help="Step h of the central differences for every parameter "
+                                              "(default ∛ε_mach·max(1, |p|) per parameter p).")] = None,
     tol: Annotated[float, typer.Option("--tol", help="Largest relative error that counts as agreement.")] = 1e-5,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Do not compare with torch.autograd even if "
                                            "PyTorch is installed.")] = False,
@@ -742,6 +743,8 @@ def gradcheck(
     from .gradcheck import gradcheck as run_gradcheck
 
     for option, value in (("--eps", eps), ("--tol", tol)):
+        if value is None:
+            continue
         if not value > 0:
             raise UsageError(f"{option}: expected a number > 0, got {value:g}")
         if value == float("inf"):

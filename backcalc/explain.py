@@ -99,6 +99,7 @@ def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
         learning_rate=lr, input_names=spec.input_names, inputs=x, targets=t,
         batch=indices, n_samples=spec.n_samples, layers=layers, losses=per_sample, loss=loss,
         parameters=parameters, warnings=warnings, exact=net.theta.dtype == object, optimizer=opt.info(),
+        batch_size=spec.batch_size,
     )
 
 

@@ -1,13 +1,16 @@
 """Check every analytic gradient against central finite differences (and torch.autograd if present).
 
 The loss is the step's: the first batch, reduced as the spec says. Each distinct
-parameter (tied slots share one) is nudged by ±ε; the central difference
-(L(θ+ε) − L(θ−ε)) / 2ε is compared with backcalc's backward pass by the
-relative error |g − n| / max(|g|, |n|). Differences below the floating-point
-noise of the finite difference itself (10·ε_mach·max(|L|, 1)/ε) count as
-agreement, so zero gradients compare cleanly. A ReLU whose weighted sum crosses
-0 between θ−ε and θ+ε has no derivative there; such a parameter is reported as
-"kink" and is not counted as a disagreement.
+parameter p (tied slots share one) is nudged by ±h, h = ∛ε_mach·max(1, |p|) unless
+`--eps` fixes it (the step that balances rounding against truncation for central
+differences); the central difference (L(p+h) − L(p−h)) / 2h is compared with
+backcalc's backward pass by the relative error |g − n| / max(|g|, |n|).
+
+Each parameter gets a verdict: `agree` when the relative error shown is within the
+tolerance; `undecidable` when it is not but the difference is within the noise floor,
+the rounding error of the loss divided by h (finite differences cannot tell the two
+apart; reason `noise`), or where a ReLU's weighted sum crosses 0 within ±h (the loss
+has a kink there; reason `kink`); `disagree` otherwise. Only a disagreement fails.
 """
 
 from __future__ import annotations
@@ -17,17 +20,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import Network
+from .network import Backward, Network, Trace
 from .result import plain
 from .spec import Spec
 
-DEFAULT_EPS = 1e-6
+DEFAULT_EPS = None  # None: the step h = ∛ε_mach·max(1, |p|) per parameter
 DEFAULT_TOL = 1e-5
+MACHINE_EPS = float(np.finfo(float).eps)
+STEP_SCALE = MACHINE_EPS ** (1 / 3)  # ≈ 6.1e-6
+# The loss's rounding error is bounded by a few ε_mach times the sizes its sums and products pass
+# through (rounding_error); this factor covers the few operations each of those goes through.
+ROUNDING_FACTOR = 4
 # Each checked parameter costs two forward passes over the batch; past this many parameters a
 # fixed random sample of them is checked (--max-params), so a large network takes seconds, not hours.
 DEFAULT_MAX_PARAMS = 200
 SAMPLE_SEED = 0
 KINKED = ("relu", "leaky_relu")
+AGREE, DISAGREE, UNDECIDABLE = "agree", "disagree", "undecidable"
 
 
 @dataclass
@@ -36,28 +45,32 @@ class GradRow:
     analytic: float
     numeric: float
     rel_error: float
-    status: str  # "ok" | "FAIL" | "kink"
+    verdict: str  # AGREE | DISAGREE | UNDECIDABLE
+    step: float = 0.0  # the h used for this parameter (as represented: ((p + h) − (p − h)) / 2)
+    noise_floor: float = 0.0  # the loss's rounding error / h: differences below it cannot be resolved
+    reason: str | None = None  # why undecidable: "noise" | "kink"
     torch: float | None = None
     torch_rel_error: float | None = None
-    torch_status: str | None = None  # "ok" | "FAIL" | None (torch not used)
+    torch_verdict: str | None = None  # AGREE | DISAGREE | None (torch not used)
 
     @property
     def ok(self) -> bool:
-        return self.status != "FAIL" and self.torch_status != "FAIL"
+        return self.verdict != DISAGREE and self.torch_verdict != DISAGREE
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "analytic": plain(self.analytic), "finite_difference": plain(self.numeric),
-             "rel_error": plain(self.rel_error), "status": self.status}
-        if self.torch_status is not None:
+             "step": plain(self.step), "rel_error": plain(self.rel_error), "noise_floor": plain(self.noise_floor),
+             "verdict": self.verdict, **({"reason": self.reason} if self.reason else {})}
+        if self.torch_verdict is not None:
             d.update({"torch": plain(self.torch), "torch_rel_error": plain(self.torch_rel_error),
-                      "torch_status": self.torch_status})
+                      "torch_verdict": self.torch_verdict})
         return d
 
 
 @dataclass
 class GradcheckResult:
     name: str | None
-    eps: float
+    eps: float | None  # the fixed step, or None for h = ∛ε_mach·max(1, |p|)
     tol: float
     loss: float
     batch: list[int]
@@ -66,6 +79,7 @@ class GradcheckResult:
     torch_skipped: str | None = None  # why not: "not installed" | "not requested"
     notes: list[str] = field(default_factory=list)
     n_parameters: int = 0  # how many distinct parameters the network has (rows: those checked)
+    loss_rounding: float = 0.0  # the estimated rounding error of one evaluation of the loss
 
     @property
     def ok(self) -> bool:
@@ -75,10 +89,19 @@ class GradcheckResult:
     def failures(self) -> list[str]:
         return [r.name for r in self.rows if not r.ok]
 
+    @property
+    def undecided(self) -> list[GradRow]:
+        return [r for r in self.rows if r.ok and r.verdict == UNDECIDABLE]
+
+    @property
+    def verdict(self) -> str:
+        return DISAGREE if not self.ok else UNDECIDABLE if self.undecided else AGREE
+
     def to_dict(self) -> dict:
-        return {"name": self.name, "eps": self.eps, "tol": self.tol, "loss": plain(self.loss), "batch": self.batch,
+        return {"name": self.name, "eps": self.eps, "tol": self.tol, "loss": plain(self.loss),
+                "loss_rounding": plain(self.loss_rounding), "batch": self.batch,
                 "torch": self.torch_version, **({"torch_skipped": self.torch_skipped} if self.torch_skipped else {}),
-                "ok": self.ok, "checked": len(self.rows), "of": self.n_parameters,
+                "ok": self.ok, "verdict": self.verdict, "checked": len(self.rows), "of": self.n_parameters,
                 "parameters": [r.to_dict() for r in self.rows],
                 "notes": self.notes}
 
@@ -89,17 +112,39 @@ def relative_error(a: float, b: float) -> float:
     return 0.0 if diff == 0 else diff / max(abs(a), abs(b))
 
 
-def _agree(a: float, b: float, tol: float, floor: float) -> bool:
-    diff = abs(a - b)
-    return math.isfinite(diff) and (diff <= floor or relative_error(a, b) <= tol)
+def verdict(analytic: float, numeric: float, tol: float, noise_floor: float) -> str:
+    """AGREE when the relative error is within `tol`, UNDECIDABLE when the difference is not above
+    `noise_floor` (what finite differences can resolve), DISAGREE otherwise."""
+    diff = abs(analytic - numeric)
+    if diff == 0 or (math.isfinite(diff) and relative_error(analytic, numeric) <= tol):
+        return AGREE
+    if math.isfinite(diff) and diff <= noise_floor:
+        return UNDECIDABLE
+    return DISAGREE
 
 
-def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
+def rounding_error(net: Network, trace: Trace, back: Backward, per_sample: np.ndarray) -> float:
+    """A first-order bound on the rounding error of the reduced loss, in its own units.
+
+    Every z = Σ w·a + b is rounded relative to Σ |w·a| + |b|, and that error reaches the loss
+    times |∂ℓ/∂z| = |δ|; the loss's own sum is rounded relative to |ℓ|. Roundings elsewhere (each
+    activation's) are of the same size as the next layer's, so a small factor covers them.
+    """
+    scale = len(per_sample) if net.spec.reduction == "mean" else 1
+    total = float(np.sum(np.abs(per_sample)))
+    for li, delta in enumerate(back.delta):
+        size = np.abs(trace.a[li]) @ np.abs(net.weights[li]).T + np.abs(net.biases[li])
+        total += float(np.sum(np.abs(delta) * size))
+    return ROUNDING_FACTOR * MACHINE_EPS * total / scale
+
+
+def gradcheck(spec: Spec, eps: float | None = DEFAULT_EPS, tol: float = DEFAULT_TOL,
               use_torch: bool = True, max_params: int | None = DEFAULT_MAX_PARAMS) -> GradcheckResult:
     """Compare backcalc's gradients on the first batch with finite differences and, optionally, torch.
 
-    With more than `max_params` distinct parameters (None: no limit), a fixed random sample of
-    `max_params` of them (seed 0, in the network's order) is checked.
+    `eps` fixes the step h of every parameter (None: h = ∛ε_mach·max(1, |p|)). With more than
+    `max_params` distinct parameters (None: no limit), a fixed random sample of `max_params` of
+    them (seed 0, in the network's order) is checked.
     """
     net = Network(spec)
     batch = slice(0, spec.effective_batch_size)
@@ -111,44 +156,61 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
         trace = net.forward(x)
         per_sample, _ = net.losses(trace, t)
         pattern = [trace.z[li] > 0 for li, act in enumerate(net.activations) if act.name in KINKED]
-        return float(net.reduce(per_sample)), pattern
+        return float(net.reduce(per_sample)), pattern, trace, per_sample
 
-    loss0, pattern0 = loss_and_pattern(theta0)
-    net.set_theta(theta0)
-    analytic = net.backward(net.forward(x), t, record=False).grad.astype(float)
-    floor = 10 * np.finfo(float).eps * max(abs(loss0), 1.0) / eps
+    loss0, pattern0, trace0, per_sample0 = loss_and_pattern(theta0)
+    back = net.backward(trace0, t, record=False)
+    analytic = back.grad.astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounding = rounding_error(net, trace0, back, per_sample0)
 
     n_params = len(theta0)
     chosen = np.arange(n_params)
     if max_params is not None and n_params > max_params:
         chosen = np.sort(np.random.default_rng(SAMPLE_SEED).choice(n_params, size=max_params, replace=False))
     numeric = np.zeros_like(analytic)
+    steps = np.zeros_like(analytic)
     kinks = np.zeros(len(analytic), dtype=bool)
     for k in chosen:
+        h = eps if eps is not None else STEP_SCALE * max(1.0, abs(float(theta0[k])))
         plus, minus = theta0.copy(), theta0.copy()
-        plus[k] += eps
-        minus[k] -= eps
-        lp, pp = loss_and_pattern(plus)
-        lm, pm = loss_and_pattern(minus)
-        numeric[k] = (lp - lm) / (2 * eps)
+        plus[k] += h
+        minus[k] -= h
+        steps[k] = (plus[k] - minus[k]) / 2  # the step as represented: p ± h is rounded too
+        lp, pp, *_ = loss_and_pattern(plus)
+        lm, pm, *_ = loss_and_pattern(minus)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            numeric[k] = np.float64(lp - lm) / (2 * steps[k])
         kinks[k] = any(not np.array_equal(a, b) for p in (pp, pm) for a, b in zip(p, pattern0, strict=True))
     net.set_theta(theta0)
 
     rows = []
     for k in chosen:
         name = net.names[k]
-        rel = relative_error(analytic[k], numeric[k])
-        bad = not _agree(analytic[k], numeric[k], tol, floor)
-        status = "kink" if kinks[k] and bad else ("FAIL" if bad else "ok")
-        rows.append(GradRow(name, float(analytic[k]), float(numeric[k]), rel, status))
+        floor = rounding / steps[k] if steps[k] > 0 else math.inf
+        v = verdict(analytic[k], numeric[k], tol, floor)
+        reason = None
+        if kinks[k] and v != AGREE:
+            v, reason = UNDECIDABLE, "kink"
+        elif v == UNDECIDABLE:
+            reason = "noise"
+        rows.append(GradRow(name, float(analytic[k]), float(numeric[k]), relative_error(analytic[k], numeric[k]),
+                            v, float(steps[k]), floor, reason))
 
     notes = []
     if not math.isfinite(loss0):
         notes.append(f"the loss is {loss0} at the spec's parameters, so neither the gradients nor their finite "
                      "differences are finite numbers and none can be checked; rescale the inputs or weights "
                      "(`backcalc step` names the first value that overflows)")
+    noisy = [r.name for r in rows if r.reason == "noise"]
+    if noisy:
+        notes.append("finite differences cannot decide " + ", ".join(noisy) + ": their difference from the "
+                     "analytic gradient is within the noise floor (the loss's rounding error, "
+                     f"{rounding:.1e}, divided by the step h)" +
+                     ("; the default step h = ∛ε_mach·max(1, |p|) balances rounding against truncation"
+                      if eps is not None else ""))
     if kinks.any():
-        notes.append("a ReLU's weighted sum crosses 0 within ±ε of " +
+        notes.append("a ReLU's weighted sum crosses 0 within ±h of " +
                      ", ".join(net.names[k] for k in chosen if kinks[k]) +
                      ": the loss has a kink there, so finite differences cannot check those gradients")
     if len(chosen) < n_params:
@@ -161,11 +223,12 @@ def gradcheck(spec: Spec, eps: float = DEFAULT_EPS, tol: float = DEFAULT_TOL,
             for row, g in zip(rows, grads[chosen], strict=True):
                 row.torch = float(g)
                 row.torch_rel_error = relative_error(row.analytic, row.torch)
-                agree = _agree(row.analytic, row.torch, tol, 1e-14 * max(abs(loss0), 1.0))
-                row.torch_status = "ok" if agree else "FAIL"
+                # two analytic computations: they differ by rounding only, far below any step's noise
+                floor = 1e-14 * max(abs(loss0), 1.0)
+                row.torch_verdict = AGREE if verdict(row.analytic, row.torch, tol, floor) != DISAGREE else DISAGREE
         skipped = None if grads is not None else "not installed"
     return GradcheckResult(spec.name, eps, tol, loss0, list(range(spec.n_samples))[batch], rows, version, skipped,
-                           notes, n_params)
+                           notes, n_params, rounding)
 
 
 def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):
@@ -215,7 +278,17 @@ def _torch_loss(torch, name: str, out_act: str, z, y, t):
     if name == "bce":
         if out_act == "sigmoid":
             return torch.nn.functional.binary_cross_entropy_with_logits(z, t, reduction="none").sum(-1) / k
-        return -(t * torch.log(y) + (1 - t) * torch.log(1 - y)).sum(-1) / k
+        # softmax, in log space as losses._log_softmax_pair: log(1 − y_k) = log Σ_{j≠k} e^(z_j) − lse(z)
+        # where y_k > ½ (1 − y_k would cancel), log1p(−y_k) elsewhere
+        log_y = torch.log_softmax(z, dim=-1)
+        eye = torch.eye(k, dtype=torch.bool)
+        lse_rest = torch.logsumexp(torch.where(eye, -torch.inf, z[..., None, :]), dim=-1)
+        rest = lse_rest - torch.logsumexp(z, -1)[..., None]
+        high = y > 0.5
+        log_1my = torch.where(high, rest, torch.log1p(-torch.where(high, torch.zeros_like(y), y)))
+        terms = torch.where(t == 0, torch.zeros_like(t), t * log_y) + \
+            torch.where(t == 1, torch.zeros_like(t), (1 - t) * log_1my)
+        return -terms.sum(-1) / k
     # cross_entropy
     if out_act == "softmax":
         logy = torch.log_softmax(z, dim=-1)

@@ -117,11 +117,16 @@ def _rounder(decimals: int | None):
 
 
 def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(),
-            overrides: dict | None = None) -> Calc:
+            overrides: dict | None = None, entries_first: bool = False) -> Calc:
     """Recompute one step on the spec's first batch; see the module docstring.
 
     `overrides` (Key -> value) replaces those quantities' values wherever they
     are used next, as a student carries their own numbers forward.
+
+    A tied parameter's batch gradient is, by default, the reduction (mean or sum) of its
+    per-sample gradients, each the sum of its entries' products; `entries_first` reduces each
+    entry's products over the batch first and adds those up, the order the step table shows.
+    Exactly the two agree; rounded by hand they can part (docs/check.md, `--round`).
     """
     r = _rounder(decimals)
     n = spec.effective_batch_size
@@ -285,25 +290,49 @@ def compute(spec: Spec, decimals: int | None = None, variant: Variant = Variant(
         done = [p for p in names if lowest[p] == li]
         for p in done:
             per = []
+            by_entry = [0.0] * len(slots[p])
             for s in range(n):
                 total, deps = 0.0, []
-                for sl, i, j in slots[p]:
+                for k, (sl, i, j) in enumerate(slots[p]):
                     src = 1.0 if j is None else (As[sl - 1][s][j] if sl > 0 else float(x[s][j]))
                     product = calc.products[(sl, i, j, s)] = r(deltas[sl][s][i] * src)
                     total += product
+                    by_entry[k] += product
                     deps.append(("delta", layers[sl].neuron_names[i], s))
                     if j is not None and sl > 0:
                         deps.append(("a", layers[sl - 1].neuron_names[j], s))
                 per.append(calc.put(("grad", p, s), r(total), deps))
-            g = sum(per)
-            grads[p] = calc.put(("grad", p, None), r(g / n if reduction == "mean" else g),
-                                [("grad", p, s) for s in range(n)])
+            if entries_first and len(by_entry) > 1:
+                g = sum(r(e / n if reduction == "mean" else e) for e in by_entry)
+            else:
+                g = sum(per)
+                g = g / n if reduction == "mean" else g
+            grads[p] = calc.put(("grad", p, None), r(g), [("grad", p, s) for s in range(n)])
             update(p)
             if variant.updated_weights:
                 current[p] = new[p]
     for p in names:  # a frozen parameter keeps its value whatever its gradient
         calc.put(("new", p, None), new[p], [] if p in frozen else [("grad", p, None)])
     return calc
+
+
+def by_hand(spec: Spec, decimals: int, variant: Variant = Variant(), overrides: dict | None = None) -> list[Calc]:
+    """The step rounded by hand in each order a student may add a tied parameter's gradient up.
+
+    The per-sample order (`compute`'s) first; the step table's order (`entries_first`) too
+    when a tied parameter is reduced over a batch, where the two can differ.
+    """
+    runs = [compute(spec, decimals, variant, overrides)]
+    if spec.effective_batch_size > 1 and _tied(spec):
+        runs.append(compute(spec, decimals, variant, overrides, entries_first=True))
+    return runs
+
+
+def _tied(spec: Spec) -> bool:
+    """Does a parameter appear in more than one entry?"""
+    names = [p for layer in spec.layers for i in range(layer.size)
+             for p in (*layer.weight_names[i], layer.bias_names[i])]
+    return len(names) > len(set(names))
 
 
 def variants(spec: Spec) -> list[tuple[str, Variant]]:

@@ -57,35 +57,50 @@ def _logsumexp(x, axis=-1):
         return np.squeeze(m, axis) + np.log(np.sum(np.exp(x - m), axis=axis))
 
 
+def _log_softmax(z):
+    """log softmax(z) = (z − max) − log Σ e^(z − max): finite wherever z is, however far y is from 1."""
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
 def _log_softmax_pair(z):
-    """log y and log(1 − y) of softmax(z) from z itself, finite wherever the math is."""
-    lse = _logsumexp(z)[..., None]
-    k = z.shape[-1]
-    others = np.where(np.eye(k, dtype=bool), -np.inf, z[..., None, :])  # row k: every z_j but z_k
-    return z - lse, _logsumexp(others) - lse
+    """log y and log(1 − y) of softmax(z), both from z, accurate when y nears 0 or 1.
+
+    log(1 − y_k) is log1p(−y_k) where y_k ≤ ½; above ½ (only the largest z_k can be) 1 − y_k
+    would cancel, so it is log Σ_{j≠k} e^(z_j) − logsumexp(z) instead.
+    """
+    log_y = _log_softmax(z)
+    with np.errstate(divide="ignore"):
+        log_1my = np.log1p(-np.exp(log_y))
+    top = np.argmax(z, axis=-1)[..., None]
+    rest = z.copy()
+    np.put_along_axis(rest, top, -np.inf, axis=-1)
+    log_1my_top = _logsumexp(rest)[..., None] - _logsumexp(z)[..., None]
+    is_top = np.arange(z.shape[-1]) == top
+    return log_y, np.where(is_top & (log_y > -np.log(2.0)), log_1my_top, log_1my)
+
+
+def _log_pair(y, z, act):
+    """log y and log(1 − y) from the output's z in a stable form, or None for other outputs."""
+    if z is None:
+        return None
+    if act == "sigmoid":
+        # log σ(z) = −softplus(−z) and log(1 − σ(z)) = −softplus(z): 1 − y cancels as y nears 1
+        # (at z = 30 the textbook log(1 − y) is off by 6e-4), these never do.
+        return -_softplus(-z), -_softplus(z)
+    if act == "softmax":
+        return _log_softmax_pair(z)
+    return None
 
 
 def _bce(y, t, z, act):
-    if act == "sigmoid" and z is not None:
-        # log y = −softplus(−z) and log(1 − y) = −softplus(z), always: 1 − y cancels as y
-        # nears 1 (at z = 30 the textbook log(1 − y) is off by 6e-4), these never do.
-        terms = t * -_softplus(-z) + (1 - t) * -_softplus(z)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = t * np.log(y) + (1 - t) * np.log(1 - y)
+    pair = _log_pair(y, z, act)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_y, log_1my = pair if pair is not None else (np.log(y), np.log(1 - y))
+        # t = 0 or 1 leaves out the other term, so a log of 0 there costs nothing (0·−∞ is nan)
+        terms = np.where(t == 0, 0.0, t * log_y) + np.where(t == 1, 0.0, (1 - t) * log_1my)
     note = None
     bad = ~np.isfinite(terms)
-    if bad.any() and act in ("sigmoid", "softmax") and z is not None:
-        # log y and log(1 − y) computed from z: finite wherever the
-        # mathematical value is, even when y rounds to exactly 0 or 1.
-        if act == "sigmoid":
-            log_y, log_1my = -_softplus(-z), -_softplus(z)
-        else:
-            log_y, log_1my = _log_softmax_pair(z)
-        with np.errstate(invalid="ignore"):
-            stable = np.where(t == 0, 0.0, t * log_y) + np.where(t == 1, 0.0, (1 - t) * log_1my)
-        terms = np.where(bad, stable, terms)
-        bad = ~np.isfinite(terms)
     if bad.any():
         yc = np.clip(y, CLIP, 1 - CLIP)
         terms = np.where(bad, t * np.log(yc) + (1 - t) * np.log(1 - yc), terms)
@@ -100,18 +115,13 @@ def _bce_g(y, t):
 
 def _ce(y, t, z, act):
     note = None
-    if act == "softmax" and z is not None:
-        shifted = z - np.max(z, axis=-1, keepdims=True)
-        logy = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-        with np.errstate(divide="ignore"):
-            naive = np.log(y)
-        # Keep the textbook log(y) where it is finite; log-softmax elsewhere.
-        logy = np.where(np.isfinite(naive), naive, logy)
+    if z is not None and act == "softmax":
+        logy = _log_softmax(z)
+    elif z is not None and act == "sigmoid":
+        logy = -_softplus(-z)  # log σ(z), accurate where y nears 1 and ℓ is tiny (see _log_pair)
     else:
         with np.errstate(divide="ignore"):
             logy = np.log(y)
-        if act == "sigmoid" and z is not None:
-            logy = -_softplus(-z)  # log σ(z), accurate where y nears 1 and ℓ is tiny (see _bce)
     terms = np.where(t == 0, 0.0, t * logy)
     if not np.all(np.isfinite(terms)):
         terms = np.where(t == 0, 0.0, t * np.log(np.clip(y, CLIP, None)))

@@ -161,6 +161,7 @@ class StepResult:
     warnings: list[str] = field(default_factory=list)
     exact: bool = False
     optimizer: OptimizerInfo | None = None
+    batch_size: int | None = None  # as the spec asks (None: full); more than n_samples is one short batch
 
     @property
     def output(self) -> np.ndarray:

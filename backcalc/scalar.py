@@ -106,7 +106,7 @@ def generate(key: tuple) -> str:
     p = [f"p{i}" for i in range(n_params)]
     lines = [
         "def kernel(P, D, A, lr, count, append):",
-        "    exp = _exp; log = _log; tanh = _tanh; isfinite = _isfinite; softplus = _softplus",
+        "    exp = _exp; log = _log; log1p = _log1p; tanh = _tanh; isfinite = _isfinite; softplus = _softplus",
         f"    {_tuple(p)} = P",
         f"    {_tuple(f'al{li}' for li in range(n_layers))} = A",
         "    " + _tuple(f"{c}{s}_{j}" for s in range(n_samples)
@@ -215,10 +215,20 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
         terms = [f"({t[k]} * -softplus(-{zo[k]}) + (1.0 - {t[k]}) * -softplus({zo[k]}))" for k in range(k_out)]
         out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")
     elif loss == "bce":
-        terms = [f"({t[k]} * log({y[k]}) + (1.0 - {t[k]}) * log(1.0 - {y[k]}))" for k in range(k_out)]
+        # softmax, from z as losses._log_softmax_pair: log y_k = (z_k − m) − log se, and log(1 − y_k)
+        # = log1p(−y_k) up to y_k = ½, above it log Σ_{j≠k} e_j − log se (1 − y_k would cancel)
+        out.append("lse = log(se)")
+        log_y = [f"(z{n_layers - 1}_{k} - m - lse)" for k in range(k_out)]
+        rest = [_sum([f"e{j}" for j in range(k_out) if j != k]) or "0.0" for k in range(k_out)]
+        log_1my = [f"(log1p(-{y[k]}) if {y[k]} <= 0.5 else log({rest[k]}) - lse)" for k in range(k_out)]
+        terms = [f"(({t[k]} * {log_y[k]}) if {t[k]} != 0.0 else 0.0) + "
+                 f"(((1.0 - {t[k]}) * {log_1my[k]}) if {t[k]} != 1.0 else 0.0)" for k in range(k_out)]
         out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")
     else:  # cross_entropy
-        logy = [f"-softplus(-z{n_layers - 1}_{k})" if acts[-1] == "sigmoid" else f"log({y[k]})" for k in range(k_out)]
+        if acts[-1] == "softmax":
+            out.append("lse = log(se)")
+        logy = [f"-softplus(-z{n_layers - 1}_{k})" if acts[-1] == "sigmoid" else f"(z{n_layers - 1}_{k} - m - lse)"
+                for k in range(k_out)]
         terms = [f"({t[k]} * {logy[k]} if {t[k]} != 0.0 else 0.0)" for k in range(k_out)]
         out.append(f"ls{s} = -({_sum(terms)})")
     # output δ
@@ -231,6 +241,15 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
         out += [f"{d[k]} = {y[k]} * ts - {t[k]}" for k in range(k_out)]
     elif loss == "cross_entropy" and out_act == "sigmoid":
         out += [f"{d[k]} = {t[k]} * ({y[k]} - 1.0)" for k in range(k_out)]
+    elif loss == "bce" and out_act == "softmax" and k_out > 1:
+        # losses._bce_softmax_delta: K·δ_j = y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·y_k/(1 − y_k),
+        # with 1 − y_k = Σ_{i≠k} e_i / se, a sum of others that never cancels (0 only if they underflow)
+        out.append(f"ts = {_sum(t)}")
+        for k in range(k_out):
+            out.append(f"om{k} = {_sum([f'e{i}' for i in range(k_out) if i != k])}")
+        for j in range(k_out):
+            cross = _sum([f"(1.0 - {t[k]}) * (e{j} * e{k} / (se * om{k}))" for k in range(k_out) if k != j])
+            out.append(f"{d[j]} = ({y[j]} * ts - {t[j]} + (1.0 - {t[j]}) * {y[j]} - ({cross})) / {kf!r}")
     else:
         g = [f"g{k}" for k in range(k_out)]
         for k in range(k_out):
@@ -295,5 +314,5 @@ def _softplus(x: float) -> float:
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-_GLOBALS = {"_exp": math.exp, "_log": math.log, "_tanh": math.tanh, "_isfinite": math.isfinite,
+_GLOBALS = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p, "_tanh": math.tanh, "_isfinite": math.isfinite,
             "_softplus": _softplus}

@@ -155,7 +155,8 @@ TOP_LEVEL: dict[str, Field] = {
     "learning_rate": Field("The step size η of the update p ← p − η·∂L/∂p.", type="number", above=0,
                            default=0.1),
     "batch_size": Field("Samples per update: `full` (all samples, one update per epoch) or a whole "
-                        "number from 1 to the number of samples; batches are taken in order.",
+                        "number ≥ 1 (more than the samples is one short batch of them all); batches are taken "
+                        "in order.",
                         shape={"anyOf": [{"const": "full"}, {"type": "integer", "minimum": 1}]},
                         default="full", kind="`full` or whole number ≥ 1"),
     "init": Field("How layers given by `size:` instead of `weights:` are initialised.", shape=_ref("init"),
@@ -187,7 +188,8 @@ TOP_LEVEL: dict[str, Field] = {
 
 LAYER: dict[str, Field] = {
     "activation": Field("The activation function of every neuron in the layer (`softmax` only on the "
-                        "output layer).", type="string", choices=tuple(activation_names()), what="activation"),
+                        "output layer, with at least 2 neurons).", type="string", choices=tuple(activation_names()),
+                        what="activation"),
     "alpha": Field("The slope for z ≤ 0 of `leaky_relu` (only with leaky_relu).", type="number",
                    default=DEFAULT_LEAKY_ALPHA),
     "weights": Field("One row per neuron, one entry per input of the layer (PyTorch `nn.Linear` "
@@ -229,6 +231,10 @@ def json_schema() -> dict:
     # Rules the loader checks across keys.
     layer["anyOf"] = [{"required": ["weights"]}, {"required": ["size"]}]
     layer["dependentSchemas"] = {"alpha": {"properties": {"activation": {"const": "leaky_relu"}}}}
+    # a one-neuron softmax is the constant 1: softmax needs 2 rows of weights (a flat list is one row) or size ≥ 2
+    layer["if"] = {"required": ["activation"], "properties": {"activation": {"const": "softmax"}}}
+    layer["then"] = {"properties": {"size": {"minimum": 2},
+                                    "weights": {"type": "array", "minItems": 2, "items": {"type": "array"}}}}
     init = _object(INIT)
     top = _object(TOP_LEVEL, TOP_LEVEL_KEYS)
     return {

@@ -118,7 +118,8 @@ class Spec:
 
     @property
     def effective_batch_size(self) -> int:
-        return self.batch_size or self.n_samples
+        """Samples per update: `batch_size` (None: all), at most the number of samples."""
+        return min(self.batch_size or self.n_samples, self.n_samples)
 
 
 class _Stop(Exception):
@@ -695,6 +696,10 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
             # Later layers' shapes depend on this one; stop checking shapes here.
             return None
         n_out = weights.shape[0] if weights is not None else size
+        if activation == "softmax" and n_out == 1:
+            r.error(layer_node, path, "expected at least 2 neurons for softmax, got 1: a one-neuron softmax is "
+                    "always 1, so every gradient through it is 0; for one output use `activation: sigmoid` "
+                    "(with `loss: bce`)")
         if weights is None:
             total_params += n_out * (n_in + 1)
             if total_params > MAX_PARAMETERS:
@@ -850,11 +855,10 @@ def _read_batch_size(r: _Reader, node, n_samples: int) -> int | None:
         r.error(node, "batch_size", f"expected `full` or a whole number ≥ 1, got {_describe(node)}")
         return None
     b = r.integer(node, "batch_size")
-    if b is not None and not 1 <= b <= n_samples:
-        r.error(node, "batch_size", f"expected `full` or a whole number from 1 to {n_samples} "
-                f"(the number of samples), got {b}")
+    if b is not None and b < 1:
+        r.error(node, "batch_size", f"expected `full` or a whole number ≥ 1, got {b}")
         return None
-    return b
+    return b  # more than the samples is one short batch of them all, as PyTorch's DataLoader takes it
 
 
 def _check_loss(r: _Reader, spec: Spec, top: dict, target_key: str) -> None:

@@ -19,11 +19,13 @@ def random_spec(seed: int, max_width: int = 3, max_samples: int = 5, tied: bool 
     sizes = [n_in] + [int(rng.integers(1, max_width + 1)) for _ in range(n_layers)]
     loss = str(rng.choice(LOSSES))
     if loss == "bce":
-        out_act = "sigmoid"
+        out_act = str(rng.choice(["sigmoid", "softmax"]))
     elif loss == "cross_entropy":
         out_act = str(rng.choice(["softmax", "sigmoid"]))
     else:
         out_act = str(rng.choice(HIDDEN + ["softmax"]))
+    if out_act == "softmax":
+        sizes[-1] = max(sizes[-1], 2)  # a one-neuron softmax is refused (it is the constant 1)
     acts = [str(rng.choice(HIDDEN)) for _ in range(n_layers - 1)] + [out_act]
     n = int(rng.integers(1, max_samples + 1))
     x = rng.normal(0, 1, (n, n_in))
@@ -32,6 +34,9 @@ def random_spec(seed: int, max_width: int = 3, max_samples: int = 5, tied: bool 
         t = rng.dirichlet(np.ones(k), n)
         if k > 1 and rng.random() < 0.5:  # some zero targets (one-hot rows)
             t = np.eye(k)[rng.integers(0, k, n)]
+    elif loss == "bce" and out_act == "softmax":
+        t = np.eye(k)[rng.integers(0, k, n)]  # one-hot, some rows soft
+        t[rng.random(n) < 0.3] = 1.0 / k
     elif loss in ("bce", "cross_entropy"):
         t = rng.uniform(0, 1, (n, k))
         t[rng.random((n, k)) < 0.2] = 0.0

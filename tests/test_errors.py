@@ -376,12 +376,25 @@ def test_learning_rate_not_positive(tmp_path, value):
     assert lines == [f"{source}:13:16: learning_rate: expected a number > 0, got {float(value):g}"]
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "5"])
+@pytest.mark.parametrize("command", [("step",), ("train", "--epochs", "3"), ("gradcheck", "--no-torch")])
+def test_batch_size_above_the_samples_is_one_short_batch(tmp_path, command):
+    # PyTorch's DataLoader and Keras take batch_size 2 over one sample as one batch of that sample
+    (tmp_path / "two.yaml").write_text(BASE + "batch_size: 2\n")
+    (tmp_path / "full.yaml").write_text(BASE + "batch_size: full\n")
+    two = cli(*command[:1], tmp_path / "two.yaml", *command[1:], "--json")
+    assert two.exit_code == 0 and two.stderr == "", two.stderr
+    full = cli(*command[:1], tmp_path / "full.yaml", *command[1:], "--json")
+    assert two.stdout == full.stdout  # the same computation, on the same path
+    table = cli(*command[:1], tmp_path / "two.yaml", *command[1:])
+    note = "(batch_size 2 is more than the 1 sample: one short batch of them all, as PyTorch's DataLoader takes it)"
+    assert (note in " ".join(table.stdout.split())) == (command[0] == "step")
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
 def test_batch_size_out_of_range(tmp_path, value):
     text = BASE + f"batch_size: {value}\n"
     source, lines = run_bad(tmp_path, text)
-    assert lines == [f"{source}:14:13: batch_size: expected `full` or a whole number from 1 to 1 "
-                     f"(the number of samples), got {value}"]
+    assert lines == [f"{source}:14:13: batch_size: expected `full` or a whole number ≥ 1, got {value}"]
 
 
 def test_batch_size_wrong_type(tmp_path):

@@ -88,6 +88,8 @@ def _random_network(rng):
     sizes = [int(rng.integers(1, 4)) for _ in range(int(rng.integers(1, 4)))]
     acts = [str(rng.choice(["identity", "relu", "leaky_relu", "sigmoid", "tanh"])) for _ in sizes[:-1]]
     acts.append(str(rng.choice(["identity", "sigmoid", "tanh", "softmax"])))
+    if acts[-1] == "softmax":
+        sizes[-1] = max(sizes[-1], 2)  # a one-neuron softmax is refused (it is the constant 1)
     n_in = int(rng.integers(1, 4))
     layers, prev = [], n_in
     for size, act in zip(sizes, acts, strict=True):

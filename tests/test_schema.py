@@ -150,6 +150,11 @@ BAD = {
     "batch size zero": _with(batch_size=0),
     "batch size negative": _with(batch_size=-1),
     "batch size text": _with(batch_size="half"),
+    # a one-neuron softmax is the constant 1 (its gradients all 0): refused, in the schema too
+    "one-neuron softmax by weights": _layer(1, activation="softmax"),
+    "one-neuron softmax as a flat row": _layer(1, activation="softmax", weights=[0.4, 0.45], biases=0.6),
+    "one-neuron softmax by size": {**ONE, "layers": [{"activation": "tanh", "size": 3},
+                                                     {"activation": "softmax", "size": 1}]},
     "init not a mapping": _with(init=3),
     "init seed negative": _with(init={"seed": -1}),
     "init unknown distribution": _with(init={"distribution": "gauss"}),
@@ -218,6 +223,9 @@ GOOD = {
     "targets spelled out": {**_with(target=_DROP), "targets": [[0.01]]},
     "full batch": _with(batch_size="full"),
     "batch of one": _with(batch_size=1),
+    "batch larger than the samples": _with(batch_size=2),  # one short batch, as PyTorch's DataLoader
+    "two-neuron softmax by size": {**ONE, "targets": [[1, 0]], "loss": "bce",
+                                   "layers": [{"activation": "tanh", "size": 3}, {"activation": "softmax", "size": 2}]},
     "sum reduction, epochs": _with(reduction="sum", epochs=3),
     "one number inputs": {**ONE, "inputs": 0.5, "target": 1, "targets": _DROP,
                           "layers": [{"activation": "linear", "weights": [[2]], "biases": 0.1}]},

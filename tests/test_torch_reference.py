@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from conftest import cli
 from test_gradients import near_kink, random_spec, random_step, spec_text
+from test_numerics import SATURATING, _one_layer
 
 torch = pytest.importorskip("torch")
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 
 def torch_act(name, z, alpha):
@@ -115,3 +117,67 @@ def test_training_matches_torch_sgd(seed):
     final = lines[-1]["final"]["parameters"]
     for name in names:
         assert final[name] == pytest.approx(leaves[name].item(), rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 2))
+def test_a_batch_size_above_the_samples_matches_torch_dataloader(seed):
+    """The random specs over their first sample with `batch_size: 2`: DataLoader's one short batch."""
+    x, t, layers, loss, reduction, _ = random_spec(seed)
+    x, t = x[:1], t[:1]
+    if near_kink(x, layers):
+        pytest.skip("a ReLU input sits on its kink")
+    text = spec_text(x, t, layers, loss, reduction, 2)
+    step = cli("step", "-", "--json", input=text)
+    assert step.exit_code == 0, step.stderr
+    d = json.loads(step.stdout)
+    names, leaves, build = torch_model(d)
+    loader = DataLoader(TensorDataset(torch.tensor(x, dtype=torch.float64), torch.tensor(t, dtype=torch.float64)),
+                        batch_size=2)
+    (xb, tb), = list(loader)  # one batch, of the one sample
+    per = torch_loss(loss, forward(build(), xb)[0], tb)
+    total = per.mean() if reduction == "mean" else per.sum()
+    total.backward()
+    assert d["batch"] == [0]
+    assert d["loss"] == pytest.approx(total.item(), rel=1e-12, abs=1e-15)
+    for p in d["parameters"]:
+        assert p["grad"] == pytest.approx(leaves[p["name"]].grad.item(), rel=1e-10, abs=1e-13), p["name"]
+    # five epochs of SGD over the loader, as `train` runs them
+    lines = [json.loads(line) for line in cli("train", "-", "--epochs", "5", "--json", input=text).stdout.splitlines()]
+    names, leaves, build = torch_model(d)
+    opt = torch.optim.SGD(list(leaves.values()), lr=0.1)
+    for epoch in range(5):
+        for xb, tb in loader:
+            opt.zero_grad()
+            per = torch_loss(loss, forward(build(), xb)[0], tb)
+            total = per.mean() if reduction == "mean" else per.sum()
+            total.backward()
+            opt.step()
+            assert lines[epoch]["loss"] == pytest.approx(total.item(), rel=1e-9, abs=1e-12)
+    final = lines[-1]["final"]["parameters"]
+    for name in names:
+        assert final[name] == pytest.approx(leaves[name].item(), rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("case", [c for c, v in SATURATING.items() if v[0] == "softmax"])
+def test_softmax_losses_near_saturation_match_autograd(tmp_path, case):
+    """Loss and ∂L/∂w near saturation against torch float64 in log space: log_softmax, and
+    log(1 − y_k) = logsumexp of the other z − logsumexp(z), which never forms 1 − y_k (the
+    log(−expm1(log y)) of a rounded log y keeps its absolute error: 1e-10 at y = 1 − 2e-7)."""
+    act, loss, weights, targets = SATURATING[case]
+    path = tmp_path / "s.yaml"
+    path.write_text(_one_layer(act, loss, weights, targets))
+    d = json.loads(cli("step", path, "--json").stdout)
+    w = torch.tensor([[v] for v in weights], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([targets], dtype=torch.float64)
+    z = (torch.ones(1, 1, dtype=torch.float64) @ w.T)[0]
+    log_y = torch.log_softmax(z, dim=0)
+    if loss == "cross_entropy":
+        total = -(t[0] * log_y).sum()
+    else:
+        others = torch.stack([torch.logsumexp(torch.cat([z[:k], z[k + 1:]]), 0) for k in range(len(weights))])
+        total = -(t[0] * log_y + (1 - t[0]) * (others - torch.logsumexp(z, 0))).sum() / len(weights)
+    total.backward()
+    assert d["loss"] == pytest.approx(total.item(), rel=1e-14)
+    for i in range(len(weights)):
+        assert d["parameters"][i]["name"] == f"W1[{i + 1},1]"
+        assert d["parameters"][i]["grad"] == pytest.approx(w.grad[i, 0].item(), rel=1e-12, abs=1e-300)

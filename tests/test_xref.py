@@ -301,7 +301,7 @@ def test_gradcheck_agrees_with_torch(seed, tmp_path):
         close(p["analytic"], ref["grad"][p["name"]], scale=scale, what=p["name"])
         close(p["torch"], ref["grad"][p["name"]], rtol=1e-10, scale=scale, what=p["name"])
     assert r.exit_code == (0 if d["ok"] else 1)
-    assert d["ok"], [p for p in d["parameters"] if p["status"] != "ok"]
+    assert d["ok"], [p for p in d["parameters"] if p["verdict"] != "agree"]
 
 
 # -- exact arithmetic ----------------------------------------------------------------------

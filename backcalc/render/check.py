@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Group
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -43,18 +45,20 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     widest = max(len(v.answer.written) for v in result.verdicts)
-    table.add_column("quantity", justify="left", min_width=min(widest, 24))
+    table.add_column("quantity", justify="left", min_width=min(widest, 24), overflow="fold")
     table.add_column("yours", justify="right", no_wrap=True)
     table.add_column("correct", justify="right", no_wrap=True)
     table.add_column("", justify="center", no_wrap=True)
     keep = [True] * 4
-    for header, i in (("follows from", 4), ("cause" if result.wrong else "note", 5)):
+    labels = ["yours", "correct", "follows from", "cause" if result.wrong else "note"]
+    for header, i in ((labels[2], 4), (labels[3], 5)):
         keep.append(any(row[i] for row in rows))  # an empty column is left out
         if keep[-1]:
             table.add_column(header, justify="left")
     for row in rows:
         table.add_row(*(cell for cell, k in zip(row, keep) if k))
-    parts = [Text(title, style="bold"), table]  # the title wraps at the terminal, not the table
+    # the title wraps at the terminal, not the table
+    parts = [Text(title, style="bold"), _TableOrStack(table, rows, labels)]
     if notes:
         listing = Table.grid(padding=(0, 1))
         listing.add_column(no_wrap=True)
@@ -63,6 +67,35 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
             listing.add_row(f"({i})", text)
         parts += [listing, Text()]
     return Group(*parts, Text(summary(result)))
+
+
+class _TableOrStack:
+    """The table where the terminal is wide enough for every column whole, else one block per answer.
+
+    A table squeezed below its minimum width would cut numbers (`0.3…`) and drop the ✓/✗ and
+    cause columns; stacked, each answer's fields go on lines of their own and nothing is cut.
+    """
+
+    def __init__(self, table: Table, rows: list[tuple], labels: list[str]):
+        self.table, self.rows, self.labels = table, rows, labels  # labels of yours, correct, follows, cause
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # measured unclamped: Measurement.get caps its answer at the width it is given
+        needed = Measurement.get(console, options.update_width(10_000), self.table).minimum
+        if needed <= options.max_width:
+            yield self.table
+            return
+        width = options.max_width
+        for written, yours, correct, mark, upstream, cause in self.rows:
+            yield Text.assemble(mark, " ", (written, "bold"), overflow="fold")
+            for label, value in zip(self.labels, (yours, correct, upstream, cause)):
+                if not value:
+                    continue
+                line = f"  {label:<7} {value}"
+                # a value too long for its label's line gets a line of its own, folded only if
+                # even that is too narrow
+                yield Text(line if cell_len(line) <= width else f"  {label}\n    {value}", overflow="fold")
+        yield Text()
 
 
 def summary(result: CheckResult) -> str:

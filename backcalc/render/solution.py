@@ -451,7 +451,10 @@ class _Builder:
         text = "Each parameter's gradient is the product of the factors along its path to the loss"
         if self.many:
             text += f", per sample, then the {how} over the {self.n} samples"
-        text += "; a parameter used in several places (tied) adds up the contributions of each."
+        text += "; a parameter used in several places (tied) adds up the contributions of each"
+        if self.hand is not None and self.many and any(len(p.terms) > 1 for p in r.parameters):
+            text += f", sample by sample, before the {how}"  # the order --round rounds in
+        text += "."
         self.doc.add(Paragraph([text]))
         self.doc.add(Math([eq for p in r.parameters for eq in self.parameter_equations(p)]))
 
@@ -468,6 +471,9 @@ class _Builder:
         tied = len(p.terms) > 1
         pname = name(p.name)
         total_lhs = [d("L", pname)]
+        # Rounded by hand, a tied parameter's gradient is added up sample by sample and then
+        # reduced, the order --round computes (docs/check.md); exactly, entry by entry as the table.
+        per_sample_first = tied and self.many and self.hand is not None
         eqs = []
         for term in p.terms:
             layer = r.layers[term.layer]
@@ -484,18 +490,31 @@ class _Builder:
                     eqs.append(Equation(total_lhs, [[self.term_symbol(term, p, s)], numeric, value]))
                 else:
                     eqs.append(Equation([self.term_symbol(term, p, s)], [numeric, value]))
-            if self.many:
+            if self.many and not per_sample_first:
                 lhs = total_lhs if not tied else [self.term_symbol(term, p, None)]
-                values = _join([[Num(term.product[s], wrap=True)] for s in self.samples], " + ")
-                if self.n > len(self.samples):
-                    values += [r" + \dots"]
-                pre = (rf"\frac{{1}}{{{self.n}}}", "(", ")") if r.reduction == "mean" else ("", "", "")
-                eqs.append(Equation(lhs, [[pre[0], pre[1], *values, pre[2]], [Num(term.contribution)]]))
+                eqs.append(Equation(lhs, [self.reduced([term.product[s] for s in self.samples]),
+                                          [Num(term.contribution)]]))
             del layer
-        if tied:
+        if per_sample_first:
+            per = []
+            for s in self.samples:
+                per.append(sum(t.product[s] for t in p.terms))  # entries at N decimals: their sum is too
+                parts = _join([[Num(t.product[s], wrap=True)] for t in p.terms], " + ")
+                eqs.append(Equation([d(self.loss_sym(s), pname)], [parts, [Num(per[-1])]]))
+            eqs.append(Equation(total_lhs, [self.reduced(per), [Num(p.grad)]]))
+        elif tied:
             parts = _join([[Num(t.contribution, wrap=True)] for t in p.terms], " + ")
             eqs.append(Equation(total_lhs, [parts, [Num(p.grad)]]))
         return eqs
+
+    def reduced(self, values: list) -> list:
+        """The batch's mean (or sum) of the written samples' values, `1/N(a + b + …)`."""
+        tokens = _join([[Num(v, wrap=True)] for v in values], " + ")
+        if self.n > len(self.samples):
+            tokens += [r" + \dots"]
+        if self.r.reduction == "mean":
+            return [rf"\frac{{1}}{{{self.n}}}", "(", *tokens, ")"]
+        return tokens
 
     def update(self) -> None:
         r = self.r

@@ -50,6 +50,10 @@ def _sample_label(result: StepResult, s: int) -> str:
     return str(result.batch[s] + 1)
 
 
+def _count_samples(n: int) -> str:
+    return f"{n} sample{'s' if n != 1 else ''}"
+
+
 def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
     """All tables of one step, top to bottom in the order of the computation.
 
@@ -66,6 +70,9 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
         f"reduction {result.reduction} · learning rate {short(result.learning_rate, d)}",
         *([" · exact arithmetic"] if result.exact else []),
     ))
+    if result.batch_size is not None and result.batch_size > result.n_samples:
+        parts.append(Text(f"(batch_size {result.batch_size} is more than the {_count_samples(result.n_samples)}: "
+                          "one short batch of them all, as PyTorch's DataLoader takes it)", style="dim"))
 
     # 1. forward
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
