@@ -610,6 +610,9 @@ def compare(a: Path, b: Path, tolerate_ulps: int = 0, context: int = 2, max_line
             stream=None) -> int:
     """Print how two dumps differ; 0 if byte-identical (or differing only within `tolerate_ulps`), else 1."""
     stream = stream or sys.stdout
+    for folder in (a, b):
+        if not (folder / MANIFEST).is_file():  # written last: a dump without it was cut short
+            print(f"{folder}: no {MANIFEST}; not a whole dump (interrupted, or not a dump at all)", file=stream)
     fa, fb = _files(a), _files(b)
     only_a, only_b = sorted(fa - fb), sorted(fb - fa)
     differing, tolerated = [], []
