@@ -20,7 +20,7 @@ import yaml
 
 from .errors import Problem, SpecError
 from .handcalc import Key, key_text
-from .spec import SAFE_TAGS, Spec, _clip, compose, parameter_names, read_limited
+from .spec import SAFE_TAGS, Spec, _clip, compose, not_decimal, parameter_names, read_limited, tag_problem
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
 _PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
@@ -230,9 +230,11 @@ def _number(node) -> tuple[float, int | None] | str:
         return f"expected a number, got {what} (one key per value; per-sample values as `h1[2]`)"
     text = node.value.strip()
     if node.tag not in SAFE_TAGS:
-        return f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: write the number alone"
+        return tag_problem(node, "write the number alone")
     if node.tag.endswith((":bool", ":null")) or not text:
         return f"expected a number, got {_clip(text) or 'nothing'}"
+    if (problem := not_decimal(text)) is not None:
+        return problem
     if re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
         try:
             return float(Fraction(text)), None
@@ -290,6 +292,9 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
                     f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
             continue
         written = key_node.value
+        if key_node.tag not in SAFE_TAGS:  # `<<: *b`
+            problem(key_node, _clip(written, 100), tag_problem(key_node, "write the quantity's name alone"))
+            continue
         try:
             key = resolver.resolve(written)
         except ValueError as e:

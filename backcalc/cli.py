@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from .errors import BackcalcError, ExitCode, UsageError
+from .errors import BackcalcError, ExitCode, OutputError, UsageError, one_line
 
 
 class _OneLineErrors(TyperGroup):
@@ -22,7 +22,11 @@ class _OneLineErrors(TyperGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            try:
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            finally:
+                if sys.stdout is not None:  # what is still buffered fails here, not at the interpreter's exit
+                    sys.stdout.flush()
         except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
             ctx = getattr(e, "ctx", None)
             where = ctx.command_path if ctx is not None else "backcalc"
@@ -32,6 +36,10 @@ class _OneLineErrors(TyperGroup):
         except typer.Abort:
             _err("backcalc: aborted")
             sys.exit(int(ExitCode.INTERRUPTED))
+        except BackcalcError as e:  # standard output failed outside a command (--help, --version)
+            for line in e.lines():
+                _err(line)
+            sys.exit(int(e.exit_code))
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -107,7 +115,7 @@ _EXAMPLE: ContextVar[Optional[str]] = ContextVar("example", default=None)
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(one_line(message) + "\n")
     sys.stderr.flush()
 
 
@@ -139,10 +147,6 @@ def handle_errors(fn):
         except KeyboardInterrupt:
             _err("backcalc: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            # A closed pipe (`| head`) is not an error worth a message.
-            sys.stderr.close()
-            raise typer.Exit(0) from None
         except Exception as e:  # the last resort: a bug in backcalc
             if debug:
                 import traceback
@@ -165,10 +169,12 @@ def handle_errors(fn):
     return wrapper
 
 
-def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None):
+def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[list[str]] = None,
+              size_check=None):
     """The spec named on the command line, from stdin, --example, ./backcalc.yaml or the embedded default.
 
-    `overrides` are the `--set KEY=VALUE` options, applied before validation.
+    `overrides` are the `--set KEY=VALUE` options, applied before validation; `size_check` is the
+    command's own size limit, checked before the network is built (spec.parse_spec).
     """
     from .spec import load_spec, parse_spec
 
@@ -179,21 +185,22 @@ def read_spec(config: Optional[str], quiet: bool = False, overrides: Optional[li
 
         if config is not None:
             raise UsageError(f"give CONFIG or --example, not both (got {config!r} and --example {example})")
-        return parse_spec(bundled.read(example), bundled.source(example), overrides)
+        return parse_spec(bundled.read(example), bundled.source(example), overrides, size_check=size_check)
     if config == "-":
-        return parse_spec(_read_stdin(), "<stdin>", overrides)
+        return parse_spec(_read_stdin(), "<stdin>", overrides, size_check=size_check)
     if config is None:
         if Path(DEFAULT_CONFIG).is_file():
             if not quiet:
                 _err(f"backcalc: using ./{DEFAULT_CONFIG}")
-            return load_spec(DEFAULT_CONFIG, overrides)
+            return load_spec(DEFAULT_CONFIG, overrides, size_check)
         from . import bundled
 
         if not quiet:
             _err("backcalc: no CONFIG given and no ./backcalc.yaml; using the embedded default "
                  f"example '{bundled.DEFAULT}' (the 2-2-1 sigmoid network of Mazur's worked example)")
-        return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides)
-    return load_spec(config, overrides)
+        return parse_spec(bundled.read(bundled.DEFAULT), f"<embedded default: {bundled.DEFAULT}>", overrides,
+                          size_check=size_check)
+    return load_spec(config, overrides, size_check)
 
 
 def _read_stdin() -> bytes:
@@ -254,13 +261,15 @@ def step(
     if kind in ("markdown", "latex") and exact and round_ is not None:
         raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
                          "rounded by hand; give one of them")
-    spec = read_spec(config, quiet, set_)
-    solution_file = _output(solution, "--solution", force, spec)
+    from .explain import size_limit
+
     if round_ is not None:  # recomputed number by number in plain Python, like `check`
         from .check import CHECK_LIMIT
-        from .explain import check_size
 
-        check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "--round recomputes")
+        spec = read_spec(config, quiet, set_, size_limit(CHECK_LIMIT, "--round recomputes"))
+    else:
+        spec = read_spec(config, quiet, set_, size_limit())
+    solution_file = _output(solution, "--solution", force, spec)
     with quiet_numpy():
         result = run_step(spec, _network(spec, exact))
     result.warnings += step_warnings(result)
@@ -346,25 +355,20 @@ def train(
     history = LossHistory()
     term = (ctx.obj or {}).get("terminal") or Terminal.current()
     k = (every or 1) if json else shown_epochs(n_epochs, every)
-    shown, last = [], None
-    # Parameters and optimizer state at the end of the last completed epoch: what is reported
-    # and saved when a NaN or a second Ctrl-C cuts an epoch short.
-    checkpoint = trainer.checkpoint()
-    trainer.on_epoch = history.add  # every epoch's loss, for the sparkline and --plot
-    # Ask the engine only for the records to show (in stretches of at most ~4096 epochs, so the
-    # progress bar and Ctrl-C stay responsive): the fast paths then run whole stretches per call.
-    stretch = _stretch(k)
+    shown = []
     if json:
         from .render.json import dumps
     flushed = time.monotonic()
+    lost: OutputError | None = None  # standard output failed: stop and save as at Ctrl-C
     with Interrupts() as interrupts, quiet_numpy():
+        # Checked after every epoch (the fast paths: every stretch of at most ~0.1 s), so a signal
+        # stops the run at the end of the current epoch.
+        trainer.should_stop = interrupts.__bool__
         with progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color) as bar:
+            trainer.on_epoch = _each_epoch(history, bar)  # every epoch's loss: sparkline, --plot, the bar
             try:
                 with interrupts.abortable():
-                    for record in trainer.run(n_epochs, every=stretch):
-                        checkpoint = trainer.checkpoint()
-                        last = record
-                        bar.update(record.epoch, record.loss)
+                    for record in trainer.run(n_epochs, every=k):
                         if json:
                             if record.epoch % k == 0 or record.epoch == n_epochs:
                                 with interrupts.critical():
@@ -372,19 +376,24 @@ def train(
                                     if time.monotonic() - flushed > 0.1:  # keep a pipe's reader current
                                         sys.stdout.flush()
                                         flushed = time.monotonic()
-                        elif record.epoch % k == 0 or record.epoch in (1, n_epochs):
+                        else:
                             shown.append(record)
-                        if interrupts:
-                            break
             except KeyboardInterrupt:  # a second signal in the middle of an epoch
                 interrupts.received = interrupts.received or "SIGINT"
+            except OutputError as e:  # the reader went away (`| head`), the disk is full
+                lost = e
         with interrupts.critical():
-            trainer.restore(checkpoint)
-            if last is not None and not json and (not shown or shown[-1] is not last):
-                shown.append(last)  # the last completed epoch, even when stopped early
+            # The last completed epoch: a second signal may have cut the next one short.
+            trainer.restore(trainer.last_completed)
+            final = trainer.last_completed.record
+            if final is not None and not json and (not shown or shown[-1].epoch != final.epoch):
+                shown.append(final)  # the last completed epoch, even when stopped early
             result = trainer.result(shown)
             result.warnings += train_warnings(result)
-            if interrupts:
+            if lost is not None:
+                result.stopped = (f"cannot write to standard output ({lost.reason}) after epoch "
+                                  f"{trainer.epochs_done} of {n_epochs}")
+            elif interrupts:
                 result.stopped = (f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} "
                                   f"of {n_epochs}")
             if result.stopped:
@@ -392,27 +401,36 @@ def train(
             _warn(result.warnings, quiet)
             failed: list = []  # files that could not be written: reported after the results
             if save_file is not None:
-                _try_write(failed, _save_trained, spec, trainer, result, save_file, n_epochs, quiet,
-                           bool(interrupts))
+                _try_write(failed, _save_trained, spec, trainer, save_file, n_epochs, quiet, result.stopped,
+                           bool(interrupts or lost))
             if plot_file is not None and len(history):
                 from .atomic import write_file
                 from .render.plot import loss_plot_image
 
                 _try_write(failed, write_file, plot_file, loss_plot_image(plot, history, spec.name))
-            _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
+            if lost is None:
+                _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
     _report_failed_writes(failed)
+    if lost is not None:
+        raise typer.Exit(int(lost.exit_code))
     if interrupts:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.stopped:
         raise typer.Exit(int(ExitCode.WRONG))
 
 
-def _stretch(k: int, cap: int = 4096) -> int:
-    """The largest divisor of `k` that is at most `cap`: every shown epoch (a multiple of k) is yielded."""
-    parts = -(-k // cap)
-    while k % parts:
-        parts += 1
-    return k // parts
+def _each_epoch(history, bar):
+    """What runs after every epoch: the loss curve takes its loss, and a progress bar (if shown) too."""
+    from .render.progress import NoProgress
+
+    if isinstance(bar, NoProgress):
+        return history.add
+
+    def each(epoch: int, loss: float, low: float, high: float) -> None:
+        history.add(epoch, loss, low, high)
+        bar.update(epoch, loss)
+
+    return each
 
 
 def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full) -> None:
@@ -446,20 +464,15 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
             sys.stdout.flush()
 
 
-def _save_trained(spec, trainer, result, target, n_epochs: int, quiet: bool, interrupted: bool) -> None:
-    """Write the spec with the trained parameters (and optimizer state) to `target`, atomically, and say so."""
-    from .atomic import write_file
-    from .save import saved_header
-    from .writer import spec_to_yaml
+def _save_trained(spec, trainer, target, n_epochs: int, quiet: bool, stopped, interrupted: bool) -> None:
+    """Save the trainer's last completed epoch to `target` (save.save_checkpoint) and say so.
 
-    net = trainer.net
-    path = str(target.path)
-    header = saved_header(path, spec.source, trainer.epochs_done, n_epochs, result.loss, result.stopped,
-                          interrupted)
-    text = spec_to_yaml(spec, net.weights, net.biases, header=header, extra=trainer.save_extra())
-    write_file(target, text.encode("utf-8"))
-    if not quiet or result.stopped:
-        _err(f"backcalc: saved the parameters after epoch {trainer.epochs_done} to {path}")
+    Every way a run ends comes here: finished, stopped on NaN, interrupted."""
+    from .save import save_checkpoint
+
+    epoch = save_checkpoint(target, spec, trainer, n_epochs, stopped=stopped, interrupted=interrupted)
+    if not quiet or stopped:
+        _err(f"backcalc: saved the parameters after epoch {epoch} to {target.path}")
 
 
 def _output(path, option: str, force: bool, spec):
@@ -554,17 +567,20 @@ def graph(
     debug: DebugOpt = False,
 ) -> None:
     """The network as a graph with one step's values: activations on nodes, weights and gradients on edges."""
+    from .explain import size_limit
     from .explain import step as run_step
     from .render.graph import to_dot, to_mermaid
 
     renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
-    spec = read_spec(config, quiet, set_)
+    spec = read_spec(config, quiet, set_, size_limit())
     result = run_step(spec)
     _warn(result.warnings, quiet)
     if sample > len(result.batch):
         raise UsageError(f"--sample: the first batch has {len(result.batch)} sample"
                          f"{'s' if len(result.batch) != 1 else ''}, got {sample}")
-    sys.stdout.write(renderers[format](result, sample - 1, digits))
+    from .render.streams import printable
+
+    sys.stdout.write(printable(renderers[format](result, sample - 1, digits)))
     sys.stdout.flush()
 
 
@@ -592,7 +608,10 @@ def check(
 
     if answers == "-" and config == "-":
         raise UsageError("backcalc: the spec and the answers cannot both come from standard input")
-    spec = read_spec(config, quiet, set_)
+    from .check import CHECK_LIMIT
+    from .explain import size_limit
+
+    spec = read_spec(config, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     if answers == "-":
         given = read_answers("<stdin>", spec, _read_stdin())
     else:
@@ -798,17 +817,23 @@ def _write_solution(result, kind: str, digits: int, blank: bool, solution, extra
         from .render.markdown import render
     else:
         from .render.latex import render
+    from .render.streams import printable
+
     failed: list = []
     if solution is not None:
         from .atomic import write_file
 
-        _try_write(failed, write_file, solution, render(result, digits, extras=extras).encode("utf-8"))
-    sys.stdout.write(render(result, digits, blank=blank, extras=extras))
+        _try_write(failed, write_file, solution, printable(render(result, digits, extras=extras)).encode("utf-8"))
+    sys.stdout.write(printable(render(result, digits, blank=blank, extras=extras)))
     sys.stdout.flush()
     _report_failed_writes(failed)
 
 
 def main() -> None:
+    """The command (`backcalc.entry.main` calls this once Ctrl-C is handled)."""
+    from .render.streams import guard_streams
+
+    guard_streams()
     app_for(sys.argv[1:])()
 
 

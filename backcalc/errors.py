@@ -12,7 +12,9 @@ class ExitCode(enum.IntEnum):
     BAD_INPUT = 2  # the user's input (spec, options) is wrong
     INTERNAL = 70  # a bug in backcalc (EX_SOFTWARE)
     CANT_WRITE = 73  # an output file could not be written after the work was done (EX_CANTCREAT)
+    OUTPUT = 74  # standard output cannot be written: a full disk, a closed descriptor (EX_IOERR)
     INTERRUPTED = 130  # Ctrl-C / SIGTERM
+    BROKEN_PIPE = 141  # standard output's reader went away (`| head`): 128 + SIGPIPE, as the shell says
 
 
 def one_line(text: str) -> str:
@@ -71,3 +73,17 @@ class NumericError(BackcalcError):
     """NaN or infinity appeared in a computation."""
 
     exit_code = ExitCode.WRONG
+
+
+class OutputError(BackcalcError):
+    """Standard output cannot be written (its reader went away, the disk is full, it was closed)."""
+
+    def __init__(self, error: OSError):
+        self.broken_pipe = isinstance(error, BrokenPipeError)
+        self.reason = error.strerror or str(error) or type(error).__name__
+        self.exit_code = ExitCode.BROKEN_PIPE if self.broken_pipe else ExitCode.OUTPUT
+        super().__init__(f"backcalc: cannot write to standard output: {self.reason}")
+
+    def lines(self) -> list[str]:
+        # A reader that stopped reading (`| head`) is no news to the user who set it up.
+        return [] if self.broken_pipe else super().lines()

@@ -127,6 +127,16 @@ def _head_factors(layer: LayerResult, i: int, neuron: str, loss: str) -> list[Fa
 def check_size(spec: Spec, samples: int, limit: int = EXPLAIN_LIMIT, what: str = "one step explains") -> None:
     """Refuse a step too big to explain (one clear line, exit 2) instead of exhausting memory and time."""
     slots = sum(layer.weights.size + layer.biases.size for layer in spec.layers)
+    refuse_size(slots, samples, spec.source, limit, what)
+
+
+def size_limit(limit: int = EXPLAIN_LIMIT, what: str = "one step explains"):
+    """check_size as the loader calls it (load_spec's `size_check`): before the network is built."""
+    return lambda slots, samples, source: refuse_size(slots, samples, source, limit, what)
+
+
+def refuse_size(slots: int, samples: int, source: str, limit: int = EXPLAIN_LIMIT,
+                what: str = "one step explains") -> None:
     if samples * slots > limit:
         from .errors import UsageError
 
@@ -134,6 +144,7 @@ def check_size(spec: Spec, samples: int, limit: int = EXPLAIN_LIMIT, what: str =
         hint = (f"use a smaller batch (`--set batch_size={fits}` takes the first {fits})"
                 if slots <= limit else "this network is too large to explain weight by weight")
         raise UsageError(
-            f"{spec.source}: {what} every weight and bias for every sample: {samples:,} samples × "
+            f"{source}: {what} every weight and bias for every sample: {samples:,} "
+            f"sample{'s' if samples != 1 else ''} × "
             f"{slots:,} weights and biases = {samples * slots:,} chain-rule products, more than the "
             f"{limit:,} it takes at once; {hint}, or use `train` (any size)")

@@ -7,8 +7,10 @@ Three paths compute the same epochs:
   batch, which handles everything (tied parameters, exact fractions, other
   optimisers) and is the only one that checks every update for NaN/infinity.
 
-The fast paths run the stretch of epochs up to the next record asked for (at
-most CHUNK) in one call, handing back each epoch's losses for the diagnostics. Before each
+The fast paths run the stretch of epochs up to the next record asked for in one
+call, handing back each epoch's losses for the diagnostics; a stretch is also
+sized, from the time the last one took, to last at most about STRETCH_SECONDS,
+so a stop request between stretches is honoured promptly. Before each
 stretch they take a snapshot; if anything goes wrong in it (a non-finite loss
 or parameter, an overflow), the snapshot is restored and the reference loop
 replays exactly that stretch, so stopping on divergence behaves as it always
@@ -17,6 +19,7 @@ did.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from .result import EpochRecord
@@ -53,7 +56,10 @@ def choose(spec, net, allow_scalar: bool = True):
     return None
 
 
-CHUNK = 4096  # epochs per call of a fast path: bounds the per-epoch records held at once
+CHUNK = 4096  # epochs per call of a fast path at most: bounds the per-epoch records held at once
+# A fast path's stretch of epochs is sized to last about this long (measured as it runs), so a stop
+# request (a signal) waits no longer, whatever the epoch count or the spacing of shown epochs.
+STRETCH_SECONDS = 0.1
 
 
 def shown(epoch: int, first: int, last: int, every: int) -> bool:
@@ -67,49 +73,66 @@ def _next_shown(done: int, first: int, last: int, every: int) -> int:
 
 
 def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
-    """Yield the records of the first, every `every`-th and the last of the next `epochs` epochs."""
+    """Yield the records of the first, every `every`-th and the last of the next `epochs` epochs.
+
+    Stopping early (trouble, or `trainer.stop_requested()`), it yields the last completed epoch too.
+    """
     first, last = trainer.epochs_done + 1, trainer.epochs_done + epochs
+    latest = None
+    for record in _stretches(trainer, first, last, every):
+        latest = record
+        if shown(record.epoch, first, last, every):
+            yield record
+            latest = None
+        if trainer.stop_requested():
+            break
+    if latest is not None:  # stopped before the last epoch: it ended here
+        yield latest
+
+
+def _stretches(trainer, first: int, last: int, every: int) -> Iterator[EpochRecord]:
+    """The record at the end of every stretch of epochs run (the reference loop: of every epoch)."""
     runner = trainer.fast_runner()
     if runner is None:
-        for record in trainer._run_reference(epochs):
-            if shown(record.epoch, first, last, every):
-                yield record
+        yield from trainer._run_reference(last - trainer.epochs_done)
         return
     spec, net, watch = trainer.spec, trainer.net, trainer.watch
     n_batches = -(-spec.n_samples // spec.effective_batch_size)
     runner.load(net.theta)
     synced = net.theta
+    budget = 1  # epochs the next stretch may run: grows (at most doubling) toward STRETCH_SECONDS' worth
     while trainer.epochs_done < last:
         done = trainer.epochs_done
         # A stretch ends at the next epoch to show, so that whenever a record is yielded the trainer's
-        # parameters and epoch count are exactly those after that epoch (callers checkpoint them).
-        count = min(_next_shown(done, first, last, every) - done, CHUNK)
+        # parameters and epoch count are exactly those after that epoch.
+        count = min(_next_shown(done, first, last, every) - done, budget)
         if runner is not None:
             if net.theta is not synced:  # someone set the parameters between records
                 runner.load(net.theta)
             snap = runner.snapshot()
             stats: list = []
+            started = time.perf_counter()
             if runner.train(count, stats) and runner.finite():
-                trainer.epochs_done = done + count
+                elapsed = time.perf_counter() - started
                 net.set_theta(runner.theta())
                 synced = net.theta
+                lsum, lmin, lmax, total = stats[-1]
+                record = EpochRecord(done + count, lsum / n_batches, lmin, lmax, total / spec.n_samples)
+                trainer._complete(record)
                 on_epoch = trainer.on_epoch
                 for i, (lsum, lmin, lmax, _) in enumerate(stats):
                     watch.epoch(done + 1 + i, lsum / n_batches)
                     if on_epoch is not None:
                         on_epoch(done + 1 + i, lsum / n_batches, lmin, lmax)
-                epoch = done + count
-                if shown(epoch, first, last, every):
-                    lsum, lmin, lmax, total = stats[-1]
-                    yield EpochRecord(epoch, lsum / n_batches, lmin, lmax, total / spec.n_samples)
+                fits = int(count * STRETCH_SECONDS / elapsed) if elapsed > 0 else CHUNK
+                budget = max(1, min(CHUNK, 2 * budget, fits))
+                yield record
                 continue
             # Trouble somewhere in these epochs: replay them on the reference loop.
             runner.restore(snap)
             net.set_theta(runner.theta())
             runner = trainer.fast_runner(after_trouble=runner)
-        for record in trainer._run_reference(count):
-            if shown(record.epoch, first, last, every):
-                yield record
+        yield from trainer._run_reference(count)
         if trainer.stopped:
             return
         if runner is not None:

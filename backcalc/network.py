@@ -68,8 +68,11 @@ class Network:
 
     # -- parameters ----------------------------------------------------------
     def _unpack(self) -> None:
-        self.weights = [self.theta[wi] for wi in self.w_index]
-        self.biases = [self.theta[bi] for bi in self.b_index]
+        self.weights, self.biases = self.layers_of(self.theta)
+
+    def layers_of(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each layer's weight matrix and bias vector, taken from the flat vector `theta`."""
+        return [theta[wi] for wi in self.w_index], [theta[bi] for bi in self.b_index]
 
     def set_theta(self, theta: np.ndarray) -> None:
         self.theta = theta

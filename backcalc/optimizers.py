@@ -196,11 +196,11 @@ class Optimizer:
             out[key] = int(s.step[k]) if key == "step" else s.buffers[key][k]
         return out
 
-    def state_dict(self) -> dict[str, dict]:
-        """The state of every parameter that has one, keyed by parameter name."""
+    def state_dict(self, state: State | None = None) -> dict[str, dict]:
+        """The state (now, or `state`) of every parameter that has one, keyed by parameter name."""
         out = {}
         for k, name in enumerate(self.names):
-            st = self.state_of(k)
+            st = self.state_of(k, state)
             if st is not None:
                 out[name] = st
         return out

@@ -39,6 +39,10 @@ def parse_key(key: str) -> list[str | int]:
     return parts
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _path_text(parts: list[str | int]) -> str:
     out = ""
     for p in parts:
@@ -49,23 +53,25 @@ def _path_text(parts: list[str | int]) -> str:
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-def _remark(node, mark) -> None:
+def _remark(root, mark) -> None:
     """Give every node of a tree the mark of the option it came from.
 
     YAML 1.1 reads `1e-3` (no dot) as text; on a command line it can only mean
-    the number, so plain scalars written that way become floats.
+    the number, so plain scalars written that way become floats. A loop, not a
+    recursion: a value may nest as deep as YAML allows (1,000 levels).
     """
-    node.start_mark = node.end_mark = mark
-    if (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str" and not node.style
-            and _NUMBER.fullmatch(node.value)):
-        node.tag = "tag:yaml.org,2002:float"
-    if isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _remark(item, mark)
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _remark(k, mark)
-            _remark(v, mark)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        node.start_mark = node.end_mark = mark
+        if (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str" and not node.style
+                and _NUMBER.fullmatch(node.value)):
+            node.tag = "tag:yaml.org,2002:float"
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack += [k, v]
 
 
 def _value_node(option: str, text: str):
@@ -89,7 +95,8 @@ def _value_node(option: str, text: str):
 def apply_overrides(root, assignments: list[str]):
     """Apply each `key=value` to the node tree `root` (in order); return the new root."""
     for assignment in assignments:
-        option = "--set " + one_line(assignment)  # what messages call it: one line, whatever the value holds
+        # what messages call it: one short line, whatever the value holds
+        option = "--set " + _clip(one_line(assignment))
         key, sep, text = assignment.partition("=")
         if not sep:
             raise UsageError(f"{option}: expected KEY=VALUE, e.g. --set learning_rate=0.1")

@@ -13,6 +13,27 @@ import signal
 import threading
 
 
+def save_checkpoint(target, spec, trainer, epochs_asked: int, *, stopped: str | None = None,
+                    interrupted: bool = False) -> int:
+    """Write `spec` with the parameters and optimizer state of the trainer's last completed epoch
+    (`Trainer.last_completed`) to `target` (an `atomic.Target`) by `atomic.write_file`; return that epoch.
+
+    Values, optimizer state and the epoch in the header all come from that one checkpoint, read
+    once, so the file is labelled with the epoch its values belong to whenever it is called: after
+    a finished run, a NaN, or any kind of interrupt.
+    """
+    from .atomic import write_file
+    from .writer import spec_to_yaml
+
+    cp = trainer.last_completed
+    weights, biases = trainer.net.layers_of(cp.theta)
+    header = saved_header(str(target.path), spec.source, cp.epoch, epochs_asked, trainer.loss_of(cp.theta),
+                          stopped, interrupted)
+    text = spec_to_yaml(spec, weights, biases, header=header, extra=trainer.save_extra(cp.state))
+    write_file(target, text.encode("utf-8"))
+    return cp.epoch
+
+
 def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, loss: float,
                  stopped: str | None = None, interrupted: bool = False) -> list[str]:
     """The comment lines at the top of a saved spec: where it came from and how far it got."""
@@ -35,7 +56,8 @@ class Interrupts:
     A second signal inside an `abortable()` block (the epoch loop) raises
     KeyboardInterrupt at once (the caller falls back to the last completed
     epoch), except inside a `critical()` block (printing a line); anywhere
-    else (reporting, writing the file) signals only count.
+    else (reporting, writing the file) signals only count, and once one has
+    been received, later ones are ignored until the process exits.
     """
 
     SIGNALS = ("SIGINT", "SIGTERM")
@@ -57,7 +79,10 @@ class Interrupts:
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            # Stopped by a signal, the process is on its way out (exit 130, results printed, file
+            # saved): a later signal must not kill it before its buffers are flushed or change its
+            # exit status. Ignored (not a Python handler), it stays ignored through shutdown.
+            signal.signal(sig, signal.SIG_IGN if self.received else handler)
         self._previous.clear()
 
     def _handle(self, signum, frame) -> None:

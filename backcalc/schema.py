@@ -196,7 +196,8 @@ LAYER: dict[str, Field] = {
                      "layout: neurons × inputs); a flat list is the one row of a one-neuron layer.",
                      shape={"anyOf": [_ref("row"), {"type": "array", "minItems": 1, "items": _ref("row")}]},
                      kind="rows of entries"),
-    "biases": Field("One entry per neuron (default 0 when `weights:` is given).",
+    "biases": Field("One entry per neuron, or a single entry (no brackets): one bias shared by every neuron "
+                    "of the layer (default 0 when `weights:` is given).",
                     shape={"anyOf": [_ref("entry"), _ref("row")]}, kind="a row of entries"),
     "size": Field("The number of neurons; without `weights:` the layer is initialised from `init:`.",
                   type="integer", minimum=1),

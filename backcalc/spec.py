@@ -27,7 +27,11 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 5_000_000  # node visits; an alias bomb needs far more
 MAX_PROBLEMS = 20
-MAX_PARAMETERS = 50_000_000  # weights and biases of layers given by `size:` (400 MB of float64)
+# Weights and biases in a network with `size:` layers. `train` needs about 300 bytes a parameter
+# (names, theta, gradients, optimizer state; measured at 2 M and 8 M): 15 GB here, within a 24 GiB
+# machine with a full data file beside it. `step`, `graph` and `check` have their own, smaller limits
+# (explain.EXPLAIN_LIMIT, check.CHECK_LIMIT), checked by the loader before anything is built.
+MAX_PARAMETERS = 50_000_000
 MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add beyond the text's own
 
 TOP_LEVEL_KEYS = [
@@ -156,6 +160,52 @@ def _describe(node) -> str:
     return repr(node.value)
 
 
+_NOT_DECIMAL = [  # YAML 1.1's other ways of writing a number, which YAML 1.2 and every other reader drop
+    (re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"), "base 60", T_FLOAT),
+    (re.compile(r"[-+]?0[xX][0-9a-fA-F_]+"), "hexadecimal", T_INT),
+    (re.compile(r"[-+]?0[bB][01_]+"), "binary", T_INT),
+    (re.compile(r"[-+]?0[0-7_]+"), "octal, for the leading zero", T_INT),
+]
+
+
+def not_decimal(text: str) -> str | None:
+    """Why a number written as `text` is refused, or None: YAML 1.1 reads `1:30` as 90 (base 60),
+    `010` as 8 and `0x1F` as 31, which no one writing a spec or an answer means. One function,
+    so the spec and answers readers agree."""
+    text = text.strip()
+    for pattern, what, tag in _NOT_DECIMAL:
+        if pattern.fullmatch(text):
+            try:
+                value = _constructor.construct_object(yaml.ScalarNode(tag, text))
+                means = f"{value:g} ({what})" if isinstance(value, float) else f"{value} ({what})"
+            except (ValueError, yaml.YAMLError):
+                means = f"a number in {what}"
+            return (f"expected a number in decimal, got {_clip(text)}, which YAML 1.1 reads as {means}: "
+                    "write it in decimal (or quote it, if it is meant as text)")
+    return None
+
+
+T_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+T_MERGE = "tag:yaml.org,2002:merge"
+T_VALUE = "tag:yaml.org,2002:value"
+
+
+def tag_problem(node, instead: str = "specs are plain YAML data (numbers, text, lists, mappings), read with "
+                                     "the safe loader") -> str:
+    """What to say of a node whose tag is not plain data. YAML 1.1 gives tags to plain text no one
+    tagged (`2001-12-14` a date, `<<` a merge key, `=` a value key): say what was written and what
+    to do, not the tag."""
+    if isinstance(node, yaml.ScalarNode) and not node.style:
+        text = _clip(node.value)
+        if node.tag == T_TIMESTAMP:
+            return f"{text} reads as a date in YAML: quote it (\"{text}\") to give it as text"
+        if node.tag == T_MERGE:
+            return "merge keys (`<<: *anchor`) are not supported: write the keys out"
+        if node.tag == T_VALUE:
+            return "`=` alone reads as a YAML 1.1 value key: quote it (\"=\") to give it as text"
+    return f"the tag {_short_tag(node.tag)} is not allowed: {instead}"
+
+
 class _Reader:
     def __init__(self, source: str):
         self.source = source
@@ -184,9 +234,7 @@ class _Reader:
                        "nodes (an alias bomb?); refusing to read it")
             raise _Stop
         if node.tag not in SAFE_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            self.error(node, path, f"the tag {tag} is not allowed: specs are plain YAML data "
-                       "(numbers, text, lists, mappings), read with the safe loader")
+            self.error(node, path, tag_problem(node))
             raise _Stop
 
     # -- typed readers -------------------------------------------------------
@@ -212,6 +260,9 @@ class _Reader:
     def number(self, node, path: str) -> float | None:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag in (T_INT, T_FLOAT):
+            if (problem := not_decimal(node.value)) is not None:
+                self.error(node, path, problem)
+                return None
             try:
                 value = float(_constructor.construct_object(node))
             except OverflowError:
@@ -240,6 +291,9 @@ class _Reader:
     def integer(self, node, path: str) -> int | None:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_INT:
+            if (problem := not_decimal(node.value)) is not None:
+                self.error(node, path, problem)
+                return None
             try:
                 return int(_constructor.construct_object(node))
             except (ValueError, yaml.YAMLError):  # `!!int abc`
@@ -252,7 +306,10 @@ class _Reader:
         self.visit(node, path)
         if isinstance(node, yaml.ScalarNode) and node.tag == T_STR:
             return node.value
-        self.error(node, path, f"expected a text value, got {_describe(node)}")
+        quote = ""
+        if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in (T_BOOL, T_INT, T_FLOAT):
+            quote = f": quote it (\"{_clip(node.value)}\") to give it as text"  # `name: yes`, `name: 1.0`
+        self.error(node, path, f"expected a text value, got {_describe(node)}{quote}")
         return None
 
     def choice(self, node, path: str, options: list[str], what: str) -> str | None:
@@ -355,32 +412,43 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
-    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`)."""
+def load_spec(path: str | Path, overrides: list[str] | None = None, size_check=None) -> Spec:
+    """Read and validate a spec file; `overrides` are `key=value` changes (`--set`); `size_check`
+    as for parse_spec."""
     p = Path(path)
     source = str(path)
     data = read_limited(p, source, "a YAML file")
-    return parse_spec(data, source, overrides, base=p.parent)
+    return parse_spec(data, source, overrides, base=p.parent, size_check=size_check)
 
 
 def read_limited(p: Path, source: str, what: str) -> bytes:
-    """A file's bytes, at most MAX_BYTES of them, or a SpecError saying why not."""
+    """A file's bytes, at most MAX_BYTES of them, or a SpecError saying why not.
+
+    A pipe (`<(…)`) is read as it comes; a device, a socket or a link that leads nowhere is refused
+    as what it is, and a named pipe nobody writes to is reported, not waited on."""
+    from .files import kind, read_pipe_or_file
+
+    def fail(message: str):
+        return SpecError([Problem(source, None, None, "", message)])
+
+    why = kind(p)
+    if why == "is a directory":
+        raise fail(f"is a directory, expected {what}")
+    if why is not None and why != "is a named pipe (FIFO)":
+        if why.startswith("cannot read it ("):  # the file system's own reason
+            why = f"cannot read: {why[len('cannot read it ('):-1]}"
+        raise fail(why if why.startswith(("no such", "cannot", "is a symbolic link")) else f"{why}, expected {what}")
     try:
-        if not p.exists():
-            raise SpecError([Problem(source, None, None, "", "no such file")])
-        if p.is_dir():
-            raise SpecError([Problem(source, None, None, "", f"is a directory, expected {what}")])
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise SpecError([Problem(source, None, None, "", f"the file is {size / 2**20:.1f} MB; "
-                                     f"specs are limited to {MAX_BYTES // 2**20} MB")])
-        # st_size is 0 for a device or a pipe (/dev/zero): read no more than the limit allows
-        with p.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            raise fail(f"the file is {size / 2**20:.1f} MB; specs are limited to {MAX_BYTES // 2**20} MB")
+        data = read_pipe_or_file(p, MAX_BYTES + 1)
     except OSError as e:
-        raise SpecError([Problem(source, None, None, "", f"cannot read: {e.strerror or e}")]) from None
+        raise fail(f"cannot read: {e.strerror or e}") from None
     if len(data) > MAX_BYTES:
-        raise SpecError([Problem(source, None, None, "", f"the input is over {MAX_BYTES // 2**20} MB")])
+        raise fail(f"the input is over {MAX_BYTES // 2**20} MB")
+    if not data and why is not None:
+        raise fail(f"{why} and nothing was written to it, expected {what}")
     return data
 
 
@@ -480,12 +548,15 @@ def _problem(source: str, node, path: str, message: str) -> Problem:
 
 
 def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] | None = None,
-               base: str | Path | None = None) -> Spec:
+               base: str | Path | None = None, size_check=None) -> Spec:
     """Parse and validate spec text; raise SpecError listing every problem found.
 
     `overrides` (`key=value`, as given to `--set`) change the composed YAML
     before validation, so their problems are reported like the file's own.
     Data files the spec names are read relative to `base` (default: the working folder).
+    `size_check(parameters, samples, source)`, a command's own size limit, is called with the number of
+    weights and biases and of samples in the first batch as soon as they are known, before
+    anything per parameter is built; it raises to refuse.
     """
     node = compose(text, source)
     if overrides:
@@ -494,6 +565,7 @@ def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] |
         node = apply_overrides(node, overrides)
     reader = _Reader(source)
     reader.base = Path(base) if base is not None else Path(".")
+    reader.size_check = size_check
     try:
         spec = _read_spec(reader, node)
     except _Stop:
@@ -548,7 +620,10 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     if inputs is None or layer_maps is None:
         return None
     x = np.ascontiguousarray(inputs, dtype=float)
-    layers = _read_layers(r, layer_maps, x.shape[1], init)
+    batch_size = _read_batch_size(r, get("batch_size"), x.shape[0]) if get("batch_size") is not None else None
+    size_check = getattr(r, "size_check", None)
+    layers = _read_layers(r, layer_maps, x.shape[1], init, size_check and (
+        lambda parameters: size_check(parameters, min(batch_size or x.shape[0], x.shape[0]), r.source)))
     if layers is None:
         return None
     n_out = layers[-1].size
@@ -563,8 +638,7 @@ def _read_spec(r: _Reader, root) -> Spec | None:
     spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
     spec.where = {key: r.where(value) for key, (_, value) in top.items()}
     spec.where.update({f"layers[{li}].activation": r.where(m["activation"][1]) for li, (_, m) in enumerate(layer_maps)})
-    if get("batch_size") is not None:
-        spec.batch_size = _read_batch_size(r, get("batch_size"), spec.n_samples)
+    spec.batch_size = batch_size
     _check_loss(r, spec, top, target_key)
     _check_names(r, spec, layer_maps)
     if get("frozen") is not None:
@@ -644,11 +718,12 @@ def _read_entries(r: _Reader, node, path: str) -> _Entries | None:
     return out if ok else None
 
 
-def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
+def _read_layers(r: _Reader, maps, n_in: int, init: Init, size_check=None) -> list[Layer] | None:
+    """The layers: every shape read and checked first, then the initial values drawn (`size:`)."""
     rng = _LazyRng(init.seed)
     layers: list[Layer] = []
+    shapes = []
     ok = True
-    total_params = 0
     for li, (layer_node, m) in enumerate(maps):
         path = f"layers[{li}]"
         is_output = li == len(maps) - 1
@@ -700,34 +775,49 @@ def _read_layers(r: _Reader, maps, n_in: int, init: Init) -> list[Layer] | None:
             r.error(layer_node, path, "expected at least 2 neurons for softmax, got 1: a one-neuron softmax is "
                     "always 1, so every gradient through it is 0; for one output use `activation: sigmoid` "
                     "(with `loss: bce`)")
-        if weights is None:
-            total_params += n_out * (n_in + 1)
-            if total_params > MAX_PARAMETERS:
-                # refuse before allocating: a typo like `size: 100000000` must not eat the memory
-                r.error(m["size"][1], f"{path}.size", f"expected at most {MAX_PARAMETERS:,} weights and biases "
-                        f"in the network, got {total_params:,} with a layer of {n_out:,} neurons")
-                return None
-            weights = _initial_weights(rng, init.distribution, n_out, n_in)
-            names = [[None] * n_in for _ in range(n_out)]
-        else:
-            total_params += n_out * (n_in + 1)
-        biases, bias_names = np.zeros(n_out), [None] * n_out
+        biases = bias_names = None  # (a `size:` layer's names are made once the sizes are known to fit)
         if "biases" in m:
             b_node = m["biases"][1]
             entries = _read_entries(r, b_node, f"{path}.biases")
             if entries is None:
                 return None
+            if not isinstance(b_node, yaml.SequenceNode) and n_out > 1:
+                # `biases: 0.35`: one bias shared by the layer's neurons (tied, as textbooks draw b1)
+                entries.values *= n_out
+                entries.names = [entries.names[0] or f"b{li + 1}"] * n_out
             if len(entries.values) != n_out:
-                r.error(b_node, f"{path}.biases", f"expected {n_out} biases (one per neuron), "
-                        f"got {len(entries.values)}")
+                r.error(b_node, f"{path}.biases", f"expected {n_out} biases (one per neuron, or one alone "
+                        f"shared by them all), got {len(entries.values)}")
                 return None
             biases, bias_names = np.array(entries.values, dtype=float), entries.names
-        elif "weights" not in m:
-            biases = _initial_biases(rng, init.distribution, n_out, n_in)
+        shapes.append((li, n_out, n_in, weights, names, biases, bias_names, activation, alpha))
+        n_in = n_out
+    # Every size is known before anything is built: the cap, then the command's own limit.
+    counts = [n_out * (n_in + 1) for _, n_out, n_in, *_ in shapes]
+    total = sum(counts)
+    if total > MAX_PARAMETERS:
+        big = max(range(len(shapes)), key=counts.__getitem__)
+        li, n_out, n_in = shapes[big][:3]
+        sized = "size" in maps[li][1]
+        r.error(maps[li][1]["size"][1] if sized else maps[li][0], f"layers[{li}]" + (".size" if sized else ""),
+                f"expected at most {MAX_PARAMETERS:,} weights and biases in the network, got {total:,}; the "
+                f"largest layer, layers[{li}], has {n_out:,} neuron{'s' if n_out != 1 else ''} × ("
+                f"{n_in:,} input{'s' if n_in != 1 else ''} + a bias) = {counts[big]:,} of them")
+        return None
+    if size_check is not None and not r.problems:
+        size_check(total)
+    for li, n_out, n_in, weights, names, biases, bias_names, activation, alpha in shapes:
+        m = maps[li][1]
+        layer_node = maps[li][0]
+        if weights is None:
+            weights = _initial_weights(rng, init.distribution, n_out, n_in)
+            names = [[None] * n_in for _ in range(n_out)]
+        if biases is None:
+            biases = np.zeros(n_out) if "weights" in m else _initial_biases(rng, init.distribution, n_out, n_in)
+            bias_names = [None] * n_out
         layers.append(Layer(activation=activation, alpha=alpha, weights=weights, biases=biases,
                             weight_names=names, bias_names=bias_names, neuron_names=[],
                             line=layer_node.start_mark.line + 1))
-        n_in = n_out
     return layers
 
 
@@ -755,7 +845,13 @@ def _read_weights(r: _Reader, node, path: str, n_in: int, li: int):
         if len(entries.values) != n_in:
             prev = (f"the input has {_count(n_in, 'feature')}" if li == 0
                     else f"the previous layer has {_count(n_in, 'neuron')}")
-            r.error(row_node, row_path, f"expected {_count(n_in, 'column')} ({prev}), got {len(entries.values)}")
+            hint = ""
+            if len(rows) == n_in and len(rows) > 1 and all(isinstance(x, yaml.SequenceNode) and len(x.value)
+                                                           == len(entries.values) for x, _ in rows):
+                hint = (f"; looks transposed? weights are neurons × inputs, one row per neuron (as in PyTorch's "
+                        f"nn.Linear): write {_count(len(entries.values), 'row')} of {n_in}")
+            r.error(row_node, row_path, f"expected {_count(n_in, 'column')} ({prev}), got "
+                    f"{len(entries.values)}{hint}")
             return None, None
         values.append(entries.values)
         names.append(entries.names)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from .diagnostics import TrainWatch, non_finite_stop
 from .network import Network, _cast
-from .optimizers import Optimizer, make_optimizer
+from .optimizers import Optimizer, State, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec import Spec
 
@@ -23,6 +24,20 @@ def shown_epochs(epochs: int, every: int | None) -> int:
     return every if every else max(1, epochs // 10)
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where training stood after a completed epoch: its count, parameters, optimizer state and record.
+
+    One object, built whole and then swapped in by one assignment (never changed), so whoever reads
+    it, an interrupt included, never pairs the parameters of one epoch with the label of another.
+    """
+
+    epoch: int  # epochs completed (0: none yet)
+    theta: np.ndarray
+    state: State
+    record: EpochRecord | None  # that epoch's losses (None before the first)
+
+
 class Trainer:
     """Runs epochs of the spec's batches (in file order) with the spec's optimizer, whose state
     (from the spec's `optimizer_state`, if any) carries across batches and epochs."""
@@ -33,7 +48,7 @@ class Trainer:
         self.fast, self.allow_scalar = fast, allow_scalar  # False: force the general / reference path
         self.net = network or Network(spec)
         self.optimizer = optimizer or make_optimizer(spec, self.net)
-        self.epochs_done = 0
+        self.last_completed = Checkpoint(0, self.net.theta.copy(), self.optimizer.state.copy(), None)
         self.stopped: str | None = None
         # Exact mode (an object network of Fractions): numbers stay Fractions throughout.
         self.exact = self.net.theta.dtype == object
@@ -47,6 +62,20 @@ class Trainer:
         # Called with (epoch, mean, min, max batch loss) after EVERY epoch, shown or not, on every
         # path: how a caller keeps a per-epoch summary (a loss curve) while asking `run` for few records.
         self.on_epoch = None
+        # Called with no arguments after every epoch (reference loop) or stretch of at most about
+        # fastpath.STRETCH_SECONDS (fast paths); True stops `run` there: how a signal stops a run promptly.
+        self.should_stop: Callable[[], bool] | None = None
+
+    @property
+    def epochs_done(self) -> int:
+        return self.last_completed.epoch
+
+    def _complete(self, record: EpochRecord) -> None:
+        """The parameters and optimizer state now are those after `record.epoch`: publish them."""
+        self.last_completed = Checkpoint(record.epoch, self.net.theta.copy(), self.optimizer.state.copy(), record)
+
+    def stop_requested(self) -> bool:
+        return self.should_stop is not None and bool(self.should_stop())
 
     def _num(self, value):
         return value if self.exact else float(value)
@@ -54,12 +83,14 @@ class Trainer:
     def run(self, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
         """Yield the records of the first, every `every`-th and the last epoch (all by default).
 
-        Stops early (setting `stopped`) on NaN or infinity. Plain SGD on float
-        parameters runs on a fast path (fastpath.py); everything else, and any
+        Stops early (setting `stopped`) on NaN or infinity, or when `should_stop` says so; then the
+        last completed epoch's record is yielded too and the trainer holds that epoch's parameters.
+        Plain SGD on float parameters runs on a fast path (fastpath.py); everything else, and any
         stretch of epochs where a fast path meets trouble, runs the reference loop.
         """
         from .fastpath import run
 
+        self.last_completed = self.checkpoint()  # the parameters as they are now (a caller may have set them)
         return run(self, epochs, every)
 
     def fast_runner(self, after_trouble=None):
@@ -98,46 +129,64 @@ class Trainer:
                     new = net.step_theta(grad, lr) if update is None else update.theta
                 if not self.exact and (not math.isfinite(loss) or not np.all(np.isfinite(new))):
                     self.stopped = non_finite_stop(epoch, net.names, loss, grad, new, net.theta)
+                    self.restore(self.last_completed)  # undo this epoch's earlier batches
                     return
                 if self.exact and _too_long(new):
                     self.stopped = (f"exact arithmetic: in epoch {epoch} a parameter's exact value grew past "
                                     f"{MAX_EXACT_DIGITS} digits; training stopped, the parameters are those "
                                     "before it (run fewer epochs, or drop --exact)")
+                    self.restore(self.last_completed)
                     return
                 net.set_theta(new)
                 if update is not None:
                     opt.commit(update)
                 losses.append(loss)
-            self.epochs_done = epoch
-            self.watch.epoch(epoch, sum(losses) / len(losses))
+            record = EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
+                                 sample_total / self.spec.n_samples)
+            self._complete(record)
+            self.watch.epoch(epoch, record.loss)
             if self.on_epoch is not None:
-                self.on_epoch(epoch, sum(losses) / len(losses), min(losses), max(losses))
-            yield EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
-                              sample_total / self.spec.n_samples)
+                self.on_epoch(epoch, record.loss, record.loss_min, record.loss_max)
+            yield record
 
-    def checkpoint(self):
-        """The parameters and optimizer state now, for `restore` (e.g. at an epoch's end)."""
-        return self.net.theta.copy(), self.optimizer.state.copy()
+    def checkpoint(self) -> Checkpoint:
+        """The parameters and optimizer state now (and the epochs completed), for `restore`."""
+        last = self.last_completed
+        return Checkpoint(last.epoch, self.net.theta.copy(), self.optimizer.state.copy(), last.record)
 
-    def restore(self, checkpoint) -> None:
-        theta, state = checkpoint
-        self.net.set_theta(theta.copy())
-        self.optimizer.state = state.copy()
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Go back to `checkpoint`: its parameters, optimizer state and epoch count."""
+        self.net.set_theta(checkpoint.theta.copy())
+        self.optimizer.state = checkpoint.state.copy()
+        self.last_completed = checkpoint
 
-    def save_extra(self) -> dict[str, str]:
-        """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state."""
+    def save_extra(self, state: State | None = None) -> dict[str, str]:
+        """Extra top-level keys for `writer.spec_to_yaml(extra=...)`: the optimizer's state (now, or `state`)."""
         from .writer import optimizer_state_yaml
 
-        text = optimizer_state_yaml(self.optimizer.state_dict())
+        text = optimizer_state_yaml(self.optimizer.state_dict(state))
         return {"optimizer_state": text} if text else {}
+
+    def loss_of(self, theta: np.ndarray):
+        """The loss on all the data with parameters `theta`."""
+        return self._loss_on_all(theta)[2]
+
+    def _loss_on_all(self, theta: np.ndarray):
+        net, saved = self.net, self.net.theta
+        net.set_theta(theta)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                trace = net.forward(self.inputs)
+                per_sample, note = net.losses(trace, self.targets)
+                return trace, note, self._num(net.reduce(per_sample))
+        finally:
+            net.set_theta(saved)
 
     def result(self, history: list[EpochRecord] | None = None) -> TrainResult:
         net = self.net
-        with np.errstate(over="ignore", invalid="ignore"):
-            trace = net.forward(self.inputs)
-            per_sample, note = net.losses(trace, self.targets)
+        trace, note, loss = self._loss_on_all(net.theta)
         return TrainResult(
-            name=self.spec.name, epochs=self.epochs_done, loss=self._num(net.reduce(per_sample)),
+            name=self.spec.name, epochs=self.epochs_done, loss=loss,
             output=trace.output, layers=list(zip(net.weights, net.biases)),
             parameters={n: self._num(v) for n, v in zip(net.names, net.theta)},
             history=history or [], warnings=([note] if note else []) + self.watch.finish(), stopped=self.stopped,

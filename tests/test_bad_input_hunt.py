@@ -93,15 +93,15 @@ def test_a_file_name_too_long_for_the_file_system(tmp_path, monkeypatch):
     assert line == f"{name}: cannot read: File name too long"
 
 
-def test_a_device_is_read_no_further_than_the_limit():
-    # /dev/zero reports size 0 and never ends: reading it whole would exhaust the memory
+def test_a_device_is_refused_as_what_it_is():
+    # /dev/zero reports size 0 and never ends: it is named, never read
     line = one_line(cli("step", "/dev/zero"))
-    assert line == "/dev/zero: the input is over 10 MB"
+    assert line == "/dev/zero: is a character device, expected a YAML file"
 
 
-def test_answers_from_a_device_are_read_no_further_than_the_limit():
+def test_answers_from_a_device_are_refused_as_what_it_is():
     line = one_line(cli("check", MAZUR, "--answers", "/dev/zero"))
-    assert line == "/dev/zero: the input is over 10 MB"
+    assert line == "/dev/zero: is a character device, expected a YAML file"
 
 
 # -- optimizer state ------------------------------------------------------------------------

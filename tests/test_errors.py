@@ -245,7 +245,8 @@ def test_weights_wrong_width_for_previous_layer(tmp_path):
 def test_biases_wrong_count(tmp_path):
     text = edit("[0.35, 0.35]", "[0.35]")
     source, lines = run_bad(tmp_path, text)
-    assert lines == [f"{source}:8:13: layers[0].biases: expected 2 biases (one per neuron), got 1"]
+    assert lines == [f"{source}:8:13: layers[0].biases: expected 2 biases (one per neuron, or one alone "
+                     "shared by them all), got 1"]
 
 
 def test_ragged_inputs(tmp_path):
@@ -565,4 +566,5 @@ def test_a_huge_size_is_refused_before_allocating(tmp_path):
     result = cli("step", path)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.strip() == (f"{path}:4:30: layers[0].size: expected at most 50,000,000 weights and "
-                                     "biases in the network, got 200,000,000 with a layer of 100,000,000 neurons")
+                                     "biases in the network, got 300,000,001; the largest layer, layers[0], has "
+                                         "100,000,000 neurons × (1 input + a bias) = 200,000,000 of them")

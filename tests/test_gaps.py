@@ -65,7 +65,7 @@ def test_several_batches_show_min_and_max_in_the_train_table(tmp_path):
     spec.write_text("inputs: [[1], [2], [3], [4]]\ntargets: [2, 4, 6, 8]\n"
                     "layers:\n  - {activation: identity, weights: [[0.5]]}\nlearning_rate: 0.01\nbatch_size: 2\n")
     out = cli("train", spec, "--epochs", "3", env={"NO_COLOR": "1"}).stdout
-    assert "loss (mean over batches)" in out and " min " in out and " max " in out
+    assert "loss (mean over batches)" in out and " min " in out and " max\n" in out  # max: the last column
     records = [json.loads(line) for line in cli("train", spec, "--epochs", "3", "--json").stdout.splitlines()[:-1]]
     first = records[0]
     assert first["loss_min"] < first["loss"] < first["loss_max"]

@@ -58,7 +58,7 @@ def test_the_pasted_pipeline_is_real():
         os.chdir(cwd)
     second = cli("step", "-", "--quiet", input=first.stdout, env={"NO_COLOR": "1", "COLUMNS": "100"})
     assert second.exit_code == 0, second.stderr
-    assert plain("\n".join(second.stdout.splitlines()[-11:])) == output
+    assert plain("".join(line + "\n" for line in second.stdout.splitlines()[-11:])) == output  # as `tail -11`
 
 
 def test_the_pasted_plot_message_is_real(monkeypatch, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
@@ -11,6 +10,7 @@ from rich.text import Text
 
 from ..check import ROUNDING, WRONG, CheckResult
 from .numbers import fmt
+from .table import HEAD_RULE
 
 NOT_RECOGNISED = "cause not recognised"
 
@@ -43,7 +43,7 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
         upstream = written.get(v.upstream, v.upstream) if v.upstream else ""
         rows.append((a.written, a.text, fmt(v.correct, shown), mark, upstream, cause))
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=HEAD_RULE, pad_edge=False)
     widest = max(len(v.answer.written) for v in result.verdicts)
     table.add_column("quantity", justify="left", min_width=min(widest, 24), overflow="fold")
     table.add_column("yours", justify="right", no_wrap=True)

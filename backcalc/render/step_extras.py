@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .numbers import fmt
+from .table import HEAD_RULE
 
 
 def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+    return Table(title=title, title_justify="left", title_style="bold", box=HEAD_RULE, pad_edge=False,
                  min_width=len(title) + 1)
 
 

@@ -17,11 +17,23 @@ SUMMARY_HEAD = 3  # a summarised layer shows its first neurons, a gap, and its l
 MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --full
 
 
+class _HeadRule(box.Box):
+    """box.SIMPLE_HEAD (a rule under the header, nothing else) that keeps its shape on a stream
+    that cannot write '─', where rich would draw a full ASCII grid: the rule becomes '-'."""
+
+    def substitute(self, options, safe: bool = True) -> box.Box:
+        return _ASCII_HEAD_RULE if options.ascii_only else self
+
+
+HEAD_RULE = _HeadRule("    \n    \n ── \n    \n    \n    \n    \n    \n")
+_ASCII_HEAD_RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+
+
 def _table(title: str, *columns: tuple[str, str]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+    table = Table(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
                   pad_edge=False, min_width=len(title) + 1)
     for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=justify == "right")
+        table.add_column(name, justify=justify, no_wrap=justify == "right", overflow="fold")
     return table
 
 
@@ -347,10 +359,40 @@ def make_console(no_color: bool = False, stderr: bool = False) -> Console:
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
     # markup=False: names are the user's text ("w[out,x1]" must not be read as a style tag)
-    return Console(stderr=stderr, highlight=False, markup=False, no_color=plain or None,
-                   **({"color_system": None} if plain else {}))
+    return _PrintableConsole(stderr=stderr, highlight=False, markup=False, no_color=plain or None,
+                             **({"color_system": None} if plain else {}))
+
+
+class _PrintableConsole(Console):
+    """Text cells and titles made printable, and spelled as the stream can encode them, before
+    the table is laid out, so they keep their columns aligned (print_renderable and the stream
+    make sure of the rest)."""
+
+    def render_str(self, text: str, **options) -> Text:
+        from .streams import for_encoding, printable
+
+        text = printable(text)
+        if not self.encoding.startswith("utf"):
+            text = for_encoding(text, self.encoding)
+        return super().render_str(text, **options)
 
 
 def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -> None:
-    make_console(no_color, stderr).print(renderable)
+    """Print through the output boundary: the user's text made printable (a name cannot clear the
+    screen or move the cursor) and no trailing spaces (rich pads cells to the table's width, which
+    makes diffs of saved output noisy)."""
+    from rich.segment import Segment, Segments
+
+    from .streams import printable
+
+    console = make_console(no_color, stderr)
+    segments = []
+    for line in console.render_lines(renderable, pad=False, new_lines=False):
+        line = [Segment(printable(s.text), s.style) if not s.control else s for s in line]
+        while line and not line[-1].control and not line[-1].text.rstrip(" "):
+            line.pop()
+        if line and not line[-1].control:
+            line[-1] = Segment(line[-1].text.rstrip(" "), line[-1].style)
+        segments += [*line, Segment.line()]
+    console.print(Segments(segments), crop=False, end="")
 

@@ -1,0 +1,27 @@
+"""The `backcalc` command's entry point: Ctrl-C is handled from its first instruction.
+
+Start-up is mostly imports (typer, click, rich: about 0.1 s). A Ctrl-C among them exits
+quietly with 130 at once, as nothing has been read or written yet; once the command line is
+ready, Ctrl-C becomes the KeyboardInterrupt the commands handle themselves.
+"""
+
+import os
+import signal
+import sys
+
+INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing anything first
+
+
+def _exit_at_once(signum, frame) -> None:
+    os._exit(INTERRUPTED)
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, _exit_at_once)
+    try:
+        from .cli import main as run
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        run()
+    except KeyboardInterrupt:  # between start-up and a command's own handling
+        sys.exit(INTERRUPTED)

@@ -1,0 +1,146 @@
+"""The output boundary: what every human view passes on its way to a stream.
+
+- `printable`: the user's text (names, descriptions, CSV headers) with control characters
+  escaped, so a spec cannot move the cursor, clear the screen or rewrite a line of the report.
+- `for_encoding`: on a stream that cannot encode the symbols (ASCII, Latin-1), their ASCII
+  spellings (∂ → d, δ → delta, → → ->), so the output is complete instead of a crash.
+- `Output`: standard output and error wrapped by the entry point: the spelling above, and a
+  failed write (a full disk, a closed descriptor, a reader that went away) as one `OutputError`.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+from ..errors import OutputError, one_line
+
+
+def printable(text: str) -> str:
+    """`text` with every control character but the newline escaped as in error messages (`\\x1b`)."""
+    if text.isprintable():
+        return text
+    return "\n".join(one_line(line) for line in text.split("\n"))
+
+
+# The symbols backcalc writes, spelled in ASCII. Anything else an encoding lacks loses its
+# accents (é → e) or becomes '?'.
+ASCII_SPELLINGS = {
+    "∂": "d", "δ": "delta", "Σ": "sum", "η": "eta", "ℓ": "l", "−": "-", "–": "-", "—": "--",
+    "·": "*", "×": "*", "←": "<-", "→": "->", "…": "...", "⋮": ":", "≤": "<=", "≥": ">=",
+    "≠": "!=", "≈": "~=", "±": "+/-", "√": "sqrt", "∇": "grad", "²": "^2", "ᵀ": "^T", "⁺": "^+",
+    "½": "1/2", "′": "'", "ₙ": "_n", "α": "alpha", "β": "beta", "ε": "eps", "θ": "theta",
+    "λ": "lambda", "μ": "mu", "µ": "mu", "σ": "sigma", "τ": "tau", "✓": "ok", "✗": "X",
+    "─": "-", "━": "-", "│": "|", "▁": "_", "▂": "_", "▃": "-", "▄": "-", "▅": "=", "▆": "=",
+    "▇": "#", "█": "#",
+}
+
+
+def for_encoding(text: str, encoding: str) -> str:
+    """`text` as `encoding` can write it: unchanged when it can, else with ASCII spellings."""
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        pass
+    except LookupError:  # an encoding Python does not know: leave it to the stream
+        return text
+    return "".join(_spelled(c, encoding) for c in text)
+
+
+def _spelled(c: str, encoding: str) -> str:
+    try:
+        c.encode(encoding)
+        return c
+    except UnicodeEncodeError:
+        pass
+    if c in ASCII_SPELLINGS:
+        return ASCII_SPELLINGS[c]
+    if unicodedata.combining(c):  # the hat of m̂: the letter stays
+        return ""
+    return unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode() or "?"
+
+
+class Output:
+    """A text stream (or None when the descriptor was closed before start-up) behind the boundary.
+
+    No `buffer` attribute: click then writes through this object too instead of around it.
+    """
+
+    def __init__(self, stream, fatal: bool = True):
+        self._stream = stream
+        self._fatal = fatal  # standard output: a failed write is an OutputError; standard error: as it is
+        self._dead: OutputError | None = None
+        self._write = stream.write if stream is not None else self._closed
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        self.encoding = encoding
+        self.errors = getattr(stream, "errors", None) or "strict"
+        self._unicode = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf16", "utf32")
+
+    def write(self, text: str) -> int:
+        if not self._unicode and not text.isascii():
+            text = for_encoding(text, self.encoding)
+        try:
+            return self._write(text)
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def flush(self) -> None:
+        if self._dead is None and self._stream is not None:
+            try:
+                self._stream.flush()
+            except OSError as e:
+                raise self._failed(e) from None
+
+    def _closed(self, text: str) -> int:
+        raise OSError(9, os.strerror(9))  # EBADF: started with the descriptor closed (`>&-`)
+
+    def _failed(self, error: OSError) -> Exception:
+        if not self._fatal:
+            return error
+        if self._dead is None:
+            self._dead = OutputError(error)
+            self._discard()
+            self._write = self._refuse  # every later write fails alike (and writes nothing)
+        return self._dead
+
+    def _refuse(self, text: str) -> int:
+        raise self._dead
+
+    def _discard(self) -> None:
+        """Point the dead descriptor at /dev/null: the interpreter's last flush of what is
+        still buffered then succeeds instead of printing 'Exception ignored'."""
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+        except (AttributeError, OSError, ValueError):
+            pass
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream is not None and self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        if self._stream is None:
+            raise OSError(9, os.strerror(9))
+        return self._stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+def guard_streams() -> None:
+    """Put standard output and error behind the boundary (once, by the entry point)."""
+    import sys
+
+    if not isinstance(sys.stdout, Output):
+        sys.stdout = Output(sys.stdout)
+    if sys.stderr is not None and not isinstance(sys.stderr, Output):
+        sys.stderr = Output(sys.stderr, fatal=False)
