@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-floors bench lint golden readme schema clean
+.PHONY: run test test-floors bench lint golden readme schema clean dump
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check backcalc tests benchmarks
+	$(BIN)/ruff check backcalc tests benchmarks tools
 
 # Regenerate the golden table output of every config; review the diff.
 golden: $(STAMP)
@@ -64,3 +64,9 @@ clean:
 # Re-run every `$ backcalc …` block of the README (and the docs that have them) and paste the real output.
 readme: $(STAMP)
 	$(BIN)/python tests/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md docs/errors.md
+
+# Dump the output of every command on every config and on random specs into OUT (default dumps/,
+# which git ignores), to compare before and after a refactor: docs/safety-net.md.
+OUT ?= dumps
+dump: $(STAMP)
+	$(BIN)/python tools/dump_outputs.py $(OUT)
