@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# A plain .pth line instead of setuptools' import-hook finder, which imports pathlib and re
+# inside `site`: ~25 ms off every start-up of the venv's Python (docs/performance.md).
+EDITABLE := --config-settings editable_mode=compat
 
 .PHONY: run test test-floors bench lint golden readme schema clean dump
 
@@ -11,7 +14,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,plot]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,plot]' $(EDITABLE)
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -35,7 +38,7 @@ $(FLOORS)/.installed: pyproject.toml constraints/floors.txt
 	rm -rf $(FLOORS)
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(FLOORS)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints/floors.txt -e '.[test,plot]'
+	$(FLOORS)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints/floors.txt -e '.[test,plot]' $(EDITABLE)
 	touch $@
 
 test-floors: $(FLOORS)/.installed
@@ -43,8 +46,9 @@ test-floors: $(FLOORS)/.installed
 		print('floors:', ', '.join(f'{p} {v(p)}' for p in ('numpy', 'pyyaml', 'rich', 'typer')))"
 	$(FLOORS)/bin/python -m pytest
 
+# ONLY=startup measures start-up alone and rewrites only that section of benchmarks/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(if $(ONLY),--only $(ONLY))
 
 lint: $(STAMP)
 	$(BIN)/ruff check backcalc tests benchmarks tools

@@ -10,6 +10,29 @@ __all__ = ["__version__", "load_spec", "parse_spec", "step", "train", "Network",
 
 
 def _version() -> str:
+    """The installed distribution's version (what importlib.metadata reports)."""
+    import os
+    import sys
+
+    # Read straight from the first backcalc-*.dist-info on sys.path, where importlib.metadata
+    # would find it: importing importlib.metadata (email, zipfile, csv…) costs more than the
+    # rest of `backcalc --version`.
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("backcalc-") and name.endswith(".dist-info"):
+                try:
+                    with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as f:
+                        for line in f:
+                            if line.startswith("Version:"):
+                                return line.split(":", 1)[1].strip()
+                            if not line.strip():  # the end of the headers
+                                break
+                except OSError:
+                    pass
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -2,7 +2,9 @@
 
 Start-up is mostly imports (typer, click, rich: about 0.1 s). A Ctrl-C among them exits
 quietly with 130 at once, as nothing has been read or written yet; once the command line is
-ready, Ctrl-C becomes the KeyboardInterrupt the commands handle themselves.
+ready, Ctrl-C becomes the KeyboardInterrupt the commands handle themselves. A bare
+`backcalc --version` is answered here, before typer is imported (`cli._version` answers it
+when other arguments follow).
 """
 
 import os
@@ -18,6 +20,8 @@ def _exit_at_once(signum, frame) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _exit_at_once)
+    if sys.argv[1:] == ["--version"]:
+        _print_version()
     try:
         from .cli import main as run
 
@@ -25,3 +29,19 @@ def main() -> None:
         run()
     except KeyboardInterrupt:  # between start-up and a command's own handling
         sys.exit(INTERRUPTED)
+
+
+def _print_version() -> None:
+    from . import _version
+    from .errors import BackcalcError, one_line
+    from .render.streams import guard_streams
+
+    guard_streams()
+    try:
+        sys.stdout.write(f"backcalc {_version()}\n")
+        sys.stdout.flush()
+    except BackcalcError as e:  # standard output failed, as cli._OneLineErrors reports it
+        for line in e.lines():
+            sys.stderr.write(one_line(line) + "\n")
+        sys.exit(int(e.exit_code))
+    sys.exit(0)
