@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 from conftest import ROOT
 
-WATCHED = ("typer", "click", "rich", "numpy", "yaml", "importlib.metadata")
+WATCHED = ("typer", "click", "rich", "rich._emoji_codes", "numpy", "yaml", "importlib.metadata")
 
 # Runs the real entry point, then reports which of WATCHED were imported (at exit: the
 # commands end with sys.exit).
@@ -54,3 +54,19 @@ def test_step_json_does_not_import_rich():
 def test_step_tables_import_rich():  # the probe sees rich when it is there
     out, mods = imported("step", "configs/mazur.yaml")
     assert "rich" in mods
+
+
+def test_names_like_emoji_codes_are_shown_verbatim(tmp_path):
+    """Regression: rich's tables turned ":smile:" into 😄 (and loaded its emoji table to do it)."""
+    from conftest import cli
+
+    spec = tmp_path / "m.yaml"
+    spec.write_text('inputs: [1, 2]\ntarget: 1\nlayers:\n - activation: sigmoid\n   names: [":smile:"]\n'
+                    '   weights: [[":thumbs_up:": 0.5, "w2": 0.2]]\n   biases: [0.1]\n')
+    for args in (["step"], ["forward"], ["train", "--epochs", "2"]):
+        result = cli(*args, spec)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "😄" not in result.stdout and "👍" not in result.stdout, args
+        assert ":smile:" in result.stdout or args[0] == "train", args
+    _, mods = imported("step", str(spec))
+    assert "rich._emoji_codes" not in mods
