@@ -7,8 +7,10 @@ ready, Ctrl-C becomes the KeyboardInterrupt the commands handle themselves. A ba
 when other arguments follow).
 """
 
+# The C module under `signal`, which imports enum first: with the interpreter's own start-up
+# quick (no import hooks in `site`), a Ctrl-C there was a traceback from backcalc's code.
+import _signal
 import os
-import signal
 import sys
 
 INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing anything first
@@ -19,13 +21,13 @@ def _exit_at_once(signum, frame) -> None:
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, _exit_at_once)
+    _signal.signal(_signal.SIGINT, _exit_at_once)
     if sys.argv[1:] == ["--version"]:
         _print_version()
     try:
         from .cli import main as run
 
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         run()
     except KeyboardInterrupt:  # between start-up and a command's own handling
         sys.exit(INTERRUPTED)
