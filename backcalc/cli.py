@@ -434,7 +434,8 @@ def train(
                 _try_write(failed, write_file, plot_file,
                            loss_plot_image(plot, history, spec.name, result.batches_per_epoch))
             if lost is None:
-                _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full)
+                _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full,
+                              n_epochs, bool(interrupts))
     _report_failed_writes(failed)
     if lost is not None:
         raise typer.Exit(int(lost.exit_code))
@@ -458,8 +459,10 @@ def _each_epoch(history, bar):
     return each
 
 
-def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full) -> None:
-    """Print the training result: JSON, or tables (and the trained spec)."""
+def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_color, digits, full,
+                  n_epochs: int, interrupted: bool) -> None:
+    """Print the training result: JSON, or tables (and the trained spec of the last completed epoch,
+    however the run ended, as `--save` writes it)."""
     if json:
         from .render.json import dumps
 
@@ -467,7 +470,7 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
         sys.stdout.flush()
     else:
         from .history import sparkline, wants_log_scale
-        from .render.numbers import approx, recorded
+        from .render.numbers import approx
         from .render.table import print_renderable, train_tables
 
         spark = None
@@ -481,13 +484,11 @@ def _train_report(spec, trainer, result, history, json, emit_spec, quiet, no_col
                      f"{' (log scale)' if log else ''}")
         if not (emit_spec and quiet):
             print_renderable(train_tables(result, digits, spark, full), no_color, stderr=emit_spec)
-        if emit_spec and not result.stopped:
-            from .writer import spec_to_yaml
+        if emit_spec:
+            from .save import checkpoint_text
 
-            sys.stdout.write(spec_to_yaml(
-                spec, [w for w, _ in result.layers], [b for _, b in result.layers],
-                header=[f"trained by backcalc {_package_version()}: {result.epochs} epochs of {spec.source}, "
-                        f"final loss {recorded(result.loss)}"], extra=trainer.save_extra()))
+            text, _ = checkpoint_text(spec, trainer, n_epochs, stopped=result.stopped, interrupted=interrupted)
+            sys.stdout.write(text)
             sys.stdout.flush()
 
 
@@ -532,12 +533,6 @@ def _report_failed_writes(failed: list) -> None:
 
 
 SPARK_WIDTH = 40  # characters of the loss sparkline after `train`
-
-
-def _package_version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 @app.command(short_help='The forward pass only: z and a of every neuron, per sample.')

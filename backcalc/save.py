@@ -15,26 +15,36 @@ import threading
 
 def save_checkpoint(target, spec, trainer, epochs_asked: int, *, stopped: str | None = None,
                     interrupted: bool = False) -> int:
-    """Write `spec` with the parameters and optimizer state of the trainer's last completed epoch
-    (`Trainer.last_completed`) to `target` (an `atomic.Target`) by `atomic.write_file`; return that epoch.
+    """Write the trainer's last completed epoch (`checkpoint_text`) to `target` (an `atomic.Target`)
+    by `atomic.write_file`; return that epoch."""
+    from .atomic import write_file
+
+    text, epoch = checkpoint_text(spec, trainer, epochs_asked, path=str(target.path), stopped=stopped,
+                                  interrupted=interrupted)
+    write_file(target, text.encode("utf-8"))
+    return epoch
+
+
+def checkpoint_text(spec, trainer, epochs_asked: int, *, path: str | None = None, stopped: str | None = None,
+                    interrupted: bool = False) -> tuple[str, int]:
+    """`spec` as YAML with the parameters and optimizer state of the trainer's last completed epoch
+    (`Trainer.last_completed`), and that epoch: what `--save` writes and `--emit-spec` prints.
 
     Values, optimizer state and the epoch in the header all come from that one checkpoint, read
-    once, so the file is labelled with the epoch its values belong to whenever it is called: after
-    a finished run, a NaN, or any kind of interrupt.
+    once, so the text is labelled with the epoch its values belong to whenever it is made: after
+    a finished run, a NaN, or any kind of interrupt. `path` is where it will be saved (None: standard
+    output), for the header's how-to-finish line.
     """
-    from .atomic import write_file
     from .writer import spec_to_yaml
 
     cp = trainer.last_completed
     weights, biases = trainer.net.layers_of(cp.theta)
-    header = saved_header(str(target.path), spec.source, cp.epoch, epochs_asked, trainer.loss_of(cp.theta),
-                          stopped, interrupted)
-    text = spec_to_yaml(spec, weights, biases, header=header, extra=trainer.save_extra(cp.state))
-    write_file(target, text.encode("utf-8"))
-    return cp.epoch
+    header = saved_header(path, spec.source, cp.epoch, epochs_asked, trainer.loss_of(cp.theta), stopped,
+                          interrupted)
+    return spec_to_yaml(spec, weights, biases, header=header, extra=trainer.save_extra(cp.state)), cp.epoch
 
 
-def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, loss: float,
+def saved_header(path: str | None, source: str, epochs_done: int, epochs_asked: int, loss: float,
                  stopped: str | None = None, interrupted: bool = False) -> list[str]:
     """The comment lines at the top of a saved spec: where it came from and how far it got."""
     from . import __version__
@@ -45,7 +55,8 @@ def saved_header(path: str, source: str, epochs_done: int, epochs_asked: int, lo
     if stopped:
         lines.append(f"stopped early: {stopped}")
     if interrupted and epochs_done < epochs_asked:
-        lines.append(f"to finish the run: backcalc train {path} --epochs {epochs_asked - epochs_done}")
+        rest = f"backcalc train {path or 'THIS_FILE'} --epochs {epochs_asked - epochs_done}"
+        lines.append(f"to finish the run: {rest} --save {path} --force" if path else f"to finish the run: {rest}")
     lines.append("Training N more epochs from this file gives exactly what a run of "
                  f"{epochs_done} + N epochs from the source gives.")
     return lines

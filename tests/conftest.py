@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,23 @@ def cli_jsonl(*args: str, input: str | None = None) -> list[dict]:
 @pytest.fixture
 def config():
     return lambda name: str(CONFIGS / f"{name}.yaml")
+
+
+# A signal test waits until the process has computed for a while (past start-up, its handlers
+# installed) rather than for a wall-clock time, which a loaded machine stretches.
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_cpu(proc, seconds: float) -> None:
+    """Until the process has computed for `seconds` (past start-up: training is under way), however loaded
+    the machine is."""
+    if not Path("/proc/self/stat").exists():
+        proc.kill()
+        proc.wait()
+        pytest.skip("reads a process's CPU time from /proc")
+    deadline = time.monotonic() + 120
+    while _cpu_seconds(proc.pid) < seconds:
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended or never got going"
+        time.sleep(0.02)

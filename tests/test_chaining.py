@@ -61,7 +61,7 @@ def test_emit_spec_writes_only_yaml_on_stdout_with_the_trained_values():
     assert r.exit_code == 0, r.stderr
     data = yaml.safe_load(r.stdout)  # stdout is nothing but the spec
     assert data["name"] == "mazur" and data["learning_rate"] == 0.5
-    assert r.stdout.startswith("# trained by backcalc")
+    assert r.stdout.startswith("# Trained by backcalc") and "# epochs: 20 of 20 completed" in r.stdout
     trained = cli_jsonl("train", mazur, "--epochs", "20")[-1]["final"]["parameters"]
     # the user's names survive; the tied bias is still one name with one value
     w = data["layers"][0]["weights"]

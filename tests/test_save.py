@@ -8,11 +8,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import cli, wait_for_cpu
 
 from backcalc.spec import load_spec
 
@@ -150,7 +149,7 @@ def _interrupt(tmp_path, sig: int, *, json_out: bool, twice: bool = False, text:
             first = proc.stdout.readline()  # training is under way (and the handlers installed)
             assert first.startswith('{"epoch": 1,'), first
         else:
-            time.sleep(2.0)
+            wait_for_cpu(proc, 1.0)  # training is under way, however loaded the machine is
         proc.send_signal(sig)
         if twice:
             proc.send_signal(sig)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_same_math, cli
+from conftest import assert_same_math, cli, wait_for_cpu
 
 from backcalc.network import Network
 from backcalc.spec import load_spec
@@ -84,24 +84,6 @@ def _saved_epoch(text: str) -> int:
     return int(re.search(r"^# epochs: (\d+) of \d+ completed", text, re.M).group(1))
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_for_cpu(proc, seconds: float) -> None:
-    """Until the process has computed for `seconds` (past start-up: training is under way), however loaded
-    the machine is."""
-    if not Path("/proc/self/stat").exists():
-        proc.kill()
-        proc.wait()
-        pytest.skip("reads a process's CPU time from /proc")
-    deadline = time.monotonic() + 120
-    while _cpu_seconds(proc.pid) < seconds:
-        assert proc.poll() is None and time.monotonic() < deadline, "the run ended or never got going"
-        time.sleep(0.02)
-
-
 def _finish(proc, timeout: float = 120) -> tuple[str, str]:
     watchdog = threading.Timer(timeout, proc.kill)  # a hung process fails the test, never hangs it
     watchdog.start()
@@ -145,6 +127,12 @@ def test_a_run_stopped_by_overflow_reports_its_last_finite_epoch_everywhere(tmp_
     final = json.loads(lines.stdout.splitlines()[-1])["final"]
     assert final["epochs"] == done
     assert_same_math(final["parameters"], finite["parameters"])
+    # --emit-spec: the same spec on standard output, labelled with that epoch and why it stopped
+    emitted = cli(*args, "--emit-spec", "--quiet")
+    assert emitted.exit_code == 1, emitted.stderr
+    assert _saved_epoch(emitted.stdout) == done and "# stopped early: " in emitted.stdout
+    (tmp_path / "emitted.yaml").write_text(emitted.stdout)
+    assert _parameters(tmp_path / "emitted.yaml") == _parameters(out)  # the same checkpoint, the same text
 
 
 # -- C: a signal is honoured at the end of the current epoch, on every path ---------------------------
@@ -156,7 +144,7 @@ def test_a_signal_stops_slow_epochs_within_an_epoch_or_two(tmp_path, path):
     out = tmp_path / "out.yaml"
     proc = subprocess.Popen([str(BACKCALC), "train", str(spec), "--epochs", "1000000", "--every", "100000",
                              "--save", str(out), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for_cpu(proc, 1.5)
+    wait_for_cpu(proc, 1.5)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
     _, err = _finish(proc, timeout=30)
@@ -175,7 +163,7 @@ def test_a_large_prime_spacing_or_epoch_count_starts_training_at_once(tmp_path, 
     proc = subprocess.Popen([str(BACKCALC), "train", str(spec), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for_cpu(proc, 1.0)
+        wait_for_cpu(proc, 1.0)
     except AssertionError:
         pass  # a short run may have finished
     if proc.poll() is None:
@@ -211,7 +199,7 @@ def test_signals_after_the_orderly_stop_change_nothing(tmp_path):
     out = tmp_path / "out.yaml"
     proc = subprocess.Popen([str(BACKCALC), "train", str(spec), "--epochs", "1000000000", "--every", "20000",
                              "--save", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for_cpu(proc, 1.0)
+    wait_for_cpu(proc, 1.0)
     proc.send_signal(signal.SIGINT)
     assert "interrupted by SIGINT" in proc.stderr.readline()  # the run has stopped: now the report
     while proc.poll() is None:
