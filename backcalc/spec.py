@@ -354,7 +354,7 @@ class _Reader:
             return value.lower()
         if value not in options:
             self.error(node, path, f"unknown {what} {value!r}; expected one of: "
-                       f"{', '.join(options)}{_suggest(value, options)}")
+                       f"{', '.join(options)}{_suggest(value.lower(), options)}")
             return None
         return value
 

@@ -290,6 +290,9 @@ def test_names_read_alike_in_any_case(config):
                                                                               "-f", "mermaid").stdout
     overridden = cli("step", "-", "--json", "--set", "layers.1.activation=TANH", input=lower)
     assert overridden.exit_code == 0 and '"tanh"' in overridden.stdout
+    wrong = cli("step", "-", "--set", "loss=MSEE", input=lower)
+    assert wrong.exit_code == 2 and wrong.stdout == ""
+    assert "unknown loss 'MSEE'" in wrong.stderr and "(did you mean `mse`?)" in wrong.stderr
 
 
 @pytest.mark.parametrize("name", list(GOOD))
