@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -263,7 +264,8 @@ def test_a_stream_without_the_symbols_gets_ascii_spellings(name, encoding, answe
     assert "Traceback" not in err and "internal error" not in err
     out = r.stdout.decode("latin-1" if encoding == "latin-1" else "ascii")  # strictly: no byte it cannot hold
     utf8 = run(args).stdout.decode()
-    assert _numbers(out) == _numbers(utf8)  # complete: every number, in order
+    # complete: every number (a longer ASCII spelling may wrap a cell elsewhere, so not always in order)
+    assert Counter(_numbers(out)) == Counter(_numbers(utf8))
     if name == "step":
         assert "dL/dp" in out and "delta = dl/dz" in out and "p <- p - eta" in out
         assert max(len(line) for line in out.splitlines()) <= 100

@@ -126,6 +126,7 @@ SPEC_CASES = [
     _c("graph.dot-sample2", "graph {spec} -f dot --sample 2 --digits 3 -q --no-color --set learning_rate=0.5",
        configs_only=True),
     _c("graph.mermaid-sample2", "graph {spec} --format mermaid --sample 2"),
+    _c("graph.full", "graph {spec} --full", configs_only=True),
     _c("gradcheck.table", "gradcheck {spec} --no-torch"),
     _c("gradcheck.json", "gradcheck {spec} --no-torch --json"),
     _c("gradcheck.sampled", "gradcheck {spec} --no-torch --max-params 3 --eps 1e-4 --tol 1e-3 --digits 8 "
@@ -154,6 +155,10 @@ GLOBAL_CASES = [
     _c("version", "--version"),
     _c("examples.list", "examples"),
     _c("examples.json", "examples --json -q --no-color"),
+    _c("check.answers-example", "check --example sigmoid_seed --answers-example sigmoid_seed"),
+    _c("examples.answers", "examples sigmoid_seed --answers"),
+    _c("docs.list", "docs"),
+    _c("docs.check", "docs check --quiet --no-color"),
     _c("schema", "schema"),
     _c("schema.flags", "schema --quiet --no-color"),
     _c("init.stdout", "init -"),
