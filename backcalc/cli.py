@@ -507,6 +507,11 @@ def _output(path, option: str, force: bool, spec):
     """The checked `atomic.Target` for an output option (None when not given), before any work is done."""
     if path is None:
         return None
+    if str(path) == "-":  # `-` is standard input as CONFIG; never a file named `-` by surprise
+        instead = {"--save": "--emit-spec", "--solution": "--format"}.get(option)
+        hint = f"; to print it on standard output use {instead}" if instead else ""
+        raise UsageError(f"{option} -: expected a file name, got `-` (standard output is not a file here{hint}; "
+                         "a file named - is ./-)")
     from .atomic import check_target
 
     return check_target(path, option, force, spec.source)
