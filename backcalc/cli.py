@@ -87,8 +87,9 @@ class StepFormat(str, enum.Enum):
     latex = "latex"
 
 
-FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", help="table (default), json (= --json), or a "
-                                               "worked solution as markdown or latex.")]
+FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                               help="table (default), json (= --json), or a "
+                                                    "worked solution as markdown or latex.")]
 BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked solution as an exercise: computed numbers "
                                         "become blanks (with --format markdown|latex).")]
 SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
@@ -107,8 +108,24 @@ RoundOpt = Annotated[Optional[int], typer.Option(
     help="Round every intermediate value to N decimals, as by hand, and show where that drifts.")]
 PerSampleOpt = Annotated[bool, typer.Option(
     "--per-sample", help="Also show every partial derivative of each sample before the reduction over the batch.")]
+
+
+def _complete_examples(incomplete: str) -> list[str]:
+    """Shell completion of --example NAME: the bundled examples' names."""
+    from . import bundled
+
+    return [n for n in bundled.names() if n.startswith(incomplete.replace("-", "_"))]
+
+
+def _complete_answers(incomplete: str) -> list[str]:
+    """Shell completion of --answers-example NAME: the bundled answers files' names."""
+    from . import bundled
+
+    return [n for n in bundled.answers_names() if n.startswith(incomplete.replace("-", "_"))]
+
+
 ExampleOpt = Annotated[Optional[str], typer.Option(
-    "--example", metavar="NAME", show_default=False,
+    "--example", metavar="NAME", show_default=False, autocompletion=_complete_examples,
     help="Use a bundled example spec instead of CONFIG (`backcalc examples` lists them).")]
 
 # The --example of the running command, for read_spec (see handle_errors).
@@ -490,6 +507,11 @@ def _output(path, option: str, force: bool, spec):
     """The checked `atomic.Target` for an output option (None when not given), before any work is done."""
     if path is None:
         return None
+    if str(path) == "-":  # `-` is standard input as CONFIG; never a file named `-` by surprise
+        instead = {"--save": "--emit-spec", "--solution": "--format"}.get(option)
+        hint = f"; to print it on standard output use {instead}" if instead else ""
+        raise UsageError(f"{option} -: expected a file name, got `-` (standard output is not a file here{hint}; "
+                         "a file named - is ./-)")
     from .atomic import check_target
 
     return check_target(path, option, force, spec.source)
@@ -561,7 +583,8 @@ class GraphFormat(str, enum.Enum):
 def graph(
     config: ConfigArg = None,
     format: Annotated[GraphFormat, typer.Option(
-        "--format", "-f", help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
+        "--format", "-f", case_sensitive=False,
+        help="dot (Graphviz: pipe into `dot -Tsvg`) or mermaid (Markdown; GitHub draws it).",
     )] = GraphFormat.dot,
     sample: Annotated[int, typer.Option(
         "--sample", min=1, metavar="N", help="Which sample of the batch the node values belong to (1-based).")] = 1,
@@ -600,7 +623,7 @@ def check(
         help="Your answers: `quantity: value` pairs (names as in `backcalc docs check`); `-` reads standard "
              "input.")] = None,
     answers_example: Annotated[Optional[str], typer.Option(
-        "--answers-example", metavar="NAME", show_default=False,
+        "--answers-example", metavar="NAME", show_default=False, autocompletion=_complete_answers,
         help="Use a bundled answers file instead of --answers (`backcalc examples` lists them).")] = None,
     round_: Annotated[Optional[int], typer.Option(
         "--round", min=0, max=12, metavar="N",
@@ -693,7 +716,8 @@ def _step_extra_tables(extras: dict, digits: int):
 @handle_errors
 def examples(
     name: Annotated[Optional[str], typer.Argument(
-        help="Print this example's YAML instead of the list.", show_default=False)] = None,
+        help="Print this example's YAML instead of the list.", show_default=False,
+        autocompletion=_complete_examples)] = None,
     answers: Annotated[bool, typer.Option("--answers", help="NAME is a bundled answers file: print it.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     quiet: PlainQuietOpt = False,
@@ -758,7 +782,7 @@ def init(
     file: Annotated[str, typer.Argument(help="Where to write the spec; `-` writes to standard output.")]
     = DEFAULT_CONFIG,
     example: Annotated[Optional[str], typer.Option(
-        "--example", metavar="NAME", show_default=False,
+        "--example", metavar="NAME", show_default=False, autocompletion=_complete_examples,
         help="Start from this bundled example instead of the commented starter.")] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite FILE if it exists.")] = False,
     quiet: QuietOpt = False,

@@ -13,6 +13,7 @@ and gets a `Field` in `TOP_LEVEL` here; a test fails while one lacks the other.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .activations import DEFAULT_LEAKY_ALPHA, activation_names
@@ -54,7 +55,7 @@ class Field:
         else:
             out["type"] = self.type
         if self.choices:
-            out["enum"] = list(self.choices)
+            out.update(any_case(self.choices))
         if self.minimum is not None and self.type != "number":
             out["minimum"] = self.minimum
         if self.above is not None and self.type != "number":
@@ -83,6 +84,19 @@ def number(minimum: float | None = None, above: float | None = None) -> dict:
         plain["exclusiveMinimum"] = above
         pattern = _POSITIVE_FRACTION if above == 0 else pattern
     return {"anyOf": [plain, {"type": "string", "pattern": pattern}]}
+
+
+def spelled_any_case(names) -> dict:
+    """A string matching one of `names` in any case (`MSE` as `mse`): JSON Schema's enum and
+    const are case-sensitive and `(?i)` is not portable, so `[Mm][Ss][Ee]`."""
+    def letters(name: str) -> str:
+        return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in name)
+    return {"type": "string", "pattern": f"^(?:{'|'.join(letters(n) for n in names)})$"}
+
+
+def any_case(names) -> dict:
+    """One of `names` as the loader reads it (any case); the enum first, for editors' completion."""
+    return {"anyOf": [{"enum": list(names)}, spelled_any_case(names)]}
 
 
 def _ref(name: str) -> dict:
@@ -130,7 +144,7 @@ def _optimizer_shape() -> dict:
     below_one = number(minimum=0)
     below_one["anyOf"][0]["exclusiveMaximum"] = 1
     settings = {
-        "name": {"enum": NAMES},
+        "name": any_case(NAMES),
         "learning_rate": {**number(above=0), "description": "Instead of the top-level `learning_rate` (not both)."},
         "momentum": non_negative,
         "dampening": at_most_one,
@@ -143,13 +157,13 @@ def _optimizer_shape() -> dict:
     sgd_only = [k for k in SGD_KEYS if k not in ADAM_KEYS]
     adam_only = [k for k in ADAM_KEYS if k not in SGD_KEYS]
     return {"anyOf": [
-        {"enum": NAMES},
+        any_case(NAMES),
         {"type": "object", "required": ["name"], "additionalProperties": False, "properties": settings,
          "allOf": [
-             {"if": {"properties": {"name": {"enum": ["adam", "adamw"]}}},
+             {"if": {"properties": {"name": spelled_any_case(["adam", "adamw"])}},
               "then": {"properties": {k: False for k in sgd_only}},
               "else": {"properties": {k: False for k in adam_only}}},
-             {"if": {"properties": {"name": {"const": "momentum"}}},
+             {"if": {"properties": {"name": spelled_any_case(["momentum"])}},
               "then": {"properties": {"momentum": number(above=0)}}},
          ]},
     ]}
@@ -256,9 +270,9 @@ def json_schema() -> dict:
     layer["required"] = LAYER_REQUIRED
     # Rules the loader checks across keys.
     layer["anyOf"] = [{"required": ["weights"]}, {"required": ["size"]}]
-    layer["dependentSchemas"] = {"alpha": {"properties": {"activation": {"const": "leaky_relu"}}}}
+    layer["dependentSchemas"] = {"alpha": {"properties": {"activation": spelled_any_case(["leaky_relu"])}}}
     # a one-neuron softmax is the constant 1: softmax needs 2 rows of weights (a flat list is one row) or size ≥ 2
-    layer["if"] = {"required": ["activation"], "properties": {"activation": {"const": "softmax"}}}
+    layer["if"] = {"required": ["activation"], "properties": {"activation": spelled_any_case(["softmax"])}}
     layer["then"] = {"properties": {"size": {"minimum": 2},
                                     "weights": {"type": "array", "minItems": 2, "items": {"type": "array"}}}}
     init = _object(INIT)

@@ -350,9 +350,11 @@ class _Reader:
         value = self.string(node, path)
         if value is None:
             return None
+        if value.lower() in options:  # the names are lower-case; `MSE`, `Sigmoid` lose nothing
+            return value.lower()
         if value not in options:
             self.error(node, path, f"unknown {what} {value!r}; expected one of: "
-                       f"{', '.join(options)}{_suggest(value, options)}")
+                       f"{', '.join(options)}{_suggest(value.lower(), options)}")
             return None
         return value
 

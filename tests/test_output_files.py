@@ -338,3 +338,14 @@ def test_every_exit_code_is_documented():
     for doc in ("docs/errors.md", "README.md"):
         rows = {int(m) for m in re.findall(r"^\| (\d+) \|", (ROOT / doc).read_text(), re.M)}
         assert rows == {int(code) for code in ExitCode}, doc
+
+
+@pytest.mark.parametrize("args", [["train", "--epochs", "1", "--save", "-"],
+                                  ["step", "--blank", "-f", "markdown", "--solution", "-"]])
+def test_dash_is_not_a_file_name_for_an_output_option(tmp_path, args, monkeypatch):
+    """`-` means standard input as CONFIG; as an output file it would silently create ./- instead."""
+    monkeypatch.chdir(tmp_path)
+    result = cli(args[0], str(CONFIGS / "mazur.yaml"), *args[1:])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "got `-`" in result.stderr
+    assert list(tmp_path.iterdir()) == []

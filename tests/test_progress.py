@@ -108,3 +108,18 @@ def test_real_process_on_a_pseudo_terminal_draws_the_bar():
     assert proc.returncode == 0
     assert b"epoch" in seen and b"epochs/s" in seen
     assert b"\x1b" not in out and b"Training" in out
+
+
+def test_the_bar_leaves_room_for_the_echoed_ctrl_c():
+    """The terminal echoes Ctrl-C as `^C` after the bar: on a full-width line it would wrap, and the
+    bar's line would stay on screen above the results. Every frame leaves room for it."""
+    import re
+
+    from rich.cells import cell_len
+
+    term = fake()
+    r = CliRunner().invoke(app, ["train", LINEAR, "--epochs", "300"], obj={"terminal": term}, env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.stderr
+    frames = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", f) for f in re.split(r"[\r\n]", term.stderr.getvalue())]
+    widths = [cell_len(f) for f in frames if "epoch" in f]
+    assert widths and max(widths) <= 80 - len("^C"), widths

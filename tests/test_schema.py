@@ -64,10 +64,15 @@ def test_every_key_the_loader_accepts_is_declared_and_vice_versa(schema):
 
 def test_choices_come_from_the_registries(schema):
     layer = schema["$defs"]["layer"]["properties"]
-    assert set(layer["activation"]["enum"]) == set(ACTIVATIONS) | set(ALIASES)
-    assert set(schema["properties"]["loss"]["enum"]) == set(LOSSES)
-    assert schema["properties"]["reduction"]["enum"] == declared.REDUCTIONS
-    assert schema["$defs"]["init"]["properties"]["distribution"]["enum"] == declared.DISTRIBUTIONS
+    def names(sub):  # the enum (for editors) before the same names in any case (as the loader reads them)
+        listed, any_case = sub["anyOf"]
+        assert any_case == declared.spelled_any_case(listed["enum"])
+        return listed["enum"]
+
+    assert set(names(layer["activation"])) == set(ACTIVATIONS) | set(ALIASES)
+    assert set(names(schema["properties"]["loss"])) == set(LOSSES)
+    assert names(schema["properties"]["reduction"]) == declared.REDUCTIONS
+    assert names(schema["$defs"]["init"]["properties"]["distribution"]) == declared.DISTRIBUTIONS
 
 
 def _configs():
@@ -210,6 +215,13 @@ BAD = {
     "fraction of three parts": _with(learning_rate="1/2/3"),
     "negative fraction learning rate": _with(learning_rate="-1/10"),
     "negative fraction momentum": _with(optimizer={"name": "sgd", "momentum": "-1/2"}),
+    # any case reads as the lower-case name, so the rules tied to a name hold in any case too
+    "alpha on Sigmoid": _layer(0, activation="Sigmoid", alpha=0.1),
+    "one-neuron SoftMax": _layer(1, activation="SoftMax"),
+    "betas on SGD": _with(optimizer={"name": "SGD", "betas": [0.9, 0.999]}),
+    "momentum on AdamW": _with(optimizer={"name": "AdamW", "momentum": 0.9}),
+    "momentum zero for Momentum": _with(optimizer={"name": "Momentum", "momentum": 0}),
+    "unknown loss in capitals": _with(loss="MSEE"),
 }
 
 
@@ -255,7 +267,32 @@ GOOD = {
     "softmax output with cross entropy": {"inputs": [[1, 2]], "targets": [[0, 1]], "loss": "cross_entropy",
                                           "layers": [{"activation": "softmax", "names": ["a", "b"],
                                                       "weights": [[0.1, 0.2], [0.3, 0.4]]}]},
+    "names in any case": {**_layer(0, activation="Sigmoid"), "loss": "MSE", "reduction": "Sum",
+                          "init": {"distribution": "Xavier"}},
+    "Adam with settings": _with(learning_rate=_DROP, optimizer={"name": "Adam", "betas": [0.8, 0.9]}),
+    "Leaky_ReLU with alpha": _layer(0, activation="Leaky_ReLU", alpha=0.2),
 }
+
+
+def test_names_read_alike_in_any_case(config):
+    """`loss: MSE`, `activation: Sigmoid`, `reduction: Sum`, `optimizer: Adam` and `--format JSON`
+    give what the lower-case spellings give."""
+    lower = yaml.safe_dump({**_layer(0, activation="sigmoid"), "loss": "mse", "reduction": "sum",
+                            "optimizer": "adam"}, sort_keys=False)
+    mixed = yaml.safe_dump({**_layer(0, activation="Sigmoid"), "loss": "MSE", "reduction": "Sum",
+                            "optimizer": "Adam"}, sort_keys=False)
+    expected = cli("step", "-", "--format", "json", input=lower)
+    assert expected.exit_code == 0, expected.stderr
+    got = cli("step", "-", "--format", "JSON", input=mixed)
+    assert got.exit_code == 0, got.stderr
+    assert got.stdout == expected.stdout
+    assert cli("graph", "--example", "mazur", "-f", "Mermaid").stdout == cli("graph", "--example", "mazur",
+                                                                              "-f", "mermaid").stdout
+    overridden = cli("step", "-", "--json", "--set", "layers.1.activation=TANH", input=lower)
+    assert overridden.exit_code == 0 and '"tanh"' in overridden.stdout
+    wrong = cli("step", "-", "--set", "loss=MSEE", input=lower)
+    assert wrong.exit_code == 2 and wrong.stdout == ""
+    assert "unknown loss 'MSEE'" in wrong.stderr and "(did you mean `mse`?)" in wrong.stderr
 
 
 @pytest.mark.parametrize("name", list(GOOD))

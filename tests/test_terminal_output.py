@@ -134,3 +134,23 @@ def test_optimizer_rule_lines_stay_indented_when_they_wrap(config):
     rule = [line for line in rule if line.strip()]
     assert any("frozen parameters keep" in line for line in rule) and rule[-1].strip() == "none)"  # it wraps
     assert all(line.startswith("  ") for line in rule), rule
+
+
+@pytest.mark.parametrize("config", ["softmax_classifier", "mazur", "batch_seed", "relu_seed"])
+def test_forward_formulas_leave_no_term_alone_on_a_line(config):
+    """At 80 columns a formula wraps between terms, but its last `+ b` stays with the term before."""
+    out = run("step", str(CONFIGS / f"{config}.yaml"))
+    forward = out.split("Forward pass")[1].split("Loss")[0].splitlines()
+    assert len(forward) > 10
+    alone = [line for line in forward if re.fullmatch(r"\s+\+ \S+", line)]
+    assert not alone, alone
+
+
+@pytest.mark.parametrize("config", ["sigmoid_seed_adam", "adam_neuron"])
+def test_optimizer_computations_never_break_inside_brackets(config):
+    out = run("step", str(CONFIGS / f"{config}.yaml"))
+    table = out.split(" computation ")[1]
+    lines = [line for line in table.splitlines() if line.strip()]
+    assert len(lines) > 10
+    opened = [line for line in lines if line.count("(") != line.count(")")]
+    assert not opened, opened

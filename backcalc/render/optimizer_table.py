@@ -8,6 +8,7 @@ from rich.text import Text
 
 from ..result import StepResult
 from .numbers import fmt, short
+from .streams import glued
 
 SYMBOLS = {"learning_rate": "η", "momentum": "μ", "dampening": "τ", "weight_decay": "λ", "eps": "ε"}
 QUANTITY = {"step": "t (step)", "exp_avg": "m (exp_avg)", "exp_avg_sq": "v (exp_avg_sq)", "m_hat": "m̂",
@@ -48,7 +49,7 @@ def optimizer_update(result: StepResult, d: int, make_table) -> list:
             quantity = p.name if line.name == "param" else QUANTITY.get(line.name, f"{p.name} decayed")
             before = "—" if line.before is None else _number(line.before, d)
             table.add_row(p.name if i == 0 else "", quantity, before,
-                          line.substituted(lambda v: _short(v, d)), _number(line.value, d))
+                          glued(line.substituted(lambda v: _short(v, d))), _number(line.value, d))
         table.add_section()
     return [head, *rule, table]
 

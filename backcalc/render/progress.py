@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 REFRESH_SECONDS = 0.1  # update the bar at most this often: cheap even at a million epochs
+# Columns left free at the end of the bar's line: the terminal echoes Ctrl-C as `^C` after it, and
+# on a full-width line that echo wraps, so the bar's line scrolls out of reach of the clearing.
+ECHO_ROOM = 2
 
 
 @dataclass
@@ -70,6 +73,7 @@ class EpochProgress:
         plain = no_color or bool(term.env.get("NO_COLOR"))
         console = Console(file=term.stderr, force_terminal=True, highlight=False, no_color=plain or None,
                           **({"color_system": None} if plain else {}))
+        console.width = max(1, console.width - ECHO_ROOM)
         self.total = total
         self.last = -float("inf")
         self.progress = Progress(

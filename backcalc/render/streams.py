@@ -4,6 +4,7 @@
   escaped, so a spec cannot move the cursor, clear the screen or rewrite a line of the report.
 - `for_encoding`: on a stream that cannot encode the symbols (ASCII, Latin-1), their ASCII
   spellings (∂ → d, δ → delta, → → ->), so the output is complete instead of a crash.
+- `GLUE`: a space a table cell does not wrap at (`glued`, `plus_last`), written as a space.
 - `Output`: standard output and error wrapped by the entry point: the spelling above, and a
   failed write (a full disk, a closed descriptor, a reader that went away) as one `OutputError`.
 """
@@ -15,12 +16,33 @@ import unicodedata
 
 from ..errors import OutputError, one_line
 
+# A space the tables' line wrapping keeps: rich breaks a cell at any whitespace, the no-break
+# space included, so the views glue with this (a private-use character, one cell wide) and
+# the boundary (table.print_renderable) writes it as a space.
+GLUE = "\ue000"
+
 
 def printable(text: str) -> str:
     """`text` with every control character but the newline escaped as in error messages (`\\x1b`)."""
     if text.isprintable():
         return text
-    return "\n".join(one_line(line) for line in text.split("\n"))
+    return GLUE.join("\n".join(one_line(line) for line in part.split("\n")) for part in text.split(GLUE))
+
+
+def glued(text: str) -> str:
+    """`text` with the spaces inside brackets glued, so `(√v̂ + ε)` never breaks across lines."""
+    out, depth = [], 0
+    for c in text:
+        depth += (c in "([") - (c in ")]")
+        out.append(GLUE if c == " " and depth > 0 else c)
+    return "".join(out)
+
+
+def plus_last(terms: list[str]) -> str:
+    """`a + b + c` with the last term glued to the one before, so no `+ c` is left alone on a line."""
+    if len(terms) < 2:
+        return "".join(terms)
+    return " + ".join(terms[:-2] + [f"{terms[-2]}{GLUE}+{GLUE}{terms[-1]}"])
 
 
 # The symbols backcalc writes, spelled in ASCII. Anything else an encoding lacks loses its
@@ -49,6 +71,8 @@ def for_encoding(text: str, encoding: str) -> str:
 
 
 def _spelled(c: str, encoding: str) -> str:
+    if c == GLUE:  # written as a space by print_renderable
+        return c
     try:
         c.encode(encoding)
         return c

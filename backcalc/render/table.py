@@ -12,6 +12,7 @@ from rich.text import Text
 from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import approx, fmt, short, with_exact
 from .numbers import exact as exact_number
+from .streams import plus_last
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
 
@@ -100,12 +101,14 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
             for s in _samples(result, full):
                 expr = []
                 if written[layer.index]:
-                    names = " + ".join(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names))
-                    values = " + ".join(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
-                                        for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s)))
-                    expr = [f"= {values} + {_paren(short(layer.biases[i], d))}"]
+                    names = plus_last([*(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names)),
+                                       layer.bias_names[i]])
+                    values = plus_last([*(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
+                                          for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s))),
+                                        _paren(short(layer.biases[i], d))])
+                    expr = [f"= {values}"]
                     if s == 0:  # the symbols once per neuron, the numbers per sample
-                        expr = [f"{names} + {layer.bias_names[i]}\n{expr[0]}"]
+                        expr = [f"{names}\n{expr[0]}"]
                 elif any(written):
                     expr = [f"Σ of {len(layer.input_names)} terms + {layer.bias_names[i]} (--full)" if s == 0 else ""]
                 forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
@@ -401,12 +404,12 @@ def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -
     makes diffs of saved output noisy)."""
     from rich.segment import Segment, Segments
 
-    from .streams import printable
+    from .streams import GLUE, printable
 
     console = make_console(no_color, stderr)
     segments = []
     for line in console.render_lines(renderable, pad=False, new_lines=False):
-        line = [Segment(printable(s.text), s.style) if not s.control else s for s in line]
+        line = [Segment(printable(s.text.replace(GLUE, " ")), s.style) if not s.control else s for s in line]
         while line and not line[-1].control and not line[-1].text.rstrip(" "):
             line.pop()
         if line and not line[-1].control:
