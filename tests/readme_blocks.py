@@ -18,6 +18,10 @@ from conftest import ROOT, cli  # noqa: E402
 BLOCK = re.compile(r"```console\n\$ backcalc (?P<args>[^\n|>]*?)(?P<err> 2>&1)?\n(?P<out>.*?)```", re.S)
 
 
+# The width pasted output is rendered at: that of pipes and most terminals.
+COLUMNS = "80"
+
+
 def run(args: str, with_stderr: bool = False) -> str:
     """The command's stdout (with `2>&1`: its stderr, then its stdout), lines right-stripped."""
     import os
@@ -25,7 +29,7 @@ def run(args: str, with_stderr: bool = False) -> str:
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        result = cli(*shlex.split(args), env={"NO_COLOR": "1", "COLUMNS": "100"})
+        result = cli(*shlex.split(args), env={"NO_COLOR": "1", "COLUMNS": COLUMNS})
     finally:
         os.chdir(cwd)
     text = (result.stderr + result.stdout) if with_stderr else result.stdout

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from conftest import ROOT, cli
-from readme_blocks import blocks
+from readme_blocks import COLUMNS, blocks
 from readme_blocks import run_block as run
 
 DOC = (ROOT / "docs" / "everyday.md").read_text()
@@ -39,7 +39,7 @@ def test_the_pasted_errors_are_real():
     assert len(pasted) == 2
     for command, output in pasted:
         args = command.split()[1:]
-        r = cli(*args, env={"NO_COLOR": "1", "COLUMNS": "100"})
+        r = cli(*args, env={"NO_COLOR": "1", "COLUMNS": COLUMNS})
         assert r.exit_code == 2 and r.stdout == ""
         assert r.stderr == output
 
@@ -56,7 +56,7 @@ def test_the_pasted_pipeline_is_real():
         first = cli("train", "configs/mazur.yaml", "--epochs", "50", "--emit-spec", "--quiet")
     finally:
         os.chdir(cwd)
-    second = cli("step", "-", "--quiet", input=first.stdout, env={"NO_COLOR": "1", "COLUMNS": "100"})
+    second = cli("step", "-", "--quiet", input=first.stdout, env={"NO_COLOR": "1", "COLUMNS": COLUMNS})
     assert second.exit_code == 0, second.stderr
     assert plain("".join(line + "\n" for line in second.stdout.splitlines()[-11:])) == output  # as `tail -11`
 
