@@ -65,7 +65,7 @@ def source(name: str) -> str:
 
 def catalogue() -> list[Example]:
     """Every bundled example with its `description:`."""
-    from .spec import parse_spec
+    from .spec_read import parse_spec
 
     out = []
     for name in names():

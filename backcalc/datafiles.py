@@ -28,6 +28,7 @@ import numpy as np
 import yaml
 
 from .errors import Problem
+from .reader import describe, suggest
 
 REF_KEYS = ["file", "columns", "header", "key"]
 DATA_KEYS = ["file", "columns", "target_columns", "header", "key"]
@@ -118,15 +119,13 @@ def read_data(r, node, base: Path) -> tuple[Table, Table] | None:
 
 # -- the spec side -------------------------------------------------------------
 def _keys(r, node, path: str, allowed: list[str]) -> dict | None:
-    from .spec import _suggest
-
     m = r.mapping(node, path)
     if m is None:
         return None
     ok = True
     for key, (key_node, _) in m.items():
         if key not in allowed:
-            r.error(key_node, f"{path}.{key}", f"unknown key{_suggest(key, allowed)}; expected one of: "
+            r.error(key_node, f"{path}.{key}", f"unknown key{suggest(key, allowed)}; expected one of: "
                     f"{', '.join(allowed)}")
             ok = False
     if "file" not in m:
@@ -166,9 +165,7 @@ def _file(r, m: dict, node, path: str, base: Path) -> _Ref | None:
                 and value_node.value.lower() in ("true", "yes", "on", "false", "no", "off")):
             ref.header = value_node.value.lower() in ("true", "yes", "on")
         else:
-            from .spec import _describe
-
-            r.error(value_node, f"{path}.header", f"expected true or false, got {_describe(value_node)}")
+            r.error(value_node, f"{path}.header", f"expected true or false, got {describe(value_node)}")
             return None
         if suffix != ".csv":
             r.error(m["header"][0], f"{path}.header", "`header` applies to CSV files only")
@@ -206,16 +203,12 @@ def _columns(r, item, path: str):
         elif isinstance(x, yaml.ScalarNode) and x.tag == "tag:yaml.org,2002:str":
             out.append(x.value)
         else:
-            from .spec import _describe
-
-            r.error(x, f"{path}[{k}]", f"expected a column name or a 0-based column number, got {_describe(x)}")
+            r.error(x, f"{path}[{k}]", f"expected a column name or a 0-based column number, got {describe(x)}")
             return False
     return out
 
 
 def _indices(r, ref: _Ref, path: str, width: int, header: list[str] | None, columns, item) -> list[int] | None:
-    from .spec import _suggest
-
     nodes = item[1].value
     out = []
     for c, node in zip(columns, nodes, strict=True):
@@ -230,7 +223,7 @@ def _indices(r, ref: _Ref, path: str, width: int, header: list[str] | None, colu
                     "use 0-based column numbers")
             return None
         elif c not in header:
-            r.error(node, path, f"no column is named {c!r} in {ref.shown}{_suggest(c, header)}; "
+            r.error(node, path, f"no column is named {c!r} in {ref.shown}{suggest(c, header)}; "
                     f"columns: {_names(header)}")
             return None
         else:
@@ -380,9 +373,7 @@ def _load_numpy(r, ref: _Ref, path: str, f):
 
 
 def _suggest_key(key: str, keys: list[str]) -> str:
-    from .spec import _suggest
-
-    return _suggest(key, keys[:1000]) if len(keys) <= 1000 else ""
+    return suggest(key, keys[:1000]) if len(keys) <= 1000 else ""
 
 
 def _check_header(f, size: int, shown: str) -> str | None:

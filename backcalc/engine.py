@@ -23,7 +23,7 @@ import numpy as np
 
 from .activations import softmax_jvp
 from .network import Network
-from .spec import Spec
+from .spec_model import Spec
 
 # ∂ℓ/∂y = c·(y − t) and Σ_k ℓ = w·Σ_k (y − t)² for the squared-error family.
 _SQUARED = {"squared_error": (2.0, 1.0), "half_squared_error": (1.0, 0.5), "mse": (None, None)}

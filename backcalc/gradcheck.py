@@ -22,7 +22,7 @@ import numpy as np
 
 from .network import Backward, Network, Trace
 from .result import plain
-from .spec import Spec
+from .spec_model import Spec
 
 DEFAULT_EPS = None  # None: the step h = ∛ε_mach·max(1, |p|) per parameter
 DEFAULT_TOL = 1e-5

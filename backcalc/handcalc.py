@@ -24,7 +24,7 @@ import numpy as np
 
 from .activations import get_activation, softmax_jvp
 from .losses import get_loss
-from .spec import Spec, parameter_names
+from .spec_model import Spec, parameter_names
 
 # A quantity: (kind, name, sample). Kinds: z, a, loss_term (name: output
 # neuron), loss (name ""; sample None for the batch loss), dl_da, da_dz,

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from .network import Network
-from .spec import Spec
+from .spec_model import Spec
 
 MAX_SLOTS = 64  # weights and biases
 MAX_BATCH_WORK = 256  # slots × samples in one batch: above this, NumPy's fixed cost pays off

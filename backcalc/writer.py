@@ -11,7 +11,7 @@ import yaml
 
 from .exact import ExactFloat, exact_text, to_fraction
 from .optimizers import OptimizerSpec
-from .spec import Spec, default_bias_name, default_weight_name
+from .spec_model import Spec, default_bias_name, default_weight_name
 
 _RESOLVER = yaml.resolver.Resolver()
 
