@@ -20,6 +20,7 @@ import yaml
 
 from .compose import compose, read_limited
 from .errors import Problem, SpecError
+from .exact import RATIO
 from .handcalc import Key, key_text
 from .reader import SAFE_TAGS, clip, not_decimal, tag_problem
 from .spec_model import Spec, parameter_names
@@ -237,7 +238,7 @@ def _number(node) -> tuple[float, int | None] | str:
         return f"expected a number, got {clip(text) or 'nothing'}"
     if (problem := not_decimal(text)) is not None:
         return problem
-    if re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
+    if RATIO.fullmatch(text):
         try:
             return float(Fraction(text)), None
         except ZeroDivisionError:
