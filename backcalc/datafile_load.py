@@ -56,6 +56,7 @@ def _too_many(count: int) -> str:
 
 
 def _load_numpy(r, ref: Ref, path: str, f):
+    """A .npy array, or (`_load_npz`) one of a .npz archive's, as a samples × columns array."""
     suffix = ref.file.suffix.lower()
     kind = "a NumPy .npz archive" if suffix == ".npz" else "a NumPy .npy file"
 
@@ -84,6 +85,11 @@ def _load_numpy(r, ref: Ref, path: str, f):
             fail(f"cannot read {ref.shown} as {kind}: {_numpy_reason(e)}")
             return None
         return _array(r, ref, path, array)
+    return _load_npz(r, ref, path, f, kind, fail)
+
+
+def _load_npz(r, ref: Ref, path: str, f, kind: str, fail):
+    """The array `key:` names (or the only one) of a .npz archive, its size checked before it is inflated."""
     try:
         with zipfile.ZipFile(f) as z:
             members = {(n[:-4] if n.endswith(".npy") else n): n for n in z.namelist()}
@@ -207,6 +213,8 @@ def _decoded_lines(r, ref: Ref, path: str, f, failed: list):
 
 
 def _load_csv(r, ref: Ref, path: str, f):
+    # One function of 100 lines: a single streaming loop with its state (the width, the current chunk,
+    # the first bad cell per column) in locals, which keeps the per-row path fast.
     """(values, header): every cell parsed to float64 as the file streams by (NaN where a cell is not a
     number; the first such cell of each column is kept in `ref.bad` for `_take` to report, only if that
     column is picked). The memory is the values' own, 8 bytes each, and their count is capped."""
