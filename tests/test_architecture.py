@@ -5,6 +5,8 @@ module, and no library module importing the views (render/), the CLI, typer or r
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +197,15 @@ def test_every_allowed_violation_still_exists():
     """An entry fixed by its lane's helper leaves the list, so the list stays the to-do it claims to be."""
     present = set(private_imports(PACKAGE)) | set(boundary_imports(PACKAGE))
     assert [entry for entry in ALLOWED if entry not in present] == []
+
+
+def test_the_math_imports_the_spec_model_without_yaml_or_the_validators():
+    """The model is a leaf: a library user who builds a Spec in code never loads the YAML reader."""
+    code = ("import sys, backcalc.spec_model, backcalc.network, backcalc.explain, backcalc.training; "
+            "print(sorted(m for m in ('yaml', 'backcalc.compose', 'backcalc.reader', 'backcalc.spec_read', "
+            "'backcalc.schema', 'typer', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
