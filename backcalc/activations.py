@@ -249,6 +249,7 @@ class Activation:
     saturates: bool = False  # ∂a/∂z → 0 away from 0: diagnostics warn when it is tiny on every sample
     dies: bool = False  # zero gradient for every z ≤ 0: diagnostics warn about a dead neuron
     label: str = ""  # the name in a sentence ("ReLU neuron …"); default the name
+    linear: bool = False  # a = z: ∂a/∂z is 1, so no activation derivative can be forgotten (check's mistakes)
 
     @property
     def elementwise(self) -> bool:
@@ -266,7 +267,8 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
         Activation("identity", "a = z", "∂a/∂z = 1", "{z}", None,
-                   _identity, _identity_d, True, _identity_k, _identity_kd, lambda torch, z, alpha: z),
+                   _identity, _identity_d, True, _identity_k, _identity_kd, lambda torch, z, alpha: z,
+                   linear=True),
         Activation("relu", "a = max(0, z)", "∂a/∂z = 1 if z > 0 else 0", r"\max(0, {z})", "[{z} > 0]",
                    _relu, _relu_d, True, _relu_k, _relu_kd, lambda torch, z, alpha: torch.relu(z),
                    code="{z} if {z} > 0.0 else {z} * 0.0", code_derivative="{g} if {z} > 0.0 else {g} * 0.0",

@@ -267,10 +267,9 @@ def _bce_targets(t, out_act):
 
 def _ce_targets(t, out_act):
     sums = t.sum(axis=1)
-    wrong = (t < 0).any(axis=1) | ((np.abs(sums - 1) > 1e-9) if out_act == "softmax" else False)
-    if not np.any(wrong):
+    if not (np.any(t < 0) or (out_act == "softmax" and np.any(np.abs(sums - 1) > 1e-9))):
         return None
-    row = int(np.argmax(wrong))
+    row = int(np.argmax((t < 0).any(axis=1) | (np.abs(sums - 1) > 1e-9)))
     return row, ("cross_entropy targets must be distributions (non-negative, summing to 1); "
                  f"sample {row} sums to {sums[row]:g}")
 
@@ -307,6 +306,7 @@ class Loss:
     outputs: tuple | None = None  # the output activations it accepts (None: any)
     outputs_need: str = ""  # why, for validation's message
     target_problem: Callable | None = None  # (t, out_act) -> None or (row, message)
+    title: str = ""  # its longer name, for the starter spec's comment
 
     def fused_delta(self, activation: str, y, t, z=None):
         f = self.fused.get(activation)
@@ -356,7 +356,7 @@ LOSSES: dict[str, Loss] = {
                                   _BCE_FUSED_LATEX, _bce_softmax_code),
              },
              mean_over_outputs=True, outputs=("sigmoid", "softmax"), outputs_need="outputs in (0, 1)",
-             target_problem=_bce_targets),
+             target_problem=_bce_targets, title="binary cross-entropy"),
         Loss("cross_entropy", "ℓ = −Σ_k t_k·log y_k", "∂ℓ/∂y_k = −t_k / y_k",
              r"\ell = -\sum_k t_k \log y_k", r"-\frac{t_k}{y_k}", _ce, _ce_g, False,
              _torch_ce, _ce_code, "-{t} / {y} if {t} != 0.0 else 0.0",
@@ -371,7 +371,7 @@ LOSSES: dict[str, Loss] = {
                                                        for yk, tk, dk in zip(y, t, d, strict=True)]),
              },
              outputs=("softmax", "sigmoid"), outputs_need="positive outputs", target_problem=_ce_targets),
-        Loss("huber", "ℓ = (1/K)·Σ_k h(y_k − t_k), h(r) = ½r² if |r| < 1 else |r| − ½",
+        Loss("huber", "ℓ = (1/K)·Σ_k h(y_k − t_k), h(r) = ½r² if −1 < r < 1 else abs(r) − ½",
              "∂ℓ/∂y_k = clip(y_k − t_k, −1, 1) / K",
              r"\ell = \frac{1}{K}\sum_k h(y_k - t_k),\ h(r) = \tfrac{1}{2}\min(|r|, 1)^2 + \max(|r| - 1, 0)",
              r"\frac{1}{K}\operatorname{clip}(y_k - t_k, -1, 1)", _huber, _huber_g, False,
