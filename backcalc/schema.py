@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .activations import DEFAULT_LEAKY_ALPHA, activation_names
+from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA, activation_names
 from .losses import DEFAULT_LOSS, LOSSES
 from .optimizers import ADAM_KEYS, ADAM_STATE, NAMES, SGD_KEYS, SGD_STATE
 
@@ -271,9 +271,12 @@ def json_schema() -> dict:
     layer["required"] = LAYER_REQUIRED
     # Rules the loader checks across keys.
     layer["anyOf"] = [{"required": ["weights"]}, {"required": ["size"]}]
-    layer["dependentSchemas"] = {"alpha": {"properties": {"activation": spelled_any_case(["leaky_relu"])}}}
-    # a one-neuron softmax is the constant 1: softmax needs 2 rows of weights (a flat list is one row) or size ≥ 2
-    layer["if"] = {"required": ["activation"], "properties": {"activation": spelled_any_case(["softmax"])}}
+    takes_alpha = [n for n, a in ACTIVATIONS.items() if a.takes_alpha]
+    layer["dependentSchemas"] = {"alpha": {"properties": {"activation": spelled_any_case(takes_alpha)}}}
+    # a one-neuron softmax (an activation of the whole layer) is the constant 1: it needs 2 rows of weights (a
+    # flat list is one row) or size ≥ 2
+    whole_layer = [n for n, a in ACTIVATIONS.items() if a.output_only]
+    layer["if"] = {"required": ["activation"], "properties": {"activation": spelled_any_case(whole_layer)}}
     layer["then"] = {"properties": {"size": {"minimum": 2},
                                     "weights": {"type": "array", "minItems": 2, "items": {"type": "array"}}}}
     init = _object(INIT)

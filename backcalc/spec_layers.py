@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import yaml
 
-from .activations import ALIASES, DEFAULT_LEAKY_ALPHA
+from .activations import ACTIVATIONS, ALIASES, DEFAULT_LEAKY_ALPHA, get_activation
 from .reader import Reader, describe, plural, suggest
 from .schema import LAYER, LAYER_KEYS
 from .spec_model import Init, Layer
@@ -105,7 +105,7 @@ def _read_layer(r: Reader, li: int, layer_node, m: dict, n_in: int, n_layers: in
     if "alpha" in m:
         a = r.field(m["alpha"][1], f"{path}.alpha", LAYER["alpha"])
         if a is not None:
-            alpha_only_for_leaky_relu(r, m["alpha"][0], path, activation)
+            alpha_only_where_read(r, m["alpha"][0], path, activation)
             alpha = a
     size = None
     if "size" in m:
@@ -127,7 +127,7 @@ def _read_layer(r: Reader, li: int, layer_node, m: dict, n_in: int, n_layers: in
     if not ok:
         return None
     n_out = weights.shape[0] if weights is not None else size
-    softmax_needs_two_neurons(r, layer_node, path, activation, n_out)
+    layer_needs_two_neurons(r, layer_node, path, activation, n_out)
     biases = bias_names = None  # (a `size:` layer's names are made once the sizes are known to fit)
     if "biases" in m:
         read = _read_biases(r, m["biases"][1], path, li, n_out)
@@ -148,29 +148,30 @@ def _read_activation(r: Reader, layer_node, m: dict, path: str, li: int, n_layer
     if name is None:
         return "identity", False
     activation = ALIASES.get(name, name)
-    return activation, softmax_only_on_output(r, act_node, path, activation, li, n_layers)
+    return activation, output_only_on_output(r, act_node, path, activation, li, n_layers)
 
 
-def softmax_only_on_output(r: Reader, node, path: str, activation: str, li: int, n_layers: int) -> bool:
-    """Softmax couples a layer's neurons, so it may only produce the network's outputs."""
-    if activation == "softmax" and li != n_layers - 1:
-        r.error(node, f"{path}.activation", "softmax is allowed only on the output "
+def output_only_on_output(r: Reader, node, path: str, activation: str, li: int, n_layers: int) -> bool:
+    """An activation of the whole layer (softmax) couples its neurons, so it may only produce the outputs."""
+    if get_activation(activation).output_only and li != n_layers - 1:
+        r.error(node, f"{path}.activation", f"{activation} is allowed only on the output "
                 f"(last) layer; this is layer {li + 1} of {n_layers}")
         return False
     return True
 
 
-def alpha_only_for_leaky_relu(r: Reader, key_node, path: str, activation: str) -> None:
-    """`alpha:` is leaky_relu's slope; on any other activation it would be silently ignored."""
-    if activation != "leaky_relu":
-        r.error(key_node, f"{path}.alpha", f"`alpha` applies to leaky_relu only, "
+def alpha_only_where_read(r: Reader, key_node, path: str, activation: str) -> None:
+    """`alpha:` is a slope some activations read (leaky_relu); on any other it would be silently ignored."""
+    if not get_activation(activation).takes_alpha:
+        takers = " and ".join(a.name for a in ACTIVATIONS.values() if a.takes_alpha)
+        r.error(key_node, f"{path}.alpha", f"`alpha` applies to {takers} only, "
                 f"this layer is {activation}")
 
 
-def softmax_needs_two_neurons(r: Reader, layer_node, path: str, activation: str, n_out: int) -> None:
-    """A one-neuron softmax is the constant 1, so nothing could be learned through it."""
-    if activation == "softmax" and n_out == 1:
-        r.error(layer_node, path, "expected at least 2 neurons for softmax, got 1: a one-neuron softmax is "
+def layer_needs_two_neurons(r: Reader, layer_node, path: str, activation: str, n_out: int) -> None:
+    """A one-neuron softmax (an activation of the whole layer) is the constant 1: nothing is learned through it."""
+    if get_activation(activation).output_only and n_out == 1:
+        r.error(layer_node, path, f"expected at least 2 neurons for {activation}, got 1: a one-neuron {activation} is "
                 "always 1, so every gradient through it is 0; for one output use `activation: sigmoid` "
                 "(with `loss: bce`)")
 

@@ -12,6 +12,7 @@ import yaml
 
 from .compose import compose, read_limited
 from .errors import SpecError
+from .losses import get_loss
 from .reader import T_INT, T_STR, Reader, Stop, describe, suggest
 from .schema import INIT, INIT_KEYS, TOP_LEVEL, TOP_LEVEL_KEYS
 from .spec_layers import read_layer_maps, read_layers
@@ -226,36 +227,19 @@ def _read_batch_size(r: Reader, node, n_samples: int) -> int | None:
 
 
 def _check_loss(r: Reader, spec: Spec, top: dict, target_key: str) -> None:
-    """The loss fits the output layer and the targets (where it is written, else at the targets)."""
+    """The loss fits the output layer and the targets (where it is written, else at the targets).
+
+    What each loss accepts is its registry entry's: the output activations it needs and why
+    (`outputs`, `outputs_need`), and what its targets must be (`target_problem`).
+    """
     where = top["loss"][1] if "loss" in top else top[target_key][1]
-    if spec.loss == "bce":
-        check_bce(r, spec, where, top[target_key][1], target_key)
-    if spec.loss == "cross_entropy":
-        check_cross_entropy(r, spec, where, top[target_key][1], target_key)
-
-
-def check_bce(r: Reader, spec: Spec, loss_node, target_node, target_key: str) -> None:
-    """bce takes logs of the outputs and of one minus them: outputs in (0, 1), targets in [0, 1]."""
-    out_act, t = spec.layers[-1].activation, spec.targets
-    if out_act not in ("sigmoid", "softmax"):
-        r.error(loss_node, "loss", f"bce needs outputs in (0, 1): use a sigmoid output layer, "
-                f"got {out_act}")
-    if np.any((t < 0) | (t > 1)):
-        bad = t[(t < 0) | (t > 1)][0]
-        r.error(target_node, target_key, f"bce targets must lie in [0, 1], got {bad:g}")
-
-
-def check_cross_entropy(r: Reader, spec: Spec, loss_node, target_node, target_key: str) -> None:
-    """cross_entropy takes logs of the outputs: positive outputs, targets that are distributions."""
-    out_act, t = spec.layers[-1].activation, spec.targets
-    if out_act not in ("softmax", "sigmoid"):
-        r.error(loss_node, "loss", f"cross_entropy needs positive outputs: use a softmax output "
+    loss, out_act = get_loss(spec.loss), spec.layers[-1].activation
+    if loss.outputs and out_act not in loss.outputs:
+        r.error(where, "loss", f"{loss.name} needs {loss.outputs_need}: use a {loss.outputs[0]} output "
                 f"layer, got {out_act}")
-    sums = t.sum(axis=1)
-    if np.any(t < 0) or (out_act == "softmax" and np.any(np.abs(sums - 1) > 1e-9)):
-        row = int(np.argmax((t < 0).any(axis=1) | (np.abs(sums - 1) > 1e-9)))
-        r.error(target_node, target_key, "cross_entropy targets must be distributions "
-                f"(non-negative, summing to 1); sample {row} sums to {sums[row]:g}")
+    problem = loss.target_problem(spec.targets, out_act) if loss.target_problem else None
+    if problem is not None:
+        r.error(top[target_key][1], target_key, problem[1])
 
 
 def _read_frozen(r: Reader, node, spec: Spec) -> list[str]:
