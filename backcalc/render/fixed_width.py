@@ -92,7 +92,25 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
         lines += _rich_lines(title, console, render_options.update(justify=table.title_justify))
     lines.append(box.get_top(widths))
 
+    simple = [(" " * left, " " * right, widths[i] - left - right, column.justify == "right")
+              for i, ((left, right), column) in enumerate(zip(pads, columns))]
+    plain_columns = all(column.justify in ("left", "right") for column in columns)
+
     def row_lines(cells: list, header: bool, edges: tuple[str, str, str]) -> list[str]:
+        if plain_columns:  # the common row: one line a cell, each fits
+            parts = []
+            for text, (left, right, inner, flush_right) in zip(cells, simple):
+                if "\n" in text or "\t" in text:
+                    break
+                if flush_right:
+                    text = text.rstrip()
+                size = cell_len(text)
+                if size > inner:
+                    break
+                parts.append(left + " " * (inner - size) + text + right if flush_right
+                             else left + text + " " * (inner - size) + right)
+            else:
+                return [edges[0] + edges[2].join(parts) + edges[1]]
         rendered = []
         for i, (cell, column) in enumerate(zip(cells, columns)):
             left, right = pads[i]
