@@ -44,14 +44,14 @@ def plus_terms(terms: list[str]) -> str:
     return f" +{GLUE}".join(t.replace(" ", GLUE) for t in terms)
 
 
-SHORT_TERM = 5  # a last term this short (`0`, `b1[1]`) stays with the one before
+GLUED_AT_MOST = 24  # a formula column at 80 columns is ~30 wide: a longer unit would be folded
 
 
 def plus_last(terms: list[str]) -> str:
-    """`plus_terms` with a short last term glued to the one before, so no `+ 0` is left alone on a
-    line; a longer one may wrap on its own (gluing it would make a unit too wide for the column,
-    which rich then folds mid-number)."""
-    if len(terms) < 2 or len(terms[-1]) > SHORT_TERM:
+    """`plus_terms` with the last term glued to the one before, so no `+ 0` is left alone on a
+    line, unless the two together are too long for a narrow column (rich would fold the unit
+    mid-number, worse than a term alone on a line)."""
+    if len(terms) < 2 or len(terms[-2]) + 3 + len(terms[-1]) > GLUED_AT_MOST:
         return plus_terms(terms)
     return plus_terms([*terms[:-2], f"{terms[-2]} + {terms[-1]}"])
 
