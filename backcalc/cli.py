@@ -320,7 +320,7 @@ def step(
 
         print_renderable(step_tables(result, digits, full), no_color)
         if extras:
-            print_renderable(_step_extra_tables(extras, digits), no_color)
+            print_renderable(_step_extra_tables(extras, digits, result, full), no_color)
 
 
 @app.command(short_help='Train for N epochs; the loss per epoch and the final parameters.')
@@ -698,17 +698,17 @@ def _step_extras(spec, result, decimals: int | None, per_sample: bool) -> dict:
     return extras
 
 
-def _step_extra_tables(extras: dict, digits: int):
+def _step_extra_tables(extras: dict, digits: int, result=None, full: bool = False):
     from rich.console import Group
 
     from .render.step_extras import drift_table, per_sample_table
 
     parts = []
     if "per_sample" in extras:
-        parts.append(per_sample_table(extras["per_sample"], digits))
+        parts.append(per_sample_table(extras["per_sample"], digits, full))
     if "hand_rounding" in extras:
         h = extras["hand_rounding"]
-        parts.append(drift_table(h["quantities"], h["decimals"], digits))
+        parts.append(drift_table(h["quantities"], h["decimals"], digits, result, full))
     return Group(*parts)
 
 

@@ -316,6 +316,59 @@ def memory(long_epochs: int) -> dict:
     return {"short": (1000, short_rss, short_t), "long": (long_epochs, long_rss, long_t)}
 
 
+# --- Big tables (helper `tables`): each human output ≤ 3× its --json on the same net -------------
+TABLES_TARGET = 3.0
+WIDE_NET = """name: wide 20-20-20-5
+inputs: {file: X.npy}
+targets: {file: T.npy}
+layers:
+  - {activation: sigmoid, size: 20}
+  - {activation: tanh, size: 20}
+  - {activation: sigmoid, size: 5}
+init: {seed: 7}
+loss: mse
+learning_rate: 0.5
+"""
+TABLE_WORKLOADS = [  # (what, table arguments); each is measured against the same with --json
+    ("`step --full`", ["--full"]),
+    ("`step --per-sample`", ["--per-sample"]),
+    ("`step --round 2`", ["--round", "2"]),
+]
+
+
+def big_tables(reps: int, misses: list[str]) -> list[str]:
+    """The "## Big tables" section: the 945-parameter net, 50 samples; time and peak memory of each
+    table against its JSON, interleaved, medians."""
+    print("measuring big tables …", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rng = np.random.default_rng(SEED)
+        np.save(folder / "X.npy", rng.normal(0.0, 1.0, (50, 20)))
+        np.save(folder / "T.npy", rng.uniform(0.0, 1.0, (50, 5)))
+        (folder / "wide.yaml").write_text(WIDE_NET)
+        spec = str(folder / "wide.yaml")
+        lines = ["| output (945 parameters, 50 samples) | table | peak | `--json` | peak | ratio | goal |",
+                 "|---|---|---|---|---|---|---|"]
+        for what, extra in TABLE_WORKLOADS:
+            runs: dict[str, list[tuple[float, int]]] = {"table": [], "json": []}
+            for r in range(reps):
+                for kind in (("table", "json") if r % 2 == 0 else ("json", "table")):
+                    args = ["step", spec, *extra, *(["--json"] if kind == "json" else []), "-q"]
+                    runs[kind].append(peak_rss(args))
+            table_t = statistics.median(t for t, _ in runs["table"])
+            json_t = statistics.median(t for t, _ in runs["json"])
+            table_m = max(m for _, m in runs["table"]) / 1024
+            json_m = max(m for _, m in runs["json"]) / 1024
+            ratio = table_t / json_t
+            met = ratio <= TABLES_TARGET
+            if not met:
+                misses.append(f"big tables: {what} takes {ratio:.2f}× its --json (target ≤ {TABLES_TARGET}×)")
+            lines.append(f"| {what} | {table_t:.2f} s | {table_m:.0f} MiB | {json_t:.2f} s | {json_m:.0f} MiB | "
+                         f"{ratio:.2f}× | ≤ {TABLES_TARGET}× {'met' if met else 'missed'} |")
+    return [*lines, "", f"Medians of {reps} runs each, interleaved, into a pipe (80 columns unless COLUMNS "
+            f"says otherwise; load average {os.getloadavg()[0]:.2f} after)."]
+
+
 def machine() -> list[str]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -409,6 +462,7 @@ def main() -> int:
     start_lines = startup_report(7 if args.quick else 21, misses)
     print("measuring memory …", file=sys.stderr, flush=True)
     mem = memory(100_000 if args.quick else 1_000_000)
+    table_lines = big_tables(3 if args.quick else 5, misses)
     (e1, rss1, t1), (e2, rss2, t2) = mem["short"], mem["long"]
     mem_ratio = rss2 / rss1
     if mem_ratio > MEMORY_TARGET:
@@ -469,6 +523,10 @@ def main() -> int:
         *mem_lines,
         "",
         f"Target: the long run's peak RSS within {MEMORY_TARGET:.2f}× the short run's.",
+        "",
+        "## Big tables",
+        "",
+        *table_lines,
         "",
         "## Verdict",
         "",

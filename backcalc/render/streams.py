@@ -4,7 +4,7 @@
   escaped, so a spec cannot move the cursor, clear the screen or rewrite a line of the report.
 - `for_encoding`: on a stream that cannot encode the symbols (ASCII, Latin-1), their ASCII
   spellings (∂ → d, δ → delta, → → ->), so the output is complete instead of a crash.
-- `GLUE`: a space a table cell does not wrap at (`glued`, `plus_last`), written as a space.
+- `GLUE`: a space a table cell does not wrap at (`glued`, `plus_terms`, `plus_last`), written as a space.
 - `Output`: standard output and error wrapped by the entry point: the spelling above, and a
   failed write (a full disk, a closed descriptor, a reader that went away) as one `OutputError`.
 """
@@ -38,11 +38,22 @@ def glued(text: str) -> str:
     return "".join(out)
 
 
+def plus_terms(terms: list[str]) -> str:
+    """`a + b + c` for a table cell: it wraps only before a `+`, so a continuation line starts with
+    `+ ` and reads as one, and no term is split."""
+    return f" +{GLUE}".join(t.replace(" ", GLUE) for t in terms)
+
+
+GLUED_AT_MOST = 24  # a formula column at 80 columns is ~30 wide: a longer unit would be folded
+
+
 def plus_last(terms: list[str]) -> str:
-    """`a + b + c` with the last term glued to the one before, so no `+ c` is left alone on a line."""
-    if len(terms) < 2:
-        return "".join(terms)
-    return " + ".join(terms[:-2] + [f"{terms[-2]}{GLUE}+{GLUE}{terms[-1]}"])
+    """`plus_terms` with the last term glued to the one before, so no `+ 0` is left alone on a
+    line, unless the two together are too long for a narrow column (rich would fold the unit
+    mid-number, worse than a term alone on a line)."""
+    if len(terms) < 2 or len(terms[-2]) + 3 + len(terms[-1]) > GLUED_AT_MOST:
+        return plus_terms(terms)
+    return plus_terms([*terms[:-2], f"{terms[-2]} + {terms[-1]}"])
 
 
 # The symbols backcalc writes, spelled in ASCII. Anything else an encoding lacks loses its

@@ -13,7 +13,7 @@ from ..losses import get_loss
 from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import approx, fmt, short, with_exact
 from .numbers import exact as exact_number
-from .streams import plus_last
+from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
 
@@ -155,7 +155,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
             else:
                 nxt = result.layers[layer.index + 1]
                 if len(nxt.neuron_names) <= 3:
-                    source = " + ".join(f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names))
+                    source = plus_terms([f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names)])
                 else:
                     source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
             for s in _samples(result, full):
@@ -187,7 +187,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     grads = _table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
                    *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
-    hidden = _hidden_parameters(result, full)
+    hidden = hidden_parameters(result, full)
     for p in result.parameters:
         if p.name in hidden:
             continue
@@ -234,7 +234,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     return Group(*parts)
 
 
-def _hidden_parameters(result: StepResult, full: bool) -> set[str]:
+def hidden_parameters(result: StepResult, full: bool) -> set[str]:
     """Parameters whose every slot lies in a row or column a summarised view leaves out."""
     if full:
         return set()
@@ -404,9 +404,15 @@ def print_renderable(renderable, no_color: bool = False, stderr: bool = False) -
     makes diffs of saved output noisy)."""
     from rich.segment import Segment, Segments
 
+    from . import fixed_width
     from .streams import GLUE, printable
 
     console = make_console(no_color, stderr)
+    plain = fixed_width.plain_lines(renderable, console)
+    if plain is not None:  # no styles to write: the same text without rich's cost per cell
+        text = "".join(printable(line.replace(GLUE, " ")).rstrip(" ") + "\n" for line in plain)
+        console.print(Segments([Segment(text)]), crop=False, end="")
+        return
     segments = []
     for line in console.render_lines(renderable, pad=False, new_lines=False):
         line = [Segment(printable(s.text.replace(GLUE, " ")), s.style) if not s.control else s for s in line]

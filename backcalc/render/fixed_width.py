@@ -1,0 +1,241 @@
+"""Rich's table layout without rich's per-cell cost, for output without styles (a pipe, a file, NO_COLOR).
+
+Rich measures and renders every cell through several layers of objects (~0.5 ms a row), which made
+`step --full` of a 945-parameter net take 40 s. Here the column widths still come from rich's own
+algorithm (`Table._calculate_column_widths`), run on a stand-in table of two cells a column that
+measure as the column's widest cells do; a cell that fits its column is then written with string
+padding, and only a cell that must wrap is handed to rich. The result is the same text, line for line
+(tests/test_big_tables.py compares the two on every bundled config and random specs).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rich.cells import cell_len as rich_cell_len
+from rich.console import Console, ConsoleOptions, Group
+from rich.table import Table
+from rich.text import Text
+
+from .streams import for_encoding, printable
+
+
+def plain_lines(renderable, console: Console) -> list[str] | None:
+    """The lines `console` would print for `renderable` (trailing spaces kept), or None where
+    this writer does not do exactly what rich does and rich should render it."""
+    if console.color_system is not None:  # styles are written: rich's own segments
+        return None
+    options = console.options
+    lines: list[str] = []
+    for part in _flattened(renderable):
+        rendered = _table_lines(part, console, options) if isinstance(part, Table) else None
+        if rendered is None:
+            rendered = _rich_lines(part, console, options)
+        lines += rendered
+    return lines
+
+
+def _flattened(renderable):
+    if isinstance(renderable, Group):
+        for part in renderable.renderables:
+            yield from _flattened(part)
+    else:
+        yield renderable
+
+
+def _rich_lines(renderable, console: Console, options: ConsoleOptions) -> list[str]:
+    return ["".join(s.text for s in line)
+            for line in console.render_lines(renderable, options, pad=False, new_lines=False)]
+
+
+def _plain_shape(table: Table) -> bool:
+    """Only the table options backcalc uses; anything else is left to rich."""
+    return (table.box is not None and table.show_header and not table.show_footer and table.show_edge
+            and not table.show_lines and not table.leading and tuple(table.padding) == (0, 1, 0, 1)
+            and not table.collapse_padding and not table.expand and table.width is None
+            and table.caption is None and not table.row_styles and bool(table.columns)
+            and isinstance(table.title, (str, type(None)))
+            and all(c.width is None and c.max_width is None and c.ratio is None and c.vertical == "top"
+                    and isinstance(c.header, str) for c in table.columns))
+
+
+def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> list[str] | None:
+    if not _plain_shape(table):
+        return None
+    encode = not console.encoding.startswith("utf")
+
+    def text_of(cell):
+        if not isinstance(cell, str):
+            return None
+        cell = printable(cell)
+        return for_encoding(cell, console.encoding) if encode else cell
+
+    columns = table.columns
+    n = len(columns)
+    texts = [[text_of(c) for c in column._cells] for column in columns]
+    headers = [text_of(c.header) for c in columns]
+    if any(t is None for col in texts for t in col):
+        return None
+    widths = _widths(table, console, options, headers, texts)
+    pads = [(0 if i == 0 and not table.pad_edge else 1, 0 if i == n - 1 and not table.pad_edge else 1)
+            for i in range(n)]
+    if any(w - left - right < 1 for w, (left, right) in zip(widths, pads)):
+        return None  # a column squeezed to nothing: rich's corner cases, not worth copying
+    table_width = sum(widths) + table._extra_width
+    render_options = options.update(width=table_width, highlight=table.highlight, height=None)
+    box = table.box.substitute(render_options, safe=table.safe_box if table.safe_box is not None
+                               else console.safe_box)
+    lines: list[str] = []
+    if table.title:
+        title = console.render_str(table.title, highlight=False)
+        lines += _rich_lines(title, console, render_options.update(justify=table.title_justify))
+    lines.append(box.get_top(widths))
+
+    simple = [(" " * left, " " * right, widths[i] - left - right, column.justify == "right")
+              for i, ((left, right), column) in enumerate(zip(pads, columns))]
+    plain_columns = all(column.justify in ("left", "right") for column in columns)
+
+    def row_lines(cells: list, header: bool, edges: tuple[str, str, str]) -> list[str]:
+        if plain_columns:  # the common row: one line a cell, each fits
+            parts = []
+            for text, (left, right, inner, flush_right) in zip(cells, simple):
+                if "\n" in text or "\t" in text:
+                    break
+                if flush_right:
+                    text = text.rstrip()
+                size = cell_len(text)
+                if size > inner:
+                    break
+                parts.append(left + " " * (inner - size) + text + right if flush_right
+                             else left + text + " " * (inner - size) + right)
+            else:
+                return [edges[0] + edges[2].join(parts) + edges[1]]
+        rendered = []
+        for i, (cell, column) in enumerate(zip(cells, columns)):
+            left, right = pads[i]
+            inner = widths[i] - left - right
+            rendered.append([" " * left + line + " " * right
+                             for line in _cell_lines(cell, column, inner, console, render_options)])
+        height = max(len(c) for c in rendered)
+        for i, cell in enumerate(rendered):
+            blank = [" " * widths[i]] * (height - len(cell))
+            rendered[i] = blank + cell if header else cell + blank
+        left_edge, right_edge, divider = edges
+        return [left_edge + divider.join(parts) + right_edge for parts in zip(*rendered)]
+
+    rows = table.rows
+    lines += row_lines(headers, True, (box.head_left, box.head_right, box.head_vertical))
+    lines.append(box.get_row(widths, "head", edge=True))
+    mid = (box.mid_left, box.mid_right, box.mid_vertical)
+    foot = (box.foot_left, box.foot_right, box.foot_vertical)
+    section = box.get_row(widths, "row", edge=True)
+    for r, row in enumerate(rows):
+        last = r == len(rows) - 1
+        lines += row_lines([texts[i][r] for i in range(n)], False, foot if last else mid)
+        if row.end_section and not last:
+            lines.append(section)
+    lines.append(box.get_bottom(widths))
+    return lines
+
+
+def _cell_lines(text: str, column, width: int, console: Console, options: ConsoleOptions) -> list[str]:
+    """A cell's lines, each `width` cells wide: string padding where it fits, rich where it wraps."""
+    if "\t" not in text and column.justify in ("left", "right"):
+        parts = []
+        for line in text.split("\n"):
+            if cell_len(line) <= width:
+                parts.append(line)
+            elif column.no_wrap or cell_len(line) != len(line):
+                parts = None  # cropped or folded, or wide characters: rich's business
+                break
+            else:
+                wrapped = _wrapped(line, width)
+                if wrapped is None:
+                    parts = None
+                    break
+                parts += wrapped
+        if parts is not None:
+            if column.justify == "right":
+                return [" " * (width - cell_len(p)) + p for p in (p.rstrip() for p in parts)]
+            return [p + " " * (width - cell_len(p)) for p in parts]
+    cell_options = options.update(width=width, justify=column.justify, no_wrap=column.no_wrap,
+                                  overflow=column.overflow, height=None, highlight=column.highlight)
+    return ["".join(s.text for s in line)
+            for line in console.render_lines(Text(text), cell_options, pad=True, new_lines=False)]
+
+
+# Characters one cell wide that combine with nothing: a text of only these is as wide as it is long.
+# Rich's own fast set leaves out −, ∂, δ, ·, … which every table has, and then measures char by char.
+_NARROW: set[str] = set()
+
+
+def cell_len(text: str) -> int:
+    if _NARROW.issuperset(text):
+        return len(text)
+    for c in set(text) - _NARROW:
+        if rich_cell_len(c) != 1 or unicodedata.category(c) in ("Mn", "Me", "Cf", "Cc") or c in "\u200d\ufe0f":
+            return rich_cell_len(text)
+        _NARROW.add(c)
+    return len(text)
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _wrapped(line: str, width: int) -> list[str] | None:
+    """`line` broken at spaces as rich's `divide_line` breaks it (one cell a character), or None
+    when a word is longer than the line and rich would fold it."""
+    breaks, offset = [], 0
+    for match in _WORD.finditer(line):
+        start, word = match.start(), match.group(0)
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            return None
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    pieces = [line[a:b] for a, b in zip([0, *breaks], [*breaks, len(line)])]
+    out = []
+    for piece in pieces:  # rich's rstrip_end: trailing spaces beyond the width go
+        if len(piece) > width:
+            excess = len(piece) - width
+            spaces = len(piece) - len(piece.rstrip())
+            piece = piece[:len(piece) - min(spaces, excess)]
+        if len(piece) > width:
+            return None
+        out.append(piece)
+    return out
+
+
+def _widths(table: Table, console: Console, options: ConsoleOptions, headers: list[str],
+            texts: list[list[str]]) -> list[int]:
+    """Rich's column widths, computed on a stand-in table whose two cells a column measure as the
+    widest of the column's cells do (a cell's measure is its longest line and its longest word)."""
+    proxy = Table(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width, show_edge=table.show_edge,
+                  padding=table.padding, expand=table.expand)
+    for column, header, cells in zip(table.columns, headers, texts):
+        longest_line = longest_word = 0
+        for text in cells:
+            line, word = _measure(text)
+            longest_line = max(longest_line, line)
+            longest_word = max(longest_word, word)
+        proxy.add_column(header, justify=column.justify, no_wrap=column.no_wrap, overflow=column.overflow,
+                         min_width=column.min_width)
+        column_cells = proxy.columns[-1]._cells
+        if longest_line:
+            column_cells += ["a" * longest_word, "a" + " " * (longest_line - 1)]
+        elif cells:
+            column_cells.append("")
+    return proxy._calculate_column_widths(console, options.update_width(options.max_width - proxy._extra_width))
+
+
+def _measure(text: str) -> tuple[int, int]:
+    """Rich's Text measure: (longest line, longest word), both in cells."""
+    lines = text.splitlines()
+    line = max(map(cell_len, lines)) if lines else 0
+    words = text.split()
+    return line, max(map(cell_len, words)) if words else line
+
