@@ -57,10 +57,11 @@ def _spec_text(path: str, samples: int = 0) -> str:
 def test_the_specs_run_on_the_paths_they_are_named_for(tmp_path):
     from backcalc import engine, scalar
 
-    kinds = {"scalar": scalar.Kernel, "engine": engine.Engine, "adam": type(None)}
+    # adam was the reference loop's until the engine took every optimizer (tests/test_fast_trainer.py)
+    kinds = {"scalar": scalar.Kernel, "engine": engine.Engine, "adam": engine.Engine}
     for path, kind in kinds.items():
         trainer = Trainer(_load(tmp_path, path))
-        assert type(trainer.fast_runner()) is kind, path
+        assert isinstance(trainer.fast_runner(), kind), path
 
 
 def _load(tmp_path, path: str, samples: int = 0):
