@@ -53,6 +53,7 @@ class _Buffers:
         self.tmp = [np.empty((n, s)) for s in sizes[1:]]
         self.mask = [np.empty((n, s), dtype=bool) for s in sizes[1:]]
         self.diff = np.empty((n, sizes[-1]))
+        self.row, self.row2 = np.empty((n, 1)), np.empty((n, 1))  # per-sample scalars (softmax + cross-entropy)
         self.diff_flat = self.diff.reshape(-1)
 
 
@@ -116,6 +117,9 @@ class Engine:
             c, w = _SQUARED[loss]
             self.c, self.w_loss = (2.0 / self.k, 1.0 / self.k) if c is None else (c, w)
         self.fused = loss in ("bce", "cross_entropy") and self.acts[-1] in ("sigmoid", "softmax")
+        # Softmax + cross-entropy: ℓ from log-softmax(z) and δ = y·Σt − t with Σt per sample taken once,
+        # in preallocated buffers (the loss entry's value and fused δ allocate a dozen arrays per batch).
+        self.softmax_ce = self.fused and loss == "cross_entropy" and self.acts[-1] == "softmax"
         x = np.ascontiguousarray(spec.inputs, dtype=np.float64)
         t = np.ascontiguousarray(spec.targets, dtype=np.float64)
         bs = spec.effective_batch_size
@@ -126,7 +130,7 @@ class Engine:
             n = xb.shape[0]
             if n not in buffers:
                 buffers[n] = _Buffers(n, self.sizes)
-            self.batches.append((xb, tb, buffers[n], n))
+            self.batches.append((xb, tb, buffers[n], n, tb.sum(axis=1, keepdims=True)))
 
     # -- parameters ----------------------------------------------------------
     def snapshot(self) -> tuple:
@@ -177,8 +181,8 @@ class Engine:
     def _epoch(self):
         lsum, lmin, lmax, total = 0.0, math.inf, -math.inf, 0.0
         mean, batch, isfinite = self.mean, self._batch, math.isfinite
-        for x, t, buf, n in self.batches:
-            s = batch(x, t, buf, n)
+        for x, t, buf, n, t_sum in self.batches:
+            s = batch(x, t, buf, n, t_sum)
             loss = s / n if mean else s
             if not isfinite(loss):
                 return None
@@ -190,7 +194,7 @@ class Engine:
             total += s
         return lsum, lmin, lmax, total
 
-    def _batch(self, x, t, buf: _Buffers, n: int) -> float:
+    def _batch(self, x, t, buf: _Buffers, n: int, t_sum: np.ndarray) -> float:
         """Forward, loss, backward and update on one batch; returns the sum of the samples' losses."""
         n_layers = len(self.wb)
         acts, alphas, z, out = self.acts, self.alphas, buf.z, buf.out
@@ -211,6 +215,8 @@ class Engine:
             s = float(np.dot(buf.diff_flat, buf.diff_flat)) * self.w_loss
             np.multiply(diff, self.c * scale, out=buf.up[last])
             _backward(acts[last], buf.up[last], z[last], y, delta, buf.tmp[last], buf.mask[last], alphas[last])
+        elif self.softmax_ce:
+            s = _softmax_ce(z[last], y, t, t_sum, scale, delta, buf.tmp[last], buf.up[last], buf.row, buf.row2)
         else:
             per_sample, _ = self.loss.value(y, t, z[last], acts[last])
             s = float(np.sum(per_sample))
@@ -252,6 +258,21 @@ class Engine:
         grad = np.bincount(self.slot_param, weights=self.gflat, minlength=self.p.size)
         self.stepper.step(self.p, grad)
         np.take(self.p, self.slot_param, out=self.flat)
+
+
+def _softmax_ce(z, y, t, t_sum, scale, delta, tmp, tmp2, row, row2) -> float:
+    """Σ of the samples' −Σ_k t_k·log y_k, log y from log-softmax(z); δ = (y·Σt − t)·scale into `delta`."""
+    np.maximum.reduce(z, axis=1, keepdims=True, out=row)
+    np.subtract(z, row, out=tmp)
+    np.exp(tmp, out=tmp2)
+    np.add.reduce(tmp2, axis=1, keepdims=True, out=row2)
+    np.log(row2, out=row2)
+    tmp -= row2  # log y
+    s = -float(np.vdot(t, tmp))
+    np.multiply(y, t_sum, out=delta)  # the loss entry's fused δ, operation for operation
+    delta -= t
+    delta *= scale
+    return s
 
 
 def _update(wb: np.ndarray, g: np.ndarray, free: np.ndarray | None) -> None:
