@@ -69,19 +69,7 @@ class Engine:
         self.acts = [a.name for a in net.activations]
         self.alphas = [float(a) for a in net.alphas]
         self.k = self.sizes[-1]
-        # Slot i of the flat vector holds parameter `slot_param[i]` of theta (layer by layer, row-major [W | b]).
-        self.slot_param = np.concatenate([np.hstack([wi, bi[:, None]]).ravel()
-                                          for wi, bi in zip(net.w_index, net.b_index, strict=True)])
-        self.flat = np.empty(self.slot_param.size)
-        self.gflat = np.empty(self.slot_param.size)
-        self.wb, self.g_flat_views, start = [], [], 0
-        for wi in net.w_index:
-            shape = (wi.shape[0], wi.shape[1] + 1)
-            end = start + shape[0] * shape[1]
-            self.wb.append(self.flat[start:end].reshape(shape))
-            self.g_flat_views.append(self.gflat[start:end].reshape(shape))
-            start = end
-        self.flat[...] = net.theta[self.slot_param]
+        self._layout(net)
         self.w = [wb[:, :-1] for wb in self.wb]
         self.wt = [w.T for w in self.w]
         self.b = [wb[:, -1] for wb in self.wb]
@@ -98,18 +86,7 @@ class Engine:
         frozen = [np.hstack([net.frozen[wi], net.frozen[bi][:, None]])
                   for wi, bi in zip(net.w_index, net.b_index, strict=True)]
         self.free = [~f if f.any() else None for f in frozen]
-        # Plain SGD on untied parameters updates layer by layer (lr folded into δ); anything else steps
-        # the flat vector: the slots when untied (`order` maps them to theta), else the distinct parameters.
-        self.plain = optimizer.plain and not net.tied
-        self.fold = self.lr if self.plain else 1.0
-        self.tied = net.tied
-        self.order = None if net.tied else self.slot_param
-        self.p = net.theta.astype(np.float64, copy=True) if net.tied else self.flat
-        self.stepper = None
-        if not self.plain:
-            frozen_here = net.frozen if net.tied else net.frozen[self.slot_param]
-            self.stepper = InPlaceStep(optimizer.config, self.lr, frozen_here)
-            self.stepper.load(optimizer.state, self.order)
+        self._optimizer(net, optimizer)
         loss = spec.loss
         self.loss = net.loss
         self.squared = loss in _SQUARED
@@ -131,6 +108,37 @@ class Engine:
             if n not in buffers:
                 buffers[n] = _Buffers(n, self.sizes)
             self.batches.append((xb, tb, buffers[n], n, tb.sum(axis=1, keepdims=True)))
+
+    def _layout(self, net: Network) -> None:
+        """Every layer's [W | b] and its gradient as views into one flat vector each."""
+        # Slot i of the flat vector holds parameter `slot_param[i]` of theta (layer by layer, row-major [W | b]).
+        self.slot_param = np.concatenate([np.hstack([wi, bi[:, None]]).ravel()
+                                          for wi, bi in zip(net.w_index, net.b_index, strict=True)])
+        self.flat = np.empty(self.slot_param.size)
+        self.gflat = np.empty(self.slot_param.size)
+        self.wb, self.g_flat_views, start = [], [], 0
+        for wi in net.w_index:
+            shape = (wi.shape[0], wi.shape[1] + 1)
+            end = start + shape[0] * shape[1]
+            self.wb.append(self.flat[start:end].reshape(shape))
+            self.g_flat_views.append(self.gflat[start:end].reshape(shape))
+            start = end
+        self.flat[...] = net.theta[self.slot_param]
+
+    def _optimizer(self, net: Network, optimizer: Optimizer) -> None:
+        """How the parameters are updated, and the optimiser state that update keeps."""
+        # Plain SGD on untied parameters updates layer by layer (lr folded into δ); anything else steps
+        # the flat vector: the slots when untied (`order` maps them to theta), else the distinct parameters.
+        self.plain = optimizer.plain and not net.tied
+        self.fold = self.lr if self.plain else 1.0
+        self.tied = net.tied
+        self.order = None if net.tied else self.slot_param
+        self.p = net.theta.astype(np.float64, copy=True) if net.tied else self.flat
+        self.stepper = None
+        if not self.plain:
+            frozen_here = net.frozen if net.tied else net.frozen[self.slot_param]
+            self.stepper = InPlaceStep(optimizer.config, self.lr, frozen_here)
+            self.stepper.load(optimizer.state, self.order)
 
     # -- parameters ----------------------------------------------------------
     def snapshot(self) -> tuple:
@@ -203,7 +211,8 @@ class Engine:
         for li in range(n_layers):
             np.matmul(a, self.wt[li], out=z[li])
             z[li] += self.b[li]
-            _forward(acts[li], z[li], out[li], buf.mask[li], alphas[li])
+            if li < n_layers - 1 or not self.softmax_ce:  # _softmax_ce computes its softmax itself
+                _forward(acts[li], z[li], out[li], buf.mask[li], alphas[li])
             a = out[li]
         # loss and output δ (already scaled by lr, and by 1/n for a mean)
         y, last = buf.y, n_layers - 1
@@ -261,11 +270,13 @@ class Engine:
 
 
 def _softmax_ce(z, y, t, t_sum, scale, delta, tmp, tmp2, row, row2) -> float:
-    """Σ of the samples' −Σ_k t_k·log y_k, log y from log-softmax(z); δ = (y·Σt − t)·scale into `delta`."""
+    """y = softmax(z) (as the activation computes it) into `y`; returns Σ of the samples' −Σ_k t_k·log y_k,
+    log y taken as log-softmax(z); δ = (y·Σt − t)·scale into `delta`."""
     np.maximum.reduce(z, axis=1, keepdims=True, out=row)
     np.subtract(z, row, out=tmp)
     np.exp(tmp, out=tmp2)
     np.add.reduce(tmp2, axis=1, keepdims=True, out=row2)
+    np.divide(tmp2, row2, out=y)
     np.log(row2, out=row2)
     tmp -= row2  # log y
     s = -float(np.vdot(t, tmp))

@@ -113,25 +113,13 @@ def problem(name: str, spec, net: Network) -> dict:
             "batches": [(x[s:s + bs], t[s:s + bs]) for s in range(0, x.shape[0], bs)]}
 
 
-def _backcalc(spec):
-    def train(p, epochs):
-        trainer = Trainer(spec)
-        for _ in trainer.run(epochs, every=epochs):
-            pass
-        return {"W1": trainer.net.weights[0], "b1": trainer.net.biases[0], "W2": trainer.net.weights[1],
-                "b2": trainer.net.biases[1]}
-    return train
-
-
-def _race(fns: dict, p, block: float, reps: int, settle: float) -> dict:
+def _race(fns: dict, p, block: float, reps: int, settle: float, timed) -> dict:
     """Median seconds per epoch of each contender, in alternating blocks of about `block` seconds."""
     epochs = {}
     for c, fn in fns.items():
         trial = 1
         while True:
-            start = time.perf_counter()
-            fn(p, trial)
-            took = time.perf_counter() - start
+            took = timed(fn, p, trial)
             if took > block / 4 or trial >= 1_000_000:
                 break
             trial *= 8 if took < block / 40 else 2
@@ -140,9 +128,7 @@ def _race(fns: dict, p, block: float, reps: int, settle: float) -> dict:
     order = list(fns)
     for r in range(reps):
         for c in order[r % len(order):] + order[:r % len(order)]:
-            start = time.perf_counter()
-            fns[c](p, epochs[c])
-            times[c].append((time.perf_counter() - start) / epochs[c])
+            times[c].append(timed(fns[c], p, epochs[c]) / epochs[c])
             time.sleep(settle)
     return {c: statistics.median(v) for c, v in times.items()}
 
@@ -171,16 +157,18 @@ def _cliff(reps: int, settle: float, root: Path) -> list[tuple[str, float, float
     return out
 
 
-def rows(folder: Path, seed: int, block: float, reps: int, settle: float, misses: list[str], fmt) -> list[str]:
-    """The section's markdown lines; each missed target is appended to `misses`."""
+def rows(folder: Path, seed: int, block: float, reps: int, settle: float, misses: list[str], fmt,
+         contender, timed) -> list[str]:
+    """The section's markdown lines; each missed target is appended to `misses`. `contender(spec)` is
+    backcalc as run.py races it (its Trainer made before the clock starts), `timed` run.py's clock."""
     lines = ["| workload | backcalc | hand-written NumPy | ÷ NumPy | same loss |", "|---|---|---|---|---|"]
     for name, (description, path) in workloads(folder, seed).items():
         spec = load_spec(path)
         p = problem(name, spec, Network(spec))
-        fns = {"backcalc": _backcalc(spec), "NumPy": peers.numpy_general}
+        fns = {"backcalc": contender(spec), "NumPy": peers.numpy_general}
         losses = {c: peers.general_loss(p, fn(p, 3)) for c, fn in fns.items()}
         same = abs(losses["backcalc"] - losses["NumPy"]) <= 1e-9 * abs(losses["NumPy"])
-        med = _race(fns, p, block, reps, settle)
+        med = _race(fns, p, block, reps, settle, timed)
         ratio = med["backcalc"] / med["NumPy"]
         met = ratio <= NUMPY_TARGET
         if not met:

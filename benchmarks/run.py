@@ -181,7 +181,8 @@ def fast_trainer_report(block: float, reps: int, misses: list[str]) -> list[str]
     print("racing the fast trainer's workloads …", file=sys.stderr, flush=True)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        lines = fast_trainer.rows(Path(tmp), SEED, block, reps, SETTLE, misses, fmt_time)
+        lines = fast_trainer.rows(Path(tmp), SEED, block, reps, SETTLE, misses, fmt_time, BackcalcContender,
+                                  timed)
     return [*lines, "", f"Medians of {reps} alternating blocks of about {block:g} s (load average {load:.2f} "
             f"before, {os.getloadavg()[0]:.2f} after; 2 cores shared with other jobs)."]
 
