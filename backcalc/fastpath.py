@@ -124,6 +124,7 @@ def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
     first, last = trainer.epochs_done + 1, trainer.epochs_done + epochs
     latest = None
     early = trainer.early_rows
+    early.reset()
     for record in _stretches(trainer, first, last, every):
         latest = record
         if shown(record.epoch, first, last, every):
@@ -173,13 +174,15 @@ def _stretches(trainer, first: int, last: int, every: int) -> Iterator[EpochReco
                 lsum, lmin, lmax, total = stats[-1]
                 record = EpochRecord(done + count, lsum / n_batches, lmin, lmax, total / spec.n_samples)
                 trainer._complete(record)
-                on_epoch, keep = trainer.on_epoch, trainer.early_rows.add
+                on_epoch = trainer.on_epoch
+                keep = trainer.early_rows.add if trainer.early_rows.on else None
                 for i, (lsum, lmin, lmax, total) in enumerate(stats):
                     epoch, loss = done + 1 + i, lsum / n_batches
                     watch.epoch(epoch, loss)
                     if on_epoch is not None:
                         on_epoch(epoch, loss, lmin, lmax)
-                    keep(epoch, loss, lmin, lmax, total / spec.n_samples)
+                    if keep is not None:
+                        keep(epoch, loss, lmin, lmax, total / spec.n_samples)
                 fits = int(count * STRETCH_SECONDS / elapsed) if elapsed > 0 else CHUNK
                 budget = max(1, min(CHUNK, 2 * budget, fits))
                 yield record

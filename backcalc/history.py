@@ -125,6 +125,10 @@ class EarlyRows:
     LIMIT = 100
 
     def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over (a new run of epochs)."""
         self.width, self.rows, self.on = 1, [], True
 
     def add(self, epoch: int, loss: float, low: float, high: float, mean_sample: float) -> None:
