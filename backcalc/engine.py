@@ -53,7 +53,8 @@ class _Buffers:
         self.tmp = [np.empty((n, s)) for s in sizes[1:]]
         self.mask = [np.empty((n, s), dtype=bool) for s in sizes[1:]]
         self.diff = np.empty((n, sizes[-1]))
-        self.row, self.row2 = np.empty((n, 1)), np.empty((n, 1))  # per-sample scalars (softmax + cross-entropy)
+        self.row, self.row2 = np.empty((n, 1)), np.empty((n, 1))
+        self.ones = np.ones(n)  # per-sample scalars (softmax + cross-entropy)
         self.diff_flat = self.diff.reshape(-1)
 
 
@@ -243,7 +244,10 @@ class Engine:
                 np.matmul(a.T, delta, out=self.gw[li])
             else:
                 np.matmul(delta.T, a, out=self.gw[li])
-            np.add.reduce(delta, axis=0, out=self.gb[li])
+            if self.plain:
+                np.add.reduce(delta, axis=0, out=self.gb[li])
+            else:  # a column sum as one BLAS product: ~20× faster for a long batch of few neurons
+                np.matmul(buf.ones, delta, out=self.gb[li])
             if li:
                 below = buf.delta[li - 1]
                 np.matmul(delta, self.w[li], out=buf.up[li - 1])
