@@ -137,6 +137,9 @@ class Engine:
         self.order = None if net.tied else self.slot_param
         self.p = net.theta.astype(np.float64, copy=True) if net.tied else self.flat
         self.stepper = None
+        # Off the plain path the weights change once per batch, all at once: the forward products then
+        # read a contiguous copy of each Wᵀ (BLAS runs up to 2× faster on it than on the [W | b] view).
+        self.wt_fwd = self.wt if self.plain else [np.ascontiguousarray(w) for w in self.wt]
         if not self.plain:
             frozen_here = net.frozen if net.tied else net.frozen[self.slot_param]
             self.stepper = InPlaceStep(optimizer.config, self.lr, frozen_here)
@@ -156,6 +159,12 @@ class Engine:
             self.p[...] = theta
         np.take(theta, self.slot_param, out=self.flat)
         self.frozen_values = self.flat[self.frozen_slots]
+        self._copy_weights()
+
+    def _copy_weights(self) -> None:
+        if not self.plain:
+            for copy, wt in zip(self.wt_fwd, self.wt, strict=True):
+                np.copyto(copy, wt)
 
     def load_state(self, state: State | None) -> None:
         """Take the optimiser's state (over theta); plain SGD has none to take."""
@@ -212,7 +221,7 @@ class Engine:
         # forward
         a = x
         for li in range(n_layers):
-            np.matmul(a, self.wt[li], out=z[li])
+            np.matmul(a, self.wt_fwd[li], out=z[li])
             z[li] += self.b[li]
             if li < n_layers - 1 or not self.softmax_ce:  # _softmax_ce computes its softmax itself
                 _forward(acts[li], z[li], out[li], buf.mask[li], alphas[li])
@@ -271,10 +280,11 @@ class Engine:
                 np.copyto(view, g.T)
         if not self.tied:
             self.stepper.step(self.flat, self.gflat)
-            return
-        grad = np.bincount(self.slot_param, weights=self.gflat, minlength=self.p.size)
-        self.stepper.step(self.p, grad)
-        np.take(self.p, self.slot_param, out=self.flat)
+        else:
+            grad = np.bincount(self.slot_param, weights=self.gflat, minlength=self.p.size)
+            self.stepper.step(self.p, grad)
+            np.take(self.p, self.slot_param, out=self.flat)
+        self._copy_weights()
 
 
 def _softmax_ce(z, y, t, t_sum, scale, delta, tmp, tmp2, row, row2) -> float:
