@@ -41,9 +41,10 @@ class InPlaceStep:
         for k in self.keys:
             self.buffers[k][...] = pick(state.buffers[k])
         live_steps, live_active = self.steps[self.live], self.active[self.live]
-        self.t = int(live_steps[0]) if live_steps.size and (live_steps == live_steps[0]).all() else None
         if not live_steps.size:
             self.t = 0
+        else:
+            self.t = int(live_steps[0]) if (live_steps == live_steps[0]).all() else None
         self.first = None if live_active.any() and not live_active.all() else not live_active.any()
 
     def state(self, order: np.ndarray | None = None, size: int | None = None) -> State:

@@ -203,3 +203,23 @@ def test_an_interrupted_table_shows_rows_up_to_the_interrupt(tmp_path):
     rows = [int(m) for m in re.findall(r"^\s+(\d+)\s", table, re.M)]
     assert rows[0] == 1 and rows[-1] == done
     assert len(rows) >= 5, out  # not only the first and the last epoch
+
+
+@pytest.mark.parametrize("optimizer, state", [
+    ("adam", {"step": 7, "exp_avg": 0.02, "exp_avg_sq": 0.001}),
+    ("adamw", {"step": 2, "exp_avg": -0.01, "exp_avg_sq": 0.0004}),
+    ("momentum", {"momentum_buffer": 0.05}),
+    ("nesterov", {"momentum_buffer": -0.03}),
+])
+@pytest.mark.parametrize("tied", [False, True])
+def test_a_state_read_for_some_parameters_only_trains_as_the_reference_does(optimizer, state, tied):
+    """Parameters with different step counts, or some with a momentum buffer and some without."""
+    data = json.loads(random_spec(3300, max_width=6, max_samples=30, tied=tied))
+    data["optimizer"] = OPTIMIZERS[optimizer]
+    net = Network(parse_spec(json.dumps(data)))
+    names = [n for n, f in zip(net.names, net.frozen, strict=True) if not f]  # frozen ones keep no state
+    data["optimizer_state"] = {names[0]: state, names[-1]: state}
+    spec = parse_spec(json.dumps(data))
+    fast = _run(spec, allow_scalar=False)
+    assert isinstance(fast[0].fast_runner(), Engine)
+    _same_training(*fast, *_run(spec, fast=False))
