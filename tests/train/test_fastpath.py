@@ -147,7 +147,7 @@ def _spec_with_optimizer(optimizer):
     ({"name": "adam"}, False), ("adam", False),
 ])
 def test_plain_sgd_is_recognised_in_every_spelling(optimizer, plain):
-    # Which runner each optimizer takes is tests/test_fast_trainer.py's (every one has a fast path now).
+    # Which runner each optimizer takes is tests/train/test_fast_trainer.py's (every one has a fast path now).
     spec = _spec_with_optimizer(optimizer)
     assert plain_sgd(spec) is plain
 
