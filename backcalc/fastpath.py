@@ -1,28 +1,70 @@
-"""Which training path runs a spec, and the chunked loop that drives the fast ones.
+"""Which training path runs a spec, the runner interface of the fast ones, and the loop that drives them.
 
 Three paths compute the same epochs:
-- `scalar.Kernel`: generated plain-float code for tiny networks (tied names allowed);
-- `engine.Engine`: in-place NumPy for any untied float network;
-- the reference loop `Trainer._run_reference`: `Network.forward/backward` per
-  batch, which handles everything (tied parameters, exact fractions, other
-  optimisers) and is the only one that checks every update for NaN/infinity.
+- `scalar.Kernel`: generated plain-float code for tiny networks trained with plain SGD (tied names allowed);
+- `engine.Engine`: in-place NumPy for every other float network, with any optimiser, tied and frozen
+  parameters and every activation and loss;
+- the reference loop `Trainer._run_reference`: `Network.forward/backward` and `Optimizer` per batch,
+  which runs exact fractions and is the only one that checks every update for NaN/infinity.
 
 The fast paths run the stretch of epochs up to the next record asked for in one
 call, handing back each epoch's losses for the diagnostics; a stretch is also
 sized, from the time the last one took, to last at most about STRETCH_SECONDS,
 so a stop request between stretches is honoured promptly. Before each
-stretch they take a snapshot; if anything goes wrong in it (a non-finite loss
-or parameter, an overflow), the snapshot is restored and the reference loop
-replays exactly that stretch, so stopping on divergence behaves as it always
-did.
+stretch they take a snapshot (parameters and optimiser state); if anything goes
+wrong in it (a non-finite loss or parameter, an overflow), the snapshot is
+restored and the reference loop replays exactly that stretch, so stopping on
+divergence behaves as it always did.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
+import numpy as np
+
+from .optimizers import State
 from .result import EpochRecord
+from .scalar import Kernel
+
+
+class Runner(Protocol):
+    """What the loop below needs of a fast path: its parameters and optimiser state in and out, and epochs."""
+
+    def load(self, theta: np.ndarray) -> None:
+        """Take the parameter values of the flat vector `theta`."""
+
+    def load_state(self, state: State | None) -> None:
+        """Take the optimiser's state (over theta)."""
+
+    def state(self) -> State | None:
+        """The optimiser's state now (None: the optimiser keeps none, plain SGD)."""
+
+    def snapshot(self) -> object:
+        """Everything `restore` needs to go back here: parameters and optimiser state."""
+
+    def restore(self, snap: object) -> None: ...
+
+    def train(self, count: int, stats: list) -> bool:
+        """Run `count` epochs, appending each one's (loss sum, min, max, sample total); False on trouble."""
+
+    def finite(self) -> bool:
+        """Whether every parameter is a finite number."""
+
+    def theta(self) -> np.ndarray:
+        """The parameters now, as a new flat vector."""
+
+
+class ScalarRunner(Kernel):
+    """The generated scalar kernel as a Runner: plain SGD only, so there is no optimiser state to carry."""
+
+    def load_state(self, state: State | None) -> None:
+        pass
+
+    def state(self) -> State | None:
+        return None
 
 
 def plain_sgd(spec) -> bool:
@@ -41,18 +83,18 @@ def plain_sgd(spec) -> bool:
     return not any(get(key, None) for key in ("momentum", "weight_decay", "nesterov", "dampening"))
 
 
-def choose(spec, net, allow_scalar: bool = True):
-    """The fast runner for this spec, or None for the reference loop."""
-    import numpy as np
-
-    if not plain_sgd(spec) or net.theta.dtype != np.float64:
+def choose(spec, net, optimizer=None, allow_scalar: bool = True) -> Runner | None:
+    """The fast runner for this spec with `optimizer` (by default the spec's), or None for the reference loop."""
+    if net.theta.dtype != np.float64:
         return None
     from . import engine, scalar
+    from .optimizers import make_optimizer
 
-    if allow_scalar and scalar.supports(spec, net):
-        return scalar.Kernel(spec, net)
+    optimizer = optimizer or make_optimizer(spec, net)
+    if allow_scalar and optimizer.plain and scalar.supports(spec, net):
+        return ScalarRunner(spec, net)
     if engine.supports(spec, net):
-        return engine.Engine(spec, net)
+        return engine.Engine(spec, net, optimizer)
     return None
 
 
@@ -75,16 +117,24 @@ def _next_shown(done: int, first: int, last: int, every: int) -> int:
 def run(trainer, epochs: int, every: int = 1) -> Iterator[EpochRecord]:
     """Yield the records of the first, every `every`-th and the last of the next `epochs` epochs.
 
-    Stopping early (trouble, or `trainer.stop_requested()`), it yields the last completed epoch too.
+    Stopping early (trouble, or `trainer.stop_requested()`), it yields the last completed epoch too;
+    stopped on request before the first `every`-th epoch, it first yields about ten of the epochs
+    run at a round spacing (what a table of an interrupted run should show).
     """
     first, last = trainer.epochs_done + 1, trainer.epochs_done + epochs
     latest = None
+    early = trainer.early_rows
+    early.reset()
     for record in _stretches(trainer, first, last, every):
         latest = record
         if shown(record.epoch, first, last, every):
             yield record
+            if record.epoch != first:
+                early.stop()
             latest = None
         if trainer.stop_requested():
+            if latest is not None:
+                yield from early.spaced(first, latest.epoch)
             break
     if latest is not None:  # stopped before the last epoch: it ended here
         yield latest
@@ -96,10 +146,11 @@ def _stretches(trainer, first: int, last: int, every: int) -> Iterator[EpochReco
     if runner is None:
         yield from trainer._run_reference(last - trainer.epochs_done)
         return
-    spec, net, watch = trainer.spec, trainer.net, trainer.watch
+    spec, net, watch, opt = trainer.spec, trainer.net, trainer.watch, trainer.optimizer
     n_batches = -(-spec.n_samples // spec.effective_batch_size)
     runner.load(net.theta)
-    synced = net.theta
+    runner.load_state(opt.state)
+    synced = net.theta, opt.state
     budget = 1  # epochs the next stretch may run: grows (at most doubling) toward STRETCH_SECONDS' worth
     while trainer.epochs_done < last:
         done = trainer.epochs_done
@@ -107,23 +158,31 @@ def _stretches(trainer, first: int, last: int, every: int) -> Iterator[EpochReco
         # parameters and epoch count are exactly those after that epoch.
         count = min(_next_shown(done, first, last, every) - done, budget)
         if runner is not None:
-            if net.theta is not synced:  # someone set the parameters between records
+            if net.theta is not synced[0] or opt.state is not synced[1]:  # someone set them between records
                 runner.load(net.theta)
+                runner.load_state(opt.state)
             snap = runner.snapshot()
             stats: list = []
             started = time.perf_counter()
             if runner.train(count, stats) and runner.finite():
                 elapsed = time.perf_counter() - started
                 net.set_theta(runner.theta())
-                synced = net.theta
+                state = runner.state()
+                if state is not None:
+                    opt.state = state
+                synced = net.theta, opt.state
                 lsum, lmin, lmax, total = stats[-1]
                 record = EpochRecord(done + count, lsum / n_batches, lmin, lmax, total / spec.n_samples)
                 trainer._complete(record)
                 on_epoch = trainer.on_epoch
-                for i, (lsum, lmin, lmax, _) in enumerate(stats):
-                    watch.epoch(done + 1 + i, lsum / n_batches)
+                keep = trainer.early_rows.add if trainer.early_rows.on else None
+                for i, (lsum, lmin, lmax, total) in enumerate(stats):
+                    epoch, loss = done + 1 + i, lsum / n_batches
+                    watch.epoch(epoch, loss)
                     if on_epoch is not None:
-                        on_epoch(done + 1 + i, lsum / n_batches, lmin, lmax)
+                        on_epoch(epoch, loss, lmin, lmax)
+                    if keep is not None:
+                        keep(epoch, loss, lmin, lmax, total / spec.n_samples)
                 fits = int(count * STRETCH_SECONDS / elapsed) if elapsed > 0 else CHUNK
                 budget = max(1, min(CHUNK, 2 * budget, fits))
                 yield record
@@ -137,4 +196,5 @@ def _stretches(trainer, first: int, last: int, every: int) -> Iterator[EpochReco
             return
         if runner is not None:
             runner.load(net.theta)
-            synced = net.theta
+            runner.load_state(opt.state)
+            synced = net.theta, opt.state

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .result import EpochRecord
+
 
 @dataclass
 class Bucket:
@@ -110,3 +112,43 @@ def sparkline(values: list[float], log: bool = False) -> str:
         else:
             out.append(SPARK[min(len(SPARK) - 1, int((v - lo) / span * len(SPARK)))])
     return "".join(out)
+
+
+class EarlyRows:
+    """The records of the epochs before the first row at the shown spacing, thinned to at most ~100.
+
+    A run stopped before its first spaced row would otherwise show only its first and last epoch;
+    these give it rows spaced for the epochs it actually ran. Kept are the epochs that are multiples
+    of `width` (1, 10, 100, …: each width divides the next, so nothing needed is lost on thinning).
+    """
+
+    LIMIT = 100
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over (a new run of epochs)."""
+        self.width, self.rows, self.on = 1, [], True
+
+    def add(self, epoch: int, loss: float, low: float, high: float, mean_sample: float) -> None:
+        if not self.on or epoch % self.width:
+            return
+        self.rows.append(EpochRecord(epoch, loss, low, high, mean_sample))
+        if len(self.rows) > self.LIMIT:
+            self.width *= 10
+            self.rows = [r for r in self.rows if r.epoch % self.width == 0]
+
+    def stop(self) -> None:
+        """A row at the shown spacing has been shown: nothing more to keep."""
+        self.on, self.rows = False, []
+
+    def spaced(self, after: int, before: int, rows: int = 10) -> list:
+        """About `rows` kept records strictly between epochs `after` and `before`, at a round spacing."""
+        span = before - after
+        spacing = self.width
+        for step in (k * 10 ** p for p in range(19) for k in (1, 2, 5)):
+            spacing = self.width * step
+            if span // spacing <= rows:
+                break
+        return [r for r in self.rows if after < r.epoch < before and r.epoch % spacing == 0]

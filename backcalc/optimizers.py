@@ -170,8 +170,12 @@ class Optimizer:
         m_old, v_old = self.state.buffers["exp_avg"], self.state.buffers["exp_avg_sq"]
         m = _lerp(m_old, g, 1 - beta1)
         v = v_old * beta2 + ((1 - beta2) * g) * g  # torch: addcmul(v·β2, g, g, value=1 − β2)
-        # Python floats per distinct step count, as torch computes them
-        counts, where = np.unique(np.maximum(step, 1), return_inverse=True)
+        # Python floats per distinct step count, as torch computes them (usually one count for all)
+        steps = np.maximum(step, 1)
+        if steps.size and (steps == steps[0]).all():
+            counts, where = steps[:1], np.zeros(steps.size, dtype=np.intp)
+        else:
+            counts, where = np.unique(steps, return_inverse=True)
         bc1 = np.array([1 - beta1 ** float(t) for t in counts])[where]
         bc2 = np.array([1 - beta2 ** float(t) for t in counts])[where]
         step_size = np.array([self.lr / (1 - beta1 ** float(t)) for t in counts])[where]

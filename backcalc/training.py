@@ -11,6 +11,7 @@ import numpy as np
 from .diagnostics import TrainWatch, non_finite_stop
 from .errors import ExactTooLong
 from .exact import check_digits
+from .history import EarlyRows
 from .network import Network, _cast
 from .optimizers import Optimizer, State, make_optimizer
 from .result import EpochRecord, TrainResult
@@ -69,6 +70,7 @@ class Trainer:
         # Called with no arguments after every epoch (reference loop) or stretch of at most about
         # fastpath.STRETCH_SECONDS (fast paths); True stops `run` there: how a signal stops a run promptly.
         self.should_stop: Callable[[], bool] | None = None
+        self.early_rows = EarlyRows()  # for the rows of a run stopped before its first spaced row
 
     @property
     def epochs_done(self) -> int:
@@ -89,8 +91,8 @@ class Trainer:
 
         Stops early (setting `stopped`) on NaN or infinity, or when `should_stop` says so; then the
         last completed epoch's record is yielded too and the trainer holds that epoch's parameters.
-        Plain SGD on float parameters runs on a fast path (fastpath.py); everything else, and any
-        stretch of epochs where a fast path meets trouble, runs the reference loop.
+        Float parameters train on a fast path (fastpath.py), whatever the optimizer; exact fractions,
+        and any stretch of epochs where a fast path meets trouble, run the reference loop.
         """
         from .fastpath import run
 
@@ -100,9 +102,10 @@ class Trainer:
     def fast_runner(self, after_trouble=None):
         """The fast path's runner (cached), or None; after trouble, a scalar kernel hands over to the engine."""
         if after_trouble is not None:
-            from .scalar import Kernel
+            from .fastpath import ScalarRunner
 
-            self._fast = self._choose(allow_scalar=False) if isinstance(after_trouble, Kernel) else after_trouble
+            scalar = isinstance(after_trouble, ScalarRunner)
+            self._fast = self._choose(allow_scalar=False) if scalar else after_trouble
         elif not hasattr(self, "_fast"):
             self._fast = self._choose(allow_scalar=self.allow_scalar)
         return self._fast
@@ -110,9 +113,9 @@ class Trainer:
     def _choose(self, allow_scalar: bool):
         from .fastpath import choose
 
-        if not self.fast or not self.optimizer.plain:
+        if not self.fast:
             return None
-        return choose(self.spec, self.net, allow_scalar)
+        return choose(self.spec, self.net, self.optimizer, allow_scalar)
 
     def _run_reference(self, epochs: int) -> Iterator[EpochRecord]:
         """The reference loop: Network.forward/backward per batch, every update checked."""
@@ -149,6 +152,7 @@ class Trainer:
             record = EpochRecord(epoch, sum(losses) / len(losses), min(losses), max(losses),
                                  sample_total / self.spec.n_samples)
             self._complete(record)
+            self.early_rows.add(epoch, record.loss, record.loss_min, record.loss_max, record.mean_sample_loss)
             self.watch.epoch(epoch, record.loss)
             if self.on_epoch is not None:
                 self.on_epoch(epoch, record.loss, record.loss_min, record.loss_max)

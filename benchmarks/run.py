@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import fast_trainer  # noqa: E402
 import peers  # noqa: E402
 
 from backcalc.network import Network  # noqa: E402
@@ -168,6 +169,50 @@ def race(name: str, spec_path: Path, settings: dict, block: float, reps: int) ->
     return {"epochs": epochs, "median": {c: statistics.median(v) for c, v in times.items()},
             "spread": {c: (min(v), max(v)) for c, v in times.items()},
             "losses": losses, "agree": agree, "check_epochs": e}
+
+
+# -- the fast trainer's rows: every optimizer, tied, frozen, softmax, odd epoch counts ----------------
+
+FAST_HEADING = "## Training time per epoch: every optimizer, tied, frozen, softmax, odd epoch counts"
+
+
+def fast_trainer_report(block: float, reps: int, misses: list[str]) -> list[str]:
+    """The fast trainer's section's lines after its heading."""
+    print("racing the fast trainer's workloads …", file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = fast_trainer.rows(Path(tmp), SEED, block, reps, SETTLE, misses, fmt_time, BackcalcContender,
+                                  timed)
+    return [*lines, "", f"Medians of {reps} alternating blocks of about {block:g} s (load average {load:.2f} "
+            f"before, {os.getloadavg()[0]:.2f} after; 2 cores shared with other jobs)."]
+
+
+def only_fast_trainer(out: Path, block: float, reps: int) -> int:
+    """`--only fasttrain`: measure the fast trainer's rows and replace that section (and its verdict lines) of OUT."""
+    misses: list[str] = []
+    section = fast_trainer_report(block, reps, misses)
+    print("\n".join(section))
+    if out.is_file():
+        text = out.read_text()
+        verdict = text.split("## Verdict\n", 1)[1] if "## Verdict\n" in text else ""
+        old_misses = [line[len("- MISSED: "):] for line in verdict.splitlines() if line.startswith("- MISSED: ")]
+        ours = {m.split(":", 1)[0] for m in misses} | set(fast_trainer.DESCRIPTIONS)
+        old_misses = [m for m in old_misses if m.split(":", 1)[0] not in ours]
+        if FAST_HEADING + "\n" in text:
+            head, rest = text.split(FAST_HEADING + "\n", 1)
+            tail = "## " + rest.split("\n## ", 1)[1]
+        else:
+            head, tail = text.split("## The same work", 1)
+            tail = "## The same work" + tail
+        tail = tail.split("## Verdict\n", 1)[0]
+        all_misses = old_misses + misses
+        out.write_text("\n".join([head + FAST_HEADING, "", *section, "", tail + "## Verdict", "",
+                                   *(["All targets met."] if not all_misses else
+                                     [f"- MISSED: {m}" for m in all_misses]), ""]))
+    if misses:
+        print("\nbenchmark targets missed:\n" + "\n".join(f"  {m}" for m in misses), file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_command(cmd: list[str], env=None, cwd=None) -> tuple[float, int]:
@@ -411,10 +456,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke test, not a measurement)")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
-    ap.add_argument("--only", choices=["startup"], help="measure only this part and rewrite only its section of --out")
+    ap.add_argument("--only", choices=["startup", "fasttrain"],
+                    help="measure only this part and rewrite only its section of --out")
     args = ap.parse_args()
     if args.only == "startup":
         return only_startup(Path(args.out), 7 if args.quick else 21)
+    if args.only == "fasttrain":
+        return only_fast_trainer(Path(args.out), *((0.05, 3) if args.quick else (0.4, 9)))
     block, reps = (0.05, 3) if args.quick else (0.4, 9)
     started = time.time()
     header = machine()
@@ -458,6 +506,9 @@ def main() -> int:
         table.append(f"| {descriptions[name]} | {fmt_time(med['backcalc'])} | " + " | ".join(cells) + " | "
                      + " | ".join(ratios) + f" | {'yes' if same else 'NO'} |")
         rows.append((name, res))
+    # -- the fast trainer's rows (benchmarks/fast_trainer.py) ----------------------------------------
+    fast_lines = fast_trainer_report(block, reps, misses)
+    # -- end of the fast trainer's rows ---------------------------------------------------------------
     print("measuring start-up …", file=sys.stderr, flush=True)
     start_lines = startup_report(7 if args.quick else 21, misses)
     print("measuring memory …", file=sys.stderr, flush=True)
@@ -509,6 +560,10 @@ def main() -> int:
         "Epochs per timed block:",
         "",
         *epoch_lines,
+        "",
+        FAST_HEADING,
+        "",
+        *fast_lines,
         "",
         "## The same work: loss on all the data after the same epochs",
         "",

@@ -233,8 +233,10 @@ def _wide_spec(seed: int = 0) -> str:
 CASES = {
     "scalar": (SPEC, Kernel),
     "engine": (_wide_spec(), Engine),
-    "reference": (SPEC.replace("learning_rate: 0.1", "learning_rate: 0.1\noptimizer: {name: sgd, momentum: 0.9}"),
-                  type(None)),
+    # momentum ran on the reference loop until the engine took every optimizer (tests/train/test_fast_trainer.py);
+    # the reference loop is each case's `fast=False` baseline below
+    "momentum": (SPEC.replace("learning_rate: 0.1", "learning_rate: 0.1\noptimizer: {name: sgd, momentum: 0.9}"),
+                 Engine),
 }
 
 
@@ -257,7 +259,7 @@ def test_train_on_every_path_agrees_with_torch(path, tmp_path):
     text, _ = CASES[path]
     final = cli_jsonl("train", _spec_file(tmp_path, text), "--epochs", "25")[-1]["final"]
     spec = parse_spec(text)
-    expected = _torch_train(text, 25, momentum=0.9 if path == "reference" else 0.0, batch=spec.batch_size)
+    expected = _torch_train(text, 25, momentum=0.9 if path == "momentum" else 0.0, batch=spec.batch_size)
     got = [np.array(v) for layer in final["layers"] for v in (layer["weights"], layer["biases"])]
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-13)
