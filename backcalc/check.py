@@ -3,11 +3,11 @@
 Each answer is compared with the exact value at the tolerance its own digits
 imply. A wrong answer that follows from wrong answers upstream of it names
 the answer where that error began; any other wrong answer is an error of its
-own. Either way it names every common mistake (`handcalc.variants`) whose
+own. Either way it names every common mistake (`mistakes.variants`) whose
 recomputation reproduces the student's number. With `decimals`, an answer
 that matches the hand-rounded computation but not the exact one is right by
 hand-rounding (a tied parameter's gradient added up in either order,
-`handcalc.by_hand`).
+`quantities.by_hand`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
-from .handcalc import Calc, Key, Variant, by_hand, compute, variants
+from .mistakes import Mistake as Variant
+from .mistakes import variants
+from .quantities import Calc, Key, by_hand, compute
 from .result import plain
 from .spec import Spec
 
