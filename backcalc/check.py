@@ -181,6 +181,8 @@ class _Diagnosis:
         gives 0.0000078, written 0.00001)."""
         a, out = v.answer, []
         for mistake, variant in self.mistakes:
+            if not variant.changes(a.key[0]):  # its recomputation cannot give another number here
+                continue
             for k, calc in enumerate(calcs_of(variant)):
                 if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream):
                     continue

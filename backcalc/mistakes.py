@@ -23,6 +23,19 @@ class Mistake:
     biases_not_updated: bool = False
     frozen_updated: bool = False  # frozen parameters updated all the same
 
+    def changes(self, kind: str) -> bool:
+        """Can this mistake change a quantity of this kind? (No mistake touches the forward pass.)"""
+        if self == NONE or kind in ("z", "a"):
+            return False
+        if self.loss_scale != 1 and kind in ("loss_term", "loss"):
+            return True
+        if self.swap_reduction and kind in ("loss", "grad", "new"):
+            return True
+        if (self.grad_scale != 1 or self.no_derivative or self.updated_weights) and kind in (
+                "dl_da", "delta", "grad", "new"):
+            return True
+        return kind == "new" and (self.add_gradient or self.biases_not_updated or self.frozen_updated)
+
     def reduction(self, asked: str) -> str:
         if not self.swap_reduction:
             return asked

@@ -10,6 +10,7 @@ own); `check` walks them to find where an error began.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -92,13 +93,31 @@ class Calc:
         return float(w.grad[k] if s is None else w.grad_samples[s, k])
 
     @cached_property
-    def values(self) -> dict:
-        """Key -> value, in computation order."""
-        return {key: self.value(key) for key in self.keys()}
+    def values(self) -> _Values:
+        """Key -> value, in computation order (each read when asked for)."""
+        return _Values(self)
 
     def order(self) -> dict:
         """Key -> position in computation order."""
-        return {k: i for i, k in enumerate(self.values)}
+        return self._order
+
+    @cached_property
+    def _order(self) -> dict:
+        return {k: i for i, k in enumerate(self.keys())}
+
+
+class _Values(Mapping):
+    def __init__(self, calc: Calc):
+        self.calc = calc
+
+    def __getitem__(self, key: Key) -> float:
+        return self.calc.value(key)
+
+    def __iter__(self):
+        return self.calc.keys()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.calc.keys())
 
 
 class _Deps:
