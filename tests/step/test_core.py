@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import assert_same_math
+from random_specs import random_spec
 
 from backcalc import parse_spec
 from backcalc.arithmetic import ByHand, Exact, Float, round_half_up, round_half_up_array
 from backcalc.core import worked_step
 from backcalc.mistakes import Mistake, variants
 from backcalc.quantities import Calc
-from tests.conftest import assert_same_math
-from tests.random_specs import random_spec
 
 SEEDS = range(40)
 
