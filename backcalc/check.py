@@ -19,7 +19,7 @@ from .mistakes import Mistake as Variant
 from .mistakes import variants
 from .quantities import Calc, Key, by_hand, compute
 from .result import plain
-from .spec import Spec
+from .spec_model import Spec
 
 RIGHT, ROUNDING, WRONG = "right", "right_by_rounding", "wrong"
 
@@ -335,7 +335,7 @@ def _loss_formula(spec: Spec) -> str:
 
 
 def _old(spec: Spec, name: str) -> str:
-    from .render.numbers import short
+    from .number_text import short
 
     for layer in spec.layers:
         for i in range(layer.size):

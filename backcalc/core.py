@@ -19,19 +19,13 @@ from .layers import kind_of
 from .mistakes import NONE, Mistake
 from .network import Network
 from .slots import Slots
-from .spec import Spec
+from .spec_model import Spec
 
 
-# -- name tests: the integrator turns each into a registry attribute -----------------------------
-def mean_over_outputs(loss: str) -> bool:
-    """NAME TEST: a loss that averages over the K outputs, so each output's term carries 1/K."""
-    return loss in {"mse", "bce"}
-
-
-def column_activation(activation: str) -> str | None:
-    """NAME TEST: the output activation one output's loss term is computed with: none for a
-    softmax, whose outputs are coupled, so one column's z says nothing on its own."""
-    return None if activation == "softmax" else activation
+def column_activation(activation) -> str | None:
+    """The output activation one output's loss term is computed with: none where the outputs are
+    coupled (softmax), so one column's z says nothing on its own."""
+    return activation.name if activation.elementwise else None
 
 
 @dataclass
@@ -179,7 +173,7 @@ def _loss(w: Worked) -> None:
 def _loss_terms(w: Worked) -> np.ndarray:
     """Each output's loss term per sample, from the (rounded) outputs as a student computes it."""
     out, loss, y, t, zo = w.kinds[-1], w.net.loss, w.a[-1], w.t, w.z[-1]
-    act = column_activation(out.activation.name)
+    act = column_activation(out.activation)
     k_out = y.shape[1]
     columns = []
     for k in range(k_out):
@@ -194,7 +188,7 @@ def _loss_terms(w: Worked) -> np.ndarray:
                 value = np.array([_one_term(loss, yk[s:s + 1], tk[s:s + 1], zk[s:s + 1], act)
                                   for s in range(len(yk))])
         value = np.reshape(np.asarray(value, dtype=float), len(yk))
-        columns.append(value / k_out if mean_over_outputs(w.spec.loss) else value)
+        columns.append(value / k_out if loss.mean_over_outputs else value)
     return w.arith.record(w.mistake.loss_scale * np.stack(columns, axis=1))
 
 

@@ -11,7 +11,7 @@ from .diagnostics import step_warnings
 from .network import Network, Trace
 from .optimizers import Optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
-from .spec import Spec
+from .spec_model import Spec
 
 # step explains every weight and bias for every sample of the batch; past this many chain-rule
 # products (samples × slots) the result would take gigabytes and minutes, so step refuses.

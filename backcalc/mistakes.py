@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import Spec
+from .spec_model import Spec
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,18 @@ NONE = Mistake()
 Variant = Mistake  # the name handcalc gave it
 
 
-# -- name tests: the integrator turns each into a registry attribute -----------------------------
 def squared_loss(loss: str) -> bool:
-    """NAME TEST: a squared-error loss, where a missing factor 2 or ½ is a common mistake."""
-    return loss in {"squared_error", "half_squared_error", "mse"}
+    """A squared-error loss, where a missing factor 2 or ½ is a common mistake."""
+    from .losses import get_loss
+
+    return get_loss(loss).squared is not None
 
 
 def has_derivative(activation: str) -> bool:
-    """NAME TEST: an activation whose ∂a/∂z is not the constant 1, so leaving it out changes δ."""
-    return activation != "identity"
+    """An activation whose ∂a/∂z is not the constant 1, so leaving it out changes δ."""
+    from .activations import get_activation
+
+    return not get_activation(activation).linear
 
 
 def variants(spec: Spec) -> list[tuple[str, Mistake]]:

@@ -16,7 +16,7 @@ from .activations import get_activation
 from .arithmetic import Exact, Float
 from .layers import kind_of
 from .losses import get_loss
-from .spec import Spec, parameter_names
+from .spec_model import Spec, parameter_names
 
 _FLOAT, _EXACT = Float(), Exact()  # NumPy order, no recording: the network's own arithmetic
 

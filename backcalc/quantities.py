@@ -18,7 +18,7 @@ import numpy as np
 
 from .arithmetic import ByHand, round_half_up, round_half_up_array
 from .core import Worked, worked_step
-from .spec import Spec
+from .spec_model import Spec
 
 Key = tuple[str, str, "int | None"]
 
