@@ -3,11 +3,11 @@
 Each answer is compared with the exact value at the tolerance its own digits
 imply. A wrong answer that follows from wrong answers upstream of it names
 the answer where that error began; any other wrong answer is an error of its
-own. Either way it names every common mistake (`handcalc.variants`) whose
+own. Either way it names every common mistake (`mistakes.variants`) whose
 recomputation reproduces the student's number. With `decimals`, an answer
 that matches the hand-rounded computation but not the exact one is right by
 hand-rounding (a tied parameter's gradient added up in either order,
-`handcalc.by_hand`).
+`quantities.by_hand`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
-from .handcalc import Calc, Key, Variant, by_hand, compute, variants
+from .mistakes import Mistake as Variant
+from .mistakes import variants
+from .quantities import Calc, Key, by_hand, compute
 from .result import plain
 from .spec_model import Spec
 
@@ -82,8 +84,9 @@ class CheckResult:
         }
 
 
-# check recomputes the step number by number in plain Python (and again for every mistake it
-# tries), about 40 µs per chain-rule product: past this many, a grade would take minutes.
+# check recomputes the step (and again for every mistake that could give a wrong answer). The
+# per-number engine it once used took about 40 µs per chain-rule product, hence this bound; the
+# vectorised core is far faster, but raising the bound changes what `check` and `--round` accept.
 CHECK_LIMIT = 250_000
 
 
@@ -179,6 +182,8 @@ class _Diagnosis:
         gives 0.0000078, written 0.00001)."""
         a, out = v.answer, []
         for mistake, variant in self.mistakes:
+            if not variant.changes(a.key[0]):  # its recomputation cannot give another number here
+                continue
             for k, calc in enumerate(calcs_of(variant)):
                 if not all(matches(u.value, calc.values[u.key], u.tolerance) for u in upstream):
                     continue

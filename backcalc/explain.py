@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import softmax_jacobian
+from .arithmetic import Exact, Float
+from .core import Worked, worked_step
 from .diagnostics import step_warnings
-from .exact import check_digits
-from .network import Network, _cast_scalar
-from .optimizers import Optimizer, Update, make_optimizer
+from .network import Network, Trace
+from .optimizers import Optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
 from .spec_model import Spec
 
@@ -18,94 +19,90 @@ EXPLAIN_LIMIT = 4_000_000
 
 
 def step(spec: Spec, network: Network | None = None, batch: slice | None = None,
-         optimizer: Optimizer | None = None) -> StepResult:
+         optimizer: Optimizer | None = None, arith=None) -> StepResult:
     """Run one training step on the first batch (or `batch`) and explain it.
 
-    The optimizer (default: the spec's, from its `optimizer_state`) is not changed.
+    The optimizer (default: the spec's, from its `optimizer_state`) is not changed. The arithmetic
+    follows the network (Fractions for an exact one) unless `arith` is given.
     """
     net = network or Network(spec)
-    opt = optimizer or make_optimizer(spec, net)
     if batch is None:
         batch = slice(0, spec.effective_batch_size)
-    x, t = spec.inputs[batch], spec.targets[batch]
-    check_size(spec, x.shape[0])
-    if net.theta.dtype == object:
-        from .network import _cast
+    check_size(spec, len(range(spec.n_samples)[batch]))
+    if arith is None:
+        arith = Exact() if net.theta.dtype == object else Float()
+    w = worked_step(spec, arith, net=net, batch=batch, optimizer=optimizer)
+    return step_result(spec, w, list(range(spec.n_samples))[batch])
 
-        exact_x, exact_t = spec.exact.get("inputs"), spec.exact.get("targets")
-        x = _cast(x, object, None if exact_x is None else exact_x[batch])
-        t = _cast(t, object, None if exact_t is None else exact_t[batch])
-    indices = list(range(spec.n_samples))[batch]
-    trace = net.forward(x)
-    per_sample, note = net.losses(trace, t)
-    loss = net.reduce(per_sample)
-    back = net.backward(trace, t)
-    lr = _cast_scalar(spec.learning_rate, net.theta.dtype)
-    if opt.plain:  # the network's own update, which exact arithmetic and fast paths share
-        new_theta = net.step_theta(back.grad, lr)
-        update = Update(new_theta, opt.state, back.grad, net.theta)
-    else:
-        update = opt.compute(net.theta, back.grad)
-        new_theta = update.theta
-    if new_theta.dtype == object:
-        check_digits(new_theta, "a parameter")
-    warnings = [note] if note else []
-    warnings += step_warnings(net, trace, x, t, loss, back.grad, new_theta)
 
+def step_result(spec: Spec, w: Worked, indices: list[int]) -> StepResult:
+    """The StepResult views read, from a worked step."""
+    net, x, t = w.net, w.x, w.t
+    lr = w.arith.scalar(spec.learning_rate)
+    warnings = [w.note] if w.note else []
+    if not w.arith.sequential:
+        trace = Trace(w.z, [x, *w.a])
+        warnings += step_warnings(net, trace, x, t, w.loss, w.grad, w.new)
     n_layers = len(spec.layers)
-    fused = net.loss.fused_delta(net.activations[-1].name, trace.output, t, trace.z[-1]) is not None
+    dtype = np.dtype(object) if w.arith.exact else np.dtype(float)
     layers = []
     for li, layer in enumerate(spec.layers):
-        prev_names = spec.input_names if li == 0 else spec.layers[li - 1].neuron_names
-        gw_whole = back.grad[net.w_index[li]]
-        gb_whole = back.grad[net.b_index[li]]
-        act = net.activations[li]
+        act = w.kinds[li].activation
         layers.append(LayerResult(
             index=li, activation=act.name, alpha=net.alphas[li],
-            neuron_names=layer.neuron_names, input_names=prev_names,
+            neuron_names=layer.neuron_names,
+            input_names=spec.input_names if li == 0 else spec.layers[li - 1].neuron_names,
             weight_names=layer.weight_names, bias_names=layer.bias_names,
-            z=trace.z[li], a=trace.a[li + 1], dl_da=back.dl_da[li], da_dz=back.da_dz[li],
-            delta=back.delta[li], weights=net.weights[li], biases=net.biases[li],
-            grad_weights=gw_whole, grad_biases=gb_whole,
-            new_weights=new_theta[net.w_index[li]], new_biases=new_theta[net.b_index[li]],
-            fused=fused and li == n_layers - 1,
-            jacobian=softmax_jacobian(trace.a[li + 1]) if not act.elementwise else None,
-            batch_scale=_batch_scale(spec.reduction, x.shape[0], net.theta.dtype),
+            z=w.z[li], a=w.a[li], dl_da=w.dl_da[li], da_dz=w.da_dz[li],
+            delta=w.delta[li], weights=net.weights[li], biases=net.biases[li],
+            grad_weights=w.grad[net.w_index[li]], grad_biases=w.grad[net.b_index[li]],
+            new_weights=w.new[net.w_index[li]], new_biases=w.new[net.b_index[li]],
+            fused=w.fused and li == n_layers - 1,
+            jacobian=softmax_jacobian(w.a[li]) if not act.elementwise else None,
+            batch_scale=_batch_scale(spec.reduction, x.shape[0], dtype),
         ))
-
-    terms: dict[int, list[Term]] = {k: [] for k in range(len(net.names))}
-    n = x.shape[0]
-    reduce = (lambda v: np.sum(v) / n) if spec.reduction == "mean" else np.sum
-    for li, lr_ in enumerate(layers):
-        for i, neuron in enumerate(lr_.neuron_names):
-            head = _head_factors(lr_, i, neuron, "L" if n == 1 else "ℓ")
-            for j, src in enumerate(lr_.input_names):
-                p = lr_.weight_names[i][j]
-                prod = lr_.delta[:, i] * trace.a[li][:, j]
-                terms[net.w_index[li][i, j]].append(Term(
-                    f"layers[{li}].weights[{i}][{j}]", li, "weight", i, j,
-                    [*head, Factor(f"∂z_{neuron}/∂{p}", trace.a[li][:, j])], prod, reduce(prod)))
-            p = lr_.bias_names[i]
-            prod = lr_.delta[:, i]
-            one = lr_.delta[:, i] * 0 + 1
-            terms[net.b_index[li][i]].append(Term(
-                f"layers[{li}].biases[{i}]", li, "bias", i, None,
-                [*head, Factor(f"∂z_{neuron}/∂{p}", one)], prod, reduce(prod)))
+    terms = _terms(spec, w, layers)
+    opt, update = w.optimizer, w.update
     parameters = [
-        ParameterResult(name, net.theta[k], back.grad[k], new_theta[k], bool(net.frozen[k]), terms[k])
+        ParameterResult(name, net.theta[k], w.grad[k], w.new[k], bool(net.frozen[k]), terms[k])
         for k, name in enumerate(net.names)
     ]
     for k, p in enumerate(parameters):
         p.state_before = opt.state_of(k)
         p.state_after = opt.state_of(k, update.state)
-        p.update = opt.explain(k, net.theta, back.grad, update)
+        p.update = opt.explain(k, net.theta, w.grad, update)
     return StepResult(
         name=spec.name, source=spec.source, loss_name=spec.loss, reduction=spec.reduction,
         learning_rate=lr, input_names=spec.input_names, inputs=x, targets=t,
-        batch=indices, n_samples=spec.n_samples, layers=layers, losses=per_sample, loss=loss,
-        parameters=parameters, warnings=warnings, exact=net.theta.dtype == object, optimizer=opt.info(),
+        batch=indices, n_samples=spec.n_samples, layers=layers, losses=w.losses, loss=w.loss,
+        parameters=parameters, warnings=warnings, exact=w.arith.exact, optimizer=opt.info(),
         batch_size=spec.batch_size,
     )
+
+
+def _terms(spec: Spec, w: Worked, layers: list[LayerResult]) -> dict[int, list[Term]]:
+    """Each parameter's chain-rule products, one Term per slot, with the factors of each."""
+    net, n = w.net, w.n
+    terms: dict[int, list[Term]] = {k: [] for k in range(len(net.names))}
+    reduce = (lambda v: np.sum(v) / n) if spec.reduction == "mean" else np.sum
+    for li, lr_ in enumerate(layers):
+        a_in = w.inputs_of(li)
+        pw, pb = w.products[li]
+        for i, neuron in enumerate(lr_.neuron_names):
+            head = _head_factors(lr_, i, neuron, "L" if n == 1 else "ℓ")
+            for j in range(len(lr_.input_names)):
+                p = lr_.weight_names[i][j]
+                prod = pw[:, i, j]
+                terms[net.w_index[li][i, j]].append(Term(
+                    f"layers[{li}].weights[{i}][{j}]", li, "weight", i, j,
+                    [*head, Factor(f"∂z_{neuron}/∂{p}", a_in[:, j])], prod, reduce(prod)))
+            p = lr_.bias_names[i]
+            prod = pb[:, i]
+            one = lr_.delta[:, i] * 0 + 1
+            terms[net.b_index[li][i]].append(Term(
+                f"layers[{li}].biases[{i}]", li, "bias", i, None,
+                [*head, Factor(f"∂z_{neuron}/∂{p}", one)], prod, reduce(prod)))
+    return terms
 
 
 def _batch_scale(reduction: str, n: int, dtype):
@@ -153,3 +150,65 @@ def refuse_size(slots: int, samples: int, source: str, limit: int = EXPLAIN_LIMI
             f"sample{'s' if samples != 1 else ''} × "
             f"{slots:,} weights and biases = {samples * slots:,} chain-rule products, more than the "
             f"{limit:,} it takes at once; {hint}, or use `train` (any size)")
+
+
+def hand_rounded(spec: Spec, result: StepResult, decimals: int) -> StepResult:
+    """`result` with every computed value as a student gets it rounding each to `decimals` first.
+
+    A chain-rule product is then δ times the slot's input (δ already rounded), as by hand,
+    rather than the three factors ∂ℓ/∂a · ∂a/∂z · ∂z/∂p.
+    """
+    from dataclasses import replace
+
+    from .arithmetic import ByHand
+
+    w = worked_step(spec, ByHand(decimals))
+    n = len(result.batch)
+    layers = [replace(layer, z=w.z[li], a=w.a[li],
+                      dl_da=w.dl_da[li] if layer.dl_da is not None else None,
+                      da_dz=w.da_dz[li] if layer.da_dz is not None else None, delta=w.delta[li])
+              for li, layer in enumerate(result.layers)]
+    mean = result.reduction == "mean"
+    ell = "L" if n == 1 else "ℓ"
+    parameters: list[ParameterResult] = []
+    for k, p in enumerate(result.parameters):
+        terms = []
+        for term in p.terms:
+            layer = layers[term.layer]
+            pw, pb = w.products[term.layer]
+            if term.kind == "bias":
+                source, product = np.ones(n), pb[:, term.row]
+            else:
+                source, product = w.inputs_of(term.layer)[:, term.col], pw[:, term.row, term.col]
+            neuron = layer.neuron_names[term.row]
+            total = float(np.sum(product))
+            terms.append(replace(
+                term, factors=[Factor(f"∂{ell}/∂z_{neuron}", layer.delta[:, term.row]),
+                               Factor(f"∂z_{neuron}/∂{p.name}", source)],
+                product=product,
+                # one slot alone: the parameter's (rounded) gradient; tied slots: their exact share of it
+                contribution=float(w.grad[k]) if len(p.terms) == 1 else (total / n if mean else total)))
+        parameters.append(replace(p, grad=float(w.grad[k]), new=float(w.new[k]), terms=terms))
+    rounded = replace(result, layers=layers, parameters=parameters, losses=w.losses, loss=float(w.loss),
+                      warnings=list(result.warnings))
+    if result.optimizer is not None and not result.optimizer.plain:
+        _explain_updates(spec, rounded, w.new)
+    return rounded
+
+
+def _explain_updates(spec: Spec, result: StepResult, new: np.ndarray) -> None:
+    """The optimizer's update lines recomputed from the hand-rounded gradients; the new values rounded."""
+    from dataclasses import replace
+
+    from .optimizers import Optimizer
+
+    names = [p.name for p in result.parameters]
+    frozen = np.array([p.frozen for p in result.parameters])
+    theta = np.array([float(p.value) for p in result.parameters])
+    grad = np.array([float(p.grad) for p in result.parameters])
+    opt = Optimizer(spec.optimizer, spec.learning_rate, names, frozen, float, spec.optimizer_state)
+    update = opt.compute(theta, grad)
+    for k, p in enumerate(result.parameters):
+        p.update = opt.explain(k, theta, grad, update)
+        if p.update and p.update[-1].name == "param":
+            p.update[-1] = replace(p.update[-1], value=float(new[k]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .compose import compose
+from .core import forward_pass
 from .errors import SpecError, UsageError
-from .network import Network
 from .reader import Reader, Stop
 from .result import ForwardLayer, ForwardResult
 from .spec_model import Spec
@@ -35,8 +35,8 @@ def parse_inputs(text: str, n_features: int, source: str = "--inputs") -> np.nda
 def forward(spec: Spec, inputs: np.ndarray | None = None) -> ForwardResult:
     """Run the spec's network on `inputs` (default: the spec's own inputs)."""
     x = spec.inputs if inputs is None else inputs
-    trace = Network(spec).forward(x)
-    layers = [ForwardLayer(li, layer.activation, layer.neuron_names, trace.z[li], trace.a[li + 1])
+    worked = forward_pass(spec, x)
+    layers = [ForwardLayer(li, layer.activation, layer.neuron_names, worked.z[li], worked.a[li])
               for li, layer in enumerate(spec.layers)]
     return ForwardResult(name=spec.name, source=spec.source, input_names=spec.input_names, inputs=x,
                          layers=layers, inputs_from="spec" if inputs is None else "--inputs")

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import get_activation, softmax_jvp
-from .exact import check_digits
+from .activations import get_activation
+from .arithmetic import Exact, Float
+from .layers import kind_of
 from .losses import get_loss
 from .spec_model import Spec, parameter_names
+
+_FLOAT, _EXACT = Float(), Exact()  # NumPy order, no recording: the network's own arithmetic
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Network:
         index = {n: k for k, n in enumerate(self.names)}
         self.activations = [get_activation(layer.activation) for layer in spec.layers]
         self.alphas = [_cast_scalar(layer.alpha, dtype) for layer in spec.layers]
+        self.kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, self.alphas)]
         self.loss = get_loss(spec.loss)
         self.w_index = [np.array([[index[n] for n in row] for row in layer.weight_names], dtype=np.intp)
                         for layer in spec.layers]
@@ -91,12 +95,10 @@ class Network:
         """The forward pass; exact values are checked against the digit bound layer by layer (unless not `bounded`)."""
         zs, acts = [], [x]
         a = x
-        exact = bounded and self.theta.dtype == object
-        for li, (w, b, act, alpha) in enumerate(zip(self.weights, self.biases, self.activations, self.alphas)):
-            z = a @ w.T + b
-            if exact:
-                check_digits(z, f"z of layer {li + 1}")
-            a = act.forward(z, alpha)
+        arith = _EXACT if bounded and self.theta.dtype == object else _FLOAT
+        for li, (w, b, kind) in enumerate(zip(self.weights, self.biases, self.kinds)):
+            z = arith.record(kind.weighted_sum(arith, a, w, b), f"z of layer {li + 1}")
+            a = kind.activate(z)
             zs.append(z)
             acts.append(a)
         return Trace(zs, acts)
@@ -122,21 +124,13 @@ class Network:
         fused = self.loss.fused_delta(out_act.name, y, t, trace.z[-1])
         upstream = self.loss.grad(y, t) if record or fused is None else None
         for li in range(n_layers - 1, -1, -1):
-            act, z, a = self.activations[li], trace.z[li], trace.a[li + 1]
+            kind, z, a = self.kinds[li], trace.z[li], trace.a[li + 1]
             if li < n_layers - 1:
-                upstream = delta[li + 1] @ self.weights[li + 1]
-            elif fused is not None:
-                delta[li] = fused
+                upstream = self.kinds[li + 1].back(_FLOAT, delta[li + 1], self.weights[li + 1])
             dl_da[li] = upstream
-            if act.elementwise:
-                d = act.derivative(z, a, self.alphas[li])
-                da_dz[li] = d
-                if delta[li] is None:
-                    delta[li] = upstream * d
-            elif delta[li] is None:
-                delta[li] = softmax_jvp(a, upstream)
-            if delta[li].dtype == object:
-                check_digits(delta[li], f"δ of layer {li + 1}")
+            da_dz[li] = kind.local_derivative(_FLOAT, z, a)
+            delta[li] = fused if li == n_layers - 1 and fused is not None else kind.delta(upstream, da_dz[li], a)
+            _EXACT.record(delta[li], f"δ of layer {li + 1}")
         scale = n if self.spec.reduction == "mean" else 1
         grad_w, grad_b = [], []
         for li in range(n_layers):

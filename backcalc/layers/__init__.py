@@ -1,0 +1,49 @@
+"""Layer kinds: each one module behind the small protocol below; the dense layer is the first.
+
+A kind pairs its forward and backward next to each other (as micrograd's `Value` and PyTorch's
+`autograd.Function` do) and declares the named quantities it contributes, so the worked-step
+core, the check and every view read them without knowing the kind. Convolution, pooling,
+recurrent layers and expression circuits are further kinds: their own parameter slots, their
+own quantities, the same protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class LayerKind(Protocol):
+    """What the worked-step core needs of a layer."""
+
+    name: str  # the spec's `kind` of the layer
+    spec_keys: tuple[str, ...]  # the keys a layer of this kind reads from the spec
+
+    def weighted_sum(self, arith, a_in: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """z of every sample (samples × neurons) from the layer below's a, in `arith`'s order."""
+
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        """a from z (the core rounds and overrides z in between)."""
+
+    def local_derivative(self, arith, z: np.ndarray, a: np.ndarray) -> np.ndarray | None:
+        """∂a/∂z per sample and neuron, or None where a neuron's a depends on several z (softmax)."""
+
+    def delta(self, upstream: np.ndarray, da_dz: np.ndarray | None, a: np.ndarray) -> np.ndarray:
+        """δ = ∂ℓ/∂z from ∂ℓ/∂a (the chain rule through the activation)."""
+
+    def back(self, arith, delta: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂a of the layer below."""
+
+    def slot_products(self, delta: np.ndarray, a_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each parameter slot's chain-rule product per sample: weights (samples × out × in), biases."""
+
+    def deps(self, kind: str, neuron: int, sample: int, below: list[str]) -> list[tuple]:
+        """What a quantity of this layer (z, a, dl_da, da_dz, delta) is computed from."""
+
+
+def kind_of(layer, alpha=None) -> LayerKind:
+    """The kind of a spec layer (today every layer is dense); `alpha` as the arithmetic holds it."""
+    from .dense import Dense
+
+    return Dense(layer, alpha)

@@ -1,0 +1,222 @@
+"""A worked step's named quantities: their keys, their order, their values and what each is computed from.
+
+A quantity is keyed (kind, name, sample). Kinds: z, a, loss_term (name: output neuron), loss
+(name ""; sample None for the batch loss), dl_da, da_dz, delta (name: neuron), grad (name:
+parameter; sample None for the batch gradient, else the per-sample ∂ℓₙ/∂p), new (parameter,
+sample None). The dependencies are derived from the architecture (each layer kind declares its
+own); `check` walks them to find where an error began.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .arithmetic import ByHand, round_half_up, round_half_up_array
+from .core import Worked, worked_step
+from .spec_model import Spec
+
+Key = tuple[str, str, "int | None"]
+
+
+def key_text(key: Key, n_samples: int) -> str:
+    """The canonical name of a quantity (the one tables and `check` print)."""
+    kind, name, s = key
+    base = {
+        "z": f"z_{name}", "a": name, "loss_term": f"loss_{name}", "loss": "loss",
+        "dl_da": f"dL/d{name}", "da_dz": f"d{name}/dz_{name}", "delta": f"delta_{name}",
+        "grad": f"dL/d{name}", "new": f"{name}_new",
+    }[kind]
+    if s is not None and n_samples > 1:
+        base += f"[{s + 1}]"
+    return base
+
+
+class Calc:
+    """A worked step seen quantity by quantity (the view `check` and `--round`'s drift table read)."""
+
+    def __init__(self, worked: Worked):
+        self.w = worked
+        self.n_samples = worked.n
+        self.overrides = worked.overrides
+        self.computed = worked.computed
+        self.where = {m: (li, i) for li, kind in enumerate(worked.kinds) for i, m in enumerate(kind.neurons)}
+        self.param = {p: k for k, p in enumerate(worked.net.names)}
+        self.deps = _Deps(self)
+
+    def keys(self):
+        """Every quantity in the order it is computed."""
+        w, n = self.w, self.n_samples
+        for kind in w.kinds:
+            for s in range(n):
+                yield from (("z", m, s) for m in kind.neurons)
+                yield from (("a", m, s) for m in kind.neurons)
+        out = w.kinds[-1].neurons
+        for s in range(n):
+            yield from (("loss_term", m, s) for m in out)
+            yield ("loss", "", s)
+        yield ("loss", "", None)
+        lowest = w.slots.lowest
+        for li in range(len(w.kinds) - 1, -1, -1):
+            kind = w.kinds[li]
+            for s in range(n):
+                yield from (("dl_da", m, s) for m in kind.neurons)
+                if kind.elementwise:
+                    for m in kind.neurons:
+                        yield ("da_dz", m, s)
+                        yield ("delta", m, s)
+                else:
+                    yield from (("delta", m, s) for m in kind.neurons)
+            for k in np.flatnonzero(lowest == li):
+                p = w.net.names[k]
+                yield from (("grad", p, s) for s in range(n))
+                yield ("grad", p, None)
+        yield from (("new", p, None) for p in w.net.names)
+
+    def value(self, key: Key) -> float:
+        kind, name, s = key
+        w = self.w
+        if kind in ("z", "a", "dl_da", "da_dz", "delta"):
+            li, i = self.where[name]
+            return float(getattr(w, kind)[li][s, i])
+        if kind == "loss_term":
+            return float(w.loss_terms[s, self.where[name][1]])
+        if kind == "loss":
+            return float(w.loss if s is None else w.losses[s])
+        k = self.param[name]
+        if kind == "new":
+            return float(w.new[k])
+        return float(w.grad[k] if s is None else w.grad_samples[s, k])
+
+    @cached_property
+    def values(self) -> _Values:
+        """Key -> value, in computation order (each read when asked for)."""
+        return _Values(self)
+
+    def order(self) -> dict:
+        """Key -> position in computation order."""
+        return self._order
+
+    @cached_property
+    def _order(self) -> dict:
+        return {k: i for i, k in enumerate(self.keys())}
+
+
+class _Values(Mapping):
+    def __init__(self, calc: Calc):
+        self.calc = calc
+
+    def __getitem__(self, key: Key) -> float:
+        return self.calc.value(key)
+
+    def __iter__(self):
+        return self.calc.keys()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.calc.keys())
+
+
+class _Deps:
+    """Key -> the quantities it was computed from, read off the layer kinds and the parameter slots."""
+
+    def __init__(self, calc: Calc):
+        self.calc = calc
+
+    def __getitem__(self, key: Key) -> tuple:
+        kind, name, s = key
+        c = self.calc
+        w = c.w
+        if kind in ("z", "a", "da_dz", "delta"):
+            li, i = c.where[name]
+            return tuple(w.kinds[li].deps(kind, i, s, w.kinds[li - 1].neurons if li else None))
+        if kind == "dl_da":
+            li, i = c.where[name]
+            if li == len(w.kinds) - 1:
+                return (("a", name, s),)
+            return tuple(("delta", o, s) for o in w.kinds[li + 1].neurons)
+        if kind == "loss_term":
+            return (("a", name, s),)
+        if kind == "loss":
+            if s is None:
+                return tuple(("loss", "", r) for r in range(c.n_samples))
+            return tuple(("loss_term", m, s) for m in w.kinds[-1].neurons)
+        k = c.param[name]
+        if kind == "new":
+            return () if w.net.frozen[k] else (("grad", name, None),)
+        if s is None:
+            return tuple(("grad", name, r) for r in range(c.n_samples))
+        return tuple(d for li, i, j in _slots_of(w, k) for d in
+                     w.kinds[li].slot_deps(i, j, s, w.kinds[li - 1].neurons if li else None))
+
+
+def _slots_of(w: Worked, k: int) -> list[tuple[int, int, int | None]]:
+    """Parameter k's slots as (layer, row, column; None for a bias), in slot order."""
+    slots, out = w.slots, []
+    for index in np.flatnonzero(slots.param == k):
+        li = int(slots.layer[index])
+        width = w.net.w_index[li].shape[1] + 1
+        i, j = divmod(int(index - slots.bounds[li]), width)
+        out.append((li, i, None if j == width - 1 else j))
+    return out
+
+
+def compute(spec: Spec, decimals: int | None = None, variant=None, overrides: dict | None = None,
+            entries_first: bool = False) -> Calc:
+    """The step on the spec's first batch as a student computes it (rounded to `decimals`)."""
+    from .mistakes import NONE
+
+    return Calc(worked_step(spec, ByHand(decimals), variant or NONE, overrides, entries_first=entries_first))
+
+
+def by_hand(spec: Spec, decimals: int, mistake=None, overrides: dict | None = None) -> list[Calc]:
+    """The step rounded by hand in each order a student may add a tied parameter's gradient up.
+
+    The per-sample order first; the step table's order (`entries_first`) too when a tied
+    parameter is reduced over a batch, where the two can differ.
+    """
+    runs = [compute(spec, decimals, mistake, overrides)]
+    if spec.effective_batch_size > 1 and runs[0].w.slots.count.max(initial=0) > 1:
+        runs.append(compute(spec, decimals, mistake, overrides, entries_first=True))
+    return runs
+
+
+@dataclass
+class Drift:
+    quantity: str
+    exact: float
+    by_hand: float
+    units: int | None  # by_hand − exact rounded to the same decimals, in units of the last decimal;
+    # None when only one of the two is finite (the rounded computation reached log 0 or 1/0)
+
+    def to_dict(self) -> dict:
+        from .result import plain  # a value that is not finite is null in JSON
+
+        return {"quantity": self.quantity, "exact": plain(self.exact), "by_hand": plain(self.by_hand),
+                "drift": self.units}
+
+
+def drift(spec: Spec, decimals: int) -> list[Drift]:
+    """Every quantity exact and by hand; `units` ≠ 0 where rounding along the way changed the result."""
+    exact, hand = compute(spec), compute(spec, decimals)
+    n = exact.n_samples
+    keys = [k for k in exact.keys() if not (n == 1 and k[0] in ("grad", "loss") and k[2] is not None)]
+    ex = np.array([exact.value(k) for k in keys], dtype=float)
+    bh = np.array([hand.value(k) for k in keys], dtype=float)
+    both = np.isfinite(ex) & np.isfinite(bh)
+    with np.errstate(all="ignore"):
+        units = np.round((bh - round_half_up_array(np.where(both, ex, 0.0), decimals)) * 10**decimals)
+    out = []
+    for k, key in enumerate(keys):
+        if both[k]:
+            u = int(units[k])
+        else:
+            u = 0 if math.isfinite(ex[k]) == math.isfinite(bh[k]) else None
+        out.append(Drift(key_text(key, n), float(ex[k]), float(bh[k]), u))
+    return out
+
+
+__all__ = ["Calc", "Drift", "Key", "by_hand", "compute", "drift", "key_text", "round_half_up"]
