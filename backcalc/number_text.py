@@ -24,27 +24,35 @@ def fmt(x, digits: int = 5) -> str:
     Exact values (Fractions) print as terminating decimals when they have one,
     else as p/q.
     """
-    if x is None:
-        return "—"
-    if isinstance(x, str):  # an exact value as the JSON-ready dictionaries hold it ("-361/30")
-        x = Fraction(x)
-    if isinstance(x, Fraction):
-        return exact(x)
-    x = float(x)
-    if math.isnan(x):
+    if type(x) is not float:  # numpy's float64 too; the rest as it comes
+        if x is None:
+            return "—"
+        if isinstance(x, (str, Fraction)):
+            return _exact_or_text(x)
+        x = float(x)
+    if x != x:
         return "nan"
-    if math.isinf(x):
+    if x in (_INF, -_INF):
         return "inf" if x > 0 else "−inf"
     if x == 0:
         return "0"
     figures = max(digits, 1)
-    ax = abs(x)
+    ax = -x if x < 0 else x
     if ax < SCIENTIFIC_BELOW or ax >= SCIENTIFIC_FROM:
         text = _scientific(x, figures)
     else:
         first = math.floor(math.log10(ax))  # the place of the first significant digit
         text = _plain(x, max(digits, figures - 1 - first))
     return text.replace("-", "−")
+
+
+_INF = float("inf")
+
+
+def _exact_or_text(x) -> str:
+    if isinstance(x, str):  # an exact value as the JSON-ready dictionaries hold it ("-361/30")
+        x = Fraction(x)
+    return exact(x)
 
 
 def fixed(x, decimals: int) -> str:
@@ -56,7 +64,11 @@ def fixed(x, decimals: int) -> str:
 
 
 def _plain(x: float, decimals: int) -> str:
-    shortest = Decimal(repr(x))
+    r = repr(x)
+    if decimals > 0 and "e" not in r and "n" not in r:  # the common case without Decimal (same text)
+        places = len(r) - r.index(".") - 1
+        return r + "0" * (decimals - places) if places <= decimals else f"{x:.{decimals}f}"
+    shortest = Decimal(r)
     if -shortest.as_tuple().exponent <= decimals:  # nothing to round: pad the shortest form with zeros
         return f"{shortest:.{decimals}f}"
     return f"{x:.{decimals}f}"
@@ -82,12 +94,21 @@ def short(x, digits: int = 5) -> str:
     if isinstance(x, (Fraction, str)):  # exact values: `fmt` writes them whole
         return fmt(x, digits)
     if x is not None and math.isfinite(float(x)) and 0 < abs(float(x)) < SCIENTIFIC_FROM:
-        shortest = Decimal(repr(float(x)))
+        r = repr(float(x))
+        if "e" not in r:  # the common case without Decimal (same text)
+            if len(r) - r.index(".") - 1 <= digits:
+                return r.rstrip("0").rstrip(".").replace("-", "−")
+            return _trimmed(fmt(x, digits))
+        shortest = Decimal(r)
         if -shortest.as_tuple().exponent <= digits:
             text = f"{shortest:f}"
             text = text.rstrip("0").rstrip(".") if "." in text else text
             return text.replace("-", "−")
-    text = fmt(x, digits)
+    return _trimmed(fmt(x, digits))
+
+
+def _trimmed(text: str) -> str:
+    """`fmt`'s text without trailing zeros (in the mantissa too)."""
     if "e" in text:
         mantissa, exponent = text.split("e")
         return (mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa) + "e" + exponent
