@@ -80,8 +80,8 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
     widths = _widths(table, console, options, headers, texts)
     pads = [(0 if i == 0 and not table.pad_edge else 1, 0 if i == n - 1 and not table.pad_edge else 1)
             for i in range(n)]
-    if any(w - left - right < 1 for w, (left, right) in zip(widths, pads)):
-        return None  # a column squeezed to nothing: rich's corner cases, not worth copying
+    if all(w - left - right < 1 for w, (left, right) in zip(widths, pads)):
+        return None  # every column squeezed to nothing: rich's corner case, not worth copying
     table_width = sum(widths) + table._extra_width
     render_options = options.update(width=table_width, highlight=table.highlight, height=None)
     box = table.box.substitute(render_options, safe=table.safe_box if table.safe_box is not None
@@ -105,7 +105,7 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
                 if flush_right:
                     text = text.rstrip()
                 size = cell_len(text)
-                if size > inner:
+                if size > inner or inner < 1:
                     break
                 parts.append(left + " " * (inner - size) + text + right if flush_right
                              else left + text + " " * (inner - size) + right)
@@ -130,24 +130,63 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
     mid = (box.mid_left, box.mid_right, box.mid_vertical)
     foot = (box.foot_left, box.foot_right, box.foot_vertical)
     section = box.get_row(widths, "row", edge=True)
-    for r, row in enumerate(rows):
+    padded = [_padded(cells, *simple[i]) if plain_columns else [None] * len(cells)
+              for i, cells in enumerate(texts)]
+    for r, (row, cells) in enumerate(zip(rows, zip(*padded))):
         last = r == len(rows) - 1
-        lines += row_lines([texts[i][r] for i in range(n)], False, foot if last else mid)
+        edges = foot if last else mid
+        if None in cells:
+            lines += row_lines([texts[i][r] for i in range(n)], False, edges)
+        else:
+            lines.append(edges[0] + edges[2].join(cells) + edges[1])
         if row.end_section and not last:
             lines.append(section)
     lines.append(box.get_bottom(widths))
     return lines
 
 
+def _padded(cells: list[str], left: str, right: str, inner: int, flush_right: bool) -> list[str | None]:
+    """A column's cells padded to its width, as `row_lines` pads a one-line cell that fits; None
+    for the others. A column of narrow characters only is padded by length, all at once."""
+    if inner < 1:  # squeezed to nothing (rich's widths at a narrow terminal): blank, as rich leaves it
+        return [" " * (len(left) + inner + len(right))] * len(cells)  # the column's width
+    if flush_right:
+        cells = [text.rstrip() for text in cells]
+    joined = "".join(cells)
+    if "\n" not in joined and "\t" not in joined and narrow(joined):
+        if flush_right:
+            return [left + text.rjust(inner) + right if len(text) <= inner else None for text in cells]
+        return [left + text.ljust(inner) + right if len(text) <= inner else None for text in cells]
+    out: list[str | None] = []
+    for text in cells:
+        size = cell_len(text)
+        if "\n" in text or "\t" in text or size > inner:
+            out.append(None)
+        else:
+            out.append(left + " " * (inner - size) + text + right if flush_right
+                       else left + text + " " * (inner - size) + right)
+    return out
+
+
 def _cell_lines(text: str, column, width: int, console: Console, options: ConsoleOptions) -> list[str]:
     """A cell's lines, each `width` cells wide: string padding where it fits, rich where it wraps."""
+    if width < 1:  # rich renders no line in a column squeezed to nothing; the row's others set the height
+        return []
+    one_line = "\t" not in text and "\n" not in text and column.justify in ("left", "right")
+    if column.no_wrap and column.overflow in ("ellipsis", "fold", "crop") and one_line and narrow(text):
+        # one line cut at the width, as rich's Text.truncate cuts it
+        if column.justify == "right":
+            text = text.rstrip()
+        if len(text) > width:
+            text = text[:width - 1] + "…" if column.overflow == "ellipsis" else text[:width]
+        return [text.rjust(width) if column.justify == "right" else text.ljust(width)]
     if "\t" not in text and column.justify in ("left", "right"):
         parts = []
         for line in text.split("\n"):
             if cell_len(line) <= width:
                 parts.append(line)
-            elif column.no_wrap or cell_len(line) != len(line):
-                parts = None  # cropped or folded, or wide characters: rich's business
+            elif column.no_wrap or not narrow(line):
+                parts = None  # cropped, or wide or combining characters: rich's business
                 break
             else:
                 wrapped = _wrapped(line, width)
@@ -170,6 +209,11 @@ def _cell_lines(text: str, column, width: int, console: Console, options: Consol
 _NARROW: set[str] = set()
 
 
+def narrow(text: str) -> bool:
+    """Every character of `text` one cell wide and combining with nothing."""
+    return cell_len(text) == len(text) and _NARROW.issuperset(text)
+
+
 def cell_len(text: str) -> int:
     if _NARROW.issuperset(text):
         return len(text)
@@ -184,16 +228,20 @@ _WORD = re.compile(r"\s*\S+\s*")
 
 
 def _wrapped(line: str, width: int) -> list[str] | None:
-    """`line` broken at spaces as rich's `divide_line` breaks it (one cell a character), or None
-    when a word is longer than the line and rich would fold it."""
+    """`line` broken at spaces as rich's `divide_line` breaks it, folding a word longer than the
+    line (every character one cell: `narrow`)."""
     breaks, offset = [], 0
     for match in _WORD.finditer(line):
         start, word = match.start(), match.group(0)
         length = len(word.rstrip())
         if width - offset >= length:
             offset += len(word)
-        elif length > width:
-            return None
+        elif length > width:  # rich's chop_cells: pieces of `width` characters, its spaces too
+            for piece in range(0, len(word), width):
+                if start:
+                    breaks.append(start)
+                offset = len(word) - piece
+                start += width
         elif offset and start:
             breaks.append(start)
             offset = len(word)
@@ -218,8 +266,11 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
                   padding=table.padding, expand=table.expand)
     for column, header, cells in zip(table.columns, headers, texts):
         longest_line = longest_word = 0
-        for text in cells:
-            line, word = _measure(text)
+        for text in set(cells):
+            if " " not in text and text.isprintable():  # no whitespace: one line of one word
+                line = word = cell_len(text)
+            else:
+                line, word = _measure(text)
             longest_line = max(longest_line, line)
             longest_word = max(longest_word, word)
         proxy.add_column(header, justify=column.justify, no_wrap=column.no_wrap, overflow=column.overflow,

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..losses import get_loss
 from ..result import ForwardResult, StepResult, TrainResult
-from .numbers import approx, fmt, short, with_exact
+from .numbers import approx, fmt, with_exact, written_once
 from .numbers import exact as exact_number
 from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
@@ -70,6 +70,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     Layers over MAX_NEURONS_SHOWN neurons (or inputs) are summarised unless `full`.
     """
     d = digits
+    fmt, short = written_once(d)  # noqa: F811 (each number formatted once, however many rows show it)
     many = len(result.batch) > 1
     parts = []
     title = result.name or result.source

@@ -136,3 +136,33 @@ def test_a_wrapped_formula_loses_nothing(config):
         joined = [" ".join(r) for r in _formula_lines(narrow, title, column)]
         whole = [" ".join(r) for r in _formula_lines(wide, title, column)]
         assert any(" = " in j for j in joined) and joined == whole
+
+
+@pytest.mark.parametrize("no_wrap,overflow", [(False, "fold"), (True, "fold"), (True, "ellipsis")])
+@pytest.mark.parametrize("justify", ["left", "right"])
+def test_a_cell_that_wraps_folds_or_is_cut_has_the_lines_rich_gives_it(justify, no_wrap, overflow):
+    """Random cells of words shorter and longer than the column (rich folds those, or cuts the line
+    where it must not wrap), spaces doubled and trailing, in columns as narrow as nothing at all,
+    against rich's own rendering of the same cell."""
+    import random
+
+    from rich.console import Console
+    from rich.table import Column
+    from rich.text import Text
+
+    rng = random.Random(5)
+    console = Console(width=80, color_system=None, highlight=False, markup=False, emoji=False)
+    options = console.options
+    alphabet = "abcxyz0123456789·−()[],=+δ∂"
+    for _ in range(3000):
+        width = rng.randrange(0, 25)
+        words = ["".join(rng.choice(alphabet) for _ in range(rng.choice((1, 3, 8, 20, 40))))
+                 for _ in range(rng.randrange(1, 7))]
+        text = "".join(w + " " * rng.choice((0, 1, 1, 1, 2)) for w in words).lstrip(" ") or "x"
+        column = Column(justify=justify, overflow=overflow, no_wrap=no_wrap)
+        ours = fixed_width._cell_lines(text, column, width, console, options)
+        cell_options = options.update(width=width, justify=justify, no_wrap=no_wrap, overflow=overflow,
+                                      height=None, highlight=False)
+        theirs = ["".join(s.text for s in line)
+                  for line in console.render_lines(Text(text), cell_options, pad=True, new_lines=False)]
+        assert ours == theirs, (text, width)
