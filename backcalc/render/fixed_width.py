@@ -71,9 +71,17 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
         cell = printable(cell)
         return for_encoding(cell, console.encoding) if encode else cell
 
+    def texts_of(cells: list) -> list:
+        """A column's texts: as they are when every one is a printable str the stream can write."""
+        if all(type(c) is str for c in cells):
+            joined = "".join(cells)
+            if joined.isprintable() and (not encode or for_encoding(joined, console.encoding) == joined):
+                return cells
+        return [text_of(c) for c in cells]
+
     columns = table.columns
     n = len(columns)
-    texts = [[text_of(c) for c in column._cells] for column in columns]
+    texts = [texts_of(column._cells) for column in columns]
     headers = [text_of(c.header) for c in columns]
     if any(t is None for col in texts for t in col):
         return None
@@ -96,8 +104,9 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
               for i, ((left, right), column) in enumerate(zip(pads, columns))]
     plain_columns = all(column.justify in ("left", "right") for column in columns)
 
-    def row_lines(cells: list, header: bool, edges: tuple[str, str, str]) -> list[str]:
-        if plain_columns:  # the common row: one line a cell, each fits
+    def row_lines(cells: list, header: bool, edges: tuple[str, str, str], padded=None) -> list[str]:
+        """A row's lines; `padded`: its cells as `_padded` wrote them (None where a cell needs more)."""
+        if plain_columns and padded is None:  # the common row: one line a cell, each fits
             parts = []
             for text, (left, right, inner, flush_right) in zip(cells, simple):
                 if "\n" in text or "\t" in text:
@@ -113,6 +122,9 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
                 return [edges[0] + edges[2].join(parts) + edges[1]]
         rendered = []
         for i, (cell, column) in enumerate(zip(cells, columns)):
+            if padded is not None and padded[i] is not None:
+                rendered.append([padded[i]])
+                continue
             left, right = pads[i]
             inner = widths[i] - left - right
             rendered.append([" " * left + line + " " * right
@@ -136,7 +148,7 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
         last = r == len(rows) - 1
         edges = foot if last else mid
         if None in cells:
-            lines += row_lines([texts[i][r] for i in range(n)], False, edges)
+            lines += row_lines([texts[i][r] for i in range(n)], False, edges, cells)
         else:
             lines.append(edges[0] + edges[2].join(cells) + edges[1])
         if row.end_section and not last:
@@ -189,7 +201,7 @@ def _cell_lines(text: str, column, width: int, console: Console, options: Consol
                 parts = None  # cropped, or wide or combining characters: rich's business
                 break
             else:
-                wrapped = _wrapped(line, width)
+                wrapped = _wrapped(line, width, fold=column.overflow == "fold")
                 if wrapped is None:
                     parts = None
                     break
@@ -227,15 +239,17 @@ def cell_len(text: str) -> int:
 _WORD = re.compile(r"\s*\S+\s*")
 
 
-def _wrapped(line: str, width: int) -> list[str] | None:
-    """`line` broken at spaces as rich's `divide_line` breaks it, folding a word longer than the
-    line (every character one cell: `narrow`)."""
+def _wrapped(line: str, width: int, fold: bool) -> list[str] | None:
+    """`line` broken at spaces as rich's `divide_line` breaks it (every character one cell:
+    `narrow`), folding a word longer than the line; None where it must not be folded (rich cuts it)."""
     breaks, offset = [], 0
     for match in _WORD.finditer(line):
         start, word = match.start(), match.group(0)
         length = len(word.rstrip())
         if width - offset >= length:
             offset += len(word)
+        elif length > width and not fold:
+            return None
         elif length > width:  # rich's chop_cells: pieces of `width` characters, its spaces too
             for piece in range(0, len(word), width):
                 if start:

@@ -138,7 +138,8 @@ def test_a_wrapped_formula_loses_nothing(config):
         assert any(" = " in j for j in joined) and joined == whole
 
 
-@pytest.mark.parametrize("no_wrap,overflow", [(False, "fold"), (True, "fold"), (True, "ellipsis")])
+@pytest.mark.parametrize("no_wrap,overflow", [(False, "fold"), (False, "ellipsis"), (True, "fold"),
+                                              (True, "ellipsis")])
 @pytest.mark.parametrize("justify", ["left", "right"])
 def test_a_cell_that_wraps_folds_or_is_cut_has_the_lines_rich_gives_it(justify, no_wrap, overflow):
     """Random cells of words shorter and longer than the column (rich folds those, or cuts the line
