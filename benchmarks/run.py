@@ -7,7 +7,7 @@ after the same epochs (to 1e-9), so the race is the same work. The table goes
 to benchmarks/RESULTS.md with a description of the machine; the exit status is
 1 when a target ratio is missed (each miss is named).
 
-    python benchmarks/run.py [--quick] [--only startup] [--out PATH]
+    python benchmarks/run.py [--quick] [--only startup|fasttrain|tables|check] [--out PATH]
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import check_bench  # noqa: E402
 import fast_trainer  # noqa: E402
 import peers  # noqa: E402
+import sections  # noqa: E402
 
 from backcalc.network import Network  # noqa: E402
 from backcalc.spec import load_spec  # noqa: E402
@@ -339,8 +341,9 @@ main()
 """
 
 
-def peak_rss(args: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of `backcalc ARGS`, read by the process itself at exit.
+def peak_rss(args: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of `backcalc ARGS`, read by the process itself at exit; `ok`:
+    the exit codes it may end with (`check` ends with 1 when an answer is wrong).
 
     (The rusage of a child counts the pages it shared with this large parent before exec.)
     """
@@ -349,7 +352,7 @@ def peak_rss(args: list[str]) -> tuple[float, int]:
                           stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - start
     peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK ")]
-    if proc.returncode != 0 or not peaks:
+    if proc.returncode not in ok or not peaks:
         raise SystemExit(f"benchmark command failed: backcalc {' '.join(args)}\n{proc.stderr}")
     return took, peaks[-1]
 
@@ -381,17 +384,22 @@ TABLE_WORKLOADS = [  # (what, table arguments); each is measured against the sam
 ]
 
 
+def wide_net(folder: Path) -> str:
+    """The 945-parameter net (20-20-20-5) and its 50 samples, written into `folder`: its spec's path."""
+    rng = np.random.default_rng(SEED)
+    np.save(folder / "X.npy", rng.normal(0.0, 1.0, (50, 20)))
+    np.save(folder / "T.npy", rng.uniform(0.0, 1.0, (50, 5)))
+    (folder / "wide.yaml").write_text(WIDE_NET)
+    return str(folder / "wide.yaml")
+
+
 def big_tables(reps: int, misses: list[str]) -> list[str]:
     """The "## Big tables" section: the 945-parameter net, 50 samples; time and peak memory of each
     table against its JSON, interleaved, medians."""
     print("measuring big tables …", file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        rng = np.random.default_rng(SEED)
-        np.save(folder / "X.npy", rng.normal(0.0, 1.0, (50, 20)))
-        np.save(folder / "T.npy", rng.uniform(0.0, 1.0, (50, 5)))
-        (folder / "wide.yaml").write_text(WIDE_NET)
-        spec = str(folder / "wide.yaml")
+        spec = wide_net(Path(tmp))
         lines = ["| output (945 parameters, 50 samples) | table | peak | `--json` | peak | ratio | goal |",
                  "|---|---|---|---|---|---|---|"]
         for what, extra in TABLE_WORKLOADS:
@@ -411,7 +419,39 @@ def big_tables(reps: int, misses: list[str]) -> list[str]:
             lines.append(f"| {what} | {table_t:.2f} s | {table_m:.0f} MiB | {json_t:.2f} s | {json_m:.0f} MiB | "
                          f"{ratio:.2f}× | ≤ {TABLES_TARGET}× {'met' if met else 'missed'} |")
     return [*lines, "", f"Medians of {reps} runs each, interleaved, into a pipe (80 columns unless COLUMNS "
-            f"says otherwise; load average {os.getloadavg()[0]:.2f} after)."]
+            f"says otherwise; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after; 2 cores shared "
+            "with other jobs). Peak: the largest of the runs."]
+
+
+def check_report(reps: int, misses: list[str]) -> list[str]:
+    """The "## Check" section: a few wrong answers against all right on the 945-parameter net."""
+    print("measuring check …", file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = wide_net(Path(tmp))
+        lines = check_bench.rows(spec, Path(tmp), reps, peak_rss, misses)
+    return [*lines, "", f"Medians of {reps} runs each, interleaved; peak: the largest (load average {load:.2f} "
+            f"before, {os.getloadavg()[0]:.2f} after; 2 cores shared with other jobs)."]
+
+
+# --only PART: (heading in RESULTS.md, the prefix of its misses, measure(quick, misses) -> lines)
+PARTS = {
+    "tables": ("Big tables", "big tables:", lambda quick, misses: big_tables(3 if quick else 5, misses)),
+    "check": ("Check", "check:", lambda quick, misses: check_report(3 if quick else 5, misses)),
+}
+
+
+def only_part(part: str, out: Path, quick: bool) -> int:
+    """`--only tables` / `--only check`: measure that part and rewrite only its section of OUT."""
+    heading, prefix, measure = PARTS[part]
+    misses: list[str] = []
+    section = measure(quick, misses)
+    print("\n".join(section))
+    sections.replace_section(out, heading, section, misses, prefix)
+    if misses:
+        print("\nbenchmark targets missed:\n" + "\n".join(f"  {m}" for m in misses), file=sys.stderr)
+        return 1
+    return 0
 
 
 def machine() -> list[str]:
@@ -456,13 +496,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke test, not a measurement)")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
-    ap.add_argument("--only", choices=["startup", "fasttrain"],
+    ap.add_argument("--only", choices=["startup", "fasttrain", *PARTS],
                     help="measure only this part and rewrite only its section of --out")
     args = ap.parse_args()
     if args.only == "startup":
         return only_startup(Path(args.out), 7 if args.quick else 21)
     if args.only == "fasttrain":
         return only_fast_trainer(Path(args.out), *((0.05, 3) if args.quick else (0.4, 9)))
+    if args.only in PARTS:
+        return only_part(args.only, Path(args.out), args.quick)
     block, reps = (0.05, 3) if args.quick else (0.4, 9)
     started = time.time()
     header = machine()
@@ -514,6 +556,7 @@ def main() -> int:
     print("measuring memory …", file=sys.stderr, flush=True)
     mem = memory(100_000 if args.quick else 1_000_000)
     table_lines = big_tables(3 if args.quick else 5, misses)
+    check_lines = check_report(3 if args.quick else 5, misses)
     (e1, rss1, t1), (e2, rss2, t2) = mem["short"], mem["long"]
     mem_ratio = rss2 / rss1
     if mem_ratio > MEMORY_TARGET:
@@ -582,6 +625,10 @@ def main() -> int:
         "## Big tables",
         "",
         *table_lines,
+        "",
+        "## Check",
+        "",
+        *check_lines,
         "",
         "## Verdict",
         "",
