@@ -7,7 +7,9 @@
 
 The views are callbacks: a progress bar (entered for the epochs only), each shown epoch's
 record as it completes, and two calls once the run has ended: `on_end` before the parameters
-are saved, `on_report` after. None of them is cut short by a signal.
+are saved, `on_report` after. None of them is cut short by a signal. A run stopped by a signal
+leaves SIGINT and SIGTERM ignored (save.Interrupts: the process is on its way out, and must flush
+its output); a program that goes on restores its own handlers.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ def run_training(spec, epochs: int, *, every: int = 1, network=None, keep_record
     `atomic.Target`) the last completed epoch.
 
     `every`: the spacing of shown records (the first, every `every`-th and the last); with
-    `keep_records` the result's history holds them. `network`: e.g. an exact one. `progress`: a
-    context manager whose value has `update(epoch, loss)`, called after every epoch. `on_record(record)`:
-    each shown record. `on_end(outcome)` and then `on_report(outcome)`: before and after saving.
+    `keep_records` the result's history holds them (and the first). `network`: e.g. an exact one.
+    `progress`: a context manager whose value has `update(epoch, loss)`, called after every epoch.
+    `on_record(record)`: the record of every `every`-th and the last epoch. `on_end(outcome)` and
+    then `on_report(outcome)`: before and after saving.
     """
     from .history import LossHistory
     from .numerics import quiet as quiet_numpy
