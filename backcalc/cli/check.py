@@ -32,9 +32,7 @@ def check(
     example: ExampleOpt = None,
 ) -> None:
     """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
-    from ..answers import read_answers
     from ..check import check as run_check
-    from ..errors import UsageError
 
     if (answers is None) == (answers_example is None):
         raise UsageError("check: give your answers with --answers ANSWERS.yaml or --answers-example NAME"
@@ -45,16 +43,8 @@ def check(
     from ..explain import size_limit
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
-    if answers_example is not None:
-        from .. import bundled
-
-        answers = bundled.answers_source(answers_example)
-        given = read_answers(answers, spec, bundled.read_answers(answers_example))
-    elif answers == "-":
-        given = read_answers("<stdin>", spec, read_stdin("the answers"))
-    else:
-        given = read_answers(answers, spec)
-    result = run_check(spec, given, round_, "<stdin>" if answers == "-" else answers)
+    given, source = _read_answers(spec, answers, answers_example)
+    result = run_check(spec, given, round_, source)
     if json:
         from ..render.json import dumps
 
@@ -68,6 +58,18 @@ def check(
         raise typer.Exit(int(ExitCode.WRONG))
 
 
+def _read_answers(spec, answers: Optional[str], answers_example: Optional[str]):
+    """The answers (--answers FILE, `-`, or --answers-example NAME) and the name messages give their source."""
+    from ..answers import read_answers
+
+    if answers_example is not None:
+        from .. import bundled
+
+        source = bundled.answers_source(answers_example)
+        return read_answers(source, spec, bundled.read_answers(answers_example)), source
+    if answers == "-":
+        return read_answers("<stdin>", spec, read_stdin("the answers")), "<stdin>"
+    return read_answers(answers, spec), answers
 
 
 @command('Compare every gradient with finite differences (and PyTorch).')

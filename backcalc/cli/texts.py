@@ -86,7 +86,6 @@ def init(
 ) -> None:
     """Write a commented starter spec (default ./backcalc.yaml) to edit and run."""
     from .. import bundled
-    from ..errors import UsageError
 
     text = bundled.starter_text(example)
     if file == "-":
