@@ -61,19 +61,19 @@ lint: $(STAMP)
 
 # Regenerate the golden table output of every config; review the diff.
 golden: $(STAMP)
-	$(BIN)/python tests/make_golden.py
+	$(BIN)/python tools/make_golden.py
 
 # Regenerate the JSON Schema of a spec and the generated tables of docs/spec.md.
 schema: $(STAMP)
 	$(BIN)/backcalc schema > schema/backcalc.schema.json
-	$(BIN)/python tests/make_spec_doc.py
+	$(BIN)/python tools/make_spec_doc.py
 
 clean:
 	rm -rf $(VENV) $(FLOORS) build *.egg-info
 
 # Re-run every `$ backcalc …` block of the README (and the docs that have them) and paste the real output.
 readme: $(STAMP)
-	$(BIN)/python tests/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md docs/errors.md
+	$(BIN)/python tools/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md docs/errors.md
 
 # Dump the output of every command on every config and on random specs into OUT (default dumps/,
 # which git ignores), to compare before and after a refactor: docs/safety-net.md.

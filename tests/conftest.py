@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from hypothesis import settings
 from typer.testing import CliRunner
 
 from backcalc.cli import app_for
+
+# The Makefile's helper scripts (tools/: readme_blocks, make_golden, make_spec_doc) double as test helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 # CI (CI=true) runs every property test on fixed examples, so a run is repeatable; locally each
 # run draws new ones (and keeps any failure in .hypothesis/ to replay).
