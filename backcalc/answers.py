@@ -18,9 +18,12 @@ from pathlib import Path
 
 import yaml
 
+from .compose import compose, read_limited
 from .errors import Problem, SpecError
+from .exact import RATIO
 from .handcalc import Key, key_text
-from .spec import SAFE_TAGS, Spec, _clip, compose, not_decimal, parameter_names, read_limited, tag_problem
+from .reader import SAFE_TAGS, clip, not_decimal, tag_problem
+from .spec_model import Spec, parameter_names
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
 _PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
@@ -166,7 +169,7 @@ class KeyResolver:
         if close and self._base(close[0])[0] == "new":
             sample = ""  # an updated value takes no sample
         hint = f" (did you mean `{close[0]}{sample}`?)" if close else ""
-        return f"unknown quantity `{_clip(written, 100)}`{hint}; see `backcalc docs check` for the names"
+        return f"unknown quantity `{clip(written, 100)}`{hint}; see `backcalc docs check` for the names"
 
     def _spellings(self, text: str) -> list[str]:
         """Names to suggest: the canonical ones, and the text with its last name swapped for a real one.
@@ -232,26 +235,26 @@ def _number(node) -> tuple[float, int | None] | str:
     if node.tag not in SAFE_TAGS:
         return tag_problem(node, "write the number alone")
     if node.tag.endswith((":bool", ":null")) or not text:
-        return f"expected a number, got {_clip(text) or 'nothing'}"
+        return f"expected a number, got {clip(text) or 'nothing'}"
     if (problem := not_decimal(text)) is not None:
         return problem
-    if re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
+    if RATIO.fullmatch(text):
         try:
             return float(Fraction(text)), None
         except ZeroDivisionError:
-            return f"expected a number, got {_clip(text)} (division by zero)"
+            return f"expected a number, got {clip(text)} (division by zero)"
         except (OverflowError, ValueError):  # more digits than Python converts, or beyond a float
-            return f"expected a fraction of at most a few hundred digits, got {_clip(text)}"
+            return f"expected a fraction of at most a few hundred digits, got {clip(text)}"
     plain = text.replace("_", "").replace("−", "-")
     try:
         value = float(plain)
     except ValueError:
-        return f"expected a number, got the string {_clip(text)!r}"
+        return f"expected a number, got the string {clip(text)!r}"
     written = _DECIMAL.fullmatch(plain.strip())
     if written and (not math.isfinite(value) or (value == 0 and not _is_zero(written))):
-        return f"expected a number within a float's range (about 1e-308 to 1.8e308 in size), got {_clip(text)}"
+        return f"expected a number within a float's range (about 1e-308 to 1.8e308 in size), got {clip(text)}"
     if not math.isfinite(value):
-        return f"expected a finite number, got {_clip(text)}"
+        return f"expected a finite number, got {clip(text)}"
     if re.fullmatch(r"[+\-−]?[0-9_]+", text):
         return value, None  # "2" claims 2 exactly, not 2 ± 0.5
     return value, _written_decimals(plain)
@@ -293,12 +296,12 @@ def read_answers(path: str, spec: Spec, text: bytes | None = None) -> list[Answe
             continue
         written = key_node.value
         if key_node.tag not in SAFE_TAGS:  # `<<: *b`
-            problem(key_node, _clip(written, 100), tag_problem(key_node, "write the quantity's name alone"))
+            problem(key_node, clip(written, 100), tag_problem(key_node, "write the quantity's name alone"))
             continue
         try:
             key = resolver.resolve(written)
         except ValueError as e:
-            problem(key_node, _clip(written, 100), str(e))
+            problem(key_node, clip(written, 100), str(e))
             continue
         number = _number(value_node)
         if isinstance(number, str):

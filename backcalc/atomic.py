@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BackcalcError, ExitCode, UsageError
+from .files import CHARACTER_DEVICE, DIRECTORY, kind_of
 
 STALE_AFTER = 15 * 60  # seconds; a temporary file this old is stale even if its PID is in use again
 
@@ -48,16 +49,13 @@ class Target:
     force: bool = False
 
 
-_NEVER_WRITTEN = {stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket", stat.S_ISBLK: "a block device"}
-
-
 def _refusal(st: os.stat_result) -> str | None:
     """Why a file of this kind is never written, or None (a regular file or a character device)."""
-    if stat.S_ISDIR(st.st_mode):
+    what = kind_of(st.st_mode)
+    if what == DIRECTORY:
         return "is a directory, expected a file name"
-    for test, kind in _NEVER_WRITTEN.items():
-        if test(st.st_mode):
-            return f"expected a regular file or a character device such as /dev/null, found {kind}"
+    if what is not None and what != CHARACTER_DEVICE:
+        return f"expected a regular file or a character device such as /dev/null, found {what}"
     return None
 
 

@@ -65,7 +65,7 @@ def source(name: str) -> str:
 
 def catalogue() -> list[Example]:
     """Every bundled example with its `description:`."""
-    from .spec import parse_spec
+    from .spec_read import parse_spec
 
     out = []
     for name in names():
@@ -77,11 +77,49 @@ def catalogue() -> list[Example]:
 def starter_text(name: str | None = None, what: str = "--example") -> str:
     """The text `init` writes (and `examples NAME` prints): an example whose schema line points next to the new file."""
     text = read(name or STARTER, what).decode("utf-8")
-    lines = text.splitlines(keepends=True)
+    lines = _function_lists(text).splitlines(keepends=True)
     if lines and lines[0].startswith(_MODELINE):
         lines[0:1] = [f"{_MODELINE}{SCHEMA_FILE}\n",
                       f"# (for completion in an editor: backcalc schema > {SCHEMA_FILE})\n"]
     return "".join(lines)
+
+
+def _function_lists(text: str) -> str:
+    """The starter's comment paragraphs naming {activations} or {losses}, filled from the registries and rewrapped."""
+    if "{activations}" not in text and "{losses}" not in text:
+        return text
+    import textwrap
+
+    from .activations import ACTIVATIONS, ALIASES
+    from .losses import DEFAULT_LOSS, LOSSES
+
+    def activation(name, a):
+        alias = "".join(f"/{k}" for k, v in ALIASES.items() if v == name)
+        note = " with `alpha:`" if a.takes_alpha else " on the output layer only" if a.output_only else ""
+        return f"{name}{alias}{note}"
+
+    def loss(name, entry):
+        notes = [n for n in (entry.title, entry.outputs and f"{entry.outputs[0]} outputs") if n]
+        return name + (" (default)" if name == DEFAULT_LOSS else "") + (f" ({'; '.join(notes)})" if notes else "")
+
+    acts = [activation(n, a) for n, a in ACTIVATIONS.items()]
+    losses = [loss(n, e) for n, e in sorted(LOSSES.items(), key=lambda item: item[0] != DEFAULT_LOSS)]
+    lists = {"{activations}": ", ".join(acts), "{losses}": ", ".join(losses[:-1]) + " or " + losses[-1]}
+    out, paragraph = [], []
+    for line in [*text.splitlines(keepends=True), ""]:
+        if line.startswith("# ") and line.strip() != "#":
+            paragraph.append(line[2:].rstrip("\n"))
+            continue
+        joined = " ".join(paragraph)
+        if any(marker in joined for marker in lists):
+            for marker, words in lists.items():
+                joined = joined.replace(marker, words)
+            out += [f"# {w}\n" for w in textwrap.wrap(joined, 78, break_on_hyphens=False, break_long_words=False)]
+        else:
+            out += [f"# {p}\n" for p in paragraph]
+        paragraph = []
+        out.append(line)
+    return "".join(out)
 
 
 # Answers files for `check`: `backcalc/examples/answers/NAME.yaml`. Each one's first line is a

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .answers import Answer, key_text, matches
 from .handcalc import Calc, Key, Variant, by_hand, compute, variants
 from .result import plain
-from .spec import Spec
+from .spec_model import Spec
 
 RIGHT, ROUNDING, WRONG = "right", "right_by_rounding", "wrong"
 
@@ -330,7 +330,7 @@ def _loss_formula(spec: Spec) -> str:
 
 
 def _old(spec: Spec, name: str) -> str:
-    from .render.numbers import short
+    from .number_text import short
 
     for layer in spec.layers:
         for i in range(layer.size):

@@ -2,9 +2,11 @@
 
 - symmetric hidden neurons: same incoming weights and bias, same outgoing
   weights, so the same gradients: they stay identical forever;
-- a ReLU neuron dead on every sample (z ≤ 0: no gradient flows through it);
-- a sigmoid or tanh neuron saturated on every sample (∂a/∂z < 1e-3), except an
-  output whose δ comes from the combined loss formula, which does not stall;
+- a ReLU neuron dead on every sample (z ≤ 0: no gradient flows through it): the
+  registry's `dies` flag;
+- a sigmoid, tanh or softplus neuron saturated on every sample (∂a/∂z < 1e-3; the
+  registry's `saturates` flag), except an output whose δ comes from the combined
+  loss formula, which does not stall;
 - a learning rate at which the loss rises;
 - NaN or infinity, naming the parameter (training stops there).
 """
@@ -59,14 +61,15 @@ def dead_and_saturated(net: Network, trace: Trace, when: str) -> list[str]:
     for li, act in enumerate(net.activations):
         z, a = _floats(trace.z[li]), _floats(trace.a[li + 1])
         for i in range(z.shape[1]):
-            if act.name == "relu" and np.all(z[:, i] <= 0):
-                out.append(f"ReLU neuron {_where(net, li, i)} is dead on every sample {when} (z ≤ 0): no gradient "
-                           "flows through it, so its incoming weights and bias never change")
-            if act.name in ("sigmoid", "tanh") and not (fused and li == n_layers - 1):
+            if act.dies and np.all(z[:, i] <= 0):
+                out.append(f"{act.sentence_name} neuron {_where(net, li, i)} is dead on every sample {when} "
+                           "(z ≤ 0): no gradient flows through it, so its incoming weights and bias never change")
+            if act.saturates and not (fused and li == n_layers - 1):
                 d = act.derivative(z[:, i], a[:, i], 0.0)
                 if np.all(d < SATURATED):
-                    out.append(f"{act.name} neuron {_where(net, li, i)} is saturated on every sample {when} "
-                               f"(largest ∂a/∂z {float(np.max(d)):.2g}, under {SATURATED:g}): it learns very slowly")
+                    out.append(f"{act.sentence_name} neuron {_where(net, li, i)} is saturated on every sample "
+                               f"{when} (largest ∂a/∂z {float(np.max(d)):.2g}, under {SATURATED:g}): it learns "
+                               "very slowly")
     return out
 
 

@@ -21,12 +21,13 @@ import math
 
 import numpy as np
 
-from .activations import softmax_jvp
+from .activations import ACTIVATIONS
+from .losses import LOSSES
 from .network import Network
-from .spec import Spec
+from .spec_model import Spec
 
 # ∂ℓ/∂y = c·(y − t) and Σ_k ℓ = w·Σ_k (y − t)² for the squared-error family.
-_SQUARED = {"squared_error": (2.0, 1.0), "half_squared_error": (1.0, 0.5), "mse": (None, None)}
+_SQUARED = {name: loss.squared for name, loss in LOSSES.items() if loss.squared is not None}
 
 
 def supports(spec: Spec, net: Network) -> bool:
@@ -85,7 +86,7 @@ class Engine:
         if self.squared:
             c, w = _SQUARED[loss]
             self.c, self.w_loss = (2.0 / self.k, 1.0 / self.k) if c is None else (c, w)
-        self.fused = loss in ("bce", "cross_entropy") and self.acts[-1] in ("sigmoid", "softmax")
+        self.fused = self.acts[-1] in self.loss.fused
         x = np.ascontiguousarray(spec.inputs, dtype=np.float64)
         t = np.ascontiguousarray(spec.targets, dtype=np.float64)
         bs = spec.effective_batch_size
@@ -227,47 +228,11 @@ def _update(wb: np.ndarray, g: np.ndarray, free: np.ndarray | None) -> None:
 
 
 def _forward(name: str, z: np.ndarray, a: np.ndarray, mask: np.ndarray, alpha: float) -> None:
-    """a = f(z), written into `a`."""
-    if name == "sigmoid":
-        np.negative(z, out=a)
-        np.exp(a, out=a)
-        a += 1.0
-        np.divide(1.0, a, out=a)
-    elif name == "tanh":
-        np.tanh(z, out=a)
-    elif name == "relu":
-        np.maximum(z, 0.0, out=a)
-    elif name == "leaky_relu":
-        np.multiply(z, alpha, out=a)
-        np.greater(z, 0.0, out=mask)
-        np.copyto(a, z, where=mask)
-    elif name == "identity":
-        np.copyto(a, z)
-    else:  # softmax
-        shifted = z - np.max(z, axis=-1, keepdims=True)
-        np.exp(shifted, out=a)
-        a /= np.sum(a, axis=-1, keepdims=True)
+    """a = f(z), written into `a` (the registry entry's kernel)."""
+    ACTIVATIONS[name].kernel_forward(z, a, mask, alpha)
 
 
 def _backward(name: str, up: np.ndarray, z: np.ndarray, a: np.ndarray, delta: np.ndarray,
               tmp: np.ndarray, mask: np.ndarray, alpha: float) -> None:
-    """δ = ∂ℓ/∂a · ∂a/∂z, written into `delta`."""
-    if name == "sigmoid":
-        np.subtract(1.0, a, out=tmp)
-        tmp *= a
-        np.multiply(up, tmp, out=delta)
-    elif name == "tanh":
-        np.multiply(a, a, out=tmp)
-        np.subtract(1.0, tmp, out=tmp)
-        np.multiply(up, tmp, out=delta)
-    elif name == "relu":
-        np.greater(z, 0.0, out=mask)
-        np.multiply(up, mask, out=delta)
-    elif name == "leaky_relu":
-        np.greater(z, 0.0, out=mask)
-        np.multiply(up, alpha, out=delta)
-        np.copyto(delta, up, where=mask)
-    elif name == "identity":
-        np.copyto(delta, up)
-    else:  # softmax
-        np.copyto(delta, softmax_jvp(a, up))
+    """δ = ∂ℓ/∂a · ∂a/∂z, written into `delta` (the registry entry's kernel)."""
+    ACTIVATIONS[name].kernel_backward(up, z, a, delta, tmp, mask, alpha)

@@ -20,7 +20,7 @@ from .errors import ExactTooLong, Problem, SpecError
 from .losses import LOSSES, get_loss
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from .spec_model import Spec
 
 # Exact values grow: each layer (and each epoch) multiplies their digits. Past this size
 # (numerator or denominator) the computation stops, in `step` and `train` alike.

@@ -10,7 +10,7 @@ from .exact import check_digits
 from .network import Network, _cast_scalar
 from .optimizers import Optimizer, Update, make_optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
-from .spec import Spec
+from .spec_model import Spec
 
 # step explains every weight and bias for every sample of the batch; past this many chain-rule
 # products (samples × slots) the result would take gigabytes and minutes, so step refuses.

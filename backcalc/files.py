@@ -13,6 +13,19 @@ import os
 import stat
 from pathlib import Path
 
+DIRECTORY = "a directory"
+CHARACTER_DEVICE = "a character device"
+# Every kind of file that is not a regular one, named once: the readers (`kind`) and the writer
+# (atomic.py) say the same thing of the same file.
+KINDS = ((stat.S_ISDIR, DIRECTORY), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, CHARACTER_DEVICE),
+         (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def kind_of(mode: int) -> str | None:
+    """What a file of this `st_mode` is ("a named pipe (FIFO)", …); None for a regular file or a kind
+    not named here."""
+    return next((what for test, what in KINDS if test(mode)), None)
+
 
 def kind(p: Path) -> str | None:
     """Why `p` is not a regular file one can read ("no such file", "is a named pipe (FIFO)", …), or None."""
@@ -26,22 +39,15 @@ def kind(p: Path) -> str | None:
         if e.errno == errno.ELOOP:
             return "is a symbolic link that loops (it leads back to itself)"
         return f"cannot read it ({e.strerror or e})"  # a name too long, a folder we may not enter, …
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
+    if stat.S_ISREG(st.st_mode):
         return None
-    target = os.path.realpath(p)
-    shown = f" ({target})" if target != os.path.abspath(p) else ""
-    if stat.S_ISDIR(mode):
-        return "is a directory"
-    if stat.S_ISFIFO(mode):
-        return "is a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return f"is a character device{shown}"
-    if stat.S_ISBLK(mode):
-        return f"is a block device{shown}"
-    if stat.S_ISSOCK(mode):
-        return "is a socket"
-    return "is not a regular file"
+    what = kind_of(st.st_mode)
+    if what is None:
+        return "is not a regular file"
+    if what.endswith(" device"):
+        target = os.path.realpath(p)
+        return f"is {what}" + (f" ({target})" if target != os.path.abspath(p) else "")
+    return f"is {what}"
 
 
 def read_pipe_or_file(p: Path, limit: int) -> bytes:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compose import compose
 from .errors import SpecError, UsageError
 from .network import Network
+from .reader import Reader, Stop
 from .result import ForwardLayer, ForwardResult
-from .spec import Spec, _Reader, _Stop, compose
+from .spec_model import Spec
 
 
 def parse_inputs(text: str, n_features: int, source: str = "--inputs") -> np.ndarray:
@@ -15,7 +17,7 @@ def parse_inputs(text: str, n_features: int, source: str = "--inputs") -> np.nda
     if not text.strip():
         raise UsageError(f"{source}: expected a list of samples such as [[1, 2], [3, 4]], got nothing")
     node = compose(text, source)
-    reader = _Reader(source)
+    reader = Reader(source)
     rows = None
     try:
         rows = reader.matrix(node, "inputs", "sample")
@@ -23,7 +25,7 @@ def parse_inputs(text: str, n_features: int, source: str = "--inputs") -> np.nda
             reader.error(node, "inputs", f"expected {n_features} number{'s' if n_features != 1 else ''} "
                          f"per sample (the network has {n_features} input{'s' if n_features != 1 else ''}), "
                          f"got {len(rows[0])}")
-    except _Stop:
+    except Stop:
         pass
     if reader.problems:
         raise SpecError(reader.problems)

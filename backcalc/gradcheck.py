@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .activations import KINKED
 from .network import Backward, Network, Trace
 from .result import plain
-from .spec import Spec
+from .spec_model import Spec
 
 DEFAULT_EPS = None  # None: the step h = ∛ε_mach·max(1, |p|) per parameter
 DEFAULT_TOL = 1e-5
@@ -35,7 +36,6 @@ ROUNDING_FACTOR = 4
 # fixed random sample of them is checked (--max-params), so a large network takes seconds, not hours.
 DEFAULT_MAX_PARAMS = 200
 SAMPLE_SEED = 0
-KINKED = ("relu", "leaky_relu")
 AGREE, DISAGREE, UNDECIDABLE = "agree", "disagree", "undecidable"
 
 
@@ -246,54 +246,8 @@ def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):
         w = theta[torch.as_tensor(wi)]
         b = theta[torch.as_tensor(bi)]
         z = a @ w.T + b
-        a = _torch_activation(torch, act.name, z, float(alpha))
-    per_sample = _torch_loss(torch, spec.loss, net.activations[-1].name, z, a, tt)
+        a = act.torch(torch, z, float(alpha))
+    per_sample = net.loss.torch(torch, net.activations[-1].name, z, a, tt)
     total = per_sample.mean() if spec.reduction == "mean" else per_sample.sum()
     (grad,) = torch.autograd.grad(total, theta)
     return grad.detach().numpy(), torch.__version__
-
-
-def _torch_activation(torch, name: str, z, alpha: float):
-    if name == "identity":
-        return z
-    if name == "relu":
-        return torch.relu(z)
-    if name == "leaky_relu":
-        return torch.where(z > 0, z, alpha * z)
-    if name == "sigmoid":
-        return torch.sigmoid(z)
-    if name == "tanh":
-        return torch.tanh(z)
-    return torch.softmax(z, dim=-1)
-
-
-def _torch_loss(torch, name: str, out_act: str, z, y, t):
-    k = y.shape[-1]
-    if name == "squared_error":
-        return ((y - t) ** 2).sum(-1)
-    if name == "half_squared_error":
-        return ((y - t) ** 2).sum(-1) / 2
-    if name == "mse":
-        return ((y - t) ** 2).sum(-1) / k
-    if name == "bce":
-        if out_act == "sigmoid":
-            return torch.nn.functional.binary_cross_entropy_with_logits(z, t, reduction="none").sum(-1) / k
-        # softmax, in log space as losses._log_softmax_pair: log(1 − y_k) = log Σ_{j≠k} e^(z_j) − lse(z)
-        # where y_k > ½ (1 − y_k would cancel), log1p(−y_k) elsewhere
-        log_y = torch.log_softmax(z, dim=-1)
-        eye = torch.eye(k, dtype=torch.bool)
-        lse_rest = torch.logsumexp(torch.where(eye, -torch.inf, z[..., None, :]), dim=-1)
-        rest = lse_rest - torch.logsumexp(z, -1)[..., None]
-        high = y > 0.5
-        log_1my = torch.where(high, rest, torch.log1p(-torch.where(high, torch.zeros_like(y), y)))
-        terms = torch.where(t == 0, torch.zeros_like(t), t * log_y) + \
-            torch.where(t == 1, torch.zeros_like(t), (1 - t) * log_1my)
-        return -terms.sum(-1) / k
-    # cross_entropy
-    if out_act == "softmax":
-        logy = torch.log_softmax(z, dim=-1)
-    elif out_act == "sigmoid":
-        logy = torch.nn.functional.logsigmoid(z)
-    else:
-        logy = torch.log(y)
-    return -(torch.where(t == 0, torch.zeros_like(t), t * logy)).sum(-1)

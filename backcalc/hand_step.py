@@ -14,7 +14,7 @@ import numpy as np
 
 from .handcalc import compute
 from .result import Factor, LayerResult, ParameterResult, StepResult
-from .spec import Spec
+from .spec_model import Spec
 
 
 def hand_rounded(spec: Spec, result: StepResult, decimals: int) -> StepResult:

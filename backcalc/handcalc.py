@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import get_activation, softmax_jvp
-from .losses import get_loss
-from .spec import Spec, parameter_names
+from .losses import LOSSES, get_loss
+from .spec_model import Spec, parameter_names
 
 # A quantity: (kind, name, sample). Kinds: z, a, loss_term (name: output
 # neuron), loss (name ""; sample None for the batch loss), dl_da, da_dz,
@@ -33,8 +33,8 @@ from .spec import Spec, parameter_names
 Key = tuple[str, str, "int | None"]
 
 # Losses that average over the K outputs: their per-output terms carry 1/K.
-_MEAN_OVER_OUTPUTS = {"mse", "bce"}
-SQUARED_LOSSES = {"squared_error", "half_squared_error", "mse"}
+_MEAN_OVER_OUTPUTS = {name for name, loss in LOSSES.items() if loss.mean_over_outputs}
+SQUARED_LOSSES = {name for name, loss in LOSSES.items() if loss.squared is not None}
 
 
 def key_text(key: Key, n_samples: int) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from .activations import get_activation, softmax_jvp
 from .exact import check_digits
 from .losses import get_loss
-from .spec import Spec, parameter_names
+from .spec_model import Spec, parameter_names
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Read and validate a spec's `optimizer:` and `optimizer_state:` keys (located errors, as spec.py)."""
+"""Read and validate a spec's `optimizer:` and `optimizer_state:` keys (located errors, as spec_read.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from .optimizers import (
     OptimizerSpec,
     title,
 )
-from .spec import T_BOOL, Spec, _clip, _constructor, _describe, _Reader, _suggest, parameter_names, shown
+from .reader import T_BOOL, Reader, clip, constructor, describe, shown, suggest
+from .spec_model import Spec, parameter_names
 
 MAX_STEP = 2**53  # a step count kept as int64 and raised to as a float exponent, exactly
 
 
-def read_optimizer(r: _Reader, spec: Spec, top: dict) -> None:
+def read_optimizer(r: Reader, spec: Spec, top: dict) -> None:
     """Set `spec.optimizer`, `spec.optimizer_state` and Adam's default learning rate."""
     lr_given = "learning_rate" in top
     if "optimizer" in top:
@@ -38,7 +39,7 @@ def read_optimizer(r: _Reader, spec: Spec, top: dict) -> None:
         spec.optimizer_state = _read_state(r, spec, top["optimizer_state"][1])
 
 
-def _read_config(r: _Reader, node):
+def _read_config(r: Reader, node):
     """The optimizer settings, the learning rate given inside them (or None) and its node."""
     r.visit(node)
     if isinstance(node, yaml.ScalarNode) and node.tag != T_BOOL:
@@ -46,7 +47,7 @@ def _read_config(r: _Reader, node):
         return (_defaults(name) if name else None), None, None
     if not isinstance(node, yaml.MappingNode):
         r.error(node, "optimizer", f"expected an optimizer name ({', '.join(NAMES)}) or a mapping "
-                f"with `name:`, got {_describe(node)}")
+                f"with `name:`, got {describe(node)}")
         return None, None, None
     m = r.mapping(node, "optimizer")
     if "name" not in m:
@@ -69,7 +70,7 @@ def _read_config(r: _Reader, node):
                 family = "adam and adamw" if key in ADAM_KEYS else "sgd and momentum"
                 r.error(key_node, path, f"`{key}` applies to {family}, not {name}")
             else:
-                r.error(key_node, path, f"unknown key{_suggest(key, allowed)}; expected one of: {', '.join(allowed)}")
+                r.error(key_node, path, f"unknown key{suggest(key, allowed)}; expected one of: {', '.join(allowed)}")
             continue
         if key == "learning_rate":
             lr_node = value_node
@@ -77,10 +78,10 @@ def _read_config(r: _Reader, node):
         elif key == "nesterov":
             r.visit(value_node)
             if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == T_BOOL
-                    and value_node.value.lower() in _constructor.bool_values):  # not `!!bool maybe`
-                r.error(value_node, path, f"expected true or false, got {_describe(value_node)}")
+                    and value_node.value.lower() in constructor.bool_values):  # not `!!bool maybe`
+                r.error(value_node, path, f"expected true or false, got {describe(value_node)}")
             else:
-                settings["nesterov"] = bool(_constructor.construct_object(value_node))
+                settings["nesterov"] = bool(constructor.construct_object(value_node))
         elif key == "betas":
             settings["betas"] = _read_betas(r, value_node, path) or settings["betas"]
         elif key == "dampening":
@@ -107,7 +108,7 @@ def _defaults(name: str) -> OptimizerSpec:
     return OptimizerSpec(name=name)
 
 
-def _bounded(r: _Reader, node, path: str, low: float, high: float | None = None, low_open: bool = False,
+def _bounded(r: Reader, node, path: str, low: float, high: float | None = None, low_open: bool = False,
              hint: str = "") -> float | None:
     value = r.number(node, path)
     if value is None:
@@ -122,7 +123,7 @@ def _bounded(r: _Reader, node, path: str, low: float, high: float | None = None,
     return value
 
 
-def _read_betas(r: _Reader, node, path: str) -> tuple[float, float] | None:
+def _read_betas(r: Reader, node, path: str) -> tuple[float, float] | None:
     items = r.sequence(node, path)
     if items is None:
         return None
@@ -139,7 +140,7 @@ def _read_betas(r: _Reader, node, path: str) -> tuple[float, float] | None:
     return None if None in out else (out[0], out[1])
 
 
-def _read_state(r: _Reader, spec: Spec, node) -> dict[str, dict]:
+def _read_state(r: Reader, spec: Spec, node) -> dict[str, dict]:
     m = r.mapping(node, "optimizer_state")
     if m is None:
         return {}
@@ -153,7 +154,7 @@ def _read_state(r: _Reader, spec: Spec, node) -> dict[str, dict]:
     for name, (key_node, value_node) in m.items():
         path = f"optimizer_state.{name}"
         if name not in names:
-            r.error(key_node, path, f"no parameter is named {name!r}{_suggest(name, names)}")
+            r.error(key_node, path, f"no parameter is named {name!r}{suggest(name, names)}")
             continue
         if name in spec.frozen:
             r.error(key_node, path, f"{name} is frozen, and frozen parameters keep no optimizer state")
@@ -164,7 +165,7 @@ def _read_state(r: _Reader, spec: Spec, node) -> dict[str, dict]:
         state = {}
         for key, (k_node, v_node) in entries.items():
             if key not in keys:
-                r.error(k_node, f"{path}.{key}", f"unknown key{_suggest(key, keys)}; {title(spec.optimizer)} "
+                r.error(k_node, f"{path}.{key}", f"unknown key{suggest(key, keys)}; {title(spec.optimizer)} "
                         f"keeps: {', '.join(keys)}")
             elif key == "step":
                 step = r.integer(v_node, f"{path}.step")
@@ -172,7 +173,7 @@ def _read_state(r: _Reader, spec: Spec, node) -> dict[str, dict]:
                     r.error(v_node, f"{path}.step", f"expected a whole number ≥ 1, got {step}")
                 elif step is not None and step > MAX_STEP:
                     r.error(v_node, f"{path}.step", f"expected a whole number ≤ {MAX_STEP:,} (2^53), "
-                            f"got {_clip(str(step))}")
+                            f"got {clip(str(step))}")
                 state["step"] = step
             elif key == "exp_avg_sq":
                 state[key] = _bounded(r, v_node, f"{path}.{key}", low=0)

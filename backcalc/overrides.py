@@ -79,7 +79,7 @@ def _value_node(option: str, text: str):
     try:
         node = yaml.compose(text, Loader=LOADER)
     except yaml.reader.ReaderError as e:  # a control character; its str() spans two lines
-        from .spec import reader_problem
+        from .compose import reader_problem
 
         message = reader_problem(e, text, option).message
         raise SpecError([Problem(option, None, None, "", f"the value is {message}")]) from None

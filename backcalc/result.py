@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .activations import get_activation
+
 
 def plain(value):
     """Arrays and numbers as JSON-ready Python values (non-finite floats become None)."""
@@ -133,7 +135,7 @@ class LayerResult:
             "new_weights": plain(self.new_weights),
             "new_biases": plain(self.new_biases),
         }
-        if self.activation == "leaky_relu":
+        if get_activation(self.activation).takes_alpha:
             d["alpha"] = plain(self.alpha)
         if self.jacobian is not None:
             d["jacobian"] = plain(self.jacobian)

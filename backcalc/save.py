@@ -48,7 +48,7 @@ def saved_header(path: str | None, source: str, epochs_done: int, epochs_asked: 
                  stopped: str | None = None, interrupted: bool = False) -> list[str]:
     """The comment lines at the top of a saved spec: where it came from and how far it got."""
     from . import __version__
-    from .render.numbers import recorded
+    from .number_text import recorded
 
     lines = [f"Trained by backcalc {__version__} from {source}",
              f"epochs: {epochs_done} of {epochs_asked} completed; loss on all data: {recorded(loss)}"]

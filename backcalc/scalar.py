@@ -22,8 +22,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from .activations import get_activation
+from .losses import get_loss
 from .network import Network
-from .spec import Spec
+from .spec_model import Spec
 
 MAX_SLOTS = 64  # weights and biases
 MAX_BATCH_WORK = 256  # slots × samples in one batch: above this, NumPy's fixed cost pays off
@@ -168,102 +170,38 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
     a_prev = [f"x{s}_{j}" for j in range(sizes[0])]
     inputs = [a_prev]
     for li in range(n_layers):
-        act = acts[li]
-        cur = []
-        for i in range(sizes[li + 1]):
-            z = f"z{li}_{i}"
+        act = get_activation(acts[li])
+        zs, cur = [f"z{li}_{i}" for i in range(sizes[li + 1])], []
+        for i, z in enumerate(zs):
             terms = [f"{a_prev[j]} * p{w_index[li][i][j]}" for j in range(sizes[li])]
             out.append(f"{z} = {_sum(terms)} + p{b_index[li][i]}")
-            a = f"a{li}_{i}"
-            if act == "sigmoid":
-                out.append(f"{a} = 1.0 / (1.0 + exp(-{z}))")
-            elif act == "tanh":
-                out.append(f"{a} = tanh({z})")
-            elif act == "relu":
-                out.append(f"{a} = {z} if {z} > 0.0 else {z} * 0.0")
-            elif act == "leaky_relu":
-                out.append(f"{a} = {z} if {z} > 0.0 else {z} * al{li}")
-            elif act == "identity":
-                a = z
-            cur.append(a)
-        if act == "softmax":
-            zs = [f"z{li}_{i}" for i in range(sizes[li + 1])]
-            out.append(f"m = max({', '.join(zs)})" if len(zs) > 1 else f"m = {zs[0]}")
-            for i, z in enumerate(zs):
-                out.append(f"e{i} = exp({z} - m)")
-            out.append(f"se = {_sum([f'e{i}' for i in range(len(zs))])}")
-            for i in range(len(zs)):
-                out.append(f"a{li}_{i} = e{i} / se")
+            if act.elementwise and act.code is None:  # a = z: the weighted sum serves as the activation
+                cur.append(z)
+            elif act.elementwise:
+                cur.append(f"a{li}_{i}")
+                out.append(f"{cur[-1]} = {act.code.format(z=z, alpha=f'al{li}')}")
+        if not act.elementwise:  # the whole layer at once
             cur = [f"a{li}_{i}" for i in range(len(zs))]
+            out += act.code_layer(zs, cur)
         inputs.append(cur)
         a_prev = cur
     y = inputs[-1]
     t = [f"t{s}_{k}" for k in range(k_out)]
     kf = float(k_out)
-    # per-sample loss
-    if loss in ("squared_error", "half_squared_error", "mse"):
-        for k in range(k_out):
-            out.append(f"r{k} = {y[k]} - {t[k]}")
-        sq = _sum([f"r{k} * r{k}" for k in range(k_out)])
-        if loss == "squared_error":
-            out.append(f"ls{s} = {sq}")
-        else:
-            out.append(f"ls{s} = ({sq}) / {2.0 if loss == 'half_squared_error' else kf!r}")
-    elif loss == "bce" and acts[-1] == "sigmoid":
-        # from z, as losses._bce: log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z)
-        zo = [f"z{n_layers - 1}_{k}" for k in range(k_out)]
-        terms = [f"({t[k]} * -softplus(-{zo[k]}) + (1.0 - {t[k]}) * -softplus({zo[k]}))" for k in range(k_out)]
-        out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")
-    elif loss == "bce":
-        # softmax, from z as losses._log_softmax_pair: log y_k = (z_k − m) − log se, and log(1 − y_k)
-        # = log1p(−y_k) up to y_k = ½, above it log Σ_{j≠k} e_j − log se (1 − y_k would cancel)
-        out.append("lse = log(se)")
-        log_y = [f"(z{n_layers - 1}_{k} - m - lse)" for k in range(k_out)]
-        rest = [_sum([f"e{j}" for j in range(k_out) if j != k]) or "0.0" for k in range(k_out)]
-        log_1my = [f"(log1p(-{y[k]}) if {y[k]} <= 0.5 else log({rest[k]}) - lse)" for k in range(k_out)]
-        terms = [f"(({t[k]} * {log_y[k]}) if {t[k]} != 0.0 else 0.0) + "
-                 f"(((1.0 - {t[k]}) * {log_1my[k]}) if {t[k]} != 1.0 else 0.0)" for k in range(k_out)]
-        out.append(f"ls{s} = -({_sum(terms)}) / {kf!r}")
-    else:  # cross_entropy
-        if acts[-1] == "softmax":
-            out.append("lse = log(se)")
-        logy = [f"-softplus(-z{n_layers - 1}_{k})" if acts[-1] == "sigmoid" else f"(z{n_layers - 1}_{k} - m - lse)"
-                for k in range(k_out)]
-        terms = [f"({t[k]} * {logy[k]} if {t[k]} != 0.0 else 0.0)" for k in range(k_out)]
-        out.append(f"ls{s} = -({_sum(terms)})")
-    # output δ
     last, out_act = n_layers - 1, acts[-1]
+    z_out = [f"z{last}_{k}" for k in range(k_out)]
+    loss_fn = get_loss(loss)
+    out += loss_fn.code(f"ls{s}", y, t, z_out, kf, out_act)  # the per-sample loss
+    # output δ: the loss's fused form for this output activation, or ∂ℓ/∂y times the activation's
     d = [f"d{last}_{k}" for k in range(k_out)]
-    if loss == "bce" and out_act == "sigmoid":
-        out += [f"{d[k]} = ({y[k]} - {t[k]}) / {kf!r}" for k in range(k_out)]
-    elif loss == "cross_entropy" and out_act == "softmax":
-        out.append(f"ts = {_sum(t)}")
-        out += [f"{d[k]} = {y[k]} * ts - {t[k]}" for k in range(k_out)]
-    elif loss == "cross_entropy" and out_act == "sigmoid":
-        out += [f"{d[k]} = {t[k]} * ({y[k]} - 1.0)" for k in range(k_out)]
-    elif loss == "bce" and out_act == "softmax" and k_out > 1:
-        # losses._bce_softmax_delta: K·δ_j = y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·y_k/(1 − y_k),
-        # with 1 − y_k = Σ_{i≠k} e_i / se, a sum of others that never cancels (0 only if they underflow)
-        out.append(f"ts = {_sum(t)}")
-        for k in range(k_out):
-            out.append(f"om{k} = {_sum([f'e{i}' for i in range(k_out) if i != k])}")
-        for j in range(k_out):
-            cross = _sum([f"(1.0 - {t[k]}) * (e{j} * e{k} / (se * om{k}))" for k in range(k_out) if k != j])
-            out.append(f"{d[j]} = ({y[j]} * ts - {t[j]} + (1.0 - {t[j]}) * {y[j]} - ({cross})) / {kf!r}")
+    fused = loss_fn.fused.get(out_act)
+    fused_code = fused.code(y, t, d, kf) if fused is not None else None
+    if fused_code is not None:
+        out += fused_code
     else:
         g = [f"g{k}" for k in range(k_out)]
-        for k in range(k_out):
-            if loss == "squared_error":
-                out.append(f"g{k} = 2.0 * r{k}")
-            elif loss == "half_squared_error":
-                out.append(f"g{k} = r{k}")
-            elif loss == "mse":
-                out.append(f"g{k} = 2.0 * r{k} / {kf!r}")
-            elif loss == "bce":
-                out.append(f"g{k} = ({y[k]} - {t[k]}) / ({y[k]} * (1.0 - {y[k]})) / {kf!r}")
-            else:
-                out.append(f"g{k} = -{t[k]} / {y[k]} if {t[k]} != 0.0 else 0.0")
-        out += _delta(out_act, last, g, [f"z{last}_{k}" for k in range(k_out)], y, d)
+        out += [f"g{k} = {loss_fn.code_grad.format(r=f'r{k}', y=y[k], t=t[k], K=repr(kf))}" for k in range(k_out)]
+        out += _delta(out_act, last, g, z_out, y, d)
     # hidden δ, layer by layer downwards
     deltas = {last: d}
     for li in range(last - 1, -1, -1):
@@ -291,22 +229,11 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
 
 def _delta(act: str, li: int, g: list[str], z: list[str], a: list[str], d: list[str]) -> list[str]:
     """δ = ∂ℓ/∂a · ∂a/∂z for one layer (softmax: the vector–Jacobian product)."""
-    out = []
-    if act == "softmax":
-        out.append(f"sga = {_sum([f'{g[k]} * {a[k]}' for k in range(len(g))])}")
-        return out + [f"{d[k]} = {a[k]} * ({g[k]} - sga)" for k in range(len(g))]
-    for k in range(len(g)):
-        if act == "sigmoid":
-            out.append(f"{d[k]} = {g[k]} * ({a[k]} * (1.0 - {a[k]}))")
-        elif act == "tanh":
-            out.append(f"{d[k]} = {g[k]} * (1.0 - {a[k]} * {a[k]})")
-        elif act == "relu":
-            out.append(f"{d[k]} = {g[k]} if {z[k]} > 0.0 else {g[k]} * 0.0")
-        elif act == "leaky_relu":
-            out.append(f"{d[k]} = {g[k]} if {z[k]} > 0.0 else {g[k]} * al{li}")
-        else:
-            out.append(f"{d[k]} = {g[k]}")
-    return out
+    entry = get_activation(act)
+    if not entry.elementwise:
+        return entry.code_layer_delta(g, a, d)
+    return [f"{d[k]} = {entry.code_derivative.format(g=g[k], z=z[k], a=a[k], alpha=f'al{li}')}"
+            for k in range(len(g))]
 
 
 def _softplus(x: float) -> float:

@@ -1,14 +1,14 @@
 """The spec's keys, types and choices, declared once.
 
-The loader (`spec.py`) takes its key lists, choices, types and bounds from the
+The loader (`spec_read.py`, `spec_layers.py`) takes its key lists, choices, types and bounds from the
 tables below, and `json_schema()` turns the same tables into a JSON Schema
 (draft 2020-12) for editors, so the two cannot disagree about what a key
 accepts. Composite values (matrices, layers, weight entries) keep a JSON
 Schema `shape` next to the loader code that reads them; the tests check both
 against the same valid and invalid specs.
 
-A new top-level key goes into `spec.TOP_LEVEL_KEYS` (what the loader accepts)
-and gets a `Field` in `TOP_LEVEL` here; a test fails while one lacks the other.
+The key lists (`TOP_LEVEL_KEYS`, `LAYER_KEYS`, `INIT_KEYS`: what the loader accepts, in the
+order messages and the schema list them) are these tables' keys: a new key is one `Field` here.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Field:
     A simple key has a `type` ("string", "number" or "integer") with optional
     `choices` and bounds, and the loader reads it generically with these
     settings; a composite key has a JSON Schema `shape` instead and a reader
-    of its own in spec.py.
+    of its own in the loader.
     """
 
     doc: str
@@ -255,17 +255,18 @@ INIT: dict[str, Field] = {
 }
 
 
-def _object(fields: dict[str, Field], keys: list[str] | None = None) -> dict:
-    keys = list(fields) if keys is None else keys
-    props = {k: fields[k].schema() if k in fields else {"description": "(not described in backcalc/schema.py)"}
-             for k in keys}
+TOP_LEVEL_KEYS = list(TOP_LEVEL)
+LAYER_KEYS = list(LAYER)
+INIT_KEYS = list(INIT)
+
+
+def _object(fields: dict[str, Field]) -> dict:
+    props = {k: f.schema() for k, f in fields.items()}
     return {"type": "object", "additionalProperties": False, "properties": props}
 
 
 def json_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a spec file."""
-    from .spec import TOP_LEVEL_KEYS
-
     layer = _object(LAYER)
     layer["required"] = LAYER_REQUIRED
     # Rules the loader checks across keys.
@@ -276,7 +277,7 @@ def json_schema() -> dict:
     layer["then"] = {"properties": {"size": {"minimum": 2},
                                     "weights": {"type": "array", "minItems": 2, "items": {"type": "array"}}}}
     init = _object(INIT)
-    top = _object(TOP_LEVEL, TOP_LEVEL_KEYS)
+    top = _object(TOP_LEVEL)
     return {
         "$schema": DRAFT,
         "title": "backcalc spec",

@@ -14,7 +14,7 @@ from .exact import check_digits
 from .network import Network, _cast
 from .optimizers import Optimizer, State, make_optimizer
 from .result import EpochRecord, TrainResult
-from .spec import Spec
+from .spec_model import Spec
 
 _NOTHING = "nothing is shown (run fewer epochs, use fewer or smaller layers, or drop --exact)"
 

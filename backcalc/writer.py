@@ -9,9 +9,10 @@ from fractions import Fraction
 import numpy as np
 import yaml
 
+from .activations import get_activation
 from .exact import ExactFloat, exact_text, to_fraction
 from .optimizers import OptimizerSpec
-from .spec import Spec, default_bias_name, default_weight_name
+from .spec_model import Spec, default_bias_name, default_weight_name
 
 _RESOLVER = yaml.resolver.Resolver()
 
@@ -81,7 +82,7 @@ def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: li
     out.append("layers:")
     for li, (layer, w, b) in enumerate(zip(spec.layers, weights, biases)):
         out.append(f"  - activation: {layer.activation}")
-        if layer.activation == "leaky_relu":
+        if get_activation(layer.activation).takes_alpha:
             out.append(f"    alpha: {_num(layer.alpha)}")
         if layer.explicit_names:
             out.append("    names: [" + ", ".join(_text(n) for n in layer.neuron_names) + "]")

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..activations import get_activation
+from ..losses import get_loss
 from ..result import LayerResult, ParameterResult, StepResult, Term
 from .numbers import short
 
@@ -282,29 +284,18 @@ class _Builder:
 
     def activation_equation(self, layer: LayerResult, i: int, s: int) -> Equation:
         a, z = self.a_sym(layer, i), self.z_sym(layer, i)
-        zv = Num(layer.z[s, i], wrap=True)
-        av = [Num(layer.a[s, i])]
-        act = layer.activation
-        if act == "identity":
-            return Equation([a], [[z], av])
-        if act == "relu":
-            return Equation([a], [[rf"\max(0, {z})"], [r"\max(0, ", zv, ")"], av])
-        if act == "leaky_relu":
-            alpha = Num(layer.alpha, given=True)
-            return Equation([a], [[rf"\max({z}, \alpha {z})"], [r"\max(", zv, ", ", alpha, r" \cdot ", zv, ")"], av])
-        if act == "sigmoid":
-            return Equation([a], [[rf"\sigma({z}) = \frac{{1}}{{1 + e^{{-{z}}}}}"],
-                                  [r"\frac{1}{1 + e^{-", zv, "}}"], av])
-        if act == "tanh":
-            return Equation([a], [[rf"\tanh {z}"], [r"\tanh ", zv], av])
-        # softmax
-        zs = [self.z_sym(layer, j) for j in range(len(layer.neuron_names))]
-        den = [" + ".join(f"e^{{{zj}}}" for zj in zs)]
-        num_den = []
-        for j in range(len(zs)):
-            num_den += ([" + "] if j else []) + ["e^{", Num(layer.z[s, j], wrap=True), "}"]
-        return Equation([a], [[rf"\frac{{e^{{{z}}}}}{{{den[0]}}}"],
-                              [r"\frac{e^{", zv, "}}{", *num_den, "}"], av])
+        act = get_activation(layer.activation)
+        sym = {"z": z, "alpha": r"\alpha"}
+        num = {"z": Num(layer.z[s, i], wrap=True), "alpha": Num(layer.alpha, given=True)}
+        if act.latex_term is not None:  # the whole layer's sum (softmax's denominator)
+            sym["den"] = " + ".join(fill(act.latex_term, {"z": self.z_sym(layer, j)})[0]
+                                    for j in range(len(layer.neuron_names)))
+            num["den"] = _join([fill(act.latex_term, {"z": Num(layer.z[s, j], wrap=True)})
+                                for j in range(len(layer.neuron_names))], " + ")
+        sides = [fill(act.latex, sym)]
+        if act.latex_numbers is not None:
+            sides.append(fill(act.latex_numbers, num))
+        return Equation([a], [*sides, [Num(layer.a[s, i])]])
 
     def loss(self) -> None:
         r = self.r
@@ -332,26 +323,12 @@ class _Builder:
         tv = [Num(r.targets[s, k], given=True, wrap=True) for k in range(self.k)]
         value = [Num(r.losses[s])]
         lhs = [self.loss_sym(s)]
+        loss = get_loss(r.loss_name)
+        total = loss.latex_total[self.k > 1]
+        sym = " + ".join(fill(loss.latex_term, {"y": y, "t": t})[0] for y, t in zip(ys, ts, strict=True))
+        num = _join([fill(loss.latex_term, {"y": y, "t": t}) for y, t in zip(yv, tv, strict=True)], " + ")
         kk = str(self.k)
-        if r.loss_name in ("squared_error", "half_squared_error", "mse"):
-            sym = " + ".join(f"({y} - {t})^2" for y, t in zip(ys, ts, strict=True))
-            num = _join([["(", y, " - ", t, ")^2"] for y, t in zip(yv, tv, strict=True)], " + ")
-            if r.loss_name == "half_squared_error":
-                sym, num = rf"\tfrac{{1}}{{2}}{_group(sym, self.k)}", [r"\tfrac{1}{2}", *_group_tokens(num, self.k)]
-            elif r.loss_name == "mse" and self.k > 1:
-                sym = rf"\tfrac{{1}}{{{kk}}}{_group(sym, self.k)}"
-                num = [rf"\tfrac{{1}}{{{kk}}}", *_group_tokens(num, self.k)]
-            return Equation(lhs, [[sym], num, value])
-        if r.loss_name == "bce":
-            sym = " + ".join(rf"{t} \log {y} + (1 - {t}) \log(1 - {y})" for y, t in zip(ys, ts, strict=True))
-            num = _join([[t, r" \log ", y, " + (1 - ", t, r") \log(1 - ", y, ")"]
-                         for y, t in zip(yv, tv, strict=True)], " + ")
-            pre = "-" if self.k == 1 else rf"-\tfrac{{1}}{{{kk}}}"
-            return Equation(lhs, [[rf"{pre}\left[{sym}\right]"], [pre + r"\left[", *num, r"\right]"], value])
-        # cross_entropy
-        sym = " + ".join(rf"{t} \log {y}" for y, t in zip(ys, ts, strict=True))
-        num = _join([[t, r" \log ", y] for y, t in zip(yv, tv, strict=True)], " + ")
-        return Equation(lhs, [[rf"-\left({sym}\right)"], [r"-\left(", *num, r"\right)"], value])
+        return Equation(lhs, [fill(total, {"sum": sym, "K": kk}), fill(total, {"sum": num, "K": kk}), value])
 
     def backward(self) -> None:
         self.doc.add(Heading(2, r"3. Backward pass"))
@@ -379,17 +356,10 @@ class _Builder:
         if last and layer.fused:
             t, a = self.at(self.target_sym(i), s), self.at(a, s)
             av, tv = Num(layer.a[s, i], wrap=True), Num(r.targets[s, i], given=True, wrap=True)
-            if r.loss_name == "bce":
-                if self.k == 1:
-                    sides = [[f"{a} - {t}"], [av, " - ", tv]]
-                else:
-                    pre = rf"\tfrac{{1}}{{{self.k}}}"
-                    sides = [[rf"{pre}({a} - {t})"], [pre + "(", av, " - ", tv, ")"]]
-            elif layer.activation == "softmax":
-                total = Num(sum(r.targets[s]), given=True, wrap=True)
-                sides = [[rf"{a} \sum_j {self.at('t_j', s)} - {t}"], [av, r" \cdot ", total, " - ", tv]]
-            else:  # cross-entropy on a sigmoid output
-                sides = [[f"{t}({a} - 1)"], [tv, "(", av, " - 1)"]]
+            sym_t, num_t = get_loss(r.loss_name).fused[layer.activation].latex[self.k > 1]
+            kk = str(self.k)
+            sides = [fill(sym_t, {"a": a, "t": t, "tj": self.at("t_j", s), "K": kk}),
+                     fill(num_t, {"a": av, "t": tv, "tsum": Num(sum(r.targets[s]), given=True, wrap=True), "K": kk})]
             return [Equation([delta_sym], [[d(ell, z)], *sides, delta])]
         eqs = []
         dl_da = [Num(layer.dl_da[s, i])]
@@ -422,35 +392,17 @@ class _Builder:
         r, out = self.r, self.out
         y, t = self.at(self.a_sym(out, k), s), self.at(self.target_sym(k), s)
         yv, tv = Num(out.a[s, k], wrap=True), Num(r.targets[s, k], given=True, wrap=True)
-        kk = self.k
-        name_ = r.loss_name
-        if name_ == "squared_error":
-            return [[f"2({y} - {t})"], ["2(", yv, " - ", tv, ")"]]
-        if name_ == "half_squared_error":
-            return [[f"{y} - {t}"], [yv, " - ", tv]]
-        if name_ == "mse":
-            pre = "2" if kk == 1 else rf"\tfrac{{2}}{{{kk}}}"
-            return [[f"{pre}({y} - {t})"], [pre + "(", yv, " - ", tv, ")"]]
-        if name_ == "bce":
-            pre = "" if kk == 1 else f"{kk}"
-            return [[rf"\frac{{{y} - {t}}}{{{pre}{y}(1 - {y})}}"],
-                    [r"\frac{", yv, " - ", tv, "}{" + (pre + r" \cdot " if pre else ""), yv, "(1 - ", yv, ")}"]]
-        return [[rf"-\frac{{{t}}}{{{y}}}"], [r"-\frac{", tv, "}{", yv, "}"]]
+        sym_t, num_t = get_loss(r.loss_name).latex_grad[self.k > 1]
+        kk = str(self.k)
+        return [fill(sym_t, {"y": y, "t": t, "K": kk}), fill(num_t, {"y": yv, "t": tv, "K": kk})]
 
     def activation_derivative(self, layer: LayerResult, i: int, s: int) -> list[list]:
-        a, z = self.a_sym(layer, i), self.z_sym(layer, i)
-        av, zv = Num(layer.a[s, i], wrap=True), Num(layer.z[s, i], wrap=True)
-        act = layer.activation
-        if act == "identity":
-            return []
-        if act == "relu":
-            return [[f"[{z} > 0]"], ["[", zv, " > 0]"]]
-        if act == "leaky_relu":
-            alpha = Num(layer.alpha, given=True, wrap=True)
-            return [[rf"[{z} > 0] + \alpha [{z} \le 0]"], ["[", zv, " > 0] + ", alpha, " [", zv, r" \le 0]"]]
-        if act == "sigmoid":
-            return [[f"{a}(1 - {a})"], [av, "(1 - ", av, ")"]]
-        return [[f"1 - {a}^2"], ["1 - ", av, "^2"]]  # tanh
+        act = get_activation(layer.activation)
+        sym = {"a": self.a_sym(layer, i), "z": self.z_sym(layer, i), "alpha": r"\alpha"}
+        num = {"a": Num(layer.a[s, i], wrap=True), "z": Num(layer.z[s, i], wrap=True),
+               "alpha": Num(layer.alpha, given=True, wrap=True)}
+        return [fill(template, slots) for template, slots in
+                ((act.latex_derivative, sym), (act.latex_derivative_numbers, num)) if template is not None]
 
     def gradients(self) -> None:
         r = self.r
@@ -648,6 +600,25 @@ def _template_tokens(template: str, values: dict) -> list:
         if field_name is not None:
             tokens.append(Num(values[field_name], given=field_name in GIVEN_SLOTS, wrap=True))
     return tokens
+
+
+def fill(template: str, slots: dict) -> list:
+    """A registry entry's LaTeX template with its {slots} filled: text, a Num, or a list of tokens.
+
+    `{alpha:bare}` writes a Num without the parentheses an operand gets.
+    """
+    from string import Formatter
+
+    tokens: list = []
+    for literal, field_name, spec, _conv in Formatter().parse(template):
+        if literal:
+            tokens.append(literal)
+        if field_name is not None:
+            value = slots[field_name]
+            if isinstance(value, Num) and spec == "bare":
+                value = Num(value.value, value.given, False, value.digits)
+            tokens.extend(value if isinstance(value, list) else [value])
+    return tokens if any(isinstance(t, Num) for t in tokens) else ["".join(tokens)]
 
 
 def _join(groups: list[list], sep: str) -> list:

@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..losses import get_loss
 from ..result import ForwardResult, StepResult, TrainResult
 from .numbers import approx, fmt, short, with_exact
 from .numbers import exact as exact_number
@@ -171,8 +172,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     parts.append(deltas)
     out_layer = result.layers[-1]
     if out_layer.fused:
-        formula = "(y − t)/K" if result.loss_name == "bce" else ("y·Σt − t" if out_layer.activation == "softmax"
-                                                                 else "t·(y − 1)")
+        formula = get_loss(result.loss_name).fused[out_layer.activation].formula
         parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly, "
                           "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
     elif out_layer.da_dz is None:

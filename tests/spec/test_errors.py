@@ -8,6 +8,8 @@ import tracemalloc
 import pytest
 from conftest import cli
 
+from backcalc.activations import activation_names
+from backcalc.losses import LOSSES
 from backcalc.spec import MAX_PROBLEMS
 
 BASE = """\
@@ -154,7 +156,7 @@ def test_missing_activation_lists_valid_ones(tmp_path):
     text = edit("  - activation: sigmoid\n    weights: [[0.40", "  - weights: [[0.40")
     source, lines = run_bad(tmp_path, text)
     assert_line(lines, source, *where(text, "- weights: [[0.40", "weights"), "layers[1]",
-                "missing required key `activation`", "identity, leaky_relu, linear, relu, sigmoid, softmax, tanh")
+                "missing required key `activation`", ", ".join(activation_names()))
 
 
 def test_duplicate_key(tmp_path):
@@ -322,14 +324,14 @@ def test_unknown_activation_lists_valid_ones(tmp_path):
     text = edit("activation: sigmoid", "activation: sigmod")
     source, lines = run_bad(tmp_path, text)
     assert lines == [f"{source}:4:17: layers[0].activation: unknown activation 'sigmod'; expected one of: "
-                     "identity, leaky_relu, linear, relu, sigmoid, softmax, tanh (did you mean `sigmoid`?)"]
+                     f"{', '.join(activation_names())} (did you mean `sigmoid`?)"]
 
 
 def test_unknown_loss_lists_valid_ones(tmp_path):
     text = edit("loss: mse", "loss: mae")
     source, lines = run_bad(tmp_path, text)
-    assert lines == [f"{source}:12:7: loss: unknown loss 'mae'; expected one of: bce, cross_entropy, "
-                     "half_squared_error, mse, squared_error (did you mean `mse`?)"]
+    assert lines == [f"{source}:12:7: loss: unknown loss 'mae'; expected one of: "
+                     f"{', '.join(sorted(LOSSES))} (did you mean `mse`?)"]
 
 
 def test_softmax_only_on_the_output_layer(tmp_path):

@@ -1,0 +1,101 @@
+"""The spec model: a validated network description as plain data (no YAML, no validation), so the
+math imports it alone. `spec_read` builds it from a file; `spec` is the public facade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+
+from .losses import DEFAULT_LOSS
+from .optimizers import OptimizerSpec
+
+
+@dataclass
+class Layer:
+    """One fully resolved layer: every weight and bias has a value and a name."""
+
+    activation: str
+    alpha: float
+    weights: np.ndarray  # neurons × inputs (PyTorch nn.Linear layout)
+    biases: np.ndarray  # neurons
+    weight_names: list[list[str]]
+    bias_names: list[str]
+    neuron_names: list[str]
+    explicit_names: bool = False  # names came from the spec, not defaults
+    line: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[0]
+
+
+@dataclass
+class Init:
+    """How `size:` layers are initialised (the spec's `init:`)."""
+
+    seed: int = 42
+    distribution: str = "uniform"
+
+
+@dataclass
+class Spec:
+    """A validated network description: data, layers, loss and training settings."""
+
+    inputs: np.ndarray  # samples × features
+    targets: np.ndarray  # samples × outputs
+    layers: list[Layer]
+    loss: str = DEFAULT_LOSS
+    reduction: str = "mean"
+    learning_rate: float = 0.1
+    batch_size: int | None = None  # None: the full batch
+    name: str | None = None
+    description: str | None = None
+    init: Init = field(default_factory=Init)
+    frozen: list[str] = field(default_factory=list)
+    epochs: int | None = None
+    input_names: list[str] = field(default_factory=list)
+    source: str = "<spec>"
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    optimizer_state: dict[str, dict] = field(default_factory=dict)  # parameter name → torch-named state
+    # The exact values (Fractions) of the arrays some of whose numbers the text wrote more precisely
+    # than a float holds (`1/3`, a long decimal), by key: inputs, targets, layers[i].weights, layers[i].biases
+    exact: dict[str, np.ndarray] = field(default_factory=dict)
+    # where some keys' values were written, (source, line, column), for checks made after loading (--exact)
+    where: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def effective_batch_size(self) -> int:
+        """Samples per update: `batch_size` (None: all), at most the number of samples."""
+        return min(self.batch_size or self.n_samples, self.n_samples)
+
+
+def parameter_names(spec: Spec) -> list[str]:
+    """Distinct parameter names in order of first appearance (weights, then biases, per layer)."""
+    return list(dict.fromkeys(chain.from_iterable(
+        chain(chain.from_iterable(layer.weight_names), layer.bias_names) for layer in spec.layers)))
+
+
+def default_neuron_names(n_layers: int, li: int, size: int) -> list[str]:
+    """The names of layer `li`'s neurons when the spec gives none: o1… (output), h1… or h2_1… (hidden)."""
+    if li == n_layers - 1:
+        return [f"o{i + 1}" for i in range(size)]
+    if n_layers == 2:
+        return [f"h{i + 1}" for i in range(size)]
+    return [f"h{li + 1}_{i + 1}" for i in range(size)]
+
+
+def default_weight_name(li: int, i: int, j: int) -> str:
+    """The name of an unnamed weight (0-based layer, neuron, input): `W1[1,2]`."""
+    return f"W{li + 1}[{i + 1},{j + 1}]"
+
+
+def default_bias_name(li: int, i: int) -> str:
+    """The name of an unnamed bias (0-based layer, neuron): `b2[1]`."""
+    return f"b{li + 1}[{i + 1}]"
