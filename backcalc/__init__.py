@@ -9,7 +9,7 @@ from __future__ import annotations
 __all__ = ["__version__", "load_spec", "parse_spec", "step", "train", "Network", "Spec"]
 
 
-def _version() -> str:
+def version() -> str:
     """The installed distribution's version (what importlib.metadata reports)."""
     import os
     import sys
@@ -45,7 +45,7 @@ def __getattr__(name: str):
     # Lazy so that `import backcalc` (and the CLI's start-up) stays cheap:
     # importlib.metadata alone costs tens of milliseconds.
     if name == "__version__":
-        return _version()
+        return version()
     if name in ("load_spec", "parse_spec", "Spec"):
         from . import spec
 

@@ -250,6 +250,8 @@ class Activation:
     dies: bool = False  # zero gradient for every z ≤ 0: diagnostics warn about a dead neuron
     label: str = ""  # the name in a sentence ("ReLU neuron …"); default the name
     linear: bool = False  # a = z: ∂a/∂z is 1, so no activation derivative can be forgotten (check's mistakes)
+    jvp: Callable | None = None  # not elementwise: (a, ∂ℓ/∂a) -> δ = Jᵀ·∂ℓ/∂a, without forming J
+    jacobian: Callable | None = None  # not elementwise: a -> the full Jacobian ∂a_i/∂z_j per sample
 
     @property
     def elementwise(self) -> bool:
@@ -317,7 +319,8 @@ ACTIVATIONS: dict[str, Activation] = {
                    r"\frac{{e^{{{z}}}}}{{{den}}}", r"a_i(\delta_{{ij}} - a_j)",
                    _softmax, None, False, _softmax_k, _softmax_kd, lambda torch, z, alpha: torch.softmax(z, dim=-1),
                    latex_numbers=r"\frac{{e^{{{z}}}}}{{{den}}}", latex_term="e^{{{z}}}",
-                   code_layer=_softmax_code, code_layer_delta=_softmax_delta_code, output_only=True),
+                   code_layer=_softmax_code, code_layer_delta=_softmax_delta_code, output_only=True,
+                   jvp=softmax_jvp, jacobian=softmax_jacobian),
     ]
 }
 ALIASES = {"linear": "identity"}

@@ -97,9 +97,9 @@ class Engine:
             c, w = _SQUARED[loss]
             self.c, self.w_loss = (2.0 / self.k, 1.0 / self.k) if c is None else (c, w)
         self.fused = self.acts[-1] in self.loss.fused
-        # Softmax + cross-entropy: ℓ from log-softmax(z) and δ = y·Σt − t with Σt per sample taken once,
-        # in preallocated buffers (the loss entry's value and fused δ allocate a dozen arrays per batch).
-        self.softmax_ce = self.fused and loss == "cross_entropy" and self.acts[-1] == "softmax"
+        # A fused form with an in-place kernel (softmax + cross-entropy) computes the output's activation,
+        # ℓ and δ in preallocated buffers (the entry's value and fused δ allocate a dozen arrays per batch).
+        self.fused_kernel = self.loss.fused[self.acts[-1]].kernel if self.fused else None
         x = np.ascontiguousarray(spec.inputs, dtype=np.float64)
         t = np.ascontiguousarray(spec.targets, dtype=np.float64)
         bs = spec.effective_batch_size
@@ -224,7 +224,7 @@ class Engine:
         for li in range(n_layers):
             np.matmul(a, self.wt_fwd[li], out=z[li])
             z[li] += self.b[li]
-            if li < n_layers - 1 or not self.softmax_ce:  # _softmax_ce computes its softmax itself
+            if li < n_layers - 1 or self.fused_kernel is None:  # the fused kernel computes y itself
                 _forward(acts[li], z[li], out[li], buf.mask[li], alphas[li])
             a = out[li]
         # loss and output δ (already scaled by lr, and by 1/n for a mean)
@@ -237,8 +237,8 @@ class Engine:
             s = float(np.dot(buf.diff_flat, buf.diff_flat)) * self.w_loss
             np.multiply(diff, self.c * scale, out=buf.up[last])
             _backward(acts[last], buf.up[last], z[last], y, delta, buf.tmp[last], buf.mask[last], alphas[last])
-        elif self.softmax_ce:
-            s = _softmax_ce(z[last], y, t, t_sum, scale, delta, buf.tmp[last], buf.up[last], buf.row, buf.row2)
+        elif self.fused_kernel is not None:
+            s = self.fused_kernel(z[last], y, t, t_sum, scale, delta, buf.tmp[last], buf.up[last], buf.row, buf.row2)
         else:
             per_sample, _ = self.loss.value(y, t, z[last], acts[last])
             s = float(np.sum(per_sample))
@@ -286,23 +286,6 @@ class Engine:
             self.stepper.step(self.p, grad)
             np.take(self.p, self.slot_param, out=self.flat)
         self._copy_weights()
-
-
-def _softmax_ce(z, y, t, t_sum, scale, delta, tmp, tmp2, row, row2) -> float:
-    """y = softmax(z) (as the activation computes it) into `y`; returns Σ of the samples' −Σ_k t_k·log y_k,
-    log y taken as log-softmax(z); δ = (y·Σt − t)·scale into `delta`."""
-    np.maximum.reduce(z, axis=1, keepdims=True, out=row)
-    np.subtract(z, row, out=tmp)
-    np.exp(tmp, out=tmp2)
-    np.add.reduce(tmp2, axis=1, keepdims=True, out=row2)
-    np.divide(tmp2, row2, out=y)
-    np.log(row2, out=row2)
-    tmp -= row2  # log y
-    s = -float(np.vdot(t, tmp))
-    np.multiply(y, t_sum, out=delta)  # the loss entry's fused δ, operation for operation
-    delta -= t
-    delta *= scale
-    return s
 
 
 def _forward(name: str, z: np.ndarray, a: np.ndarray, mask: np.ndarray, alpha: float) -> None:

@@ -3,7 +3,7 @@
 Start-up is mostly imports (typer, click, rich: about 0.1 s). A Ctrl-C among them exits
 quietly with 130 at once, as nothing has been read or written yet; once the command line is
 ready, Ctrl-C becomes the KeyboardInterrupt the commands handle themselves. A bare
-`backcalc --version` is answered here, before typer is imported (`cli._version` answers it
+`backcalc --version` is answered here, before typer is imported (`cli.application` answers it
 when other arguments follow).
 """
 
@@ -34,15 +34,15 @@ def main() -> None:
 
 
 def _print_version() -> None:
-    from . import _version
+    from . import version
     from .errors import BackcalcError, one_line
     from .render.streams import guard_streams
 
     guard_streams()
     try:
-        sys.stdout.write(f"backcalc {_version()}\n")
+        sys.stdout.write(f"backcalc {version()}\n")
         sys.stdout.flush()
-    except BackcalcError as e:  # standard output failed, as cli._OneLineErrors reports it
+    except BackcalcError as e:  # standard output failed, as cli.application.OneLineErrors reports it
         for line in e.lines():
             sys.stderr.write(one_line(line) + "\n")
         sys.exit(int(e.exit_code))

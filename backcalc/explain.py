@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import softmax_jacobian
 from .arithmetic import Exact, Float
 from .core import Worked, worked_step
 from .diagnostics import step_warnings
@@ -58,7 +57,7 @@ def step_result(spec: Spec, w: Worked, indices: list[int]) -> StepResult:
             grad_weights=w.grad[net.w_index[li]], grad_biases=w.grad[net.b_index[li]],
             new_weights=w.new[net.w_index[li]], new_biases=w.new[net.b_index[li]],
             fused=w.fused and li == n_layers - 1,
-            jacobian=softmax_jacobian(w.a[li]) if not act.elementwise else None,
+            jacobian=act.jacobian(w.a[li]) if not act.elementwise else None,
             batch_scale=_batch_scale(spec.reduction, x.shape[0], dtype),
         ))
     terms = _terms(spec, w, layers)

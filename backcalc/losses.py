@@ -274,6 +274,24 @@ def _ce_targets(t, out_act):
                  f"sample {row} sums to {sums[row]:g}")
 
 
+def _ce_softmax_kernel(z, y, t, t_sum, scale, delta, tmp, tmp2, row, row2) -> float:
+    """The engine's in-place cross-entropy on a softmax output: y = softmax(z) (as the activation
+    computes it) into `y`; returns Σ of the samples' −Σ_k t_k·log y_k,
+    log y taken as log-softmax(z); δ = (y·Σt − t)·scale into `delta`."""
+    np.maximum.reduce(z, axis=1, keepdims=True, out=row)
+    np.subtract(z, row, out=tmp)
+    np.exp(tmp, out=tmp2)
+    np.add.reduce(tmp2, axis=1, keepdims=True, out=row2)
+    np.divide(tmp2, row2, out=y)
+    np.log(row2, out=row2)
+    tmp -= row2  # log y
+    s = -float(np.vdot(t, tmp))
+    np.multiply(y, t_sum, out=delta)  # the loss entry's fused δ, operation for operation
+    delta -= t
+    delta *= scale
+    return s
+
+
 @dataclass(frozen=True)
 class Fused:
     """∂ℓ/∂z straight from y and t, for one loss on one output activation."""
@@ -282,6 +300,10 @@ class Fused:
     formula: str  # Unicode, for the tables' footnote
     latex: tuple  # ((symbolic, numbers) for K = 1, the same for K > 1): slots {a}, {t}, {tj}, {tsum}, {K}
     code: Callable  # (y, t, d names, K as float) -> lines, or None to decline
+    # The fast engine's in-place form, or None: (z, y, t, Σt, scale, δ, tmp, tmp2, row, row2) -> the sum of
+    # the samples' losses, writing the output's activation into y and δ·scale into δ (the buffers are the
+    # engine's, so nothing is allocated per batch).
+    kernel: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -365,7 +387,8 @@ LOSSES: dict[str, Loss] = {
                  "softmax": Fused(lambda y, t, z: y * np.sum(t, axis=-1, keepdims=True) - t, "y·Σt − t",
                                   ((r"{a} \sum_j {tj} - {t}", r"{a} \cdot {tsum} - {t}"),) * 2,
                                   lambda y, t, d, kf: [f"ts = {' + '.join(t)}"] + [
-                                      f"{dk} = {yk} * ts - {tk}" for yk, tk, dk in zip(y, t, d, strict=True)]),
+                                      f"{dk} = {yk} * ts - {tk}" for yk, tk, dk in zip(y, t, d, strict=True)],
+                                  kernel=_ce_softmax_kernel),
                  "sigmoid": Fused(lambda y, t, z: t * (y - 1), "t·(y − 1)", (("{t}({a} - 1)",) * 2,) * 2,
                                   lambda y, t, d, kf: [f"{dk} = {tk} * ({yk} - 1.0)"
                                                        for yk, tk, dk in zip(y, t, d, strict=True)]),

@@ -53,7 +53,7 @@ class Network:
         self.names = parameter_names(spec)
         index = {n: k for k, n in enumerate(self.names)}
         self.activations = [get_activation(layer.activation) for layer in spec.layers]
-        self.alphas = [_cast_scalar(layer.alpha, dtype) for layer in spec.layers]
+        self.alphas = [cast_scalar(layer.alpha, dtype) for layer in spec.layers]
         self.kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, self.alphas)]
         self.loss = get_loss(spec.loss)
         self.w_index = [np.array([[index[n] for n in row] for row in layer.weight_names], dtype=np.intp)
@@ -61,8 +61,8 @@ class Network:
         self.b_index = [np.array([index[n] for n in layer.bias_names], dtype=np.intp) for layer in spec.layers]
         self.theta = np.zeros(len(self.names), dtype=dtype)
         for li, (layer, wi, bi) in enumerate(zip(spec.layers, self.w_index, self.b_index)):
-            self.theta[wi] = _cast(layer.weights, dtype, spec.exact.get(f"layers[{li}].weights"))
-            self.theta[bi] = _cast(layer.biases, dtype, spec.exact.get(f"layers[{li}].biases"))
+            self.theta[wi] = cast_values(layer.weights, dtype, spec.exact.get(f"layers[{li}].weights"))
+            self.theta[bi] = cast_values(layer.biases, dtype, spec.exact.get(f"layers[{li}].biases"))
         counts = np.bincount(np.concatenate([*(w.ravel() for w in self.w_index), *self.b_index]),
                              minlength=len(self.names))
         self.tied = bool(np.any(counts > 1))
@@ -85,7 +85,7 @@ class Network:
 
     def step_theta(self, grad: np.ndarray, lr) -> np.ndarray:
         """θ − lr·∇ for every parameter that is not frozen."""
-        new = self.theta - _cast_scalar(lr, self.theta.dtype) * grad
+        new = self.theta - cast_scalar(lr, self.theta.dtype) * grad
         if self.frozen.any():
             new = np.where(self.frozen, self.theta, new)
         return new
@@ -162,7 +162,7 @@ class Network:
         return np.bincount(index, weights=values, minlength=len(self.names))
 
 
-def _cast_scalar(value, dtype):
+def cast_scalar(value, dtype):
     """A number as the network computes it: a Fraction of its decimal text in exact mode."""
     if dtype is object or dtype == np.dtype(object):
         from .exact import to_fraction
@@ -171,7 +171,7 @@ def _cast_scalar(value, dtype):
     return value
 
 
-def _cast(values: np.ndarray, dtype, exact: np.ndarray | None = None):
+def cast_values(values: np.ndarray, dtype, exact: np.ndarray | None = None):
     """Values of the spec as the network computes them: in exact mode their exact values (`exact`,
     the spec's Fractions of them, when it has them)."""
     if dtype is object:

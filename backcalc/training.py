@@ -12,7 +12,7 @@ from .diagnostics import TrainWatch, non_finite_stop
 from .errors import ExactTooLong
 from .exact import check_digits
 from .history import EarlyRows
-from .network import Network, _cast
+from .network import Network, cast_values
 from .optimizers import Optimizer, State, make_optimizer
 from .result import EpochRecord, TrainResult
 from .spec_model import Spec
@@ -55,8 +55,8 @@ class Trainer:
         self.exact = self.net.theta.dtype == object
         self.inputs, self.targets = spec.inputs, spec.targets
         if self.exact:
-            self.inputs = _cast(spec.inputs, object, spec.exact.get("inputs"))
-            self.targets = _cast(spec.targets, object, spec.exact.get("targets"))
+            self.inputs = cast_values(spec.inputs, object, spec.exact.get("inputs"))
+            self.targets = cast_values(spec.targets, object, spec.exact.get("targets"))
         bs = spec.effective_batch_size
         n = spec.n_samples
         self.batches = [(self.inputs[s:s + bs], self.targets[s:s + bs]) for s in range(0, n, bs)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..activations import get_activation, softmax_jvp
+from ..activations import get_activation
 
 
 class Dense:
@@ -30,7 +30,7 @@ class Dense:
         return self.activation.derivative(z, a, self.alpha) if self.elementwise else None
 
     def delta(self, upstream, da_dz, a):
-        return upstream * da_dz if self.elementwise else softmax_jvp(a, upstream)
+        return upstream * da_dz if self.elementwise else self.activation.jvp(a, upstream)
 
     def back(self, arith, delta, w):
         return arith.back(delta, w)

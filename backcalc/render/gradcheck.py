@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..gradcheck import AGREE, DISAGREE, GradcheckResult, GradRow
 from .numbers import fmt
-from .table import _table
+from .table import titled_table
 
 MARK = {AGREE: "✓", DISAGREE: "✗", None: ""}
 UNDECIDED_MARK = {"noise": "? below noise", "kink": "? kink"}
@@ -38,7 +38,7 @@ def gradcheck_tables(result: GradcheckResult, digits: int = 5) -> Group:
     cols = [("parameter", "left"), ("∂L/∂p", "right"), ("finite diff.", "right"), ("rel. error", "right"), ("", "left")]
     if with_torch:
         cols += [(f"torch {result.torch_version.split('+')[0]}", "right"), ("rel. error", "right"), ("", "left")]
-    table = _table(title, *cols)
+    table = titled_table(title, *cols)
     table.columns[0].no_wrap = True
     for r in result.rows:
         cells = [r.name, fmt(r.analytic, digits), fmt(r.numeric, digits), _err(r.rel_error), _mark(r.verdict, r)]

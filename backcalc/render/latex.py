@@ -10,7 +10,7 @@ from .solution import (
     Math,
     Paragraph,
     Table,
-    _ascii,
+    ascii_text,
     build,
     render_expr,
     split_lines,
@@ -40,7 +40,7 @@ MAX_COPIES = 3
 
 
 def _text(s: str) -> str:
-    return "".join(_TEXT_ESCAPES.get(c, c) for c in _ascii(s))
+    return "".join(_TEXT_ESCAPES.get(c, c) for c in ascii_text(s))
 
 
 def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dict | None = None) -> str:
@@ -123,7 +123,7 @@ def _column_groups(widths: list[int]) -> list[list[int]]:
 
 def _width(cell, text: str) -> int:
     if isinstance(cell, str):
-        return len(_ascii(cell))
+        return len(ascii_text(cell))
     return visible_width(text.replace("$", "")) + 2 * text.count("$, $")  # Items: the ", " between
 
 

@@ -137,11 +137,11 @@ def name(text: str) -> str:
         return f"{letter}^{{({layer})}}_{{{index}}}"
     if re.fullmatch(r"[A-Za-z]", text):
         return text
-    body = "".join(_MATH_ESCAPES.get(c, c) for c in _ascii(text))
+    body = "".join(_MATH_ESCAPES.get(c, c) for c in ascii_text(text))
     return rf"\mathrm{{{body}}}"
 
 
-def _ascii(text: str) -> str:
+def ascii_text(text: str) -> str:
     """pdflatex cannot typeset arbitrary Unicode: letters lose their accents, the rest becomes '?'."""
     out = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return out if out or not text else "?"

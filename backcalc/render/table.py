@@ -34,7 +34,7 @@ HEAD_RULE = _HeadRule("    \n    \n ── \n    \n    \n    \n    \n    \n")
 _ASCII_HEAD_RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 
 
-def _table(title: str, *columns: tuple[str, str]) -> Table:
+def titled_table(title: str, *columns: tuple[str, str]) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
                   pad_edge=False, min_width=len(title) + 1)
     for name, justify in columns:
@@ -90,7 +90,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     # terms it has, and when no layer's sum is written the column is left out.
     written = [full or len(layer.input_names) <= MAX_TERMS_WRITTEN for layer in result.layers]
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    forward = _table("Forward pass", *cols, *([("z = Σ w·a + b", "left")] if any(written) else []),
+    forward = titled_table("Forward pass", *cols, *([("z = Σ w·a + b", "left")] if any(written) else []),
                      ("z", "right"), ("a", "right"))
     n_cols = 4 + many + any(written)
     for layer in result.layers:
@@ -121,7 +121,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     parts.extend(_truncation_note(result, full))
 
     # 2. loss
-    loss = _table(f"Loss: {result.loss_name}", ("sample", "right"), ("output", "left"),
+    loss = titled_table(f"Loss: {result.loss_name}", ("sample", "right"), ("output", "left"),
                   ("target", "left"), ("loss", "right"))
     out = result.layers[-1]
     shown = _pick(len(out.neuron_names), full)
@@ -140,8 +140,9 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     # 3. deltas
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
     l_ = "ℓ" if many else "L"
-    deltas = _table(f"Backward pass: δ = ∂{l_}/∂z per neuron" + (" and sample (ℓ: that sample's loss)" if many else ""),
-                    *cols, (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
+    title = f"Backward pass: δ = ∂{l_}/∂z per neuron" + (" and sample (ℓ: that sample's loss)" if many else "")
+    deltas = titled_table(title, *cols, (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"),
+                          (f"δ = ∂{l_}/∂z", "right"))
     for column in deltas.columns[:2]:  # at 80 columns, wrap the formulas rather than squeeze the names
         column.min_width = len(str(column.header))
     n_layers = len(result.layers)
@@ -185,7 +186,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     # 4. gradients with chain-rule factors
     cols = [("parameter", "left"), ("neuron ← input", "left")] + ([("sample", "right")] if many else [])
     then = f", then the {how} over samples" if many else ""
-    grads = _table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
+    grads = titled_table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
                    *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
     hidden = hidden_parameters(result, full)
@@ -220,9 +221,9 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     if result.optimizer is not None and not result.optimizer.plain:
         from .optimizer_table import optimizer_update
 
-        parts.extend(optimizer_update(result, d, _table))
+        parts.extend(optimizer_update(result, d, titled_table))
         return Group(*parts)
-    update = _table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
+    update = titled_table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
                     ("∂L/∂p", "right"), ("η·∂L/∂p", "right"), ("new", "right"))
     for p in result.parameters:
         if p.name in hidden:
@@ -278,7 +279,7 @@ def _truncation_note(result: StepResult, full: bool = False) -> list:
 def _jacobian_table(result: StepResult, layer, d: int, full: bool = False) -> Table:
     names = layer.neuron_names
     shown = _pick(len(names), full)
-    t = _table(f"Softmax Jacobian ∂a_i/∂z_j of layer {layer.index + 1} (sample {_sample_label(result, 0)})",
+    t = titled_table(f"Softmax Jacobian ∂a_i/∂z_j of layer {layer.index + 1} (sample {_sample_label(result, 0)})",
                ("", "left"), *[("…" if j is None else f"z_{names[j]}", "right") for j in shown])
     for i in shown:
         if i is None:
@@ -301,7 +302,7 @@ def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = N
     columns += [("min", "right"), ("max", "right")] if several else []
     columns += [("mean per sample", "right")] if per_sample else []
     columns += [("exact loss", "left")] if exact else []
-    history = _table("Training", *columns)
+    history = titled_table("Training", *columns)
     if exact:  # headers may wrap, so that the exact values keep a column wide enough to fold in
         for column in history.columns[1:]:
             column.no_wrap = False
@@ -313,7 +314,7 @@ def train_tables(result: TrainResult, digits: int = 5, sparkline: str | None = N
     parts.append(history)
     if sparkline:
         parts.append(Text(f"loss {sparkline}"))
-    final = _table(f"Final parameters after {result.epochs} epoch{'s' if result.epochs != 1 else ''}",
+    final = titled_table(f"Final parameters after {result.epochs} epoch{'s' if result.epochs != 1 else ''}",
                    ("parameter", "left"), ("value", "right"), *([("exact value", "left")] if exact else []))
     items = list(result.parameters.items())
     limit = len(items) if full else MAX_PARAMETERS_SHOWN
@@ -348,7 +349,7 @@ def forward_table(result: ForwardResult, digits: int = 5, full: bool = False) ->
     title = Text.assemble((f"{result.name or result.source}", "bold"),
                           f": forward pass of {n} sample{'s' if many else ''} ({source})")
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
-    table = _table("Forward pass", *cols, ("z", "right"), ("a", "right"))
+    table = titled_table("Forward pass", *cols, ("z", "right"), ("a", "right"))
     for j in _pick(len(result.input_names), full):
         if j is None:
             _gap_row(table, "inputs", len(result.input_names) - SUMMARY_HEAD - 1, 4 + many, at=1, mark=1)

@@ -76,7 +76,7 @@ def test_example_option_on_train_and_in_tables():
 
 
 def test_every_command_that_reads_a_spec_takes_example():
-    """Commands added later get --example from handle_errors without asking for it."""
+    """Every command that reads a spec declares --example (cli.options.ExampleOpt), commands added later too."""
     group = typer.main.get_command(app)
     spec_commands = [name for name, cmd in group.commands.items()
                      if any(p.name == "config" for p in cmd.params)]
