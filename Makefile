@@ -52,7 +52,7 @@ test-floors: $(FLOORS)/.installed
 		print('floors:', ', '.join(f'{p} {v(p)}' for p in ('numpy', 'pyyaml', 'rich', 'typer')))"
 	$(FLOORS)/bin/python -m pytest
 
-# ONLY=startup measures start-up alone and rewrites only that section of benchmarks/RESULTS.md.
+# ONLY=startup|fasttrain|tables|check measures that part alone and rewrites only its section of benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(if $(ONLY),--only $(ONLY))
 
