@@ -138,18 +138,41 @@ def main() -> None:
     app_for(sys.argv[1:])()
 
 
+# The commands, in the order `--help` lists them: (name, module of backcalc.cli, function). A command's
+# module is imported only when that command runs (or the whole app is asked for: help, completion).
+COMMANDS = [("step", "step", "step"), ("train", "train", "train"), ("forward", "forward", "forward"),
+            ("graph", "forward", "graph"), ("check", "check", "check"), ("examples", "texts", "examples"),
+            ("docs", "texts", "docs"), ("init", "texts", "init"), ("schema", "texts", "schema"),
+            ("gradcheck", "check", "gradcheck")]
+
+
+def _command(module: str, function: str):
+    import importlib
+
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
+
+
+def full_app() -> typer.Typer:
+    """The app with every command registered (once)."""
+    if not app.registered_commands:
+        register(*(_command(module, function) for _, module, function in COMMANDS))
+    return app
+
+
 def app_for(args: list[str]) -> typer.Typer:
-    """`app`, or when the first argument names a command, a copy holding only that command:
+    """The whole app, or when the first argument names a command, a copy holding only that command:
     typer builds the options of every registered command before it runs one (about 10 ms of a
-    150 ms start-up for the nine commands). Help and errors for that command read the same."""
+    150 ms start-up for the nine commands), and the other commands' modules need not even be
+    compiled. Help and errors for that command read the same."""
     import copy
     import os
 
     wanted = args[0] if args else None
-    chosen = [c for c in app.registered_commands
-              if (c.name or c.callback.__name__.replace("_", "-")) == wanted]
-    if len(chosen) != 1 or any(k.endswith("_COMPLETE") for k in os.environ):
-        return app
+    found = [(module, function) for name, module, function in COMMANDS if name == wanted]
+    if len(found) != 1 or any(k.endswith("_COMPLETE") for k in os.environ):
+        return full_app()
     one = copy.copy(app)
-    one.registered_commands = chosen
+    one.registered_commands = []
+    fn = _command(*found[0])
+    one.command(short_help=fn.short_help)(fn)
     return one
