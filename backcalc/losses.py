@@ -140,7 +140,8 @@ def _ce_g(y, t):
 def _bce_softmax_delta(y, t, z):
     """∂ℓ/∂z for bce on a softmax output, in a form that stays finite when y saturates.
 
-    With r_k = y_k/(1 − y_k): K·∂ℓ/∂z_j = y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·r_k,
+    K·∂ℓ/∂z_j = y_j·Σ_k u_k − u_j with u_k = (t_k − y_k)/(1 − y_k) (what the formulas write); here, with
+    r_k = y_k/(1 − y_k), the same as y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·r_k,
     and y_j·r_k = exp(z_j + z_k − lse(z) − lse(z without z_k)) ≤ 1 for j ≠ k.
     """
     k = z.shape[-1]
@@ -298,12 +299,15 @@ class Fused:
 
     delta: Callable  # (y, t, z) -> ∂ℓ/∂z, or None when it needs z and has none
     formula: str  # Unicode, for the tables' footnote
-    latex: tuple  # ((symbolic, numbers) for K = 1, the same for K > 1): slots {a}, {t}, {tj}, {tsum}, {K}
+    # ((symbolic, numbers) for K = 1, the same for K > 1): slots {a}, {t}, {tj}, {tsum}, {K}, and {yk}, {tk}
+    # (the k-th output and target) and {terms} (`latex_term` for every output, joined by +)
+    latex: tuple
     code: Callable  # (y, t, d names, K as float) -> lines, or None to decline
     # The fast engine's in-place form, or None: (z, y, t, Σt, scale, δ, tmp, tmp2, row, row2) -> the sum of
     # the samples' losses, writing the output's activation into y and δ·scale into δ (the buffers are the
     # engine's, so nothing is allocated per batch).
     kernel: Callable | None = None
+    latex_term: str | None = None  # one output's term of {terms}, slots {a}, {t}
 
 
 @dataclass(frozen=True)
@@ -340,6 +344,10 @@ def _sq_sum_latex(pre: str):
 
 
 _BCE_FUSED_LATEX = (("{a} - {t}", "{a} - {t}"), (r"\tfrac{{1}}{{{K}}}({a} - {t})", r"\tfrac{{1}}{{{K}}}({a} - {t})"))
+# bce on softmax (K ≥ 2: a one-neuron softmax is refused): K·δ_j = y_j·Σ_k u_k − u_j, u_k = (t_k − y_k)/(1 − y_k)
+_U_J = r"\frac{{{t} - {a}}}{{1 - {a}}}"
+_BCE_SOFTMAX_LATEX = ((r"\tfrac{{1}}{{{K}}}\left({a} \sum_k \frac{{{tk} - {yk}}}{{1 - {yk}}} - " + _U_J + r"\right)",
+                       r"\tfrac{{1}}{{{K}}}\left({a} \cdot \left[{terms}\right] - " + _U_J + r"\right)"),) * 2
 
 LOSSES: dict[str, Loss] = {
     l.name: l
@@ -373,9 +381,9 @@ LOSSES: dict[str, Loss] = {
                  "sigmoid": Fused(lambda y, t, z: (y - t) / _k(y), "(y − t)/K", _BCE_FUSED_LATEX,
                                   lambda y, t, d, kf: [f"{dk} = ({yk} - {tk}) / {kf!r}"
                                                        for yk, tk, dk in zip(y, t, d, strict=True)]),
-                 # (the tables and documents write the sigmoid's formula here too)
-                 "softmax": Fused(lambda y, t, z: None if z is None else _bce_softmax_delta(y, t, z), "(y − t)/K",
-                                  _BCE_FUSED_LATEX, _bce_softmax_code),
+                 "softmax": Fused(lambda y, t, z: None if z is None else _bce_softmax_delta(y, t, z),
+                                  "(y_j·Σ_k u_k − u_j)/K with u_k = (t_k − y_k)/(1 − y_k)",
+                                  _BCE_SOFTMAX_LATEX, _bce_softmax_code, latex_term=_U_J),
              },
              mean_over_outputs=True, outputs=("sigmoid", "softmax"), outputs_need="outputs in (0, 1)",
              target_problem=_bce_targets, title="binary cross-entropy"),
