@@ -63,20 +63,12 @@ def _plain_shape(table: Table) -> bool:
 def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> list[str] | None:
     if not _plain_shape(table):
         return None
-    encode = not console.encoding.startswith("utf")
-
-    def text_of(cell):
-        if not isinstance(cell, str):
-            return None
-        cell = printable(cell)
-        return for_encoding(cell, console.encoding) if encode else cell
-
+    cells = _cell_texts(table, console)
+    if cells is None:
+        return None
+    headers, texts = cells
     columns = table.columns
     n = len(columns)
-    texts = [[text_of(c) for c in column._cells] for column in columns]
-    headers = [text_of(c.header) for c in columns]
-    if any(t is None for col in texts for t in col):
-        return None
     widths = _widths(table, console, options, headers, texts)
     pads = [(0 if i == 0 and not table.pad_edge else 1, 0 if i == n - 1 and not table.pad_edge else 1)
             for i in range(n)]
@@ -91,15 +83,54 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
         title = console.render_str(table.title, highlight=False)
         lines += _rich_lines(title, console, render_options.update(justify=table.title_justify))
     lines.append(box.get_top(widths))
+    layout = _Layout(columns, widths, pads, console, render_options)
+    rows = table.rows
+    lines += layout.row_lines(headers, True, (box.head_left, box.head_right, box.head_vertical))
+    lines.append(box.get_row(widths, "head", edge=True))
+    mid = (box.mid_left, box.mid_right, box.mid_vertical)
+    foot = (box.foot_left, box.foot_right, box.foot_vertical)
+    section = box.get_row(widths, "row", edge=True)
+    for r, row in enumerate(rows):
+        last = r == len(rows) - 1
+        lines += layout.row_lines([texts[i][r] for i in range(n)], False, foot if last else mid)
+        if row.end_section and not last:
+            lines.append(section)
+    lines.append(box.get_bottom(widths))
+    return lines
 
-    simple = [(" " * left, " " * right, widths[i] - left - right, column.justify == "right")
-              for i, ((left, right), column) in enumerate(zip(pads, columns))]
-    plain_columns = all(column.justify in ("left", "right") for column in columns)
 
-    def row_lines(cells: list, header: bool, edges: tuple[str, str, str]) -> list[str]:
-        if plain_columns:  # the common row: one line a cell, each fits
+def _cell_texts(table: Table, console: Console) -> tuple[list[str], list[list[str]]] | None:
+    """(headers, each column's cells) made printable and spelled as the stream can encode them, or None
+    when a cell is not plain text (rich renders it)."""
+    encode = not console.encoding.startswith("utf")
+
+    def text_of(cell):
+        if not isinstance(cell, str):
+            return None
+        cell = printable(cell)
+        return for_encoding(cell, console.encoding) if encode else cell
+
+    texts = [[text_of(c) for c in column._cells] for column in table.columns]
+    headers = [text_of(c.header) for c in table.columns]
+    if any(t is None for col in texts for t in col):
+        return None
+    return headers, texts
+
+
+class _Layout:
+    """A table's columns as laid out (widths and padding), writing one row at a time."""
+
+    def __init__(self, columns, widths: list[int], pads: list[tuple[int, int]], console: Console,
+                 options: ConsoleOptions):
+        self.columns, self.widths, self.pads, self.console, self.options = columns, widths, pads, console, options
+        self.simple = [(" " * left, " " * right, widths[i] - left - right, column.justify == "right")
+                       for i, ((left, right), column) in enumerate(zip(pads, columns))]
+        self.plain_columns = all(column.justify in ("left", "right") for column in columns)
+
+    def row_lines(self, cells: list, header: bool, edges: tuple[str, str, str]) -> list[str]:
+        if self.plain_columns:  # the common row: one line a cell, each fits
             parts = []
-            for text, (left, right, inner, flush_right) in zip(cells, simple):
+            for text, (left, right, inner, flush_right) in zip(cells, self.simple):
                 if "\n" in text or "\t" in text:
                     break
                 if flush_right:
@@ -112,31 +143,17 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
             else:
                 return [edges[0] + edges[2].join(parts) + edges[1]]
         rendered = []
-        for i, (cell, column) in enumerate(zip(cells, columns)):
-            left, right = pads[i]
-            inner = widths[i] - left - right
+        for i, (cell, column) in enumerate(zip(cells, self.columns)):
+            left, right = self.pads[i]
+            inner = self.widths[i] - left - right
             rendered.append([" " * left + line + " " * right
-                             for line in _cell_lines(cell, column, inner, console, render_options)])
+                             for line in _cell_lines(cell, column, inner, self.console, self.options)])
         height = max(len(c) for c in rendered)
         for i, cell in enumerate(rendered):
-            blank = [" " * widths[i]] * (height - len(cell))
+            blank = [" " * self.widths[i]] * (height - len(cell))
             rendered[i] = blank + cell if header else cell + blank
         left_edge, right_edge, divider = edges
         return [left_edge + divider.join(parts) + right_edge for parts in zip(*rendered)]
-
-    rows = table.rows
-    lines += row_lines(headers, True, (box.head_left, box.head_right, box.head_vertical))
-    lines.append(box.get_row(widths, "head", edge=True))
-    mid = (box.mid_left, box.mid_right, box.mid_vertical)
-    foot = (box.foot_left, box.foot_right, box.foot_vertical)
-    section = box.get_row(widths, "row", edge=True)
-    for r, row in enumerate(rows):
-        last = r == len(rows) - 1
-        lines += row_lines([texts[i][r] for i in range(n)], False, foot if last else mid)
-        if row.end_section and not last:
-            lines.append(section)
-    lines.append(box.get_bottom(widths))
-    return lines
 
 
 def _cell_lines(text: str, column, width: int, console: Console, options: ConsoleOptions) -> list[str]:
