@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .log_space import softplus
+
 GELU_C = math.sqrt(2.0 / math.pi)  # the tanh approximation's √(2/π), as torch's kBeta
 GELU_K = 0.044715
 
@@ -80,8 +82,7 @@ def _tanh_d(z, a, alpha):
 
 
 def _softplus(z, alpha):
-    # log(1 + e^z) as max(z, 0) + log1p(e^−|z|): never overflows, and exact to rounding for large |z|
-    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    return softplus(z)
 
 
 def _softplus_d(z, a, alpha):

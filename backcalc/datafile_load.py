@@ -213,8 +213,9 @@ def _decoded_lines(r, ref: Ref, path: str, f, failed: list):
 
 
 def _load_csv(r, ref: Ref, path: str, f):
-    # One function of 100 lines: a single streaming loop with its state (the width, the current chunk,
-    # the first bad cell per column) in locals, which keeps the per-row path fast.
+    # Long because it is one streaming loop whose state (the width, the current chunk, the first bad
+    # cell per column) stays in locals, so the per-row path pays no call; the once-a-file parts (the
+    # header, the end of the file) are functions of their own.
     """(values, header): every cell parsed to float64 as the file streams by (NaN where a cell is not a
     number; the first such cell of each column is kept in `ref.bad` for `_take` to report, only if that
     column is picked). The memory is the values' own, 8 bytes each, and their count is capped."""
@@ -222,7 +223,7 @@ def _load_csv(r, ref: Ref, path: str, f):
     # strict: a quote left open runs to the end of the file, which is an error, not one long cell;
     # skipinitialspace: `0.2, "0.3"` quotes its cell like `0.2,"0.3"`
     reader = csv.reader(_decoded_lines(r, ref, path, f, failed), strict=True, skipinitialspace=True)
-    header = header_line = None
+    header = None
     first = None  # the first row, when it may still be the header
     width = None
     chunks: list[np.ndarray] = []
@@ -264,15 +265,10 @@ def _load_csv(r, ref: Ref, path: str, f):
                 cells = [cell.strip() for cell in row]
                 if not any(cells):
                     continue
-                has_header = ref.header
-                if has_header is None:
-                    has_header = not all(is_number(c) for c in cells)
                 width = len(cells)
-                if has_header:
-                    header, header_line = cells, reader.line_num
-                    if len(set(header)) != len(header) or not all(header):
-                        r.problems.append(Problem(str(ref.file), header_line, None, path,
-                                                  "the header row has an empty or repeated column name"))
+                if ref.header if ref.header is not None else not all(is_number(c) for c in cells):
+                    header = cells
+                    if not _header_ok(r, ref, path, header, reader.line_num):
                         return None
                     continue
                 first = reader.line_num
@@ -303,14 +299,26 @@ def _load_csv(r, ref: Ref, path: str, f):
     if chunk_rows:
         flush()
     if not lines:
-        why = ""
-        if header is not None and ref.header is None:
-            cell = next(c for c in header if not is_number(c))
-            why = (f" (its only row was taken as the header, as the cell {clip(cell, 40)!r} is not a number; "
-                   "write `header: false` if it is data)")
-        r.error(ref.node, f"{path}.file", f"{ref.shown} has no data rows{why}")
+        _no_data_rows(r, ref, path, header)
         return None
     ref.lines, ref.bad = lines, bad
     values = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
     chunks.clear()
     return values, header
+
+
+def _header_ok(r, ref: Ref, path: str, header: list[str], line: int) -> bool:
+    if len(set(header)) != len(header) or not all(header):
+        r.problems.append(Problem(str(ref.file), line, None, path,
+                                  "the header row has an empty or repeated column name"))
+        return False
+    return True
+
+
+def _no_data_rows(r, ref: Ref, path: str, header: list[str] | None) -> None:
+    why = ""
+    if header is not None and ref.header is None:
+        cell = next(c for c in header if not is_number(c))
+        why = (f" (its only row was taken as the header, as the cell {clip(cell, 40)!r} is not a number; "
+               "write `header: false` if it is data)")
+    r.error(ref.node, f"{path}.file", f"{ref.shown} has no data rows{why}")

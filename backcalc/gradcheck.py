@@ -150,15 +150,7 @@ def gradcheck(spec: Spec, eps: float | None = DEFAULT_EPS, tol: float = DEFAULT_
     batch = slice(0, spec.effective_batch_size)
     x, t = spec.inputs[batch], spec.targets[batch]
     theta0 = net.theta.copy()
-
-    def loss_and_pattern(theta):
-        net.set_theta(theta)
-        trace = net.forward(x)
-        per_sample, _ = net.losses(trace, t)
-        pattern = [trace.z[li] > 0 for li, act in enumerate(net.activations) if act.name in KINKED]
-        return float(net.reduce(per_sample)), pattern, trace, per_sample
-
-    loss0, pattern0, trace0, per_sample0 = loss_and_pattern(theta0)
+    loss0, pattern0, trace0, per_sample0 = _loss_and_pattern(net, x, t, theta0)
     back = net.backward(trace0, t, record=False)
     analytic = back.grad.astype(float)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -168,25 +160,9 @@ def gradcheck(spec: Spec, eps: float | None = DEFAULT_EPS, tol: float = DEFAULT_
     chosen = np.arange(n_params)
     if max_params is not None and n_params > max_params:
         chosen = np.sort(np.random.default_rng(SAMPLE_SEED).choice(n_params, size=max_params, replace=False))
-    numeric = np.zeros_like(analytic)
-    steps = np.zeros_like(analytic)
-    kinks = np.zeros(len(analytic), dtype=bool)
-    for k in chosen:
-        h = eps if eps is not None else STEP_SCALE * max(1.0, abs(float(theta0[k])))
-        plus, minus = theta0.copy(), theta0.copy()
-        plus[k] += h
-        minus[k] -= h
-        steps[k] = (plus[k] - minus[k]) / 2  # the step as represented: p ± h is rounded too
-        lp, pp, *_ = loss_and_pattern(plus)
-        lm, pm, *_ = loss_and_pattern(minus)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            numeric[k] = np.float64(lp - lm) / (2 * steps[k])
-        kinks[k] = any(not np.array_equal(a, b) for p in (pp, pm) for a, b in zip(p, pattern0, strict=True))
-    net.set_theta(theta0)
-
+    numeric, steps, kinks = _central_differences(net, x, t, theta0, chosen, eps, pattern0)
     rows = []
     for k in chosen:
-        name = net.names[k]
         floor = rounding / steps[k] if steps[k] > 0 else math.inf
         v = verdict(analytic[k], numeric[k], tol, floor)
         reason = None
@@ -194,9 +170,48 @@ def gradcheck(spec: Spec, eps: float | None = DEFAULT_EPS, tol: float = DEFAULT_
             v, reason = UNDECIDABLE, "kink"
         elif v == UNDECIDABLE:
             reason = "noise"
-        rows.append(GradRow(name, float(analytic[k]), float(numeric[k]), relative_error(analytic[k], numeric[k]),
-                            v, float(steps[k]), floor, reason))
+        rows.append(GradRow(net.names[k], float(analytic[k]), float(numeric[k]),
+                            relative_error(analytic[k], numeric[k]), v, float(steps[k]), floor, reason))
+    notes = _notes(net, rows, loss0, rounding, eps, kinks, chosen, n_params)
+    version, skipped = None, "not requested"
+    if use_torch:
+        version, skipped = _against_torch(spec, net, x, t, rows, chosen, loss0, tol)
+    return GradcheckResult(spec.name, eps, tol, loss0, list(range(spec.n_samples))[batch], rows, version, skipped,
+                           notes, n_params, rounding)
 
+
+def _loss_and_pattern(net: Network, x, t, theta):
+    """The reduced loss at `theta`, which side of 0 each kinked activation's z lies, the trace, the losses."""
+    net.set_theta(theta)
+    trace = net.forward(x)
+    per_sample, _ = net.losses(trace, t)
+    pattern = [trace.z[li] > 0 for li, act in enumerate(net.activations) if act.name in KINKED]
+    return float(net.reduce(per_sample)), pattern, trace, per_sample
+
+
+def _central_differences(net: Network, x, t, theta0, chosen, eps, pattern0):
+    """For each chosen parameter: (L(p + h) − L(p − h))/2h, the step h as represented, and whether a kink
+    lies within ±h. The network is left at `theta0`."""
+    numeric = np.zeros(len(theta0))
+    steps = np.zeros(len(theta0))
+    kinks = np.zeros(len(theta0), dtype=bool)
+    for k in chosen:
+        h = eps if eps is not None else STEP_SCALE * max(1.0, abs(float(theta0[k])))
+        plus, minus = theta0.copy(), theta0.copy()
+        plus[k] += h
+        minus[k] -= h
+        steps[k] = (plus[k] - minus[k]) / 2  # the step as represented: p ± h is rounded too
+        lp, pp, *_ = _loss_and_pattern(net, x, t, plus)
+        lm, pm, *_ = _loss_and_pattern(net, x, t, minus)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            numeric[k] = np.float64(lp - lm) / (2 * steps[k])
+        kinks[k] = any(not np.array_equal(a, b) for p in (pp, pm) for a, b in zip(p, pattern0, strict=True))
+    net.set_theta(theta0)
+    return numeric, steps, kinks
+
+
+def _notes(net: Network, rows, loss0, rounding, eps, kinks, chosen, n_params) -> list[str]:
+    """Plain-words notes on what could not be checked, and why."""
     notes = []
     if not math.isfinite(loss0):
         notes.append(f"the loss is {loss0} at the spec's parameters, so neither the gradients nor their finite "
@@ -216,19 +231,21 @@ def gradcheck(spec: Spec, eps: float | None = DEFAULT_EPS, tol: float = DEFAULT_
     if len(chosen) < n_params:
         notes.append(f"checked {len(chosen):,} of the {n_params:,} parameters, a fixed random sample "
                      "(--max-params sets how many; 0 checks all)")
-    version, skipped = None, "not requested"
-    if use_torch:
-        grads, version = torch_gradients(spec, net, x, t)
-        if grads is not None:
-            for row, g in zip(rows, grads[chosen], strict=True):
-                row.torch = float(g)
-                row.torch_rel_error = relative_error(row.analytic, row.torch)
-                # two analytic computations: they differ by rounding only, far below any step's noise
-                floor = 1e-14 * max(abs(loss0), 1.0)
-                row.torch_verdict = AGREE if verdict(row.analytic, row.torch, tol, floor) != DISAGREE else DISAGREE
-        skipped = None if grads is not None else "not installed"
-    return GradcheckResult(spec.name, eps, tol, loss0, list(range(spec.n_samples))[batch], rows, version, skipped,
-                           notes, n_params, rounding)
+    return notes
+
+
+def _against_torch(spec: Spec, net: Network, x, t, rows, chosen, loss0, tol) -> tuple:
+    """torch.autograd's gradients into `rows`; (torch's version, None) or (None, why it was skipped)."""
+    grads, version = torch_gradients(spec, net, x, t)
+    if grads is None:
+        return version, "not installed"
+    for row, g in zip(rows, grads[chosen], strict=True):
+        row.torch = float(g)
+        row.torch_rel_error = relative_error(row.analytic, row.torch)
+        # two analytic computations: they differ by rounding only, far below any step's noise
+        floor = 1e-14 * max(abs(loss0), 1.0)
+        row.torch_verdict = AGREE if verdict(row.analytic, row.torch, tol, floor) != DISAGREE else DISAGREE
+    return version, None
 
 
 def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):

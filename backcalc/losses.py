@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .log_space import log_pair, log_softmax, logsumexp, softplus
+
 CLIP = 1e-15
 
 
@@ -48,56 +50,8 @@ def _mse_g(y, t):
     return 2 * (y - t) / _k(y)
 
 
-def _softplus(x):
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _logsumexp(x, axis=-1):
-    """log Σ e^x along `axis`, stable, and −inf (not nan) when every entry is −inf."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.squeeze(m, axis) + np.log(np.sum(np.exp(x - m), axis=axis))
-
-
-def _log_softmax(z):
-    """log softmax(z) = (z − max) − log Σ e^(z − max): finite wherever z is, however far y is from 1."""
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-
-
-def _log_softmax_pair(z):
-    """log y and log(1 − y) of softmax(z), both from z, accurate when y nears 0 or 1.
-
-    log(1 − y_k) is log1p(−y_k) where y_k ≤ ½; above ½ (only the largest z_k can be) 1 − y_k
-    would cancel, so it is log Σ_{j≠k} e^(z_j) − logsumexp(z) instead.
-    """
-    log_y = _log_softmax(z)
-    with np.errstate(divide="ignore"):
-        log_1my = np.log1p(-np.exp(log_y))
-    top = np.argmax(z, axis=-1)[..., None]
-    rest = z.copy()
-    np.put_along_axis(rest, top, -np.inf, axis=-1)
-    log_1my_top = _logsumexp(rest)[..., None] - _logsumexp(z)[..., None]
-    is_top = np.arange(z.shape[-1]) == top
-    return log_y, np.where(is_top & (log_y > -np.log(2.0)), log_1my_top, log_1my)
-
-
-def _log_pair(y, z, act):
-    """log y and log(1 − y) from the output's z in a stable form, or None for other outputs."""
-    if z is None:
-        return None
-    if act == "sigmoid":
-        # log σ(z) = −softplus(−z) and log(1 − σ(z)) = −softplus(z): 1 − y cancels as y nears 1
-        # (at z = 30 the textbook log(1 − y) is off by 6e-4), these never do.
-        return -_softplus(-z), -_softplus(z)
-    if act == "softmax":
-        return _log_softmax_pair(z)
-    return None
-
-
 def _bce(y, t, z, act):
-    pair = _log_pair(y, z, act)
+    pair = log_pair(y, z, act)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_y, log_1my = pair if pair is not None else (np.log(y), np.log(1 - y))
         # t = 0 or 1 leaves out the other term, so a log of 0 there costs nothing (0·−∞ is nan)
@@ -119,9 +73,9 @@ def _bce_g(y, t):
 def _ce(y, t, z, act):
     note = None
     if z is not None and act == "softmax":
-        logy = _log_softmax(z)
+        logy = log_softmax(z)
     elif z is not None and act == "sigmoid":
-        logy = -_softplus(-z)  # log σ(z), accurate where y nears 1 and ℓ is tiny (see _log_pair)
+        logy = -softplus(-z)  # log σ(z), accurate where y nears 1 and ℓ is tiny (see log_pair)
     else:
         with np.errstate(divide="ignore"):
             logy = np.log(y)
@@ -140,15 +94,16 @@ def _ce_g(y, t):
 def _bce_softmax_delta(y, t, z):
     """∂ℓ/∂z for bce on a softmax output, in a form that stays finite when y saturates.
 
-    With r_k = y_k/(1 − y_k): K·∂ℓ/∂z_j = y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·r_k,
+    K·∂ℓ/∂z_j = y_j·Σ_k u_k − u_j with u_k = (t_k − y_k)/(1 − y_k) (what the formulas write); here, with
+    r_k = y_k/(1 − y_k), the same as y_j·Σt − t_j + (1 − t_j)·y_j − Σ_{k≠j} (1 − t_k)·y_j·r_k,
     and y_j·r_k = exp(z_j + z_k − lse(z) − lse(z without z_k)) ≤ 1 for j ≠ k.
     """
     k = z.shape[-1]
     if k == 1:
         return np.zeros_like(z)  # a one-neuron softmax is the constant 1
     eye = np.eye(k, dtype=bool)
-    lse = _logsumexp(z)[..., None]
-    lse_without = _logsumexp(np.where(eye, -np.inf, z[..., None, :]))  # per k
+    lse = logsumexp(z)[..., None]
+    lse_without = logsumexp(np.where(eye, -np.inf, z[..., None, :]))  # per k
     log_yr = z[..., :, None] + z[..., None, :] - lse[..., None] - lse_without[..., None, :]  # [j, k]
     yr = np.where(eye, 0.0, np.exp(np.minimum(log_yr, 0.0)))
     cross = np.sum(yr * (1 - t)[..., None, :], axis=-1)
@@ -186,7 +141,7 @@ def _bce_code(ls, y, t, z, kf, out_act):
         # from z, as _bce: log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z)
         terms = [f"({t[k]} * -softplus(-{z[k]}) + (1.0 - {t[k]}) * -softplus({z[k]}))" for k in range(k_out)]
         return [f"{ls} = -({' + '.join(terms)}) / {kf!r}"]
-    # softmax, from z as _log_softmax_pair: log y_k = (z_k − m) − log se, and log(1 − y_k)
+    # softmax, from z as log_softmax_pair: log y_k = (z_k − m) − log se, and log(1 − y_k)
     # = log1p(−y_k) up to y_k = ½, above it log Σ_{j≠k} e_j − log se (1 − y_k would cancel)
     log_y = [f"({z[k]} - m - lse)" for k in range(k_out)]
     rest = [" + ".join(f"e{j}" for j in range(k_out) if j != k) or "0.0" for k in range(k_out)]
@@ -229,7 +184,7 @@ def _torch_bce(torch, out_act, z, y, t):
     k = y.shape[-1]
     if out_act == "sigmoid":
         return torch.nn.functional.binary_cross_entropy_with_logits(z, t, reduction="none").sum(-1) / k
-    # softmax, in log space as _log_softmax_pair: log(1 − y_k) = log Σ_{j≠k} e^(z_j) − lse(z)
+    # softmax, in log space as log_softmax_pair: log(1 − y_k) = log Σ_{j≠k} e^(z_j) − lse(z)
     # where y_k > ½ (1 − y_k would cancel), log1p(−y_k) elsewhere
     log_y = torch.log_softmax(z, dim=-1)
     eye = torch.eye(k, dtype=torch.bool)
@@ -298,12 +253,15 @@ class Fused:
 
     delta: Callable  # (y, t, z) -> ∂ℓ/∂z, or None when it needs z and has none
     formula: str  # Unicode, for the tables' footnote
-    latex: tuple  # ((symbolic, numbers) for K = 1, the same for K > 1): slots {a}, {t}, {tj}, {tsum}, {K}
+    # ((symbolic, numbers) for K = 1, the same for K > 1): slots {a}, {t}, {tj}, {tsum}, {K}, and {yk}, {tk}
+    # (the k-th output and target) and {terms} (`latex_term` for every output, joined by +)
+    latex: tuple
     code: Callable  # (y, t, d names, K as float) -> lines, or None to decline
     # The fast engine's in-place form, or None: (z, y, t, Σt, scale, δ, tmp, tmp2, row, row2) -> the sum of
     # the samples' losses, writing the output's activation into y and δ·scale into δ (the buffers are the
     # engine's, so nothing is allocated per batch).
     kernel: Callable | None = None
+    latex_term: str | None = None  # one output's term of {terms}, slots {a}, {t}
 
 
 @dataclass(frozen=True)
@@ -340,6 +298,10 @@ def _sq_sum_latex(pre: str):
 
 
 _BCE_FUSED_LATEX = (("{a} - {t}", "{a} - {t}"), (r"\tfrac{{1}}{{{K}}}({a} - {t})", r"\tfrac{{1}}{{{K}}}({a} - {t})"))
+# bce on softmax (K ≥ 2: a one-neuron softmax is refused): K·δ_j = y_j·Σ_k u_k − u_j, u_k = (t_k − y_k)/(1 − y_k)
+_U_J = r"\frac{{{t} - {a}}}{{1 - {a}}}"
+_BCE_SOFTMAX_LATEX = ((r"\tfrac{{1}}{{{K}}}\left({a} \sum_k \frac{{{tk} - {yk}}}{{1 - {yk}}} - " + _U_J + r"\right)",
+                       r"\tfrac{{1}}{{{K}}}\left({a} \cdot \left[{terms}\right] - " + _U_J + r"\right)"),) * 2
 
 LOSSES: dict[str, Loss] = {
     l.name: l
@@ -373,9 +335,9 @@ LOSSES: dict[str, Loss] = {
                  "sigmoid": Fused(lambda y, t, z: (y - t) / _k(y), "(y − t)/K", _BCE_FUSED_LATEX,
                                   lambda y, t, d, kf: [f"{dk} = ({yk} - {tk}) / {kf!r}"
                                                        for yk, tk, dk in zip(y, t, d, strict=True)]),
-                 # (the tables and documents write the sigmoid's formula here too)
-                 "softmax": Fused(lambda y, t, z: None if z is None else _bce_softmax_delta(y, t, z), "(y − t)/K",
-                                  _BCE_FUSED_LATEX, _bce_softmax_code),
+                 "softmax": Fused(lambda y, t, z: None if z is None else _bce_softmax_delta(y, t, z),
+                                  "(y_j·Σ_k u_k − u_j)/K with u_k = (t_k − y_k)/(1 − y_k)",
+                                  _BCE_SOFTMAX_LATEX, _bce_softmax_code, latex_term=_U_J),
              },
              mean_over_outputs=True, outputs=("sigmoid", "softmax"), outputs_need="outputs in (0, 1)",
              target_problem=_bce_targets, title="binary cross-entropy"),

@@ -232,65 +232,75 @@ class Optimizer:
                                "{grad} + {wd}·{p}", r"{grad} + {wd} \cdot {p}",
                                {"grad": dl, "wd": self.weight_decay, "p": p}, g, None))
         if c.is_adam:
-            b1, b2 = c.betas
-            t_old = before["step"] if before else 0
-            m_old = before["exp_avg"] if before else 0.0
-            v_old = before["exp_avg_sq"] if before else 0.0
-            t, m, v = after["step"], after["exp_avg"], after["exp_avg_sq"]
-            lines.append(_line("step", "t", "t + 1", "t + 1", "{t} + 1", "{t} + 1", {"t": t_old}, t, t_old))
-            base = p
-            if c.name == "adamw" and c.weight_decay != 0:
-                base = update.base[k]
-                lines.append(_line("decayed", "p", "p·(1 − η·λ)", r"p\,(1 - \eta \lambda)",
-                                   "{p}·(1 − {lr}·{wd})", r"{p} \cdot (1 - {lr} \cdot {wd})",
-                                   {"p": p, "lr": self.lr, "wd": c.weight_decay}, base, p))
-            lines.append(_line("exp_avg", "m", "β1·m + (1 − β1)·g", r"\beta_1 m + (1 - \beta_1) g",
-                               "{beta1}·{m} + {one_minus_beta1}·{g}",
-                               r"{beta1} \cdot {m} + {one_minus_beta1} \cdot {g}",
-                               {"beta1": b1, "m": m_old, "one_minus_beta1": 1 - b1, "g": g}, m, m_old))
-            lines.append(_line("exp_avg_sq", "v", "β2·v + (1 − β2)·g²", r"\beta_2 v + (1 - \beta_2) g^2",
-                               "{beta2}·{v} + {one_minus_beta2}·{g}²",
-                               r"{beta2} \cdot {v} + {one_minus_beta2} \cdot {g}^2",
-                               {"beta2": b2, "v": v_old, "one_minus_beta2": 1 - b2, "g": g}, v, v_old))
-            m_hat = m / update.extra["bc1"][k]
-            v_hat = v / update.extra["bc2"][k]
-            lines.append(_line("m_hat", "m̂", "m / (1 − β1^t)", r"\frac{m}{1 - \beta_1^{t}}",
-                               "{m} / (1 − {beta1}^{t})", r"\frac{{{m}}}{{1 - {beta1}^{{{t}}}}}",
-                               {"m": m, "beta1": b1, "t": t}, m_hat, None))
-            lines.append(_line("v_hat", "v̂", "v / (1 − β2^t)", r"\frac{v}{1 - \beta_2^{t}}",
-                               "{v} / (1 − {beta2}^{t})", r"\frac{{{v}}}{{1 - {beta2}^{{{t}}}}}",
-                               {"v": v, "beta2": b2, "t": t}, v_hat, None))
-            lines.append(_line("param", "p", "p − η·m̂ / (√v̂ + ε)", r"p - \frac{\eta\,\hat m}{\sqrt{\hat v} + \epsilon}",
-                               "{p} − {lr}·{m_hat} / (√{v_hat} + {eps})",
-                               r"{p} - \frac{{{lr} \cdot {m_hat}}}{{\sqrt{{{v_hat}}} + {eps}}}",
-                               {"p": base, "lr": self.lr, "m_hat": m_hat, "v_hat": v_hat, "eps": c.eps},
-                               update.theta[k], p))
-            return lines
+            return lines + self._adam_lines(k, p, g, update, before, after)
         if c.momentum != 0:
-            buf = after["momentum_buffer"]
-            if before is None:
-                lines.append(_line("momentum_buffer", "b", "g", "g", "{g}", "{g}", {"g": g}, buf, None))
-            elif c.dampening == 0:
-                lines.append(_line("momentum_buffer", "b", "μ·b + g", r"\mu b + g", "{mu}·{b} + {g}",
-                                   r"{mu} \cdot {b} + {g}",
-                                   {"mu": self.momentum, "b": before["momentum_buffer"], "g": g}, buf,
-                                   before["momentum_buffer"]))
-            else:
-                lines.append(_line("momentum_buffer", "b", "μ·b + (1 − τ)·g", r"\mu b + (1 - \tau) g",
-                                   "{mu}·{b} + {one_minus_tau}·{g}", r"{mu} \cdot {b} + {one_minus_tau} \cdot {g}",
-                                   {"mu": self.momentum, "b": before["momentum_buffer"],
-                                    "one_minus_tau": 1 - self.dampening, "g": g}, buf, before["momentum_buffer"]))
-            if c.nesterov:
-                lines.append(_line("param", "p", "p − η·(g + μ·b)", r"p - \eta\,(g + \mu b)",
-                                   "{p} − {lr}·({g} + {mu}·{b})", r"{p} - {lr} \cdot ({g} + {mu} \cdot {b})",
-                                   {"p": p, "lr": self.lr, "g": g, "mu": self.momentum, "b": buf},
-                                   update.theta[k], p))
-            else:
-                lines.append(_line("param", "p", "p − η·b", r"p - \eta b", "{p} − {lr}·{b}", r"{p} - {lr} \cdot {b}",
-                                   {"p": p, "lr": self.lr, "b": buf}, update.theta[k], p))
-            return lines
+            return lines + self._momentum_lines(k, p, g, update, before, after)
         lines.append(_line("param", "p", "p − η·g", r"p - \eta g", "{p} − {lr}·{g}", r"{p} - {lr} \cdot {g}",
                            {"p": p, "lr": self.lr, "g": g}, update.theta[k], p))
+        return lines
+
+    def _adam_lines(self, k: int, p, g, update: Update, before, after) -> list[UpdateLine]:
+        c = self.config
+        lines = []
+        b1, b2 = c.betas
+        t_old = before["step"] if before else 0
+        m_old = before["exp_avg"] if before else 0.0
+        v_old = before["exp_avg_sq"] if before else 0.0
+        t, m, v = after["step"], after["exp_avg"], after["exp_avg_sq"]
+        lines.append(_line("step", "t", "t + 1", "t + 1", "{t} + 1", "{t} + 1", {"t": t_old}, t, t_old))
+        base = p
+        if c.name == "adamw" and c.weight_decay != 0:
+            base = update.base[k]
+            lines.append(_line("decayed", "p", "p·(1 − η·λ)", r"p\,(1 - \eta \lambda)",
+                               "{p}·(1 − {lr}·{wd})", r"{p} \cdot (1 - {lr} \cdot {wd})",
+                               {"p": p, "lr": self.lr, "wd": c.weight_decay}, base, p))
+        lines.append(_line("exp_avg", "m", "β1·m + (1 − β1)·g", r"\beta_1 m + (1 - \beta_1) g",
+                           "{beta1}·{m} + {one_minus_beta1}·{g}",
+                           r"{beta1} \cdot {m} + {one_minus_beta1} \cdot {g}",
+                           {"beta1": b1, "m": m_old, "one_minus_beta1": 1 - b1, "g": g}, m, m_old))
+        lines.append(_line("exp_avg_sq", "v", "β2·v + (1 − β2)·g²", r"\beta_2 v + (1 - \beta_2) g^2",
+                           "{beta2}·{v} + {one_minus_beta2}·{g}²",
+                           r"{beta2} \cdot {v} + {one_minus_beta2} \cdot {g}^2",
+                           {"beta2": b2, "v": v_old, "one_minus_beta2": 1 - b2, "g": g}, v, v_old))
+        m_hat = m / update.extra["bc1"][k]
+        v_hat = v / update.extra["bc2"][k]
+        lines.append(_line("m_hat", "m̂", "m / (1 − β1^t)", r"\frac{m}{1 - \beta_1^{t}}",
+                           "{m} / (1 − {beta1}^{t})", r"\frac{{{m}}}{{1 - {beta1}^{{{t}}}}}",
+                           {"m": m, "beta1": b1, "t": t}, m_hat, None))
+        lines.append(_line("v_hat", "v̂", "v / (1 − β2^t)", r"\frac{v}{1 - \beta_2^{t}}",
+                           "{v} / (1 − {beta2}^{t})", r"\frac{{{v}}}{{1 - {beta2}^{{{t}}}}}",
+                           {"v": v, "beta2": b2, "t": t}, v_hat, None))
+        lines.append(_line("param", "p", "p − η·m̂ / (√v̂ + ε)", r"p - \frac{\eta\,\hat m}{\sqrt{\hat v} + \epsilon}",
+                           "{p} − {lr}·{m_hat} / (√{v_hat} + {eps})",
+                           r"{p} - \frac{{{lr} \cdot {m_hat}}}{{\sqrt{{{v_hat}}} + {eps}}}",
+                           {"p": base, "lr": self.lr, "m_hat": m_hat, "v_hat": v_hat, "eps": c.eps},
+                           update.theta[k], p))
+        return lines
+
+    def _momentum_lines(self, k: int, p, g, update: Update, before, after) -> list[UpdateLine]:
+        c = self.config
+        lines = []
+        buf = after["momentum_buffer"]
+        if before is None:
+            lines.append(_line("momentum_buffer", "b", "g", "g", "{g}", "{g}", {"g": g}, buf, None))
+        elif c.dampening == 0:
+            lines.append(_line("momentum_buffer", "b", "μ·b + g", r"\mu b + g", "{mu}·{b} + {g}",
+                               r"{mu} \cdot {b} + {g}",
+                               {"mu": self.momentum, "b": before["momentum_buffer"], "g": g}, buf,
+                               before["momentum_buffer"]))
+        else:
+            lines.append(_line("momentum_buffer", "b", "μ·b + (1 − τ)·g", r"\mu b + (1 - \tau) g",
+                               "{mu}·{b} + {one_minus_tau}·{g}", r"{mu} \cdot {b} + {one_minus_tau} \cdot {g}",
+                               {"mu": self.momentum, "b": before["momentum_buffer"],
+                                "one_minus_tau": 1 - self.dampening, "g": g}, buf, before["momentum_buffer"]))
+        if c.nesterov:
+            lines.append(_line("param", "p", "p − η·(g + μ·b)", r"p - \eta\,(g + \mu b)",
+                               "{p} − {lr}·({g} + {mu}·{b})", r"{p} - {lr} \cdot ({g} + {mu} \cdot {b})",
+                               {"p": p, "lr": self.lr, "g": g, "mu": self.momentum, "b": buf},
+                               update.theta[k], p))
+        else:
+            lines.append(_line("param", "p", "p − η·b", r"p - \eta b", "{p} − {lr}·{b}", r"{p} - {lr} \cdot {b}",
+                               {"p": p, "lr": self.lr, "b": buf}, update.theta[k], p))
         return lines
 
 

@@ -164,12 +164,19 @@ def _sum(terms: list[str]) -> str:
 
 def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first: bool) -> list[str]:
     """Forward, loss, backward and gradient accumulation for sample s."""
-    n_layers = len(sizes) - 1
-    k_out = sizes[-1]
+    out, inputs = _forward_code(s, sizes, acts, w_index, b_index)
+    loss_lines, d = _output_delta_code(s, sizes, acts, loss, inputs[-1])
+    hidden_lines, deltas = _hidden_delta_code(sizes, acts, w_index, inputs, d)
+    return out + loss_lines + hidden_lines + _accumulate_code(sizes, inputs, deltas, grads, first)
+
+
+def _forward_code(s: int, sizes, acts, w_index, b_index) -> tuple[list[str], list[list[str]]]:
+    """Sample s's weighted sums and activations, layer by layer; the lines and each layer's activation names
+    (the inputs first)."""
     out: list[str] = []
     a_prev = [f"x{s}_{j}" for j in range(sizes[0])]
     inputs = [a_prev]
-    for li in range(n_layers):
+    for li in range(len(sizes) - 1):
         act = get_activation(acts[li])
         zs, cur = [f"z{li}_{i}" for i in range(sizes[li + 1])], []
         for i, z in enumerate(zs):
@@ -185,14 +192,19 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
             out += act.code_layer(zs, cur)
         inputs.append(cur)
         a_prev = cur
-    y = inputs[-1]
+    return out, inputs
+
+
+def _output_delta_code(s: int, sizes, acts, loss: str, y: list[str]) -> tuple[list[str], list[str]]:
+    """Sample s's loss and the output layer's δ names: the loss's fused form for this output activation,
+    or ∂ℓ/∂y times the activation's derivative."""
+    k_out = sizes[-1]
     t = [f"t{s}_{k}" for k in range(k_out)]
     kf = float(k_out)
-    last, out_act = n_layers - 1, acts[-1]
+    last, out_act = len(sizes) - 2, acts[-1]
     z_out = [f"z{last}_{k}" for k in range(k_out)]
     loss_fn = get_loss(loss)
-    out += loss_fn.code(f"ls{s}", y, t, z_out, kf, out_act)  # the per-sample loss
-    # output δ: the loss's fused form for this output activation, or ∂ℓ/∂y times the activation's
+    out = loss_fn.code(f"ls{s}", y, t, z_out, kf, out_act)  # the per-sample loss
     d = [f"d{last}_{k}" for k in range(k_out)]
     fused = loss_fn.fused.get(out_act)
     fused_code = fused.code(y, t, d, kf) if fused is not None else None
@@ -202,19 +214,31 @@ def _sample(s: int, sizes, acts, loss: str, w_index, b_index, grads: dict, first
         g = [f"g{k}" for k in range(k_out)]
         out += [f"g{k} = {loss_fn.code_grad.format(r=f'r{k}', y=y[k], t=t[k], K=repr(kf))}" for k in range(k_out)]
         out += _delta(out_act, last, g, z_out, y, d)
-    # hidden δ, layer by layer downwards
+    return out, d
+
+
+def _hidden_delta_code(sizes, acts, w_index, inputs, d: list[str]) -> tuple[list[str], dict]:
+    """The hidden layers' δ, layer by layer downwards: the lines, and every layer's δ names."""
+    out: list[str] = []
+    last = len(sizes) - 2
     deltas = {last: d}
     for li in range(last - 1, -1, -1):
         above = deltas[li + 1]
-        u = [f"u{j}" for j in range(sizes[li + 1])]
         for j in range(sizes[li + 1]):
             terms = [f"{above[i]} * p{w_index[li + 1][i][j]}" for i in range(sizes[li + 2])]
             out.append(f"u{j} = {_sum(terms)}")
+        u = [f"u{j}" for j in range(sizes[li + 1])]
         dl = [f"d{li}_{j}" for j in range(sizes[li + 1])]
         out += _delta(acts[li], li, u, [f"z{li}_{j}" for j in range(sizes[li + 1])], inputs[li + 1], dl)
         deltas[li] = dl
-    # accumulate slot gradients over the batch's samples
-    for li in range(n_layers):
+    return out, deltas
+
+
+def _accumulate_code(sizes, inputs, deltas: dict, grads: dict, first: bool) -> list[str]:
+    """Each slot's gradient added up over the batch's samples (the first sample sets it); `grads` learns
+    every slot's variable name."""
+    out = []
+    for li in range(len(sizes) - 1):
         for i in range(sizes[li + 1]):
             for j in range(sizes[li]):
                 name = f"gw{li}_{i}_{j}"
@@ -237,7 +261,7 @@ def _delta(act: str, li: int, g: list[str], z: list[str], a: list[str], d: list[
 
 
 def _softplus(x: float) -> float:
-    """log(1 + e^x), stable: losses._softplus in plain floats."""
+    """log(1 + e^x), stable: log_space.softplus in plain floats."""
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 

@@ -97,7 +97,8 @@ def _show(result, extras: dict, kind: str, digits: int, full: bool, no_color: bo
 
         typer.echo(dumps({**result.to_dict(), **extras}))
     else:
-        from ..render.table import print_renderable, step_tables
+        from ..render.step_table import step_tables
+        from ..render.table import print_renderable
 
         print_renderable(step_tables(result, digits, full), no_color)
         if extras:

@@ -60,6 +60,9 @@ def _plain_shape(table: Table) -> bool:
                     and isinstance(c.header, str) for c in table.columns))
 
 
+# Long because it is the hot path of every big table (tens of thousands of rows): the writer's state
+# stays in locals shared by two closures, so a row costs no attribute lookups; split it only with
+# `make bench ONLY=tables` beside you.
 def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> list[str] | None:
     if not _plain_shape(table):
         return None

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from ..result import StepResult
-from .solution import (
-    BLANK_NOTE,
-    Heading,
-    Items,
-    Math,
-    Paragraph,
-    Table,
-    ascii_text,
-    build,
-    render_expr,
-    split_lines,
-    visible_width,
-)
+from .math_text import ascii_text, render_expr, split_lines, visible_width
+from .solution import build
+from .solution_blocks import BLANK_NOTE, Heading, Items, Math, Paragraph, Table
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}

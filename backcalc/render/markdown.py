@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from ..result import StepResult
-from .solution import BLANK_NOTE, Heading, Items, Math, Paragraph, Table, build, render_expr, split_lines
+from .math_text import render_expr, split_lines
+from .solution import build
+from .solution_blocks import BLANK_NOTE, Heading, Items, Math, Paragraph, Table
 
 _TEXT_SPECIALS = re.compile(r"([\\`*_\[\]<>$#|])")
 

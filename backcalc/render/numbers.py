@@ -3,6 +3,8 @@ with a saved spec's header and `check`'s messages; the views import them from he
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..number_text import (  # noqa: F401 (the views' names for them)
     SCIENTIFIC_BELOW,
     SCIENTIFIC_FROM,
@@ -16,18 +18,24 @@ from ..number_text import (  # noqa: F401 (the views' names for them)
 )
 
 
-def written_once(digits: int):
-    """`fmt` and `short` at `digits` that write each float value once: a big table shows the same
-    weight, activation or derivative in many rows (equal floats have the same text; ±0 are both 0)."""
-    def once(rule):
-        texts: dict[float, str] = {}
+# A big table shows the same weight, activation or derivative in many rows: each float value is
+# written once per digit count (equal floats have the same text; ±0 are both 0). Only floats: a
+# Fraction equal to a float hashes alike but is written as a fraction.
+@lru_cache(maxsize=1 << 16)
+def _fmt_float(x: float, digits: int) -> str:
+    return fmt(x, digits)
 
-        def text(x, at: int = digits) -> str:
-            if at != digits or not isinstance(x, float):
-                return rule(x, at)
-            written = texts.get(x)
-            if written is None:
-                written = texts[x] = rule(x, at)
-            return written
-        return text
-    return once(fmt), once(short)
+
+@lru_cache(maxsize=1 << 16)
+def _short_float(x: float, digits: int) -> str:
+    return short(x, digits)
+
+
+def fmt_once(x, digits: int = 5) -> str:
+    """`fmt`, remembering the text of each float value."""
+    return _fmt_float(x, digits) if isinstance(x, float) else fmt(x, digits)
+
+
+def short_once(x, digits: int = 5) -> str:
+    """`short`, remembering the text of each float value."""
+    return _short_float(x, digits) if isinstance(x, float) else short(x, digits)

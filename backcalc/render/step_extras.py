@@ -9,8 +9,9 @@ from rich.text import Text
 from ..handcalc import key_text
 from ..result import StepResult
 from .numbers import fixed, fmt
+from .step_table import hidden_parameters
 from .summary import pick
-from .table import HEAD_RULE, MAX_SAMPLES_SHOWN, hidden_parameters
+from .table import HEAD_RULE, MAX_SAMPLES_SHOWN
 
 
 def _table(title: str) -> Table:
