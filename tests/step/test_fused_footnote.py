@@ -1,0 +1,26 @@
+"""The footnote under the backward pass of a fused output layer says what its symbols are."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CONFIGS, cli
+
+
+@pytest.mark.parametrize("name", ["xor", "wide_bce"])
+def test_a_fused_formula_with_k_says_k_is_the_number_of_outputs(name, tmp_path):
+    if name == "xor":  # sigmoid with bce: δ = (y − t)/K
+        spec = CONFIGS / "xor.yaml"
+    else:  # the same pair with two outputs, where K = 2 matters
+        spec = tmp_path / "two.yaml"
+        spec.write_text("inputs: [1, 2]\ntargets: [1, 0]\nloss: bce\nlayers:\n"
+                        " - activation: sigmoid\n   weights: [[0.1, 0.2], [0.3, 0.4]]\n   biases: [0, 0]\n")
+    r = cli("step", str(spec), env={"COLUMNS": "120"})
+    assert r.exit_code == 0, r.stderr
+    note = next(line for line in r.stdout.splitlines() if line.startswith("* sigmoid with bce"))
+    assert "(y − t)/K directly (K: the number of outputs)" in note, note
+
+
+def test_a_fused_formula_without_k_names_no_k():
+    r = cli("step", str(CONFIGS / "softmax_classifier.yaml"), env={"COLUMNS": "120"})
+    note = next(line for line in r.stdout.splitlines() if line.startswith("* softmax with cross_entropy"))
+    assert "K" not in note, note
