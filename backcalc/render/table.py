@@ -174,7 +174,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     out_layer = result.layers[-1]
     if out_layer.fused:
         formula = get_loss(result.loss_name).fused[out_layer.activation].formula
-        k = " (K: the number of outputs)" if "K" in formula else ""
+        k = " (K outputs)" if "K" in formula else ""  # K: the loss is a mean over the outputs
         parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly{k}, "
                           "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
     elif out_layer.da_dz is None:

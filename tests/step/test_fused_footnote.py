@@ -7,7 +7,7 @@ from conftest import CONFIGS, cli
 
 
 @pytest.mark.parametrize("name", ["xor", "wide_bce"])
-def test_a_fused_formula_with_k_says_k_is_the_number_of_outputs(name, tmp_path):
+def test_a_fused_formula_with_k_says_k_counts_the_outputs(name, tmp_path):
     if name == "xor":  # sigmoid with bce: δ = (y − t)/K
         spec = CONFIGS / "xor.yaml"
     else:  # the same pair with two outputs, where K = 2 matters
@@ -17,7 +17,7 @@ def test_a_fused_formula_with_k_says_k_is_the_number_of_outputs(name, tmp_path):
     r = cli("step", str(spec), env={"COLUMNS": "120"})
     assert r.exit_code == 0, r.stderr
     note = next(line for line in r.stdout.splitlines() if line.startswith("* sigmoid with bce"))
-    assert "(y − t)/K directly (K: the number of outputs)" in note, note
+    assert "(y − t)/K directly (K outputs)" in note, note
 
 
 def test_a_fused_formula_without_k_names_no_k():
