@@ -42,6 +42,13 @@ def titled_table(title: str, *columns: tuple[str, str]) -> Table:
     return table
 
 
+def hanging(mark: str, note: str) -> Table:
+    """A dim note after `mark`; a line it wraps onto starts under the note, not under the mark."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_row(Text(mark, style="dim"), Text(note, style="dim"))
+    return grid
+
+
 def _samples(result: StepResult, full: bool = False) -> list[int]:
     return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
 
@@ -175,8 +182,8 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     if out_layer.fused:
         formula = get_loss(result.loss_name).fused[out_layer.activation].formula
         k = " (K outputs)" if "K" in formula else ""  # K: the loss is a mean over the outputs
-        parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly{k}, "
-                          "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
+        parts.append(hanging("*", f"{out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} "
+                             f"directly{k}, the stable form of ∂ℓ/∂a × ∂a/∂z"))
     elif out_layer.da_dz is None:
         parts.append(Text("softmax: δ = Jᵀ·∂ℓ/∂a with the Jacobian J below", style="dim"))
     for layer in result.layers:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import CONFIGS, cli
 
@@ -24,3 +26,14 @@ def test_a_fused_formula_without_k_names_no_k():
     r = cli("step", str(CONFIGS / "softmax_classifier.yaml"), env={"COLUMNS": "120"})
     note = next(line for line in r.stdout.splitlines() if line.startswith("* softmax with cross_entropy"))
     assert "K" not in note, note
+
+
+@pytest.mark.parametrize("name", ["xor", "softmax_classifier"])
+def test_the_note_wraps_at_80_columns_under_itself(name):
+    """Item 6 of issue 13: a note that wraps used to go on at column 0, under its `*`."""
+    for colour in ({"NO_COLOR": "1"}, {"FORCE_COLOR": "1"}):
+        out = cli("step", str(CONFIGS / f"{name}.yaml"), env={"COLUMNS": "80", **colour}).stdout
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.splitlines()]
+        at = next(i for i, line in enumerate(lines) if line.startswith("* "))
+        assert len(lines[at]) <= 80 and lines[at + 1].startswith("  ") and lines[at + 1].strip(), lines[at:at + 2]
+        assert "∂a/∂z" in lines[at + 1]  # the wrapped rest of the note, indented
