@@ -17,6 +17,8 @@ INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing anything fir
 
 
 def _exit_at_once(signum, frame) -> None:
+    if os.isatty(2):  # the shell's prompt below the `^C` the terminal echoed, not after it
+        os.write(2, b"\n")
     os._exit(INTERRUPTED)
 
 

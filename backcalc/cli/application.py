@@ -95,6 +95,8 @@ def handle_errors(fn):
                 err(line)
             raise typer.Exit(int(e.exit_code)) from None
         except KeyboardInterrupt:
+            if sys.stderr.isatty():  # below the `^C` the terminal echoed, not after it (as httpie does)
+                sys.stderr.write("\n")
             err("backcalc: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as e:  # the last resort: a bug in backcalc

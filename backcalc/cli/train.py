@@ -74,6 +74,8 @@ def train(
     k = (every or 1) if json else shown_epochs(n_epochs, every)
     bar = progress_for(term, n_epochs, json=json, quiet=quiet, no_color=no_color)
     view = TrainView(json, emit_spec, quiet, no_color, digits, full, (plot, plot_file), save_file)
+    # with no bar to clear it, the `^C` a terminal echoes stays on the cursor's line: the messages start below it
+    view.after_ctrl_c = "\n" if term.is_terminal and isinstance(bar, NoProgress) else ""
     outcome = run_training(spec, n_epochs, every=k, network=network, keep_records=not json, save=save_file,
                            progress=None if isinstance(bar, NoProgress) else bar,
                            on_record=view.record if json else None, on_end=view.end, on_report=view.report)
@@ -104,6 +106,7 @@ class TrainView:
         self.digits, self.full = digits, full
         self.plot, self.plot_file = plot  # as given (the image's format is its suffix) and its checked target
         self.save_file = save_file
+        self.after_ctrl_c = ""  # written to stderr before the messages of a run stopped by SIGINT
         self.flushed = time.monotonic()
         if json:
             from ..render.json import dumps
@@ -117,6 +120,8 @@ class TrainView:
             self.flushed = time.monotonic()
 
     def end(self, outcome) -> None:
+        if outcome.interrupted == "SIGINT" and self.after_ctrl_c:
+            sys.stderr.write(self.after_ctrl_c)
         if outcome.result.stopped:
             err(f"backcalc: {outcome.result.stopped}")
         warn(outcome.result.warnings, self.quiet)

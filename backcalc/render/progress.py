@@ -63,6 +63,7 @@ class EpochProgress:
     def __init__(self, term: Terminal, total: int, no_color: bool = False):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.table import Column
         from rich.text import Text
 
         class Rate(ProgressColumn):
@@ -76,10 +77,15 @@ class EpochProgress:
         console.width = max(1, console.width - ECHO_ROOM)
         self.total = total
         self.last = -float("inf")
+        # One line at any width: the bar shrinks first; a text column left free to wrap put the
+        # rate's "epochs/s" on a second line at 80 columns.
+        def one_line():
+            return Column(no_wrap=True)
+
         self.progress = Progress(
-            TextColumn("epoch {task.completed:,.0f}/{task.total:,.0f}"), BarColumn(),
-            TextColumn("loss {task.fields[loss]}"), Rate(), TimeRemainingColumn(),
-            console=console, transient=True,
+            TextColumn("epoch {task.completed:,.0f}/{task.total:,.0f}", table_column=one_line()), BarColumn(),
+            TextColumn("loss {task.fields[loss]}", table_column=one_line()), Rate(table_column=one_line()),
+            TimeRemainingColumn(table_column=one_line()), console=console, transient=True,
         )
         self.task = self.progress.add_task("train", total=total, loss="…")
 

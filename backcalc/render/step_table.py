@@ -14,7 +14,7 @@ from .numbers import short_once as short
 from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
-from .table import MAX_SAMPLES_SHOWN, gap_row, titled_table
+from .table import MAX_SAMPLES_SHOWN, gap_row, hanging, titled_table
 
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
 
@@ -156,8 +156,9 @@ def _delta_notes(result: StepResult, d: int, full: bool) -> list:
     out_layer = result.layers[-1]
     if out_layer.fused:
         formula = get_loss(result.loss_name).fused[out_layer.activation].formula
-        parts.append(Text(f"* {out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} directly, "
-                          "the stable form of ∂ℓ/∂a × ∂a/∂z", style="dim"))
+        k = " (K outputs)" if "K" in formula else ""  # K: the loss is a mean over the outputs
+        parts.append(hanging("*", f"{out_layer.activation} with {result.loss_name}: δ = ∂ℓ/∂z = {formula} "
+                             f"directly{k}, the stable form of ∂ℓ/∂a × ∂a/∂z"))
     elif out_layer.da_dz is None:
         parts.append(Text("softmax: δ = Jᵀ·∂ℓ/∂a with the Jacobian J below", style="dim"))
     for layer in result.layers:

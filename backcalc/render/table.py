@@ -40,6 +40,13 @@ def titled_table(title: str, *columns: tuple[str, str]) -> Table:
     return table
 
 
+def hanging(mark: str, note: str) -> Table:
+    """A dim note after `mark`; a line it wraps onto starts under the note, not under the mark."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_row(Text(mark, style="dim"), Text(note, style="dim"))
+    return grid
+
+
 def gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: int = 1) -> None:
     """A dim row standing for the rows a summarised view leaves out: ⋮ in column `mark`, a note at `at`."""
     row = [""] * cells
