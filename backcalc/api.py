@@ -112,9 +112,10 @@ def forward(spec: SpecSource, inputs: Any = None) -> ForwardResult:
 
 
 def check(spec: SpecSource, answers: AnswersSource, *, decimals: int | None = None) -> CheckResult:
-    """Grade a student's answers: a path or YAML text of an answers file, or a dict `{"w5": 0.35891, …}`.
+    """Grade a student's answers: a path or YAML text of an answers file, or a dict `{"w5_new": 0.35892, …}`.
 
-    Each answer is right within half a unit of its last decimal written (a float's shortest repr);
+    Each answer is right within half a unit of its last decimal written: a float's shortest repr, or
+    a string such as `"0.14970"` for the digits as the student wrote them;
     `decimals` accepts answers rounded to that many decimals at every step (`--round`).
     """
     from .answers import Answer, read_answers
@@ -125,7 +126,9 @@ def check(spec: SpecSource, answers: AnswersSource, *, decimals: int | None = No
     spec = _spec(spec, size_limit(CHECK_LIMIT, "check recomputes"))
     if isinstance(answers, Mapping):
         source = "<dict>"
-        text = "".join(f"{json.dumps(str(k))}: {json.dumps(v, default=_listed)}\n" for k, v in answers.items())
+        # a string value is the number as written ("0.14970": its trailing zero sets the tolerance)
+        text = "".join(f"{json.dumps(str(k))}: {v if isinstance(v, str) else json.dumps(v, default=_listed)}\n"
+                       for k, v in answers.items())
         given = read_answers(source, spec, text.encode("utf-8"))  # a line each, as a file has them
     elif isinstance(answers, Sequence) and not isinstance(answers, str) and all(
             isinstance(a, Answer) for a in answers):

@@ -1,15 +1,16 @@
 """Jupyter's display is the library's one way to the views: `backcalc.display` imports render/
 (it sits on the boundary, as `entry.py` does for the command), and a library module reaches
 `display` only from inside a `_repr_mimebundle_` method, so that computing a result never loads
-a view (tests/api/test_api.py runs that: no render module after step, train and check)."""
+a view (tests/api/test_api.py runs that: no render module after step, train and check). That
+display-time edge is the one the import graph of test_imports.py leaves out."""
 
 from __future__ import annotations
 
 import ast
 
-from test_imports import BOUNDARY, PACKAGE, _base, module_names
+from test_imports import BOUNDARY, DISPLAY_HOOK, PACKAGE, _base, circles, import_graph, module_names
 
-HOOK = "backcalc.display"
+HOOK = DISPLAY_HOOK
 
 
 def display_imports(root=PACKAGE) -> list[tuple[str, str | None, int]]:
@@ -51,3 +52,13 @@ def test_display_is_the_only_library_door_to_render():
         text = path.read_text(encoding="utf-8")
         assert "render" not in "".join(line for line in text.splitlines()
                                        if "import_module" in line or "__import__" in line), importer
+
+
+def test_without_the_hook_the_only_circle_is_the_display_loop():
+    """What the graph leaves out is the display-time loop and nothing else: put the hook's edges
+    back and every circle found runs through `display`."""
+    graph = import_graph(PACKAGE)
+    for importer, _, _ in display_imports():
+        graph[importer].add(HOOK)
+    found = circles(graph)
+    assert found and all(HOOK in c for c in found)
