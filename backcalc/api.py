@@ -58,12 +58,13 @@ def exact_network(spec: Spec) -> Network:
     return Network(spec, dtype=object)
 
 
-def step(spec: SpecSource, *, exact: bool = False) -> StepResult:
+def step(spec: SpecSource, network: Network | None = None, *, exact: bool = False) -> StepResult:
     """One forward pass, loss, backward pass and optimizer update on the spec's first batch.
 
     Every named quantity is on the result (`layers`, `parameters`, `loss`, …); `to_dict()` is what
     `backcalc step --json` prints and `next_spec()` the spec after the update, to chain steps.
-    `exact=True` computes in Fractions (`--exact`; rational activations and losses only).
+    `exact=True` computes in Fractions (`--exact`; rational activations and losses only); a
+    `network` given steps from its parameters instead of the spec's (and is not changed).
     """
     from .explain import size_limit
     from .explain import step as explained
@@ -71,7 +72,7 @@ def step(spec: SpecSource, *, exact: bool = False) -> StepResult:
 
     spec = _spec(spec, size_limit())
     with quiet():
-        result = explained(spec, exact_network(spec) if exact else None)
+        result = explained(spec, network if network is not None else exact_network(spec) if exact else None)
     result.warnings += step_warnings(result)
     result.spec = spec
     return result
