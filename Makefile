@@ -33,6 +33,9 @@ ifeq ($(WITH_TORCH),1)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
 		|| echo "torch==2.13.0 is not installable here; the PyTorch cross-checks will be skipped"
 endif
+	@# the notebook test's kernel (tests/api/test_notebook.py; skipped without them): ~10 s to install
+	@$(BIN)/python -c "import nbclient, nbformat, ipykernel" 2>/dev/null || $(BIN)/python -m pip install --quiet \
+		--disable-pip-version-check nbclient nbformat ipykernel || echo "nbclient is not installable here; the notebook test will be skipped"
 	@$(BIN)/python -c "from importlib.metadata import version as v; \
 		print('newest:', ', '.join(f'{p} {v(p)}' for p in ('numpy', 'pyyaml', 'rich', 'typer')))"
 	$(BIN)/python -m pytest

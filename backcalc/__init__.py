@@ -1,12 +1,32 @@
-"""backcalc: a backpropagation calculator.
+"""backcalc: a backpropagation calculator, as a command and as a library.
 
-The math core is a library: `from backcalc import load_spec, step, train`
-imports neither typer nor rich.
+    import backcalc
+    spec = backcalc.load_spec("configs/mazur.yaml")   # a path, YAML text or a dict
+    r = backcalc.step(spec)                            # every quantity of one step; r.to_dict() is --json
+    r2 = backcalc.step(r.next_spec())                  # the next step, from the updated parameters
+    run = backcalc.train(spec, 100)                    # iterate for epoch records; run.result at the end
+
+`forward`, `check` and `gradcheck` complete it (docs/api.md). Importing backcalc imports neither
+typer nor rich, and each name is imported on first use.
 """
 
 from __future__ import annotations
 
-__all__ = ["__version__", "load_spec", "parse_spec", "step", "train", "Network", "Spec"]
+import sys
+import types
+
+__all__ = ["__version__", "load_spec", "example", "step", "train", "forward", "check", "gradcheck",
+           "parse_spec", "Spec", "Network", "StepResult", "TrainResult", "Training", "EpochRecord",
+           "ForwardResult", "CheckResult", "GradcheckResult", "SpecError", "UsageError"]
+
+# Where each public name lives, imported on first use (so that `import backcalc` stays cheap).
+_HOMES = {
+    "load_spec": "api", "example": "api", "step": "api", "train": "api", "forward": "api", "check": "api",
+    "gradcheck": "api", "parse_spec": "spec_read", "Spec": "spec_model", "Network": "network",
+    "StepResult": "result", "TrainResult": "result", "EpochRecord": "result", "ForwardResult": "result",
+    "Training": "train_run", "CheckResult": "check", "GradcheckResult": "gradcheck",
+    "SpecError": "errors", "UsageError": "errors",
+}
 
 
 def version() -> str:
@@ -42,24 +62,31 @@ def version() -> str:
 
 
 def __getattr__(name: str):
-    # Lazy so that `import backcalc` (and the CLI's start-up) stays cheap:
-    # importlib.metadata alone costs tens of milliseconds.
+    # importlib.metadata alone costs tens of milliseconds: the version is read on first use too
     if name == "__version__":
         return version()
-    if name in ("load_spec", "parse_spec", "Spec"):
-        from . import spec
+    if name in _HOMES:
+        from importlib import import_module
 
-        return getattr(spec, name)
-    if name == "step":
-        from .explain import step
-
-        return step
-    if name == "train":
-        from .training import train
-
-        return train
-    if name == "Network":
-        from .network import Network
-
-        return Network
+        value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
+        globals()[name] = value  # found directly next time
+        return value
     raise AttributeError(f"module 'backcalc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "version"])
+
+
+class _Package(types.ModuleType):
+    """The package, whose functions `check`, `forward` and `gradcheck` share their names with modules:
+    importing the module `backcalc.check` binds nothing here, so `backcalc.check` stays the function
+    (the module is `sys.modules["backcalc.check"]`, as `from backcalc.check import …` finds it)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _HOMES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -62,6 +62,16 @@ class CheckResult:
     decimals: int | None  # --round
     verdicts: list[Verdict]  # in the order of the computation
 
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{sum(v.verdict == k for v in self.verdicts)} {k.replace('_', ' ')}"
+                           for k in (RIGHT, ROUNDING, WRONG))
+        return f"<CheckResult {self.answers_source} on {self.source}: {counts}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .display import mimebundle
+
+        return mimebundle(self, include, exclude)
+
     @property
     def wrong(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.verdict == WRONG]

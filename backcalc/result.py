@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -164,10 +165,30 @@ class StepResult:
     exact: bool = False
     optimizer: OptimizerInfo | None = None
     batch_size: int | None = None  # as the spec asks (None: full); more than n_samples is one short batch
+    spec: Any = field(default=None, repr=False, compare=False)  # the Spec stepped (backcalc.step sets it)
+
+    def __repr__(self) -> str:
+        return (f"<StepResult {self.name or self.source}: loss {self.loss_name} {_short(self.loss)}, "
+                f"{len(self.parameters)} parameters, batch of {len(self.batch)}>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .display import mimebundle
+
+        return mimebundle(self, include, exclude)
 
     @property
     def output(self) -> np.ndarray:
         return self.layers[-1].a
+
+    def next_spec(self):
+        """The spec after this step's update: new weights and biases and the optimizer's new state,
+        so that `step(result.next_spec())` takes the next step (on the same first batch)."""
+        spec = self.spec
+        if spec is None:
+            raise ValueError("this StepResult does not hold its spec: make it with backcalc.step(spec)")
+        state = {p.name: p.state_after for p in self.parameters if p.state_after is not None}
+        return spec.with_parameters([layer.new_weights for layer in self.layers],
+                               [layer.new_biases for layer in self.layers], state)
 
     def parameter(self, name: str) -> ParameterResult:
         return next(p for p in self.parameters if p.name == name)
@@ -220,6 +241,17 @@ class TrainResult:
     stopped: str | None = None  # why training stopped early
     batches_per_epoch: int = 1
     reduction: str = "mean"
+    curve: list = field(default_factory=list, repr=False)  # (epoch, mean loss) points of the loss curve, if kept
+
+    def __repr__(self) -> str:
+        stopped = f", stopped: {self.stopped}" if self.stopped else ""
+        return (f"<TrainResult {self.name or 'spec'}: {self.epochs} epochs, loss {_short(self.loss)}, "
+                f"{len(self.parameters)} parameters{stopped}>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .display import mimebundle
+
+        return mimebundle(self, include, exclude)
 
     def to_dict(self) -> dict:
         d = {
@@ -234,6 +266,13 @@ class TrainResult:
         if self.warnings:
             d["warnings"] = self.warnings
         return {"final": d}
+
+
+def _short(value) -> str:
+    """A number for a one-line repr."""
+    from .number_text import short
+
+    return short(value, 5)
 
 
 LATEX_SYMBOLS = {"m̂": r"\hat m", "v̂": r"\hat v"}
@@ -338,6 +377,9 @@ class ForwardResult:
     inputs: np.ndarray  # samples × features
     layers: list[ForwardLayer]
     inputs_from: str  # "spec" or "--inputs"
+
+    def __repr__(self) -> str:
+        return f"<ForwardResult {self.name or self.source}: {len(self.inputs)} samples, {len(self.layers)} layers>"
 
     @property
     def output(self) -> np.ndarray:

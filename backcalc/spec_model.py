@@ -4,7 +4,7 @@ math imports it alone. `spec_read` builds it from a file; `spec` is the public f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 import numpy as np
@@ -74,6 +74,20 @@ class Spec:
     def effective_batch_size(self) -> int:
         """Samples per update: `batch_size` (None: all), at most the number of samples."""
         return min(self.batch_size or self.n_samples, self.n_samples)
+
+    def with_parameters(self, weights: list, biases: list, optimizer_state: dict[str, dict]) -> Spec:
+        """This spec with these weights and biases (per layer; Fractions kept as its exact values) and
+        this optimizer state: the spec a step or a training run leaves behind, to chain the next one."""
+        exact = dict(self.exact)
+        layers = []
+        for li, (layer, w, b) in enumerate(zip(self.layers, weights, biases)):
+            for key, values in ((f"layers[{li}].weights", w), (f"layers[{li}].biases", b)):
+                if np.asarray(values).dtype == object:
+                    exact[key] = np.array(values)  # the floats below are for display; the math reads these
+                else:
+                    exact.pop(key, None)
+            layers.append(replace(layer, weights=np.array(w, dtype=float), biases=np.array(b, dtype=float)))
+        return replace(self, layers=layers, exact=exact, optimizer_state=optimizer_state)
 
 
 def parameter_names(spec: Spec) -> list[str]:

@@ -122,7 +122,13 @@ def _with_bar(history, bar):
 
 
 def _ending(trainer, interrupts, history, epochs: int, shown: list, lost) -> TrainOutcome:
-    """The trainer back at its last completed epoch (a second signal may have cut the next one short) and its result."""
+    result = finished(trainer, epochs, shown, interrupts.received, lost)
+    return TrainOutcome(trainer, result, history, epochs, interrupted=interrupts.received, lost=lost)
+
+
+def finished(trainer, epochs: int, shown: list | None, interrupted: str | None = None, lost=None):
+    """The trainer back at its last completed epoch (a second signal may have cut the next one short)
+    and its TrainResult, saying why the run stopped early if it did."""
     from .numerics import train_warnings
 
     trainer.restore(trainer.last_completed)
@@ -134,9 +140,92 @@ def _ending(trainer, interrupts, history, epochs: int, shown: list, lost) -> Tra
     if lost is not None:
         result.stopped = (f"cannot write to standard output ({lost.reason}) after epoch "
                           f"{trainer.epochs_done} of {epochs}")
-    elif interrupts:
-        result.stopped = f"interrupted by {interrupts.received} after epoch {trainer.epochs_done} of {epochs}"
-    return TrainOutcome(trainer, result, history, epochs, interrupted=interrupts.received, lost=lost)
+    elif interrupted:
+        result.stopped = f"interrupted by {interrupted} after epoch {trainer.epochs_done} of {epochs}"
+    return result
+
+
+class Training:
+    """A training run from Python (`backcalc.train`): an iterator of epoch records, then `result`.
+
+    Records are those `train --json --every` prints (every `every`-th epoch and the last); `result` runs
+    whatever is left first. Ctrl-C (a notebook's interrupt) ends the run at the last completed epoch,
+    so `result` then holds that epoch's parameters and says it was interrupted.
+    """
+
+    CURVE_POINTS = 200  # the loss curve a notebook draws: at most this many means of consecutive epochs
+
+    def __init__(self, spec, epochs: int, *, every: int = 1, network=None):
+        from .history import LossHistory
+        from .training import Trainer
+
+        self.spec, self.epochs, self.every = spec, epochs, every
+        self.trainer = Trainer(spec, network)
+        self.history = LossHistory()  # every epoch's mean, min and max batch loss
+        self.trainer.on_epoch = self.history.add
+        self.records: list = []  # the records yielded so far
+        self._records = None
+        self._result = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        from .numerics import quiet
+
+        if self._result is not None:
+            raise StopIteration
+        if self._records is None:
+            self._records = iter(self.trainer.run(self.epochs, every=self.every))
+        with quiet():
+            try:
+                record = next(self._records)
+                while record.epoch % self.every and record.epoch != self.epochs:  # as `train --json --every`
+                    record = next(self._records)
+            except StopIteration:
+                self._finish()
+                raise
+            except KeyboardInterrupt:
+                self._finish("SIGINT")
+                raise
+        self.records.append(record)
+        return record
+
+    def _finish(self, interrupted: str | None = None) -> None:
+        from .numerics import quiet
+
+        with quiet():
+            result = finished(self.trainer, self.epochs, self.records, interrupted)
+        resampled = self.history.resampled(self.CURVE_POINTS)
+        first, last = (self.history.buckets[0].first, self.history.buckets[-1].last) if len(self.history) else (0, 0)
+        span = max(len(resampled) - 1, 1)
+        result.curve = [(first + (last - first) * k / span, loss) for k, loss in enumerate(resampled)]
+        self._result = result
+
+    @property
+    def result(self):
+        """The TrainResult once the run has ended (run to its end first if it has not)."""
+        for _ in self:
+            pass
+        return self._result
+
+    @property
+    def spec_after(self):
+        """The trained spec: the spec with the last completed epoch's parameters and optimizer state."""
+        result = self.result
+        return self.spec.with_parameters([w for w, _ in result.layers], [b for _, b in result.layers],
+                               self.trainer.optimizer.state_dict())
+
+    def to_dict(self) -> dict:
+        """The final JSON line of `train --json`."""
+        return self.result.to_dict()
+
+    def __repr__(self) -> str:
+        done = "ended" if self._result is not None else f"{len(self.records)} records so far"
+        return f"<Training {self.spec.name or self.spec.source}: {self.epochs} epochs, {done}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return self.result._repr_mimebundle_(include, exclude)
 
 
 def _save(outcome: TrainOutcome, target) -> None:

@@ -54,8 +54,6 @@ def network_for(spec, exact: bool):
     """An exact (Fraction) network when --exact is given, after checking the spec allows it; else None."""
     if not exact:
         return None
-    from ..exact import check_exact
-    from ..network import Network
+    from ..api import exact_network
 
-    check_exact(spec)
-    return Network(spec, dtype=object)
+    return exact_network(spec)

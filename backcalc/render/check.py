@@ -15,11 +15,10 @@ from .table import HEAD_RULE
 NOT_RECOGNISED = "cause not recognised"
 
 
-def check_table(result: CheckResult, digits: int = 5) -> Group:
-    title = f"Checking {result.answers_source} against {result.source}"
-    if result.decimals is not None:
-        title += f" (hand-rounding to {result.decimals} decimals allowed)"
-    notes: list[str] = []  # printed under the table; a cell holds only a note's number
+def verdict_rows(result: CheckResult, digits: int = 5) -> tuple[list[tuple], list[str]]:
+    """One row per answer (quantity, yours, correct, ✓ or ✗, follows from, the causes' note numbers)
+    and the notes those numbers refer to: what the terminal's table and a notebook's both show."""
+    notes: list[str] = []  # shown under the table; a cell holds only a note's number
 
     def note(text: str) -> str:
         if text not in notes:
@@ -32,16 +31,26 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
         a = v.answer
         shown = max(digits, min((a.decimals or 0) + 1, 12))
         if v.verdict == WRONG:
-            mark = Text("✗", style="bold red")
+            mark = "✗"
             # An answer that follows from a wrong one upstream needs no cause of its own.
             cause = (" or ".join(note(c.full()) for c in v.causes) if v.causes
                      else "" if v.upstream else note(NOT_RECOGNISED))
         else:
-            mark = Text("✓", style="bold green")
+            mark = "✓"
             cause = (note(f"right by hand-rounding (by hand {fixed(v.by_hand, result.decimals)})")
                      if v.verdict == ROUNDING else "")
         upstream = written.get(v.upstream, v.upstream) if v.upstream else ""
         rows.append((a.written, a.text, fmt(v.correct, shown), mark, upstream, cause))
+    return rows, notes
+
+
+def check_table(result: CheckResult, digits: int = 5) -> Group:
+    title = f"Checking {result.answers_source} against {result.source}"
+    if result.decimals is not None:
+        title += f" (hand-rounding to {result.decimals} decimals allowed)"
+    plain_rows, notes = verdict_rows(result, digits)
+    rows = [(*row[:3], Text(row[3], style="bold red" if row[3] == "✗" else "bold green"), *row[4:])
+            for row in plain_rows]
 
     table = Table(box=HEAD_RULE, pad_edge=False)
     widest = max(len(v.answer.written) for v in result.verdicts)
