@@ -134,7 +134,7 @@ def _backward(result: StepResult, sample: list, ell: str, tex: str, d: int) -> G
 
 
 def _gradients(result: StepResult, sample: list, ell: str, tex: str, d: int) -> Grid:
-    from .table import hidden_parameters
+    from .step_table import hidden_parameters
 
     how = "mean" if result.reduction == "mean" else "sum"
     then = f", then the {how} over samples" if sample else ""
@@ -170,7 +170,7 @@ def _gradients(result: StepResult, sample: list, ell: str, tex: str, d: int) -> 
 
 
 def _update(result: StepResult, d: int) -> Grid:
-    from .table import hidden_parameters
+    from .step_table import hidden_parameters
 
     opt = result.optimizer
     hidden = hidden_parameters(result, False)
