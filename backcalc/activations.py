@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .log_space import softplus
+from .log_space import log_softmax, log_softmax_pair, sigmoid_log, sigmoid_log_pair, softplus
 
 GELU_C = math.sqrt(2.0 / math.pi)  # the tanh approximation's √(2/π), as torch's kBeta
 GELU_K = 0.044715
@@ -252,6 +252,10 @@ class Activation:
     label: str = ""  # the name in a sentence ("ReLU neuron …"); default the name
     linear: bool = False  # a = z: ∂a/∂z is 1, so no activation derivative can be forgotten (check's mistakes)
     jvp: Callable | None = None  # not elementwise: (a, ∂ℓ/∂a) -> δ = Jᵀ·∂ℓ/∂a, without forming J
+    # For losses that take logs of the outputs (bce, cross_entropy), log y and log(1 − y) straight from z
+    # in a stable form, where one exists: z -> log y, and z -> (log y, log(1 − y)).
+    log_output: Callable | None = None
+    log_output_pair: Callable | None = None
     jacobian: Callable | None = None  # not elementwise: a -> the full Jacobian ∂a_i/∂z_j per sample
 
     @property
@@ -289,7 +293,7 @@ ACTIVATIONS: dict[str, Activation] = {
                    _sigmoid, _sigmoid_d, False, _sigmoid_k, _sigmoid_kd, lambda torch, z, alpha: torch.sigmoid(z),
                    code="1.0 / (1.0 + exp(-{z}))", code_derivative="{g} * ({a} * (1.0 - {a}))",
                    latex_numbers=r"\frac{{1}}{{1 + e^{{-{z}}}}}", latex_derivative_numbers="{a}(1 - {a})",
-                   saturates=True),
+                   saturates=True, log_output=sigmoid_log, log_output_pair=sigmoid_log_pair),
         Activation("tanh", "a = tanh(z)", "∂a/∂z = 1 − a²", r"\tanh {z}", "1 - {a}^2",
                    _tanh, _tanh_d, False, _tanh_k, _tanh_kd, lambda torch, z, alpha: torch.tanh(z),
                    code="tanh({z})", code_derivative="{g} * (1.0 - {a} * {a})",
@@ -321,7 +325,8 @@ ACTIVATIONS: dict[str, Activation] = {
                    _softmax, None, False, _softmax_k, _softmax_kd, lambda torch, z, alpha: torch.softmax(z, dim=-1),
                    latex_numbers=r"\frac{{e^{{{z}}}}}{{{den}}}", latex_term="e^{{{z}}}",
                    code_layer=_softmax_code, code_layer_delta=_softmax_delta_code, output_only=True,
-                   jvp=softmax_jvp, jacobian=softmax_jacobian),
+                   jvp=softmax_jvp, jacobian=softmax_jacobian, log_output=log_softmax,
+                   log_output_pair=log_softmax_pair),
     ]
 }
 ALIASES = {"linear": "identity"}

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .log_space import log_pair, log_softmax, logsumexp, softplus
+from .activations import ACTIVATIONS
+from .log_space import logsumexp
 
 CLIP = 1e-15
 
@@ -51,7 +52,8 @@ def _mse_g(y, t):
 
 
 def _bce(y, t, z, act):
-    pair = log_pair(y, z, act)
+    entry = ACTIVATIONS.get(act) if z is not None and act else None
+    pair = entry.log_output_pair(z) if entry is not None and entry.log_output_pair else None
     with np.errstate(divide="ignore", invalid="ignore"):
         log_y, log_1my = pair if pair is not None else (np.log(y), np.log(1 - y))
         # t = 0 or 1 leaves out the other term, so a log of 0 there costs nothing (0·−∞ is nan)
@@ -72,10 +74,9 @@ def _bce_g(y, t):
 
 def _ce(y, t, z, act):
     note = None
-    if z is not None and act == "softmax":
-        logy = log_softmax(z)
-    elif z is not None and act == "sigmoid":
-        logy = -softplus(-z)  # log σ(z), accurate where y nears 1 and ℓ is tiny (see log_pair)
+    entry = ACTIVATIONS.get(act) if z is not None and act else None
+    if entry is not None and entry.log_output:
+        logy = entry.log_output(z)  # stable from z (log-softmax; log σ(z) = −softplus(−z))
     else:
         with np.errstate(divide="ignore"):
             logy = np.log(y)
