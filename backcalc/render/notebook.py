@@ -1,8 +1,8 @@
 """Jupyter's views of a step, a training run and a check (`mimebundle`), built as grids (grid.py).
 
-The grids read the same fields of the result objects the rich tables read (render/table.py,
+The grids read the same fields of the result objects the rich tables read (render/step_table.py,
 render/check.py), summarised the same way (the first samples, `summary.pick` for wide layers,
-`table.hidden_parameters`, `check.verdict_rows`); html.py draws them, grid.py writes them as Markdown.
+`step_table.hidden_parameters`, `check.verdict_rows`); html.py draws them, grid.py writes them as Markdown.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _backward(result: StepResult, sample: list, ell: str, tex: str, d: int) -> G
 
 
 def _gradients(result: StepResult, sample: list, ell: str, tex: str, d: int) -> Grid:
-    from .table import hidden_parameters
+    from .step_table import hidden_parameters
 
     how = "mean" if result.reduction == "mean" else "sum"
     then = f", then the {how} over samples" if sample else ""
@@ -170,7 +170,7 @@ def _gradients(result: StepResult, sample: list, ell: str, tex: str, d: int) -> 
 
 
 def _update(result: StepResult, d: int) -> Grid:
-    from .table import hidden_parameters
+    from .step_table import hidden_parameters
 
     opt = result.optimizer
     hidden = hidden_parameters(result, False)
