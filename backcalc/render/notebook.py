@@ -1,8 +1,8 @@
 """Jupyter's views of a step, a training run and a check (`mimebundle`), built as grids (grid.py).
 
-The grids read the same fields of the result objects the rich tables read (render/table.py,
+The grids read the same fields of the result objects the rich tables read (render/step_table.py,
 render/check.py), summarised the same way (the first samples, `summary.pick` for wide layers,
-`table.hidden_parameters`, `check.verdict_rows`); html.py draws them, grid.py writes them as Markdown.
+`step_table.hidden_parameters`, `check.verdict_rows`); html.py draws them, grid.py writes them as Markdown.
 """
 
 from __future__ import annotations
