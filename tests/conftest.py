@@ -100,3 +100,27 @@ def wait_for_cpu(proc, seconds: float) -> None:
     while _cpu_seconds(proc.pid) < seconds:
         assert proc.poll() is None and time.monotonic() < deadline, "the run ended or never got going"
         time.sleep(0.02)
+
+
+# Bad input: one located line on stderr, exit 2, nothing on stdout.
+def one_line(result, code: int = 2) -> str:
+    """The single stderr line of a clean failure."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def where(text: str, token: str) -> str:
+    """`line:col` (1-based) of the first `token` in `text`."""
+    before = text[:text.index(token)]
+    return f"{before.count(chr(10)) + 1}:{len(before) - (before.rfind(chr(10)) + 1) + 1}"
+
+
+def write_file(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    """`content` (text as UTF-8, or bytes) as the file `name` in `tmp_path`."""
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, cli, one_line, write_file
 
 MAZUR = str(CONFIGS / "mazur.yaml")
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 def answers(tmp_path: Path, text: str) -> Path:
-    return write(tmp_path, "answers.yaml", text)
+    return write_file(tmp_path, "answers.yaml", text)
 
 
 BASE = (CONFIGS / "mazur.yaml").read_text()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -236,22 +235,10 @@ def test_names_with_brackets_are_shown_verbatim_not_read_as_markup(tmp_path):
             assert "[bold]y" in result.stdout, args
 
 
-def _site_packages(python: Path) -> Path:
-    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip())
 
 
-NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?(?:e[+−-]\d+| \\times 10\^\{-?\d+\})?")
 
 
-def _numbers(text: str) -> list[float]:
-    """Every number written in `text` (tables, formulas, LaTeX's m × 10^k)."""
-    out = []
-    for token in NUMBER.findall(text):
-        token = re.sub(r" \\times 10\^\{(-?\d+)\}", r"e\1", token).replace("−", "-")
-        out.append(float(token))
-    return out
 
 
 def test_python_dash_m_backcalc_runs_the_cli():

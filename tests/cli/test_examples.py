@@ -260,13 +260,6 @@ BUNDLED_ANSWERS = ROOT / "backcalc" / "examples" / "answers"
 BUNDLED_DOCS = ROOT / "backcalc" / "docs"
 
 
-def _step_values(data: dict) -> list[float]:
-    values = [data["loss"]]
-    for p in data["parameters"]:
-        values += [p["grad"], p["new"], p["value"]]
-    for layer in data["layers"]:
-        values += [v for row in layer["z"] + layer["a"] for v in row]
-    return [v for v in values if v != 0]
 
 
 def test_init_writes_each_comment_once():

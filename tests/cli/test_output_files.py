@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, cli, one_line
 
 from backcalc.spec import load_spec
 
@@ -353,20 +353,8 @@ def test_dash_is_not_a_file_name_for_an_output_option(tmp_path, args, monkeypatc
 
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 def test_save_to_a_name_too_long(tmp_path, monkeypatch):

@@ -19,13 +19,6 @@ def test_relative_links_resolve(doc):
         assert (doc.parent / target).exists(), f"{doc.relative_to(ROOT)} links to missing {target}"
 
 
-def _step_values(data: dict) -> list[float]:
-    values = [data["loss"]]
-    for p in data["parameters"]:
-        values += [p["grad"], p["new"], p["value"]]
-    for layer in data["layers"]:
-        values += [v for row in layer["z"] + layer["a"] for v in row]
-    return [v for v in values if v != 0]
 
 
 def test_every_docs_pointer_in_the_help_and_the_starter_is_a_page():

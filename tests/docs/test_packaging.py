@@ -53,16 +53,8 @@ def _site_packages(python: Path) -> Path:
     return Path(out.stdout.strip())
 
 
-NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?(?:e[+−-]\d+| \\times 10\^\{-?\d+\})?")
 
 
-def _numbers(text: str) -> list[float]:
-    """Every number written in `text` (tables, formulas, LaTeX's m × 10^k)."""
-    out = []
-    for token in NUMBER.findall(text):
-        token = re.sub(r" \\times 10\^\{(-?\d+)\}", r"e\1", token).replace("−", "-")
-        out.append(float(token))
-    return out
 
 
 @pytest.mark.slow

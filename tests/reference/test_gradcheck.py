@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONFIGS, cli, cli_json
+from conftest import CONFIGS, cli, cli_json, one_line, write_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -296,27 +295,15 @@ def test_an_infinite_loss_is_named_not_just_a_disagreement(tmp_path):
 BASE = (CONFIGS / "mazur.yaml").read_text()
 
 
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 MAZUR = str(CONFIGS / "mazur.yaml")
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_gradcheck_with_an_overflowing_loss_reports_not_crashes(tmp_path):
-    spec = write(tmp_path, "spec.yaml", BASE.replace("target: 0.01", "target: 1e308"))
+    spec = write_file(tmp_path, "spec.yaml", BASE.replace("target: 0.01", "target: 1e308"))
     result = cli("gradcheck", spec)
     assert result.exit_code == 1, result.stderr
     assert "internal error" not in result.stderr

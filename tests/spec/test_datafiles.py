@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli
+from conftest import cli, one_line, where, write_file
 
 LAYERS = """layers:
   - activation: sigmoid
@@ -211,36 +211,20 @@ def test_readme_example_output_is_real():
     assert result.stdout.splitlines()[:2] == shown
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 def data_spec(tmp_path: Path, inputs: str, targets: str = "{file: y.csv}") -> Path:
-    write(tmp_path, "y.csv", "0\n1\n")
-    return write(tmp_path, "spec.yaml", f"inputs: {inputs}\ntargets: {targets}\n"
+    write_file(tmp_path, "y.csv", "0\n1\n")
+    return write_file(tmp_path, "spec.yaml", f"inputs: {inputs}\ntargets: {targets}\n"
                                         "layers:\n  - activation: sigmoid\n    size: 1\n")
 
 
-def where(text: str, token: str) -> str:
-    """`line:col` (1-based) of the first `token` in `text`."""
-    before = text[:text.index(token)]
-    return f"{before.count(chr(10)) + 1}:{len(before) - (before.rfind(chr(10)) + 1) + 1}"
 
 
 def test_npz_that_is_not_a_zip(tmp_path):
-    write(tmp_path, "x.npz", b"PK\x03\x04 not really a zip")
+    write_file(tmp_path, "x.npz", b"PK\x03\x04 not really a zip")
     spec = data_spec(tmp_path, "{file: x.npz}")
     assert one_line(cli("step", spec)) == (f"{spec}:1:16: inputs.file: cannot read x.npz as a NumPy .npz archive: "
                                            "File is not a zip file")
@@ -263,7 +247,7 @@ def test_npz_content_named_npy(tmp_path):
 
 
 def test_npy_that_is_not_numpy_at_all(tmp_path):
-    write(tmp_path, "x.npy", b"just some text\n")
+    write_file(tmp_path, "x.npy", b"just some text\n")
     spec = data_spec(tmp_path, "{file: x.npy}")
     assert one_line(cli("step", spec)) == (f"{spec}:1:16: inputs.file: cannot read x.npy as a NumPy .npy file: it "
                                            "starts with neither the .npy header nor the .npz (zip) header")
@@ -292,14 +276,14 @@ def test_data_file_name_too_long(tmp_path):
 
 
 def test_csv_quote_never_closed(tmp_path):
-    write(tmp_path, "x.csv", '1,"2\n3,4\n')
+    write_file(tmp_path, "x.csv", '1,"2\n3,4\n')
     spec = data_spec(tmp_path, "{file: x.csv}")
     assert one_line(cli("step", spec)) == (f"{tmp_path / 'x.csv'}:2: inputs: not valid CSV: unexpected end of data "
                                            "(a quote opened and never closed?)")
 
 
 def test_csv_whose_only_row_looks_like_a_header(tmp_path):
-    write(tmp_path, "x.csv", "0x1,2\n")
+    write_file(tmp_path, "x.csv", "0x1,2\n")
     spec = data_spec(tmp_path, "{file: x.csv}", "[0]")
     assert one_line(cli("step", spec)) == (f"{spec}:1:16: inputs.file: x.csv has no data rows (its only row was "
                                            "taken as the header, as the cell '0x1' is not a number; write "
@@ -307,7 +291,7 @@ def test_csv_whose_only_row_looks_like_a_header(tmp_path):
 
 
 def test_csv_column_tagged_int_that_is_no_number(tmp_path):
-    write(tmp_path, "x.csv", "1,2\n3,4\n")
+    write_file(tmp_path, "x.csv", "1,2\n3,4\n")
     spec = data_spec(tmp_path, "{file: x.csv, columns: [!!int abc]}")
     line = one_line(cli("step", spec))
     assert line == f"{spec}:{where(spec.read_text(), '!!int')}: inputs.columns[0]: expected a whole number, got " \
@@ -315,7 +299,7 @@ def test_csv_column_tagged_int_that_is_no_number(tmp_path):
 
 
 def test_csv_header_tagged_bool_that_is_no_boolean(tmp_path):
-    write(tmp_path, "x.csv", "1,2\n3,4\n")
+    write_file(tmp_path, "x.csv", "1,2\n3,4\n")
     spec = data_spec(tmp_path, "{file: x.csv, header: !!bool maybe}")
     line = one_line(cli("step", spec))
     assert line.startswith(f"{spec}:{where(spec.read_text(), '!!bool')}: inputs.header: expected true or false, got")

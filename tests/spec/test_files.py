@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import cli
-
-
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from conftest import cli, one_line
 
 
 def test_a_file_name_too_long_for_the_file_system(tmp_path, monkeypatch):

@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, cli, one_line, where, write_file
 
 BASE = (CONFIGS / "mazur.yaml").read_text()
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
-def where(text: str, token: str) -> str:
-    """`line:col` (1-based) of the first `token` in `text`."""
-    before = text[:text.index(token)]
-    return f"{before.count(chr(10)) + 1}:{len(before) - (before.rfind(chr(10)) + 1) + 1}"
 
 
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 ODD_NAMES = """\
@@ -65,7 +48,7 @@ def test_a_name_that_only_looks_like_a_default_name_is_accepted(tmp_path):
 
 def test_a_parameter_named_like_a_neuron(tmp_path):
     text = BASE.replace("[[w5: 0.40, w6: 0.45]]", "[[h1: 0.40, w6: 0.45]]")
-    spec = write(tmp_path, "spec.yaml", text)
+    spec = write_file(tmp_path, "spec.yaml", text)
     assert one_line(cli("step", spec)) == (f"{spec}:{where(text, 'h1: 0.40')}: layers[1].weights[0][0]: the parameter "
                                            "name 'h1' is already used by a neuron of layers[0]; parameters, neurons "
                                            "and inputs need distinct names")
@@ -73,7 +56,7 @@ def test_a_parameter_named_like_a_neuron(tmp_path):
 
 def test_a_parameter_named_like_an_input(tmp_path):
     text = BASE.replace("[b2: 0.60]", "[x2: 0.60]")
-    spec = write(tmp_path, "spec.yaml", text)
+    spec = write_file(tmp_path, "spec.yaml", text)
     assert one_line(cli("step", spec)) == (f"{spec}:{where(text, 'x2: 0.60')}: layers[1].biases[0]: the parameter "
                                            "name 'x2' is already used by an input; parameters, neurons and inputs "
                                            "need distinct names")
@@ -81,14 +64,14 @@ def test_a_parameter_named_like_an_input(tmp_path):
 
 def test_an_empty_parameter_name(tmp_path):
     text = BASE.replace("[b2: 0.60]", "['': 0.60]")
-    spec = write(tmp_path, "spec.yaml", text)
+    spec = write_file(tmp_path, "spec.yaml", text)
     assert one_line(cli("step", spec)) == (f"{spec}:{where(text, chr(39) * 2)}: layers[1].biases[0]: expected a "
                                            "parameter name, got the string ''")
 
 
 def test_an_empty_neuron_name(tmp_path):
     text = BASE.replace("names: [h1, h2]", "names: [h1, '']")
-    spec = write(tmp_path, "spec.yaml", text)
+    spec = write_file(tmp_path, "spec.yaml", text)
     assert one_line(cli("step", spec)) == (f"{spec}:{where(text, chr(39) * 2)}: layers[0].names[1]: expected a "
                                            "neuron name, got the string ''")
 
@@ -96,7 +79,7 @@ def test_an_empty_neuron_name(tmp_path):
 @pytest.mark.parametrize("how", ["--save", "--emit-spec"])
 def test_names_that_need_quotes_survive_saving(tmp_path, how):
 
-    spec = write(tmp_path, "odd.yaml", ODD_NAMES)
+    spec = write_file(tmp_path, "odd.yaml", ODD_NAMES)
     trained = json.loads(cli("train", spec, "--epochs", "3", "--json").stdout.splitlines()[-1])["final"]["parameters"]
     if how == "--save":
         result = cli("train", spec, "--epochs", "3", "--save", tmp_path / "out.yaml", "--quiet")

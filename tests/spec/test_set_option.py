@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, cli, one_line
 
 MAZUR = str(CONFIGS / "mazur.yaml")
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_set_value_with_a_control_character():

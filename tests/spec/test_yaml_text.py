@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, cli, one_line, where, write_file
 
 BASE = (CONFIGS / "mazur.yaml").read_text()
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
-def where(text: str, token: str) -> str:
-    """`line:col` (1-based) of the first `token` in `text`."""
-    before = text[:text.index(token)]
-    return f"{before.count(chr(10)) + 1}:{len(before) - (before.rfind(chr(10)) + 1) + 1}"
 
 
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07"])
 def test_control_character_is_one_located_line(tmp_path, char):
     # mazur.yaml has non-ASCII text before it (an em dash): the column counts characters, not bytes
     text = BASE.replace("learning_rate: 0.5", f"learning_rate: {char}0.5")
-    spec = write(tmp_path, "spec.yaml", text)
+    spec = write_file(tmp_path, "spec.yaml", text)
     line = one_line(cli("step", spec))
     assert line == (f"{spec}:{where(text, char)}: not valid YAML: the character U+{ord(char):04X} is not "
                     "allowed (YAML text cannot hold control characters)")
@@ -52,23 +34,23 @@ def test_control_character_on_stdin_is_located():
     ("!!int abc", "learning_rate: expected a number, got 'abc' (tagged !!int)"),
 ])
 def test_a_tag_on_text_that_is_no_number(tmp_path, tagged, says):
-    spec = write(tmp_path, "spec.yaml", BASE.replace("learning_rate: 0.5", f"learning_rate: {tagged}"))
+    spec = write_file(tmp_path, "spec.yaml", BASE.replace("learning_rate: 0.5", f"learning_rate: {tagged}"))
     assert one_line(cli("step", spec)) == f"{spec}:22:16: {says}"
 
 
 def test_a_tagged_whole_number_that_is_no_number(tmp_path):
-    spec = write(tmp_path, "spec.yaml", BASE + "epochs: !!int many\n")
+    spec = write_file(tmp_path, "spec.yaml", BASE + "epochs: !!int many\n")
     assert one_line(cli("train", spec)) == f"{spec}:23:9: epochs: expected a whole number, got 'many' (tagged !!int)"
 
 
 def test_a_tagged_boolean_that_is_no_boolean(tmp_path):
     text = BASE + "optimizer: {name: sgd, momentum: 0.9, nesterov: !!bool maybe}\n"
-    spec = write(tmp_path, "spec.yaml", text)
+    spec = write_file(tmp_path, "spec.yaml", text)
     line = one_line(cli("step", spec))
     assert line.startswith(f"{spec}:{where(text, '!!bool')}: optimizer.nesterov: expected true or false, got")
 
 
 def test_a_huge_number_is_shown_cut_short(tmp_path):
-    spec = write(tmp_path, "spec.yaml", BASE.replace("learning_rate: 0.5", "learning_rate: " + "9" * 400))
+    spec = write_file(tmp_path, "spec.yaml", BASE.replace("learning_rate: 0.5", "learning_rate: " + "9" * 400))
     line = one_line(cli("step", spec))
     assert line == f"{spec}:22:16: learning_rate: expected a finite number, got {'9' * 37}..."

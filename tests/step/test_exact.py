@@ -7,7 +7,7 @@ import re
 from fractions import Fraction
 
 import pytest
-from conftest import CONFIGS, cli, cli_json, cli_jsonl, shown
+from conftest import CONFIGS, cli, cli_json, cli_jsonl, one_line, shown
 
 
 def exact_json(*args) -> dict:
@@ -418,14 +418,6 @@ MAZUR = str(CONFIGS / "mazur.yaml")
 LOCATED = re.compile(r"^(?P<source>.+?)(?::(?P<line>\d+):(?P<col>\d+))?: (?P<rest>.+)$")
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_exact_with_adam_is_a_located_line(tmp_path):

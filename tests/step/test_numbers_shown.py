@@ -5,18 +5,9 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 from conftest import cli
-
-
-def _site_packages(python: Path) -> Path:
-    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip())
-
 
 NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?(?:e[+−-]\d+| \\times 10\^\{-?\d+\})?")
 

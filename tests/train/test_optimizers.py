@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONFIGS, cli, cli_json, cli_jsonl, shown
+from conftest import CONFIGS, cli, cli_json, cli_jsonl, one_line, shown, write_file
 
 from backcalc.network import Network
 from backcalc.spec import parse_spec
@@ -466,20 +465,8 @@ def test_a_checkpoint_restores_parameters_and_state():
 BASE = (CONFIGS / "mazur.yaml").read_text()
 
 
-def one_line(result, code: int = 2) -> str:
-    """The single stderr line of a clean failure."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
-def write_file(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 def test_an_adam_step_count_too_large(tmp_path):
