@@ -17,7 +17,7 @@ def gradients(w, slots, li: int, mine: np.ndarray, entries_first: bool) -> None:
         return
     names = [w.net.names[k] for k in np.flatnonzero(mine)]
     chosen = mine[slots.param]
-    per = w.arith.record(slots.add_up(w.slot_products, chosen, size)[:, mine])
+    per = w.arith.record(w.mistake.add_slots(slots, w.slot_products, chosen, size)[:, mine])
     per = w.put("grad", names, per)
     w.grad_samples[:, mine] = per
     mean = w.mistake.reduction(w.spec.reduction) == "mean"
@@ -31,6 +31,6 @@ def gradients(w, slots, li: int, mine: np.ndarray, entries_first: bool) -> None:
             by_slot = by_slot + w.slot_products[s]
         by_slot = w.arith.record(by_slot / n if mean else by_slot)
         tied = slots.count[mine] > 1
-        grad = np.where(tied, slots.add_up(by_slot, chosen, size)[mine], grad)
+        grad = np.where(tied, w.mistake.add_slots(slots, by_slot, chosen, size)[mine], grad)
     grad = w.put("grad", names, w.arith.record(grad), sample=False)
     w.grad[mine] = grad

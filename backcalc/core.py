@@ -222,9 +222,10 @@ def _backward(w: Worked, slots: Slots, entries_first: bool) -> None:
             if w.mistake.grad_scale != 1:
                 upstream = upstream * w.mistake.grad_scale
         else:
-            upstream = w.kinds[li + 1].back(arith, w.delta[li + 1], _weights_above(w, li + 1, done))
+            below = w.mistake.through(li + 1, w.delta[li + 1], _weights_above(w, li + 1, done))
+            upstream = w.kinds[li + 1].back(arith, *below)
         upstream = w.dl_da[li] = w.put("dl_da", kind.neurons, arith.record(upstream))
-        d = kind.local_derivative(arith, w.z[li], w.a[li])
+        d = w.mistake.local_derivative(w.kinds, li, arith, w.z[li], w.a[li])
         if d is not None:
             d = w.put("da_dz", kind.neurons, arith.record(d))
         w.da_dz[li] = d
@@ -259,6 +260,8 @@ def _delta(w: Worked, li: int, upstream, d, fused):
     kind = w.kinds[li]
     if li in w.mistake.no_derivative:
         return upstream
+    if w.mistake.softmax_diagonal and not kind.elementwise:
+        return w.mistake.softmax_delta(upstream, w.a[li])
     if fused is None:
         return kind.delta(upstream, d, w.a[li])
     if w.mistake.grad_scale != 1:
@@ -308,6 +311,10 @@ def _update(w: Worked, mine: np.ndarray) -> None:
     keep = (net.frozen & (not m.frozen_updated)) | (m.biases_not_updated & w.slots.bias_only)
     if opt.plain:
         change = -w.arith.scalar(w.spec.learning_rate) * w.grad
+    elif m.optimizer:  # a mistake in the optimizer's own formulas
+        from .optimizer_mistakes import mistaken_step
+
+        change = mistaken_step(opt, m.optimizer, theta, np.where(mine, w.grad, 0 * w.grad)) - theta
     else:  # elementwise, so the other parameters' gradients do not matter here
         change = opt.compute(theta, np.where(mine, w.grad, 0 * w.grad)).theta - theta
     moved = w.arith.record(theta - change if m.add_gradient else theta + change)
