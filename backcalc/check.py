@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
-from .mistakes import Mistake as Variant
 from .mistake_names import describe as _describe
+from .mistakes import Mistake as Variant
 from .mistakes import variants
 from .quantities import Calc, Key, by_hand, compute
 from .result import plain
