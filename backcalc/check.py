@@ -251,7 +251,7 @@ class _Diagnosis:
             if any(matches(a.value, run.values[a.key], a.tolerance) for run in self.rounded_at(d)):
                 v.causes.append(Cause("rounding", f"rounded to {d} decimals along the way",
                                       f"--round {d} accepts it"))
-        if d is not None and 0 <= d <= 12:
+        if not v.causes and d is not None and 0 <= d <= 12:  # a last resort, like the sign
             self._truncated(v, d)
         if not v.causes and v.correct != 0 and matches(a.value, -v.correct, a.tolerance):
             v.causes.append(Cause("sign", "sign flipped", "the value is right but for its sign"))

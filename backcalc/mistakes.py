@@ -96,7 +96,8 @@ class Mistake:
     def add_slots(self, slots, values, chosen, size: int):
         """Per parameter, its slots' `values` added up (a tied one's entries, as this mistake does)."""
         if self.tied.startswith("entry:"):
-            chosen = chosen & ((slots.rank == int(self.tied[6:])) | (slots.count[slots.param] == 1))
+            r = int(self.tied[6:])  # parameters with fewer entries keep them all
+            chosen = chosen & ((slots.rank == r) | (slots.count[slots.param] <= r))
         total = slots.add_up(values, chosen, size)
         if self.tied == "mean":
             total = total / np.maximum(slots.count, 1)
