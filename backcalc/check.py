@@ -44,6 +44,12 @@ class Verdict:
     verdict: str  # RIGHT | ROUNDING | WRONG
     upstream: str | None = None  # the first wrong answer this one depends on
     causes: list[Cause] = field(default_factory=list)
+    carried: bool = False  # wrong, but what the student's own wrong numbers upstream give (credit carried forward)
+
+    @property
+    def credited(self) -> bool:
+        """Right, right by hand-rounding, or an error carried forward correctly (docs/check.md)."""
+        return self.verdict != WRONG or self.carried
 
     def to_dict(self) -> dict:
         a = self.answer
@@ -167,7 +173,8 @@ class _Diagnosis:
             answered = [self.given[k] for k in self.ancestors(key) if k in self.given]
             v.causes = self._matching(v, self.calcs, answered)
             frontier = self._frontier(key, keys)
-            if frontier and (v.causes or carried(v)):
+            v.carried = bool(frontier) and carried(v)
+            if frontier and (v.causes or v.carried):
                 root = min((root_of[k] for k in frontier), key=self.order.__getitem__)
                 root_of[key] = root
                 v.upstream = key_text(root, self.exact.n_samples)

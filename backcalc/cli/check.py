@@ -1,5 +1,6 @@
 """`backcalc check` and `backcalc gradcheck`: grading answers by hand, and the gradients by finite differences."""
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -23,6 +24,19 @@ def check(
     round_: Annotated[Optional[int], typer.Option(
         "--round", min=0, max=12, metavar="N",
         help="Accept answers that match a computation rounded to N decimals at every step, as by hand.")] = None,
+    roster: Annotated[Optional[str], typer.Option(
+        "--roster", metavar="ROSTER.csv", show_default=False,
+        help="Grade a class: a CSV with student, answers and (per-student variants) spec columns, paths relative "
+             "to it. --answers DIR grades every answers file in a folder instead.")] = None,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", metavar="FILE", show_default=False,
+        help="With a class: write how many students made each mistake to an image, e.g. mistakes.svg (an existing "
+             "FILE only with --force); needs matplotlib.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --plot replace an existing file.")] = False,
+    conventions: Annotated[bool, typer.Option(
+        "--conventions", help="Also rerun the step under the conventions textbooks use (½ on squared error or not, "
+                              "mean or sum over outputs and batch, the sign of δ) and say which one the answers follow.")
+    ] = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -34,6 +48,16 @@ def check(
     """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
     from ..check import check as run_check
 
+    if roster is not None or (answers not in (None, "-") and Path(answers).is_dir()):
+        from .check_class import run_class
+
+        if answers_example is not None:
+            raise UsageError("check: --answers-example grades one file; a class comes from --answers DIR or --roster")
+        return run_class(config, answers, roster, {
+            "round": round_, "conventions": conventions, "json": json, "quiet": quiet, "no_color": no_color,
+            "set": set_, "example": example, "plot": plot, "force": force})
+    if plot is not None:
+        raise UsageError("check: --plot draws a class's mistakes; give --answers DIR or --roster")
     if (answers is None) == (answers_example is None):
         raise UsageError("check: give your answers with --answers ANSWERS.yaml or --answers-example NAME"
                          + (", not both" if answers is not None else ""))
