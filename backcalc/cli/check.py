@@ -34,8 +34,9 @@ def check(
              "FILE only with --force); needs matplotlib.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --plot replace an existing file.")] = False,
     conventions: Annotated[bool, typer.Option(
-        "--conventions", help="Also rerun the step under the conventions textbooks use (½ on squared error or not, "
-                              "mean or sum over outputs and batch, the sign of δ) and say which one the answers follow.")
+        "--conventions", help="Also rerun the step under the conventions textbooks use (½ on squared error or "
+                              "not, mean or sum over outputs and batch, the sign of δ) and say which one the answers "
+                              "follow.")
     ] = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
