@@ -68,6 +68,8 @@ class CheckResult:
     answers_source: str
     decimals: int | None  # --round
     verdicts: list[Verdict]  # in the order of the computation
+    conventions: list | None = None  # --conventions: conventions.Followed, most answers right first
+    convention: object = None  # the convention.Followed that reproduces more answers than the spec's own
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{sum(v.verdict == k for v in self.verdicts)} {k.replace('_', ' ')}"
@@ -98,7 +100,16 @@ class CheckResult:
             "config": self.source, "answers": self.answers_source, "round": self.decimals,
             "summary": {"total": len(self.verdicts), **counts, "first_wrong": self.roots},
             "verdicts": [v.to_dict() for v in self.verdicts],
+            **self._convention_dict(),
         }
+
+    def _convention_dict(self) -> dict:
+        out = {}
+        if self.conventions is not None:
+            out["conventions"] = [f.to_dict() for f in self.conventions]
+        if self.conventions is not None or self.convention is not None:
+            out["convention"] = self.convention.to_dict() if self.convention is not None else None
+        return out
 
 
 # check recomputes the step (and again for every mistake that could give a wrong answer). The
@@ -108,7 +119,7 @@ CHECK_LIMIT = 250_000
 
 
 def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
-          answers_source: str = "<answers>") -> CheckResult:
+          answers_source: str = "<answers>", conventions: bool = False) -> CheckResult:
     from .explain import check_size
 
     check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "check recomputes")
@@ -132,7 +143,24 @@ def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
     wrong = [v for v in verdicts if v.verdict == WRONG]
     if wrong:
         _Diagnosis(spec, exact, answers, decimals).explain(wrong)
-    return CheckResult(spec.source, answers_source, decimals, verdicts)
+    result = CheckResult(spec.source, answers_source, decimals, verdicts)
+    _conventions(result, spec, answers, conventions)
+    return result
+
+
+def _conventions(result: CheckResult, spec: Spec, answers: list[Answer], asked: bool) -> None:
+    """Which convention the answers follow: asked for, or when many are wrong and one explains them all."""
+    from .conventions import best, follow, worth_a_look
+
+    wrong, total = len(result.wrong), len(result.verdicts)
+    if not (asked or worth_a_look(wrong, total)):
+        return
+    followed = follow(spec, answers, result.decimals)
+    found = best(followed, total - wrong)
+    if asked:
+        result.conventions, result.convention = followed, found
+    elif found is not None and found.right == total:
+        result.convention = found
 
 
 class _Diagnosis:

@@ -64,6 +64,7 @@ class Student:
                 "right": sum(v.verdict != "wrong" for v in verdicts),
                 "carried_forward": sum(v.carried for v in verdicts), "wrong": len(self.result.wrong),
                 "first_wrong": self.result.roots,
+                "convention": self.result.convention.to_dict() if self.result.convention is not None else None,
                 "errors": [{"quantity": q, "mistake": m, "text": t} for q, m, t in self.errors()],
                 "check": self.result.to_dict()}
 
@@ -174,7 +175,8 @@ def roster_students(roster: str, spec_source: str | None) -> list[Student]:
     return out
 
 
-def grade(students: list[Student], source: str, spec_for, decimals: int | None = None) -> ClassReport:
+def grade(students: list[Student], source: str, spec_for, decimals: int | None = None,
+          conventions: bool = False) -> ClassReport:
     """Check every student who has no problem yet; `spec_for(path)` reads a spec (cached by path)."""
     from .answers import read_answers
     from .check import check
@@ -194,7 +196,7 @@ def grade(students: list[Student], source: str, spec_for, decimals: int | None =
                 raise spec
             if not Path(s.answers_source).is_file():
                 raise UsageError(f"{s.answers_source}: no such file (no answers handed in)")
-            s.result = check(spec, read_answers(s.answers_source, spec), decimals, s.answers_source)
+            s.result = check(spec, read_answers(s.answers_source, spec), decimals, s.answers_source, conventions)
         except BackcalcError as e:
             lines = e.lines()
             s.problem = lines[0] + (f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else "")

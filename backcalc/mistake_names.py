@@ -131,7 +131,7 @@ def _describe_more(spec: Spec, mistake: str, key: Key) -> tuple[str, str] | None
                              "δᵢ = yᵢ·(∂L/∂yᵢ − Σⱼ yⱼ·∂L/∂yⱼ): every output's ∂L/∂y enters"),
         "log10_loss": ("log₁₀ instead of ln in the loss", _loss_formula(spec) + ", log is ln"),
         "log10_grad": ("log₁₀ instead of ln in ∂L/∂y", f"∂ℓ/∂y = {_loss_grad(spec)}, from ln"),
-        "torch_mse": ("divided by batch × outputs, as PyTorch's MSELoss",
+        "torch_mse": ("PyTorch's MSELoss: the mean of (y − t)² over batch × outputs, no ½",
                       f"{_loss_formula(spec)}, {spec.reduction} over the batch"),
     }.get(mistake)
 

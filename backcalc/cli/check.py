@@ -69,7 +69,7 @@ def check(
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     given, source = _read_answers(spec, answers, answers_example)
-    result = run_check(spec, given, round_, source)
+    result = run_check(spec, given, round_, source, conventions)
     if json:
         from ..render.json import dumps
 

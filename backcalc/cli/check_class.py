@@ -22,8 +22,6 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
 
     if answers is not None and roster is not None:
         raise UsageError("check: give a folder of answers (--answers DIR) or --roster FILE, not both")
-    if options["round"] is not None and options["conventions"]:
-        pass  # both apply to every student
     size = size_limit(CHECK_LIMIT, "check recomputes")
     if roster is None and config is None and options["example"] is None:
         raise UsageError("check --answers DIR: give the SPEC every answers file is checked against")
@@ -44,7 +42,7 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
             return common
         return load_spec(path, options["set"], size)
 
-    report = grade(students, roster or answers, spec_for, options["round"])
+    report = grade(students, roster or answers, spec_for, options["round"], options["conventions"])
     for s in report.problems:
         err(f"backcalc: not graded: {s.name}: {s.problem}")
     failed: list = []
