@@ -293,7 +293,7 @@ class _Diagnosis:
 
     def _truncated(self, v: Verdict, d: int) -> None:
         """Truncated, not rounded: the answer itself, or every number along the way."""
-        from .mistakes import truncate, truncated_by_hand
+        from .mistakes import truncate
         from .number_text import short
 
         a = v.answer
@@ -335,3 +335,16 @@ def fixed_text(value: float, decimals: int) -> str:
     from .arithmetic import round_half_up
 
     return f"{round_half_up(value, decimals):.{decimals}f}"
+
+
+def truncated_by_hand(spec: Spec, decimals: int):
+    """The step worked by hand, every recorded quantity truncated (not rounded) to `decimals`."""
+    from .arithmetic import ByHand
+    from .core import worked_step
+    from .mistakes import truncate
+
+    class Truncating(ByHand):
+        def record(self, values, what: str = ""):
+            return truncate(values, self.decimals)
+
+    return Calc(worked_step(spec, Truncating(decimals)))

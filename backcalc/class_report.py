@@ -44,13 +44,24 @@ class Student:
         """The share of answers credited: right, or a wrong number that follows correctly from the student's own."""
         return self.credit / len(self.result.verdicts)
 
-    def errors(self) -> list[tuple[str, str, str]]:
-        """(quantity, mistake id, its words) for each error of the student's own (where errors begin)."""
+    @property
+    def convention(self):
+        """The other convention every answer follows (conventions.Followed), or None."""
+        found = self.result.convention
+        return found if found is not None and found.right == found.total else None
+
+    def errors(self, first_only: bool = False) -> list[tuple[str, str, str]]:
+        """(quantity, mistake id, its words) for each error of the student's own (where errors begin);
+        `first_only`: only the first cause named for each. Answers that all follow another
+        convention are one entry, that convention, not mistakes."""
+        if self.convention is not None:
+            c = self.convention.convention
+            return [("every answer", f"convention:{c.id}", f"another convention: {c.text}")]
         out = []
         for v in self.result.wrong:
             if v.upstream is not None:
                 continue
-            for c in v.causes or [None]:
+            for c in (v.causes or [None])[:1 if first_only else None]:
                 out.append((v.quantity, c.mistake if c else NOT_RECOGNISED,
                             c.text.split(", applied to your own")[0] if c else "cause not recognised"))
         return out
@@ -102,7 +113,7 @@ class ClassReport:
         """Every mistake made, most students first (what to re-teach first)."""
         rows: dict[tuple[str, str], MistakeCount] = {}
         for s in self.graded:
-            for quantity, mistake, text in s.errors():
+            for quantity, mistake, text in s.errors(first_only=True):  # twins counted once
                 row = rows.setdefault((mistake, text), MistakeCount(mistake, text, []))
                 if s.name not in row.students:
                     row.students.append(s.name)
@@ -133,15 +144,21 @@ class ClassReport:
 def folder_students(folder: str, spec_source: str) -> list[Student]:
     """One student per answers file in `folder` (.yaml, .yml, .txt), by file stem, in name order."""
     root = Path(folder)
-    files = sorted(p for p in root.iterdir() if p.suffix.lower() in ANSWER_SUFFIXES and not p.name.startswith("."))
+    files = _answer_files(root)
     if not files:
         raise UsageError(f"--answers {folder}: no answers files (*.yaml, *.yml, *.txt) in the folder")
     return [Student(p.stem, str(p), spec_source) for p in files]
 
 
-def roster_students(roster: str, spec_source: str | None) -> list[Student]:
-    """The students of a roster CSV: `student`, `answers` and optional `spec` columns, paths
-    relative to the roster's folder; a row without a spec uses SPEC."""
+# the column naming the student: ours, then `backcalc exercise`'s index.csv, then a roster's id columns
+STUDENT_COLUMNS = ("student", "variant", "id", "student_id", "sid", "username", "login", "email", "name")
+
+
+def roster_students(roster: str, spec_source: str | None, answers_dir: str | None = None) -> list[Student]:
+    """The students of a roster CSV: a student column (`student`, or `backcalc exercise`'s
+    `variant`, or an id column), `answers` and optional `spec` columns, paths relative to the
+    roster's folder; a row without a spec uses SPEC. With `answers_dir`, each student's answers
+    are the file there named by the student (`DIR/ada.yaml`), not the `answers` column."""
     path = Path(roster)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -149,21 +166,29 @@ def roster_students(roster: str, spec_source: str | None) -> list[Student]:
         raise UsageError(f"--roster {roster}: cannot read it ({e.__class__.__name__}: {e})") from None
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
-    missing = [c for c in ("student", "answers") if c not in columns]
-    if missing:
+    who = next((c for c in STUDENT_COLUMNS if c in columns), None)
+    if who is None or (answers_dir is None and "answers" not in columns):
         raise UsageError(f"{roster}:1: expected the columns student, answers (and spec), found "
                          f"{', '.join(columns) or 'none'}")
+    if answers_dir is None and "solution" in columns:  # the answers column is the answer key
+        raise UsageError(f"{roster}: this is `backcalc exercise`'s index (its answers column is the answer key); "
+                         "give the students' answers with --answers DIR/ (a file per student, named by the "
+                         f"{who} column)")
     out, seen = [], set()
     for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        name, answers, spec = row.get("student", ""), row.get("answers", ""), row.get("spec", "")
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if isinstance(v, str) or v is None}
+        name, answers, spec = row.get(who, ""), row.get("answers", ""), row.get("spec", "")
+        if answers_dir is not None and name:
+            answers = str(_handed_in(Path(answers_dir), name))
+        elif answers:
+            answers = str(path.parent / answers)
         where = f"{roster}:{line}"
-        student = Student(name or f"(row {line})", str(path.parent / answers) if answers else "",
+        student = Student(name or f"(row {line})", answers,
                           str(path.parent / spec) if spec else (spec_source or ""))
         if not name:
-            student.problem = f"{where}: student: expected a name, found an empty cell"
+            student.problem = f"{where}: {who}: expected a name, found an empty cell"
         elif name in seen:
-            student.problem = f"{where}: student: {name} is listed twice"
+            student.problem = f"{where}: {who}: {name} is listed twice"
         elif not answers:
             student.problem = f"{where}: answers: expected a file, found an empty cell"
         elif not student.spec_source:
@@ -172,7 +197,23 @@ def roster_students(roster: str, spec_source: str | None) -> list[Student]:
         out.append(student)
     if not out:
         raise UsageError(f"{roster}: no students listed")
+    if answers_dir is not None:
+        listed = {Path(s.answers_source).name for s in out}
+        out += [Student(p.stem, str(p), "", problem=f"{p}: {p.stem} is not on the roster {roster}")
+                for p in _answer_files(Path(answers_dir)) if p.name not in listed]
     return out
+
+
+def _answer_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in ANSWER_SUFFIXES and not p.name.startswith("."))
+
+
+def _handed_in(folder: Path, name: str) -> Path:
+    """The student's file in the folder (NAME.yaml, .yml or .txt; NAME.yaml if none is there)."""
+    for suffix in ANSWER_SUFFIXES:
+        if (folder / f"{name}{suffix}").is_file():
+            return folder / f"{name}{suffix}"
+    return folder / f"{name}.yaml"
 
 
 def grade(students: list[Student], source: str, spec_for, decimals: int | None = None,

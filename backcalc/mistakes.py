@@ -186,10 +186,7 @@ def more_variants(spec: Spec) -> list[tuple[str, Mistake]]:
                     for j in range(spec.layers[li].size)]
         if spec.layers[li].size == spec.layers[li - 1].size > 1:
             out.append((f"transposed:{li}", Mistake(transposed=frozenset([li]))))
-    out += _loss_variants(spec) + _tied_variants(spec)
-    from .optimizer_mistakes import optimizer_variants
-
-    return out + optimizer_variants(spec)
+    return out + _loss_variants(spec) + _tied_variants(spec) + optimizer_variants(spec)
 
 
 def _loss_variants(spec: Spec) -> list[tuple[str, Mistake]]:
@@ -228,14 +225,17 @@ def truncate(values, decimals: int):
     return np.trunc(np.round(np.asarray(values, dtype=float) * scale, 6)) / scale
 
 
-def truncated_by_hand(spec: Spec, decimals: int):
-    """The step worked by hand, every recorded quantity truncated (not rounded) to `decimals`."""
-    from .arithmetic import ByHand
-    from .core import worked_step
-    from .quantities import Calc
-
-    class Truncating(ByHand):
-        def record(self, values, what: str = ""):
-            return truncate(values, self.decimals)
-
-    return Calc(worked_step(spec, Truncating(decimals)))
+def optimizer_variants(spec: Spec) -> list:
+    """The optimizer mistakes that apply to the spec's optimizer, each with an id."""
+    c = spec.optimizer
+    if not c.is_adam:
+        return []
+    which = ["no_bias_correction", "step_ahead"]
+    if c.eps > 0:
+        which.insert(0, "eps_inside")
+    steps = [int(s.get("step", 0)) for s in (spec.optimizer_state or {}).values()]
+    if steps and min(steps) >= 1:  # this step's t is at least 2, so t − 1 is a step count
+        which.append("step_behind")
+    if c.name == "adamw" and c.weight_decay != 0:
+        which.append("adamw_as_l2")
+    return [(f"adam_{w}", Mistake(optimizer=w)) for w in which]

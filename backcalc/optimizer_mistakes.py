@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec_model import Spec
-
 WHAT = {
     "eps_inside": "ε inside the square root, √(v̂ + ε)",
     "no_bias_correction": "no bias correction (m and v for m̂ and v̂)",
@@ -24,24 +22,6 @@ WHY = {
     "step_behind": "t counts the steps taken, this one included",
     "adamw_as_l2": "AdamW decays the weights apart: p ← p·(1 − η·λ), then the Adam step",
 }
-
-
-def optimizer_variants(spec: Spec) -> list:
-    """The optimizer mistakes that apply to the spec's optimizer, each with an id."""
-    from .mistakes import Mistake
-
-    c = spec.optimizer
-    if not c.is_adam:
-        return []
-    which = ["no_bias_correction", "step_ahead"]
-    if c.eps > 0:
-        which.insert(0, "eps_inside")
-    steps = [int(s.get("step", 0)) for s in (spec.optimizer_state or {}).values()]
-    if steps and min(steps) >= 1:  # this step's t is at least 2, so t − 1 is a step count
-        which.append("step_behind")
-    if c.name == "adamw" and c.weight_decay != 0:
-        which.append("adamw_as_l2")
-    return [(f"adam_{w}", Mistake(optimizer=w)) for w in which]
 
 
 def mistaken_step(opt, how: str, theta: np.ndarray, grad: np.ndarray) -> np.ndarray:

@@ -10,6 +10,19 @@ from .application import command, err, warn
 from .inputs import read_spec, read_stdin
 from .options import ConfigArg, DebugOpt, DigitsOpt, ExampleOpt, JsonOpt, NoColorOpt, QuietOpt, SetOpt, complete_answers
 
+RosterOpt = Annotated[Optional[str], typer.Option(
+    "--roster", metavar="ROSTER.csv", show_default=False,
+    help="Grade a class: a CSV with student, answers and (per-student variants) spec columns, paths relative "
+         "to it; with --answers DIR, each student's file in DIR instead of the answers column.")]
+PlotOpt = Annotated[Optional[str], typer.Option(
+    "--plot", metavar="FILE", show_default=False,
+    help="With a class: write how many students made each mistake to an image, e.g. mistakes.svg (an existing "
+         "FILE only with --force); needs matplotlib.")]
+ConventionsOpt = Annotated[bool, typer.Option(
+    "--conventions", help="Also rerun the step under the conventions textbooks use (½ on squared error or "
+                          "not, mean or sum over outputs and batch, the sign of δ) and say which one the answers "
+                          "follow.")]
+
 
 @command('Grade hand-computed answers and name the likely mistake.')
 def check(
@@ -17,27 +30,17 @@ def check(
     answers: Annotated[Optional[str], typer.Option(
         "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
         help="Your answers: `quantity: value` pairs (names as in `backcalc docs check`); `-` reads standard "
-             "input.")] = None,
+             "input; a folder grades a class (a file per student, named by its stem).")] = None,
     answers_example: Annotated[Optional[str], typer.Option(
         "--answers-example", metavar="NAME", show_default=False, autocompletion=complete_answers,
         help="Use a bundled answers file instead of --answers (`backcalc examples` lists them).")] = None,
     round_: Annotated[Optional[int], typer.Option(
         "--round", min=0, max=12, metavar="N",
         help="Accept answers that match a computation rounded to N decimals at every step, as by hand.")] = None,
-    roster: Annotated[Optional[str], typer.Option(
-        "--roster", metavar="ROSTER.csv", show_default=False,
-        help="Grade a class: a CSV with student, answers and (per-student variants) spec columns, paths relative "
-             "to it. --answers DIR grades every answers file in a folder instead.")] = None,
-    plot: Annotated[Optional[str], typer.Option(
-        "--plot", metavar="FILE", show_default=False,
-        help="With a class: write how many students made each mistake to an image, e.g. mistakes.svg (an existing "
-             "FILE only with --force); needs matplotlib.")] = None,
+    roster: RosterOpt = None,
+    plot: PlotOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Let --plot replace an existing file.")] = False,
-    conventions: Annotated[bool, typer.Option(
-        "--conventions", help="Also rerun the step under the conventions textbooks use (½ on squared error or "
-                              "not, mean or sum over outputs and batch, the sign of δ) and say which one the answers "
-                              "follow.")
-    ] = False,
+    conventions: ConventionsOpt = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,

@@ -20,8 +20,8 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
     from .inputs import read_spec
     from .outputs import output_target, report_failed_writes, try_write
 
-    if answers is not None and roster is not None:
-        raise UsageError("check: give a folder of answers (--answers DIR) or --roster FILE, not both")
+    if answers is not None and roster is not None and not Path(answers).is_dir():
+        raise UsageError(f"check --roster: --answers {answers}: expected a folder of answers files, one a student")
     size = size_limit(CHECK_LIMIT, "check recomputes")
     if roster is None and config is None and options["example"] is None:
         raise UsageError("check --answers DIR: give the SPEC every answers file is checked against")
@@ -35,7 +35,8 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
         check_plot_format(options["plot"])
         plot_target = output_target(options["plot"], "--plot", options["force"], common or _Source(roster))
     source = common.source if common is not None else None
-    students = roster_students(roster, source) if roster is not None else folder_students(answers, source)
+    students = (roster_students(roster, source, answers) if roster is not None
+                else folder_students(answers, source))
 
     def spec_for(path: str):
         if common is not None and path == common.source:
@@ -50,9 +51,12 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
         from ..atomic import write_file
         from ..render.plot import mistake_plot_image
 
-        rows = [(m.text, len(m.students)) for m in report.mistakes()]
+        mistakes = report.mistakes()
+        rows = [(m.text, len(m.students)) for m in mistakes]
+        muted = frozenset(i for i, m in enumerate(mistakes) if m.mistake.startswith("convention:"))
         title = f"Mistakes in {Path(roster or answers).name} ({len(report.graded)} students)"
-        try_write(failed, write_file, plot_target, mistake_plot_image(options["plot"], rows, len(report.graded), title))
+        try_write(failed, write_file, plot_target,
+                  mistake_plot_image(options["plot"], rows, len(report.graded), title, muted))
     if options["json"]:
         from ..render.json import dumps
 

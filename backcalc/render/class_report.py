@@ -21,10 +21,8 @@ def class_tables(report: ClassReport) -> Group:
             continue
         verdicts = s.result.verdicts
         begin = "; ".join(f"{q} ({t})" for q, t in _firsts(s))
-        if s.result.convention is not None:  # told, not marked wrong everywhere
-            found = s.result.convention
-            told = f"{found.right} of {found.total} right under {found.convention.text}"
-            begin = f"{told}; {begin}" if begin else told
+        if s.convention is not None:  # told, not marked wrong everywhere
+            begin = f"all right under {s.convention.convention.text}"
         students.add_row(s.name, f"{100 * s.score:.0f}%", str(sum(v.verdict != "wrong" for v in verdicts)),
                          str(sum(v.carried for v in verdicts)), str(len(s.result.wrong)), begin)
     parts = [students, Text()]

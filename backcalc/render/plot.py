@@ -58,9 +58,11 @@ def loss_plot_image(path: str, history: LossHistory, title: str | None = None, b
     return buffer.getvalue()
 
 
-def mistake_plot_image(path: str, rows: list[tuple[str, int]], graded: int, title: str | None = None) -> bytes:
+def mistake_plot_image(path: str, rows: list[tuple[str, int]], graded: int, title: str | None = None,
+                       muted: frozenset = frozenset()) -> bytes:
     """How many students made each mistake, as horizontal bars (most first, at the top), as the
-    bytes of an image in the format `path`'s suffix names."""
+    bytes of an image in the format `path`'s suffix names; rows at the `muted` indices (another
+    convention, not a mistake) in grey."""
     import io
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -72,7 +74,8 @@ def mistake_plot_image(path: str, rows: list[tuple[str, int]], graded: int, titl
     ax = fig.add_subplot()
     labels = [label if len(label) <= 60 else label[:59] + "…" for label, _ in rows]
     counts = [n for _, n in rows]
-    bars = ax.barh(range(len(rows)), counts, color="#c0504d")
+    colours = ["#9e9e9e" if i in muted else "#c0504d" for i in range(len(rows))]
+    bars = ax.barh(range(len(rows)), counts, color=colours)
     ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
     for bar, n in zip(bars, counts):

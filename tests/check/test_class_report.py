@@ -138,3 +138,31 @@ def test_plot(tmp_path, suffix):
 def test_plot_needs_a_class(tmp_path):
     out = cli("check", SPEC, "--answers", str(CONFIGS / "answers" / "sigmoid_seed.yaml"), "--plot", tmp_path / "m.svg")
     assert out.exit_code == 2 and "--plot" in out.stderr
+
+
+def test_exercise_index_with_a_folder_of_submissions(tmp_path):
+    """`backcalc exercise`'s index.csv (variant, spec, …, answers = the answer key) with the
+    students' files in a folder, each named by its variant: graded against each one's spec."""
+    out = tmp_path / "out"
+    for vid, rate in (("v001", "0.5"), ("v002", "0.1")):
+        (out / vid).mkdir(parents=True)
+        (out / vid / "spec.yaml").write_text((CONFIGS / "sigmoid_seed.yaml").read_text().replace(
+            "learning_rate: 0.5", f"learning_rate: {rate}"))
+    (out / "index.csv").write_text("variant,loss,spec,exercise,solution,answers\n"
+                                   "v001,0.27481,v001/spec.yaml,v001/exercise.md,v001/solution.md,v001/answers.yaml\n"
+                                   "v002,0.27481,v002/spec.yaml,v002/exercise.md,v002/solution.md,v002/answers.yaml\n")
+    handed = tmp_path / "handed_in"
+    handed.mkdir()
+    update = f"w5_new: {W5 - 0.5 * 0.082167:.4f}\n"  # right for v001's η = 0.5 only
+    (handed / "v001.yaml").write_text(update)
+    (handed / "v002.yml").write_text(update)
+    (handed / "zed.yaml").write_text(update)  # not on the roster
+    refused = cli("check", "--roster", out / "index.csv")
+    assert refused.exit_code == 2 and "answer key" in refused.stderr and "--answers DIR/" in refused.stderr
+    result = cli("check", "--roster", out / "index.csv", "--answers", handed, "--json")
+    assert result.exit_code == 1
+    rows = {s["student"]: s for s in json.loads(result.stdout)["students"]}
+    assert rows["v001"]["score"] == 1.0 and rows["v002"]["score"] == 0.0
+    assert rows["v002"]["answers"].endswith("v002.yml")
+    assert "not on the roster" in rows["zed"]["problem"]
+    assert result.stderr.count("not graded") == 1
