@@ -46,6 +46,9 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
     report = grade(students, roster or answers, spec_for, options["round"], options["conventions"])
     for s in report.problems:
         err(f"backcalc: not graded: {s.name}: {s.problem}")
+    if not report.graded:  # bad input only: nothing on standard output
+        err(f"backcalc: check: no student in {roster or answers} could be graded")
+        raise typer.Exit(report.exit_code)
     failed: list = []
     if plot_target is not None:
         from ..atomic import write_file

@@ -166,3 +166,12 @@ def test_exercise_index_with_a_folder_of_submissions(tmp_path):
     assert rows["v002"]["answers"].endswith("v002.yml")
     assert "not on the roster" in rows["zed"]["problem"]
     assert result.stderr.count("not graded") == 1
+
+
+def test_no_student_gradable_is_bad_input(tmp_path):
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("x: 1\n")
+    out = cli("check", SPEC, "--answers", folder)
+    assert out.exit_code == 2 and out.stdout == ""
+    assert out.stderr.splitlines()[-1] == f"backcalc: check: no student in {folder} could be graded"
