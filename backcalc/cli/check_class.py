@@ -51,15 +51,7 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
         raise typer.Exit(report.exit_code)
     failed: list = []
     if plot_target is not None:
-        from ..atomic import write_file
-        from ..render.plot import mistake_plot_image
-
-        mistakes = report.mistakes()
-        rows = [(m.text, len(m.students)) for m in mistakes]
-        muted = frozenset(i for i, m in enumerate(mistakes) if m.mistake.startswith("convention:"))
-        title = f"Mistakes in {Path(roster or answers).name} ({len(report.graded)} students)"
-        try_write(failed, write_file, plot_target,
-                  mistake_plot_image(options["plot"], rows, len(report.graded), title, muted))
+        try_write(failed, _write_plot, report, options["plot"], plot_target, Path(roster or answers).name)
     if options["json"]:
         from ..render.json import dumps
 
@@ -72,6 +64,18 @@ def run_class(config: Optional[str], answers: Optional[str], roster: Optional[st
     report_failed_writes(failed)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _write_plot(report, path: str, target, name: str) -> None:
+    """The class's mistakes as bars (another convention in grey), written to the checked target."""
+    from ..atomic import write_file
+    from ..render.plot import mistake_plot_image
+
+    mistakes = report.mistakes()
+    rows = [(m.text, len(m.students)) for m in mistakes]
+    muted = frozenset(i for i, m in enumerate(mistakes) if m.mistake.startswith("convention:"))
+    title = f"Mistakes in {name} ({len(report.graded)} students)"
+    write_file(target, mistake_plot_image(path, rows, len(report.graded), title, muted))
 
 
 class _Source:
