@@ -113,3 +113,21 @@ def test_told_without_asking(tmp_path):
     # one wrong answer of many is not "many wrong": no look, no key
     answers.write_text(f"dL/dw5: {2 * p['w5']['grad']:.6f}\nh1: 0.59327\nh2: 0.59688\n")
     assert "convention" not in json.loads(cli("check", spec, "--answers", answers, "--json").stdout)
+
+
+def test_cross_entropy_averaged_over_the_outputs(tmp_path):
+    """softmax + cross_entropy sums over the K = 3 outputs; a course that averages them has every
+    loss and gradient a third of it (and the updates from those): `output_mean`."""
+    spec = str(CONFIGS / "softmax_classifier.yaml")
+    step = json.loads(cli("step", spec, "--json").stdout)
+    rate = step["learning_rate"]
+    lines = [f"loss: {step['loss'] / 3:.7f}\n"]
+    for p in step["parameters"][:6]:
+        g = p["grad"] / 3
+        lines.append(f"dL/d{p['name']}: {g:.8f}\n{p['name']}_new: {p['value'] - rate * g:.8f}\n")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("".join(lines))
+    data = json.loads(cli("check", spec, "--answers", answers, "--json", "--conventions").stdout)
+    assert data["convention"]["id"] == "output_mean", data["convention"]
+    assert data["convention"]["right"] == data["convention"]["total"] == 13
+    assert data["summary"]["right"] <= 1  # under the spec's own sum, wrong (a frozen one may stay right)
