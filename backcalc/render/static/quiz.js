@@ -1,0 +1,164 @@
+// backcalc quiz: grades each answer as the student types, by `backcalc check`'s rule (docs/html.md).
+// Everything compared with is precomputed into the page (backcalc/quiz.py): this script reads
+// the numbers typed and compares; it computes no step.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("backcalc-quiz-data").textContent);
+  var Q = data.quantities, M = data.mistakes, T = data.texts;
+  var DECIMAL = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+  var RATIO = /^[-+]?[0-9]+\/[0-9]+$/;
+
+  // answers.py: the value and the decimal place of the last digit written (null: exact)
+  function parse(text) {
+    text = text.trim();
+    if (!text) return null;
+    if (RATIO.test(text)) {
+      var pq = text.split("/");
+      if (Number(pq[1]) === 0) return { error: "division by zero" };
+      return { value: Number(pq[0]) / Number(pq[1]), decimals: null };
+    }
+    var plain = text.replace(/_/g, "").replace(/\u2212/g, "-");
+    var m = DECIMAL.exec(plain);
+    if (!m || !/[0-9]/.test(m[1] + (m[2] || ""))) return { error: "expected a number" };
+    var value = Number(plain);
+    if (!isFinite(value)) return { error: "expected a finite number" };
+    if (/^[+\-\u2212]?[0-9_]+$/.test(text)) return { value: value, decimals: null };
+    var frac = m[2] || "", exponent = parseInt(m[3] || "0", 10);
+    var zero = /^0*$/.test(m[1] + frac);
+    if (zero) {
+      if (m[2] === undefined && exponent >= 0) return { value: value, decimals: null };
+      return { value: value, decimals: frac.length - Math.min(exponent, 0) };
+    }
+    return { value: value, decimals: frac.length - exponent };
+  }
+
+  function tolerance(decimals) {
+    return decimals === null ? 0 : 0.5 * Math.pow(10, -Math.min(decimals, 400));
+  }
+
+  function matches(answer, value, tol) {
+    if (value === null || !isFinite(value)) return false;
+    return Math.abs(answer - value) <= tol + 1e-9 * Math.abs(value) + 1e-15;
+  }
+
+  var ancestorsMemo = {};
+  function ancestors(i) {
+    if (!(i in ancestorsMemo)) {
+      var out = {};
+      Q[i].deps.forEach(function (d) {
+        out[d] = true;
+        Object.keys(ancestors(d)).forEach(function (k) { out[k] = true; });
+      });
+      ancestorsMemo[i] = out;
+    }
+    return ancestorsMemo[i];
+  }
+
+  // the wrong answers i was computed from, not through another wrong answer (check._frontier)
+  function frontier(i, wrong) {
+    var out = [], stack = Q[i].deps.slice(), seen = {};
+    while (stack.length) {
+      var k = stack.pop();
+      if (seen[k]) continue;
+      seen[k] = true;
+      if (wrong[k]) out.push(k); else stack = stack.concat(Q[k].deps);
+    }
+    return out;
+  }
+
+  // every mistake whose numbers give this answer and every answer in `upstream` (check._matching)
+  function matching(i, a, which, upstream, given) {
+    var out = [];
+    M.forEach(function (m) {
+      var value = m[which][i];
+      if (value === null || !matches(a.value, value, a.tol) || matches(value, Q[i].correct, 0)) return;
+      for (var u = 0; u < upstream.length; u++) {
+        var k = upstream[u];
+        if (!matches(given[k].value, m.values[k], given[k].tol)) return;
+      }
+      out.push(m.causes[i] || m.id);
+    });
+    return out;
+  }
+
+  // the step recomputed from the student's own wrong numbers, to first order (check._carried)
+  function carried(i, a, front, given) {
+    var value = Q[i].correct, slack = 0, sens = Q[i].sens;
+    front.forEach(function (f) {
+      var s = sens[f] || 0;
+      value += s * (given[f].value - Q[f].correct);
+      slack += Math.abs(s) * given[f].tol;
+    });
+    return matches(a.value, value, a.tol + slack);
+  }
+
+  function ownCauses(i, a, causes) {
+    var d = a.decimals;
+    if (d !== null && d >= 0 && d <= Q[i].hand.length - 1 &&
+        Q[i].hand[d].some(function (v) { return matches(a.value, v, a.tol); })) {
+      causes.push(T.rounding.replace(/\{d\}/g, String(d)));
+    }
+    var c = Q[i].correct;
+    if (!causes.length && c !== 0 && c !== null && matches(a.value, -c, a.tol)) causes.push(T.sign);
+  }
+
+  function grade(given) {
+    var verdicts = {}, wrong = {}, order = Object.keys(given).map(Number).sort(function (x, y) { return x - y; });
+    order.forEach(function (i) {
+      var right = matches(given[i].value, Q[i].correct, given[i].tol);
+      verdicts[i] = { verdict: right ? "right" : "wrong", upstream: null, causes: [] };
+      if (!right) wrong[i] = true;
+    });
+    var rootOf = {};
+    order.forEach(function (i) {
+      if (!wrong[i]) return;
+      var a = given[i], v = verdicts[i];
+      var answered = order.filter(function (k) { return ancestors(i)[k]; });
+      v.causes = matching(i, a, "values", answered, given);
+      var front = frontier(i, wrong);
+      if (front.length && (v.causes.length || carried(i, a, front, given))) {
+        var root = front.map(function (f) { return rootOf[f]; }).reduce(function (x, y) { return Math.min(x, y); });
+        rootOf[i] = root;
+        v.upstream = Q[root].key;
+        return;
+      }
+      rootOf[i] = i;
+      if (!v.causes.length) v.causes = matching(i, a, "alone", [], given);
+      ownCauses(i, a, v.causes);
+    });
+    return verdicts;
+  }
+
+  var rows = Array.prototype.slice.call(document.querySelectorAll(".answer"));
+  var summary = document.createElement("p");
+  summary.id = "quiz-summary";
+  summary.setAttribute("aria-live", "polite");
+  document.querySelector("header").appendChild(summary);
+
+  function update() {
+    var given = {}, unreadable = {};
+    rows.forEach(function (row) {
+      var i = Number(row.dataset.index), p = parse(row.querySelector("input").value);
+      if (p && p.error) unreadable[i] = p.error;
+      else if (p) given[i] = { value: p.value, decimals: p.decimals, tol: tolerance(p.decimals) };
+    });
+    var verdicts = grade(given), right = 0, answered = 0;
+    rows.forEach(function (row) {
+      var i = Number(row.dataset.index), v = verdicts[i], out = row.querySelector("output");
+      row.dataset.verdict = v ? v.verdict : unreadable[i] ? "unreadable" : "";
+      row.dataset.upstream = v && v.upstream ? v.upstream : "";
+      row.dataset.causes = JSON.stringify(v ? v.causes : []);
+      if (!v) { out.textContent = unreadable[i] || ""; return; }
+      answered += 1;
+      if (v.verdict === "right") { right += 1; out.textContent = "\u2713 right"; return; }
+      var why = v.upstream ? "follows from your " + v.upstream : "";
+      if (v.causes.length) why += (why ? "; " : "") + v.causes.join("; ");
+      out.textContent = "\u2717 wrong" + (why ? " \u2014 " + why : "");
+    });
+    summary.textContent = answered ? right + " of " + answered + " answers right (" + rows.length +
+      " quantities to find)" : rows.length + " quantities to find; type your answers in the boxes.";
+  }
+
+  rows.forEach(function (row) { row.querySelector("input").addEventListener("input", update); });
+  update();
+})();
