@@ -61,6 +61,8 @@ def step(
     from ..numerics import quiet as quiet_numpy
     from ..numerics import step_warnings
 
+    if quiz and (json or format.value != "html"):
+        _check_document_options("json" if json else format.value, exact, round_, quiz, output)
     kind = step_format(json, format, blank or quiz, solution)
     _check_document_options(kind, exact, round_, quiz, output)
     spec = read_spec(config, example, quiet, set_, _size_check(round_))

@@ -109,7 +109,9 @@ def _network(result: StepResult, digits: int, blank: bool) -> str:
 def _tables(result: StepResult, digits: int) -> str:
     from .notebook import step_grids
 
-    grids = "".join(grid_html(g) for g in step_grids(result, digits))
+    from .html_page_tables import extra_grids
+
+    grids = "".join(grid_html(g) for g in step_grids(result, digits) + extra_grids(result, digits))
     return (f'<details open class="section tables"><summary><h2>The step\'s tables</h2></summary>'
             f'<div class="wide">{grids}</div></details>')
 
