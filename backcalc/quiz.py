@@ -3,9 +3,10 @@
 The page's script does no arithmetic of the step: everything it compares a typed number with is
 in this data. For each quantity (in computation order): its exact value, what it is computed
 from, its hand-rounded values at 0 to 12 decimals (the "rounded along the way" cause), and how a
-change of each quantity upstream moves it (the first-order sensitivities, for "follows from your
-wrong answer upstream"); for each common mistake (`mistakes.variants`): every quantity's value in
-the step made with that mistake, its value made with the mistake at that quantity alone (every
+change of each of its inputs moves it (slope, curvature, and for a product the mixed
+derivative: "follows from your wrong answer upstream" carries the student's slips forward by
+these, to second order, where check recomputes the step); for each common mistake
+(`mistakes.variants`): every quantity's value in the step made with that mistake, its value made with the mistake at that quantity alone (every
 input exact), and the cause `check` names for it. The cause texts come from `check` itself,
 run once per mistake on that mistake's own numbers, so the page names a mistake in check's words.
 """
@@ -13,6 +14,8 @@ run once per mistake on that mistake's own numbers, so the page names a mistake 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from .answers import Answer
 from .check import check
@@ -22,7 +25,7 @@ from .spec_model import Spec
 
 MAX_DECIMALS = 12  # check's "rounded to d decimals along the way" tries d up to this
 MAX_QUANTITIES = 400  # a quiz is one page a student fills in by hand
-_STEP = 2.0**-20  # the relative step of the central differences the sensitivities come from
+_STEP, _CURVE_STEP = 2.0**-20, 2.0**-10  # the relative steps of the central differences (slope, curvature)
 # The two causes check names without recomputing a mistake (check._Diagnosis._own_causes), in its
 # words; tests/html/test_quiz_grading.py holds the page to check on answers that get each.
 OWN_CAUSES = {"rounding": "rounded to {d} decimals along the way (--round {d} accepts it)",
@@ -56,9 +59,9 @@ def quiz_data(spec: Spec) -> dict:
             "key": key_text(k, n), "kind": k[0], "correct": _num(correct[i]),
             "deps": _deps(exact, k, index),
             "hand": [[_num(run.values[k]) for run in runs] for runs in hand],
-            "sens": {},
+            "local": {}, "cross": [],
         })
-    _sensitivities(spec, exact, keys, quantities)
+    _local_derivatives(spec, exact, keys, quantities)
     return {"quantities": quantities, "mistakes": _mistakes(spec, exact, keys), "texts": OWN_CAUSES}
 
 
@@ -82,20 +85,52 @@ def _deps(calc: Calc, key: Key, index: dict) -> list[int]:
     return sorted(out)
 
 
-def _sensitivities(spec: Spec, exact: Calc, keys: list[Key], quantities: list) -> None:
-    """∂(each quantity)/∂(each quantity upstream), everything between recomputed: central differences."""
-    for j, u in enumerate(keys):
-        c = exact.values[u]
+def _local_derivatives(spec: Spec, exact: Calc, keys: list[Key], quantities: list) -> None:
+    """How each quantity moves with the quantities it is computed from, the others held (every quiz
+    quantity pinned, so `computed` is each one from its own inputs; an input is any quantity whose
+    change moves it, which can be more than `deps` names): slope and curvature per input,
+    and the mixed derivative of each pair of inputs of a product (a quantity of two or three
+    inputs); central differences, the curvature's step coarser so that rounding does not swamp it."""
+    pins = {k: exact.values[k] for k in keys}
+
+    def moved(changes: dict) -> np.ndarray:
+        run = compute(spec, overrides={**pins, **changes})
+        return np.array([run.computed.get(k, pins[k]) for k in keys])
+
+    children: dict[int, list[int]] = {}  # the quantities each one moves (a loss read from z, not a, too)
+    base = np.array([exact.values[k] for k in keys])
+    wobble = 1e-13 * np.maximum(1.0, np.abs(base))  # a last-bit wobble of the vectorised sums is no input
+    for d, c in enumerate(base):
         if not math.isfinite(c):
             continue
-        h = _STEP * max(1.0, abs(c))
-        up = compute(spec, overrides={u: c + h})
-        down = compute(spec, overrides={u: c - h})
-        for i in range(j + 1, len(keys)):
-            k = keys[i]
-            slope = (up.values[k] - down.values[k]) / (2 * h)
-            if math.isfinite(slope) and abs(slope) > 1e-12:
-                quantities[i]["sens"][str(j)] = slope
+        h, k = _STEP * max(1.0, abs(c)), _CURVE_STEP * max(1.0, abs(c))
+        up, down = moved({keys[d]: c + h}), moved({keys[d]: c - h})
+        far_up, far_down = moved({keys[d]: c + k}), moved({keys[d]: c - k})
+        with np.errstate(all="ignore"):
+            shift = np.max(np.abs(np.stack([up, down, far_up, far_down]) - base), axis=0)
+            slope, curve = (up - down) / (2 * h), (far_up - 2 * base + far_down) / (k * k)
+        for i in np.flatnonzero(shift > wobble):
+            if i > d:  # downstream only
+                children.setdefault(d, []).append(int(i))
+                if math.isfinite(slope[i]) and math.isfinite(curve[i]):
+                    quantities[i]["local"][str(d)] = [float(slope[i]), float(curve[i])]
+    for i, q in enumerate(quantities):  # an input that moves it only with another (δ times an input of 0)
+        for d in q["deps"]:
+            q["local"].setdefault(str(d), [0.0, 0.0])
+            if i not in children.setdefault(d, []):
+                children[d].append(i)
+    inputs = [[int(d) for d in q["local"]] for q in quantities]
+    pairs = {(a, b) for ins in inputs if 2 <= len(ins) <= 3 for a in ins for b in ins if a < b}
+    for a, b in sorted(pairs):
+        ca, cb = base[a], base[b]
+        if not (math.isfinite(ca) and math.isfinite(cb)):
+            continue
+        ka, kb = _CURVE_STEP * max(1.0, abs(ca)), _CURVE_STEP * max(1.0, abs(cb))
+        corners = [moved({keys[a]: ca + sa * ka, keys[b]: cb + sb * kb}) for sa, sb in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+        for i in set(children[a]) & set(children[b]):
+            mixed = (corners[0][i] - corners[1][i] - corners[2][i] + corners[3][i]) / (4 * ka * kb)
+            if math.isfinite(mixed) and mixed != 0:
+                quantities[i]["cross"].append([a, b, mixed])
 
 
 def _mistakes(spec: Spec, exact: Calc, keys: list[Key]) -> list[dict]:

@@ -81,15 +81,54 @@
     return out;
   }
 
-  // the step recomputed from the student's own wrong numbers, to first order (check._carried)
-  function carried(i, a, front, given) {
-    var value = Q[i].correct, slack = 0, sens = Q[i].sens;
-    front.forEach(function (f) {
-      var s = sens[f] || 0;
-      value += s * (given[f].value - Q[f].correct);
-      slack += Math.abs(s) * given[f].tol;
+  // How far quantity k moves when its inputs move by `delta` (index -> change): the local
+  // second-order expansion quiz.py precomputed; the page carries slips forward by it, never by
+  // the step's own arithmetic.
+  function change(k, delta) {
+    var q = Q[k], total = 0;
+    Object.keys(q.local).forEach(function (d) {
+      var s = q.local[d];
+      if (delta[d]) total += s[0] * delta[d] + s[1] * delta[d] * delta[d] / 2;
     });
-    return matches(a.value, value, a.tol + slack);
+    q.cross.forEach(function (c) { total += c[2] * (delta[c[0]] || 0) * (delta[c[1]] || 0); });
+    return total;
+  }
+
+  // each quantity's move when the wrong answers (index -> value) are used in place of the right ones
+  function carriedForward(wrongValues) {
+    var memo = {};
+    function moved(k) {
+      if (!(k in memo)) {
+        if (k in wrongValues) memo[k] = wrongValues[k] - Q[k].correct;
+        else memo[k] = change(k, inputsMoved(k));
+      }
+      return memo[k];
+    }
+    function inputsMoved(k) {
+      var delta = {};
+      Object.keys(Q[k].local).forEach(function (d) { delta[d] = moved(Number(d)); });
+      return delta;
+    }
+    return inputsMoved;
+  }
+
+  // the step recomputed from the student's own wrong numbers, each widening the tolerance by how far
+  // its last half unit moves the result (check._carried)
+  function carriedTest(wrongList, given) {
+    var student = {};
+    wrongList.forEach(function (k) { student[k] = given[k].value; });
+    var base = carriedForward(student), slack = {};
+    wrongList.forEach(function (k) { slack[k] = 0; });
+    wrongList.forEach(function (a) {
+      if (!(given[a].tol > 0) || !wrongList.some(function (w) { return ancestors(w)[a]; })) return;
+      var nudged = Object.assign({}, student);
+      nudged[a] = student[a] + given[a].tol;
+      var moved = carriedForward(nudged);
+      wrongList.forEach(function (k) { slack[k] += Math.abs(change(k, moved(k)) - change(k, base(k))); });
+    });
+    return function (i) {
+      return matches(given[i].value, Q[i].correct + change(i, base(i)), given[i].tol + slack[i]);
+    };
   }
 
   function ownCauses(i, a, causes) {
@@ -109,14 +148,15 @@
       verdicts[i] = { verdict: right ? "right" : "wrong", upstream: null, causes: [] };
       if (!right) wrong[i] = true;
     });
-    var rootOf = {};
+    var rootOf = {}, wrongList = order.filter(function (i) { return wrong[i]; });
+    var carried = carriedTest(wrongList, given);
     order.forEach(function (i) {
       if (!wrong[i]) return;
       var a = given[i], v = verdicts[i];
       var answered = order.filter(function (k) { return ancestors(i)[k]; });
       v.causes = matching(i, a, "values", answered, given);
       var front = frontier(i, wrong);
-      if (front.length && (v.causes.length || carried(i, a, front, given))) {
+      if (front.length && (v.causes.length || carried(i))) {
         var root = front.map(function (f) { return rootOf[f]; }).reduce(function (x, y) { return Math.min(x, y); });
         rootOf[i] = root;
         v.upstream = Q[root].key;
