@@ -6,8 +6,9 @@ from, its hand-rounded values at 0 to 12 decimals (the "rounded along the way" c
 change of each of its inputs moves it (slope, curvature, and for a product the mixed
 derivative: "follows from your wrong answer upstream" carries the student's slips forward by
 these, to second order, where check recomputes the step); for each common mistake
-(`mistakes.variants`): every quantity's value in the step made with that mistake, its value made with the mistake at that quantity alone (every
-input exact), and the cause `check` names for it. The cause texts come from `check` itself,
+(`mistakes.variants`): every quantity's value in the step made with that mistake, its value
+made with the mistake at that quantity alone (every input exact), and the cause `check` names
+for it. The cause texts come from `check` itself,
 run once per mistake on that mistake's own numbers, so the page names a mistake in check's words.
 """
 
@@ -126,7 +127,8 @@ def _local_derivatives(spec: Spec, exact: Calc, keys: list[Key], quantities: lis
         if not (math.isfinite(ca) and math.isfinite(cb)):
             continue
         ka, kb = _CURVE_STEP * max(1.0, abs(ca)), _CURVE_STEP * max(1.0, abs(cb))
-        corners = [moved({keys[a]: ca + sa * ka, keys[b]: cb + sb * kb}) for sa, sb in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+        corners = [moved({keys[a]: ca + sa * ka, keys[b]: cb + sb * kb})
+                   for sa, sb in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
         for i in set(children[a]) & set(children[b]):
             mixed = (corners[0][i] - corners[1][i] - corners[2][i] + corners[3][i]) / (4 * ka * kb)
             if math.isfinite(mixed) and mixed != 0:

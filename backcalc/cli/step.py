@@ -52,7 +52,8 @@ def step(
     round_: RoundOpt = None,
     per_sample: PerSampleOpt = False,
     force: Annotated[bool, typer.Option("--force", help="Let --solution or --output replace an existing file "
-                                        "(without it, an existing file is refused before anything is computed).")] = False,
+                                        "(without it, an existing file is refused before anything is "
+                                        "computed).")] = False,
     debug: DebugOpt = False,
     example: ExampleOpt = None,
 ) -> None:

@@ -1,4 +1,5 @@
-"""A worked solution as one self-contained HTML page (`step --format html`), an exercise (`--blank`) or a quiz (`--quiz`).
+"""A worked solution as one self-contained HTML page (`step --format html`), an exercise
+(`--blank`) or a quiz (`--quiz`).
 
 The page is solution.build()'s blocks laid out as HTML: each section (given, forward, loss,
 backward, gradients, update) a <details> a reader can fold, the maths MathML written from the
@@ -80,7 +81,8 @@ def _block(block, digits: int, blank: bool) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in block.header)
         rows = "".join("<tr>" + "".join(f"<td>{_cell(c, digits, blank)}</td>" for c in row) + "</tr>"
                        for row in block.rows)
-        return f'<div class="wide"><table class="solution"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+        return (f'<div class="wide"><table class="solution"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{rows}</tbody></table></div>')
     if isinstance(block, Math):
         lines = [line for eq in block.equations for line in split_lines(eq, digits, blank)]
         return f'<div class="wide">{aligned_mathml(lines)}</div>'
@@ -107,9 +109,8 @@ def _network(result: StepResult, digits: int, blank: bool) -> str:
 
 
 def _tables(result: StepResult, digits: int) -> str:
-    from .notebook import step_grids
-
     from .html_page_tables import extra_grids
+    from .notebook import step_grids
 
     grids = "".join(grid_html(g) for g in step_grids(result, digits) + extra_grids(result, digits))
     return (f'<details open class="section tables"><summary><h2>The step\'s tables</h2></summary>'

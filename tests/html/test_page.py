@@ -83,7 +83,7 @@ def test_every_seed_page_is_well_formed_and_self_contained(name, mode):
     assert "<mi mathvariant=\"normal\">underline" not in html  # no LaTeX command left unread
 
 
-def _table_numbers(*args) -> set[str]:
+def table_numbers(*args) -> set[str]:
     result = cli("step", *args, "--full", env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.stderr
     return set(NUMBER.findall(result.stdout))
@@ -93,7 +93,7 @@ def _table_numbers(*args) -> set[str]:
 def test_the_solution_page_shows_every_number_the_step_table_shows(name):
     spec = str(CONFIGS / f"{name}.yaml")
     text = unescape(" ".join(checked(page(spec, "--full")).text))
-    missing = sorted(n for n in _table_numbers(spec) if n not in text)
+    missing = sorted(n for n in table_numbers(spec) if n not in text)
     assert missing == []
 
 

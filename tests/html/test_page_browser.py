@@ -9,11 +9,11 @@ import re
 
 import pytest
 from conftest import cli
+from html_browser import browser  # noqa: F401 (the fixture)
+from test_page import table_numbers
 
 import backcalc
 from backcalc.render import graph
-from html_browser import browser  # noqa: F401 (the fixture)
-from test_page import _table_numbers
 
 KEY = 'document.querySelector(`.answer[data-key="${CSS.escape(arguments[0])}"]`)'
 
@@ -31,7 +31,7 @@ def test_the_step_page_shows_every_number_and_fetches_nothing(browser, tmp_path,
     browser.open(path)
     assert browser.requested() == [path.resolve().as_uri()]
     text = browser.js("return document.body.textContent")
-    assert sorted(n for n in _table_numbers(spec) if n not in text) == []
+    assert sorted(n for n in table_numbers(spec) if n not in text) == []
     maths = browser.js("return Array.from(document.querySelectorAll('math')).map(m => m.getBoundingClientRect().width)")
     assert len(maths) > 20 and all(w > 0 for w in maths)
     # laid out as mathematics, not as a run of text: a fraction is taller than a line of its digits
@@ -64,7 +64,8 @@ def test_sections_fold_and_a_printout_shows_them_all(browser, tmp_path, config):
 
 def test_colours_follow_the_scheme_and_print_in_black_on_white(browser, tmp_path, config):  # noqa: F811
     path = write_page(tmp_path, config("mazur"))
-    colours = "return [getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.body).color]"
+    colours = ("return [getComputedStyle(document.documentElement).backgroundColor, "
+               "getComputedStyle(document.body).color]")
     browser.open(path)
     light = browser.js(colours)
     browser.open(path, dark=True)
