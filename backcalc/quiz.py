@@ -137,7 +137,7 @@ def _local_derivatives(spec: Spec, exact: Calc, keys: list[Key], quantities: lis
 
 def _mistakes(spec: Spec, exact: Calc, keys: list[Key]) -> list[dict]:
     """Each common mistake: the step made with it, the mistake at each quantity alone, check's causes."""
-    everything = {k: exact.values[k] for k in exact.keys()}
+    everything = {k: exact.values[k] for k in keys}  # what a student can answer, so what check can pin
     out = []
     for mistake, variant in variants(spec):
         whole = compute(spec, variant=variant)
@@ -161,5 +161,5 @@ def _cause_texts(spec: Spec, mistake: str, whole: Calc, changed: list[Key], keys
     for v in check(spec, answers).verdicts:
         for cause in v.causes:
             if cause.mistake == mistake:
-                texts[str(position[v.answer.key])] = cause.full()
+                texts[str(position[v.answer.key])] = [cause.text, cause.detail]
     return texts

@@ -54,12 +54,24 @@ class Quiz:
         return {v["quantity"]: v for v in self.browser.js(FILL, answers)}
 
 
+NEW_MISTAKE = ", applied to your own "  # check's last resort, which the page tries in part (docs/solutions.md)
+
+
 def same_as_check(browser, tmp_path, spec: str, answer_sets: list[dict]) -> int:  # noqa: F811
+    """The quiz's verdicts equal check's on every answer set; returns how many answers were wrong."""
     quiz = Quiz(browser, tmp_path, spec)
     wrong = 0
     for answers in answer_sets:
-        expected = checked(spec, answers, tmp_path)
-        assert quiz.grade(answers) == expected, answers
+        expected, got = checked(spec, answers, tmp_path), quiz.grade(answers)
+        assert got.keys() == expected.keys()
+        for key, want in expected.items():
+            if any(NEW_MISTAKE in c for c in want["causes"]):
+                # a mistake made anew on the student's own wrong numbers: same verdict and upstream,
+                # and the page names none of it that check does not
+                assert {**got[key], "causes": []} == {**want, "causes": []}, (answers, key)
+                assert set(got[key]["causes"]) <= set(want["causes"]), (answers, key)
+            else:
+                assert got[key] == want, (answers, key)
         wrong += sum(v["verdict"] == "wrong" for v in expected.values())
     return wrong
 
@@ -89,11 +101,14 @@ def mistaken_answers(spec_path: str) -> list[dict]:
     keys = quiz_keys(exact)
     n = exact.n_samples
     sets = []
+    right = {key_text(k, n): _written(exact.values[k]) for k in keys}
     for _, variant in variants(spec):
         made = compute(spec, variant=variant)
         every = {key_text(k, n): _written(made.values[k]) for k in keys}
-        sets += [every, dict(list(every.items())[::2])]
-    right = {key_text(k, n): _written(exact.values[k]) for k in keys}
+        some = dict(list(every.items())[::2])
+        # right answers first, then the mistake's: what it changes upstream is partly answered, right
+        half = {k: (right[k] if j < len(some) // 2 else v) for j, (k, v) in enumerate(some.items())}
+        sets += [every, some, half]
     grads = [k for k in keys if k[0] == "grad"]
     sets.append({**right, key_text(grads[0], n): _written(-exact.values[grads[0]])})  # one sign slip
     first_z = keys[0]  # z of the first neuron, off by 0.01, and everything after computed from it

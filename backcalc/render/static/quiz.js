@@ -15,21 +15,21 @@
     if (RATIO.test(text)) {
       var pq = text.split("/");
       if (Number(pq[1]) === 0) return { error: "division by zero" };
-      return { value: Number(pq[0]) / Number(pq[1]), decimals: null };
+      return { value: Number(pq[0]) / Number(pq[1]), decimals: null, text: text };
     }
     var plain = text.replace(/_/g, "").replace(/\u2212/g, "-");
     var m = DECIMAL.exec(plain);
     if (!m || !/[0-9]/.test(m[1] + (m[2] || ""))) return { error: "expected a number" };
     var value = Number(plain);
     if (!isFinite(value)) return { error: "expected a finite number" };
-    if (/^[+\-\u2212]?[0-9_]+$/.test(text)) return { value: value, decimals: null };
+    if (/^[+\-\u2212]?[0-9_]+$/.test(text)) return { value: value, decimals: null, text: text };
     var frac = m[2] || "", exponent = parseInt(m[3] || "0", 10);
     var zero = /^0*$/.test(m[1] + frac);
     if (zero) {
-      if (m[2] === undefined && exponent >= 0) return { value: value, decimals: null };
-      return { value: value, decimals: frac.length - Math.min(exponent, 0) };
+      if (m[2] === undefined && exponent >= 0) return { value: value, decimals: null, text: text };
+      return { value: value, decimals: frac.length - Math.min(exponent, 0), text: text };
     }
-    return { value: value, decimals: frac.length - exponent };
+    return { value: value, decimals: frac.length - exponent, text: text };
   }
 
   function tolerance(decimals) {
@@ -66,17 +66,42 @@
     return out;
   }
 
-  // every mistake whose numbers give this answer and every answer in `upstream` (check._matching)
-  function matching(i, a, which, upstream, given) {
+  function changedBy(m, k) {
+    return m.values[k] !== null && !matches(m.values[k], Q[k].correct, 0);
+  }
+
+
+  // The mistake made with the answered quantities upstream of i pinned at their right values, as
+  // check tries an error of its own. Where the mistake acts (a quantity it changes from right
+  // inputs) and whether an answered quantity lies between there and i decide: the step made with
+  // it where nothing it changes is answered, the mistake at i alone where it acts only at i (or
+  // nowhere) past the answers; a value in between is not in the page, and claims no match.
+  function pinned(m, i, pins) {
+    if (!Object.keys(ancestors(i)).some(function (k) { return k in pins && changedBy(m, k); })) return m.values[i];
+    var acts = [], stack = [i], seen = {};
+    while (stack.length) {
+      var k = stack.pop();
+      if (seen[k] || (k !== i && k in pins)) continue;
+      seen[k] = true;
+      if (m.alone[k] !== null && !matches(m.alone[k], Q[k].correct, 0)) acts.push(k);
+      stack = stack.concat(Q[k].deps);
+    }
+    if (acts.every(function (k) { return k === i; })) return acts.length ? m.alone[i] : Q[i].correct;
+    return null;
+  }
+
+  // every mistake whose numbers (valueOf) give this answer and every answer in `upstream`
+  // (check._matching), each as [text, detail]
+  function matching(i, a, valueOf, upstream, given) {
     var out = [];
     M.forEach(function (m) {
-      var value = m[which][i];
+      var value = valueOf(m);
       if (value === null || !matches(a.value, value, a.tol) || matches(value, Q[i].correct, 0)) return;
       for (var u = 0; u < upstream.length; u++) {
         var k = upstream[u];
         if (!matches(given[k].value, m.values[k], given[k].tol)) return;
       }
-      out.push(m.causes[i] || m.id);
+      out.push((m.causes[i] || [m.id, ""]).slice());
     });
     return out;
   }
@@ -135,10 +160,26 @@
     var d = a.decimals;
     if (d !== null && d >= 0 && d <= Q[i].hand.length - 1 &&
         Q[i].hand[d].some(function (v) { return matches(a.value, v, a.tol); })) {
-      causes.push(T.rounding.replace(/\{d\}/g, String(d)));
+      causes.push([T.rounding.replace(/\{d\}/g, String(d)), ""]);
     }
     var c = Q[i].correct;
-    if (!causes.length && c !== 0 && c !== null && matches(a.value, -c, a.tol)) causes.push(T.sign);
+    if (!causes.length && c !== 0 && c !== null && matches(a.value, -c, a.tol)) causes.push([T.sign, ""]);
+  }
+
+  // A mistake made anew on the student's own wrong numbers upstream: the right answers pinned,
+  // the wrong ones taken as they are where they are the mistake's own (other numbers would need
+  // the step recomputed from them, which the page does not do).
+  function newMistake(i, a, v, answered, front, wrong, given) {
+    var pins = {};
+    answered.forEach(function (k) { if (!wrong[k]) pins[k] = true; });
+    v.causes = matching(i, a, function (m) {
+      var own = answered.every(function (k) { return !wrong[k] || matches(given[k].value, m.values[k], given[k].tol); });
+      return own ? pinned(m, i, pins) : null;
+    }, [], given);
+    var names = front.slice().sort(function (x, y) { return x - y; }).map(function (k) {
+      return Q[k].key + " = " + given[k].text;
+    }).join(", ");
+    v.causes.forEach(function (c) { c[0] += ", applied to your own " + names; });
   }
 
   function grade(given) {
@@ -154,7 +195,7 @@
       if (!wrong[i]) return;
       var a = given[i], v = verdicts[i];
       var answered = order.filter(function (k) { return ancestors(i)[k]; });
-      v.causes = matching(i, a, "values", answered, given);
+      v.causes = matching(i, a, function (m) { return m.values[i]; }, answered, given);
       var front = frontier(i, wrong);
       if (front.length && (v.causes.length || carried(i))) {
         var root = front.map(function (f) { return rootOf[f]; }).reduce(function (x, y) { return Math.min(x, y); });
@@ -163,8 +204,12 @@
         return;
       }
       rootOf[i] = i;
-      if (!v.causes.length) v.causes = matching(i, a, "alone", [], given);
+      if (!v.causes.length) v.causes = matching(i, a, function (m) { return pinned(m, i, given); }, [], given);
+      if (!v.causes.length && front.length) newMistake(i, a, v, answered, front, wrong, given);
       ownCauses(i, a, v.causes);
+    });
+    wrongList.forEach(function (i) {  // as check writes a cause: "text (detail)"
+      verdicts[i].causes = verdicts[i].causes.map(function (c) { return c[1] ? c[0] + " (" + c[1] + ")" : c[0]; });
     });
     return verdicts;
   }
@@ -180,7 +225,7 @@
     rows.forEach(function (row) {
       var i = Number(row.dataset.index), p = parse(row.querySelector("input").value);
       if (p && p.error) unreadable[i] = p.error;
-      else if (p) given[i] = { value: p.value, decimals: p.decimals, tol: tolerance(p.decimals) };
+      else if (p) given[i] = { value: p.value, decimals: p.decimals, tol: tolerance(p.decimals), text: p.text };
     });
     var verdicts = grade(given), right = 0, answered = 0;
     rows.forEach(function (row) {
