@@ -22,6 +22,9 @@ _FUNCTIONS = ("log", "exp", "max", "min", "tanh", "ln", "sin", "cos", "sqrt")
 _SPACES = {"quad": "1em", "qquad": "2em", ",": "0.1667em", ";": "0.2778em", " ": "0.25em", ":": "0.2222em"}
 _ESCAPED = {"{": "{", "}": "}", "_": "_", "#": "#", "$": "$", "%": "%", "&": "&"}
 BLANK_CLASS = "blank"
+# every command the converter reads (any other is shown by its name)
+KNOWN = frozenset({"frac", "tfrac", "dfrac", "sqrt", "mathrm", "operatorname", "text", "hat", "underline", "left",
+                   "right", *_SYMBOLS, *_OPERATORS, *_FUNCTIONS, *_SPACES, *_ESCAPED})
 
 
 def to_mathml(latex: str, display: bool = False) -> str:
