@@ -21,6 +21,8 @@ _OPERATORS = {"cdot": "⋅", "times": "×", "le": "≤", "ge": "≥", "leq": "�
 _FUNCTIONS = ("log", "exp", "max", "min", "tanh", "ln", "sin", "cos", "sqrt")
 _SPACES = {"quad": "1em", "qquad": "2em", ",": "0.1667em", ";": "0.2778em", " ": "0.25em", ":": "0.2222em"}
 _ESCAPED = {"{": "{", "}": "}", "_": "_", "#": "#", "$": "$", "%": "%", "&": "&"}
+_FENCES = "()[]|"
+_PAREN_OPEN, _PAREN_CLOSE = '<mo lspace="0" rspace="0">(</mo>', '<mo lspace="0" rspace="0">)</mo>'
 BLANK_CLASS = "blank"
 # every command the converter reads (any other is shown by its name)
 KNOWN = frozenset({"frac", "tfrac", "dfrac", "sqrt", "mathrm", "operatorname", "text", "hat", "underline", "left",
@@ -140,7 +142,18 @@ class _Parser:
             return "<mo>−</mo>"
         if token == "'":
             return "<mo>′</mo>"
+        if token == "(":  # one group up to its `)`, so that `(y - t)^2` squares the whole
+            inner = self.row(")")
+            closed = self.tokens[self.at - 1] == ")"
+            return f"<mrow>{_PAREN_OPEN}{inner}{_PAREN_CLOSE if closed else ''}</mrow>"
+        if token in _FENCES:  # in the middle of a row a fence would get an operator's spacing
+            return f'<mo lspace="0" rspace="0">{escape(token)}</mo>'
         return f"<mo>{escape(token)}</mo>"
+
+    @staticmethod
+    def fence(token: str | None) -> str:
+        token = (token or ".").removeprefix("\\")
+        return "" if token == "." else f'<mo stretchy="true" lspace="0" rspace="0">{escape(token)}</mo>'
 
     def command(self, name: str) -> str:
         if name in ("frac", "tfrac", "dfrac"):
@@ -158,10 +171,12 @@ class _Parser:
         if name == "underline":
             self.argument()  # the spacing inside: a blank is one fixed width
             return f'<mspace class="{BLANK_CLASS}" width="3em" height="0.9em" depth="0.25em"></mspace>'
-        if name == "left" or name == "right":
-            fence = self.take() or ""
-            fence = fence[1:] if fence.startswith("\\") else fence
-            return "" if fence == "." else f'<mo stretchy="true">{escape(fence)}</mo>'
+        if name == "left":  # one group from \left to \right, so a script after \right) is the group's
+            opening = self.fence(self.take())
+            inner = self.row("\\right")
+            return f"<mrow>{opening}{inner}{self.fence(self.take())}</mrow>"
+        if name == "right":  # a \right without its \left
+            return self.fence(self.take())
         if name in _SPACES:
             return f'<mspace width="{_SPACES[name]}"></mspace>'
         if name in _SYMBOLS:
