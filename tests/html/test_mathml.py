@@ -38,7 +38,8 @@ def test_every_formula_of_the_seed_solutions_converts(name):
     (r"(0.75 - 0.01)^2", ['<msup><mrow><mo lspace="0" rspace="0">(</mo><mn>0.75</mn>']),
     (r"\underline{\qquad\quad}", ['<mspace class="blank" width="3em"']),
     (r"\mathrm{my\_name}", ['<mi mathvariant="normal">my_name</mi>']),
-    (r"\left(1 - a\right)", ['<mo stretchy="true" lspace="0" rspace="0">(</mo>', '<mo stretchy="true" lspace="0" rspace="0">)</mo>']),
+    (r"\left(1 - a\right)", ['<mrow><mo stretchy="true" lspace="0" rspace="0">(</mo>',
+                              '<mo stretchy="true" lspace="0" rspace="0">)</mo></mrow>']),
 ])
 def test_the_converter_writes_mathml_core(latex, parts):
     out = to_mathml(latex)
