@@ -222,7 +222,8 @@ def _backward(w: Worked, slots: Slots, entries_first: bool) -> None:
             if w.mistake.grad_scale != 1:
                 upstream = upstream * w.mistake.grad_scale
         else:
-            upstream = w.kinds[li + 1].back(arith, w.delta[li + 1], _weights_above(w, li + 1, done))
+            upstream = w.kinds[li + 1].back(arith, w.delta[li + 1], _weights_above(w, li + 1, done),
+                                            w.inputs_of(li + 1))
         upstream = w.dl_da[li] = w.put("dl_da", kind.neurons, arith.record(upstream))
         d = kind.local_derivative(arith, w.z[li], w.a[li])
         if d is not None:
@@ -280,7 +281,7 @@ def _gathered(w: Worked) -> np.ndarray:
         delta, a_in = w.delta[li], w.inputs_of(li)
         if delta is None:  # not reached yet (a mistake's early update): no contribution
             delta = np.zeros((w.n, len(w.kinds[li].neurons)), dtype=w.net.theta.dtype)
-        gw, gb = delta.T @ a_in, np.sum(delta, axis=0)
+        gw, gb = w.kinds[li].gradients(delta, a_in)
         if mean and w.n != 1:
             gw, gb = gw / w.n, gb / w.n
         grad_w.append(gw)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..activations import get_activation
 
 
@@ -9,6 +11,8 @@ class Dense:
     name = "dense"
     spec_keys = ("neurons", "activation", "alpha", "weights", "biases", "names", "weight_names",
                  "bias_names")
+
+    slots = ("weights", "biases")
 
     def __init__(self, layer, alpha=None):
         self.layer = layer
@@ -32,11 +36,14 @@ class Dense:
     def delta(self, upstream, da_dz, a):
         return upstream * da_dz if self.elementwise else self.activation.jvp(a, upstream)
 
-    def back(self, arith, delta, w):
+    def back(self, arith, delta, w, a_in):
         return arith.back(delta, w)
 
     def slot_products(self, delta, a_in):
         return delta[:, :, None] * a_in[:, None, :], delta * 1
+
+    def gradients(self, delta, a_in):
+        return delta.T @ a_in, np.sum(delta, axis=0)
 
     def deps(self, kind: str, i: int, s: int, below: list[str] | None) -> list[tuple]:
         m = self.neurons[i]

@@ -1,0 +1,75 @@
+"""Pooling (1d and 2d, as torch.nn.MaxPool/AvgPool): each channel's window reduced to its largest
+entry (the gradient goes to the input that won) or to its mean (each input gets an equal share;
+padding counts, as torch's count_include_pad). No parameters, no activation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activated import Activated
+from .conv import window_of
+from .windows import padded, scatter
+
+
+class Pool(Activated):
+    spec_keys = ("type", "kernel_size", "stride", "padding", "input_shape", "names")
+    slots = ("", "")
+
+    def __init__(self, layer, alpha=None):
+        super().__init__(layer, alpha)
+        self.window = window_of(self.options)
+        self.index = self.window.channel_index()  # C × P × K
+
+    def windows(self, a_in, fill):
+        """samples × channels × positions × window entries."""
+        return padded(a_in, fill)[:, self.index]
+
+    def slot_products(self, delta, a_in):
+        n = delta.shape[0]
+        return np.zeros((n, 0, 0), dtype=delta.dtype), np.zeros((n, 0), dtype=delta.dtype)
+
+    def gradients(self, delta, a_in):
+        return np.zeros((0, 0), dtype=delta.dtype), np.zeros(0, dtype=delta.dtype)
+
+    def reads(self, i: int) -> list[int]:
+        row = self.index.reshape(-1, self.window.size)[i]
+        return [int(k) for k in row if k != self.window.pad_index]
+
+    def slot_deps(self, i, j, s, below):
+        return []
+
+
+class MaxPool(Pool):
+    name = "maxpool"
+
+    def weighted_sum(self, arith, a_in, w, b):
+        return self.windows(a_in, -np.inf).max(axis=-1).reshape(a_in.shape[0], -1)
+
+    def winners(self, a_in) -> np.ndarray:
+        """samples × units: the input entry (flattened index) each window's maximum came from (the first)."""
+        won = self.windows(a_in, -np.inf).argmax(axis=-1)
+        index = np.broadcast_to(self.index, (a_in.shape[0], *self.index.shape))
+        return np.take_along_axis(index, won[..., None], axis=-1)[..., 0].reshape(a_in.shape[0], -1)
+
+    def back(self, arith, delta, w, a_in):
+        n = delta.shape[0]
+        out = np.zeros((n, self.window.pad_index + 1), dtype=delta.dtype)
+        if delta.dtype == object:
+            out[:] = 0
+        np.add.at(out, (np.arange(n)[:, None], self.winners(a_in)), delta)
+        return out[:, :-1]
+
+
+class AvgPool(Pool):
+    name = "avgpool"
+
+    def weighted_sum(self, arith, a_in, w, b):
+        return (self.windows(a_in, 0).sum(axis=-1) / self.window.size).reshape(a_in.shape[0], -1)
+
+    def back(self, arith, delta, w, a_in):
+        n, c = delta.shape[0], self.window.in_shape[0]
+        share = delta.reshape(n, c, -1)[..., None] / self.window.size
+        share = np.broadcast_to(share, (n, *self.index.shape)).transpose(0, 2, 1, 3)
+        return scatter(share.reshape(n, self.window.positions, -1), self.index.transpose(1, 0, 2).reshape(
+            self.window.positions, -1), self.window.pad_index)
