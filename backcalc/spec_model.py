@@ -32,7 +32,8 @@ class Layer:
 
     @property
     def size(self) -> int:
-        return self.weights.shape[0]
+        """The layer's outputs (neurons; a convolution's channels × positions)."""
+        return self.options.get("units", self.weights.shape[0])
 
 
 @dataclass

@@ -66,10 +66,14 @@ def _kinds() -> dict:
     return {k.name: k for k in (Dense, Conv, MaxPool, AvgPool, Flatten, BatchNorm)}
 
 
+def kind_named(name: str):
+    """The class of the kind a spec's `type:` names (conv2d → the convolution, …)."""
+    return _kinds()[name[:-2] if name.endswith(("1d", "2d")) else name]
+
+
 def kind_of(layer, alpha=None) -> LayerKind:
     """The kind of a spec layer (its `kind`, dense when it names none); `alpha` as the arithmetic holds it.
 
     Adding a kind is adding its module here and one entry in `_kinds()`.
     """
-    name = getattr(layer, "kind", "dense")
-    return _kinds()[name[:-2] if name.endswith(("1d", "2d")) else name](layer, alpha)
+    return kind_named(getattr(layer, "kind", "dense"))(layer, alpha)

@@ -42,6 +42,10 @@ class Activated:
             return [("dl_da", n, s) for n in self.neurons] + [("a", n, s) for n in self.neurons]
         raise KeyError(kind)
 
+    def quantities(self, a_in, delta) -> dict:
+        """The kind's own named quantities beyond z, a and δ (its tables' and JSON's), by name."""
+        return {}
+
     def reads(self, i: int) -> list[int]:
         """The inputs (indices into the layer below's units) unit i's z is computed from."""
         raise NotImplementedError

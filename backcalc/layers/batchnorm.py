@@ -35,6 +35,12 @@ class BatchNorm(Activated):
         sum_d, sum_dx = np.sum(delta, axis=0), np.sum(delta * xhat, axis=0)
         return w.reshape(-1) / (n * std) * (n * delta - sum_d - xhat * sum_dx)
 
+    def quantities(self, a_in, delta):
+        """μ, σ², √(σ²+ε), x̂ and the backward's sums Σδ, Σδ·x̂, feature by feature."""
+        mean, var, std, xhat = self.statistics(a_in)
+        return {"mean": mean, "variance": var, "std": std, "x_hat": xhat, "sum_delta": np.sum(delta, axis=0),
+                "sum_delta_x_hat": np.sum(delta * xhat, axis=0)}
+
     def slot_products(self, delta, a_in):
         return (delta * self.statistics(a_in)[3])[:, :, None], delta * 1
 

@@ -57,6 +57,13 @@ class Conv(Activated):
         shape = (self.out_channels, *self.window.in_shape[:1], *self.window.kernel)
         return np.sum(pw, axis=0).reshape(shape), np.sum(pb, axis=0)
 
+    def quantities(self, a_in, delta):
+        """Each kernel entry's product at each position (samples × out × positions × entries) and
+        each position's receptive field (input indices; None: padding)."""
+        d = delta.reshape(delta.shape[0], self.out_channels, -1)
+        field = [[None if k == self.window.pad_index else int(k) for k in row] for row in self.index]
+        return {"kernel_terms": d[:, :, :, None] * self.patches(a_in)[:, None], "receptive_field": field}
+
     def reads(self, i: int) -> list[int]:
         row = self.index[i % self.window.positions]
         return [int(k) for k in row if k != self.window.pad_index]

@@ -5,6 +5,8 @@ padding counts, as torch's count_include_pad). No parameters, no activation.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from .activated import Activated
@@ -52,6 +54,10 @@ class MaxPool(Pool):
         index = np.broadcast_to(self.index, (a_in.shape[0], *self.index.shape))
         return np.take_along_axis(index, won[..., None], axis=-1)[..., 0].reshape(a_in.shape[0], -1)
 
+    def quantities(self, a_in, delta):
+        """The input (its index in the layer below) each window's maximum came from."""
+        return {"winner": self.winners(a_in)}
+
     def back(self, arith, delta, w, a_in):
         n = delta.shape[0]
         out = np.zeros((n, self.window.pad_index + 1), dtype=delta.dtype)
@@ -63,6 +69,10 @@ class MaxPool(Pool):
 
 class AvgPool(Pool):
     name = "avgpool"
+
+    def quantities(self, a_in, delta):
+        """Each input's share of a window's δ (padding counts, as torch's count_include_pad)."""
+        return {"share": Fraction(1, self.window.size) if delta.dtype == object else 1 / self.window.size}
 
     def weighted_sum(self, arith, a_in, w, b):
         return (self.windows(a_in, 0).sum(axis=-1) / self.window.size).reshape(a_in.shape[0], -1)
