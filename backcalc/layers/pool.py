@@ -27,6 +27,11 @@ class Pool(Activated):
         """samples × channels × positions × window entries."""
         return padded(a_in, fill)[:, self.index]
 
+    def quantities(self, a_in, delta):
+        """Each unit's window: the inputs (indices into the layer below) it reduces; None: padding."""
+        pad = self.window.pad_index
+        return {"window": [[None if k == pad else int(k) for k in row] for row in self.index.reshape(-1, self.window.size)]}
+
     def slot_products(self, delta, a_in):
         n = delta.shape[0]
         return np.zeros((n, 0, 0), dtype=delta.dtype), np.zeros((n, 0), dtype=delta.dtype)
@@ -56,7 +61,7 @@ class MaxPool(Pool):
 
     def quantities(self, a_in, delta):
         """The input (its index in the layer below) each window's maximum came from."""
-        return {"winner": self.winners(a_in)}
+        return {**super().quantities(a_in, delta), "winner": self.winners(a_in)}
 
     def back(self, arith, delta, w, a_in):
         n = delta.shape[0]
@@ -72,7 +77,7 @@ class AvgPool(Pool):
 
     def quantities(self, a_in, delta):
         """Each input's share of a window's δ (padding counts, as torch's count_include_pad)."""
-        return {"share": Fraction(1, self.window.size) if delta.dtype == object else 1 / self.window.size}
+        return {**super().quantities(a_in, delta), "share": Fraction(1, self.window.size) if delta.dtype == object else 1 / self.window.size}
 
     def weighted_sum(self, arith, a_in, w, b):
         return (self.windows(a_in, 0).sum(axis=-1) / self.window.size).reshape(a_in.shape[0], -1)
