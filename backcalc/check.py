@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
 from .mistakes import Mistake as Variant
-from .mistakes import variants
+from .mistakes import KIND_SLIPS, variants
 from .quantities import Calc, Key, by_hand, compute
 from .result import plain
 from .spec_model import Spec
@@ -283,7 +283,8 @@ def _neurons_of(spec: Spec, key: Key) -> list[tuple[int, int]]:
         for i, m in enumerate(layer.neuron_names):
             if kind in ("z", "a", "dl_da", "da_dz", "delta", "loss_term") and m == name:
                 out.append((li, i))
-            if kind in ("grad", "new") and (name == layer.bias_names[i] or name in layer.weight_names[i]):
+            if kind in ("grad", "new") and layer.kind == "dense" and (
+                    name == layer.bias_names[i] or name in layer.weight_names[i]):
                 out.append((li, i))
     return out
 
@@ -316,6 +317,12 @@ def _describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
             return f"missing activation derivative {names}", f"δ = ∂L/∂a × {layer.activation}′(z)"
         return (f"missing activation derivative in layer {int(which) + 1}",
                 f"δ = ∂L/∂a × {layer.activation}′(z)")
+    if mistake.split(":")[0] in KIND_SLIPS:
+        slip, li, *position = mistake.split(":")
+        _, short_name, why = KIND_SLIPS[slip]
+        where = f"layer {int(li) + 1}" + (f", {spec.layers[int(li)].neuron_names[int(position[0])]} left out"
+                                          if position else "")
+        return f"{short_name} ({where})", why
     if mistake == "reduction":
         asked, used = spec.reduction, "sum" if spec.reduction == "mean" else "mean"
         what = "loss" if kind in ("loss", "loss_term") else "gradient"

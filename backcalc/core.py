@@ -112,6 +112,8 @@ def worked_step(spec: Spec, arith=None, mistake: Mistake = NONE, overrides: dict
     batch = slice(0, spec.effective_batch_size) if batch is None else batch
     x, t = _data(spec, arith, batch)
     kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, net.alphas)]
+    if mistake.slip:  # a layer kind's own mistake, made by that layer
+        kinds[mistake.slip[1]].slip = (mistake.slip[0], *mistake.slip[2:])
     w = Worked(spec, arith, mistake, net, x, t, kinds, dict(overrides or {}))
     w.optimizer = optimizer or make_optimizer(spec, net)
     w.slots = Slots(net)

@@ -22,6 +22,7 @@ class Mistake:
     add_gradient: bool = False  # p + η·∂L/∂p
     biases_not_updated: bool = False
     frozen_updated: bool = False  # frozen parameters updated all the same
+    slip: tuple = ()  # (a layer kind's own mistake, its layer): see KIND_SLIPS
 
     def changes(self, kind: str) -> bool:
         """Can this mistake change a quantity of this kind? (No mistake touches the forward pass.)"""
@@ -31,7 +32,7 @@ class Mistake:
             return True
         if self.swap_reduction and kind in ("loss", "grad", "new"):
             return True
-        if (self.grad_scale != 1 or self.no_derivative or self.updated_weights) and kind in (
+        if (self.grad_scale != 1 or self.no_derivative or self.updated_weights or self.slip) and kind in (
                 "dl_da", "delta", "grad", "new"):
             return True
         return kind == "new" and (self.add_gradient or self.biases_not_updated or self.frozen_updated)
@@ -81,4 +82,28 @@ def variants(spec: Spec) -> list[tuple[str, Mistake]]:
         out.append(("bias_not_updated", Mistake(biases_not_updated=True)))
     if spec.frozen and spec.optimizer.plain:
         out.append(("frozen_updated", Mistake(frozen_updated=True)))
+    for li, layer in enumerate(spec.layers):  # the layer kinds' own (layers/: each kind's `slip`)
+        for slip, (prefix, _, _) in KIND_SLIPS.items():
+            if not layer.kind.startswith(prefix):
+                continue
+            if slip == "forgot_position":  # each position (a small layer's; a large one's last only)
+                positions = layer.size // layer.weights.shape[0]
+                out += [(f"{slip}:{li}:{q}", Mistake(slip=(slip, li, q))) for q in range(positions)
+                        if positions <= MAX_POSITIONS_TRIED or q == positions - 1]
+            else:
+                out.append((f"{slip}:{li}", Mistake(slip=(slip, li))))
     return out
+
+
+MAX_POSITIONS_TRIED = 16  # check tries forgetting each position of a kernel over this many at most
+
+
+# A layer kind's own mistakes: the kind it belongs to, a short name, why it is a mistake (check).
+KIND_SLIPS = {
+    "forgot_position": ("conv", "a kernel gradient that forgets a position",
+                        "a kernel entry's gradient adds δ·a over every position it touched"),
+    "spread_max": ("maxpool", "max-pool gradient spread to all inputs",
+                   "a max pool sends δ back to the input that won its window only"),
+    "no_mean_terms": ("batchnorm", "batch norm backward without the mean terms",
+                      "∂ℓ/∂x = γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂): μ and σ² depend on every x too"),
+}

@@ -14,6 +14,7 @@ class Activated:
         self.alpha = layer.alpha if alpha is None else alpha
         self.neurons = layer.neuron_names
         self.options = layer.options
+        self.slip = None  # a mistake of this kind's own (mistakes.KIND_SLIPS) that check recomputes
 
     @property
     def elementwise(self) -> bool:

@@ -32,6 +32,8 @@ class BatchNorm(Activated):
     def back(self, arith, delta, w, a_in):
         n = a_in.shape[0]
         _, _, std, xhat = self.statistics(a_in)
+        if self.slip == ("no_mean_terms",):  # the mistake: as if μ and σ² did not depend on x
+            return w.reshape(-1) / std * delta
         sum_d, sum_dx = np.sum(delta, axis=0), np.sum(delta * xhat, axis=0)
         return w.reshape(-1) / (n * std) * (n * delta - sum_d - xhat * sum_dx)
 
@@ -47,6 +49,10 @@ class BatchNorm(Activated):
     def gradients(self, delta, a_in):
         pw, pb = self.slot_products(delta, a_in)
         return np.sum(pw, axis=0), np.sum(pb, axis=0)
+
+    def torch(self, torch, a, w, b):
+        """torch.nn.functional.batch_norm in training mode (gradcheck's independent reference)."""
+        return torch.nn.functional.batch_norm(a, None, None, w.reshape(-1), b, training=True, eps=EPS)
 
     def reads(self, i: int) -> list[int]:
         return [i]

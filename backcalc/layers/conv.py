@@ -49,8 +49,12 @@ class Conv(Activated):
         return scatter(field, self.index, self.window.pad_index)
 
     def slot_products(self, delta, a_in):
-        d = delta.reshape(delta.shape[0], self.out_channels, -1)
-        return d @ self.patches(a_in), np.sum(d, axis=2)
+        d, patches = delta.reshape(delta.shape[0], self.out_channels, -1), self.patches(a_in)
+        if self.slip and self.slip[0] == "forgot_position":  # the mistake: one position left out of the kernel's sums
+            forgot = d.copy()
+            forgot[:, :, self.slip[1]] = 0
+            return forgot @ patches, np.sum(d, axis=2)
+        return d @ patches, np.sum(d, axis=2)
 
     def gradients(self, delta, a_in):
         pw, pb = self.slot_products(delta, a_in)
@@ -63,6 +67,12 @@ class Conv(Activated):
         d = delta.reshape(delta.shape[0], self.out_channels, -1)
         field = [[None if k == self.window.pad_index else int(k) for k in row] for row in self.index]
         return {"kernel_terms": d[:, :, :, None] * self.patches(a_in)[:, None], "receptive_field": field}
+
+    def torch(self, torch, a, w, b):
+        """The same layer in PyTorch (gradcheck's independent reference)."""
+        conv = torch.nn.functional.conv1d if len(self.window.kernel) == 1 else torch.nn.functional.conv2d
+        x = a.reshape(a.shape[0], *self.window.in_shape)
+        return conv(x, w, b, stride=self.window.stride, padding=self.window.padding).reshape(a.shape[0], -1)
 
     def reads(self, i: int) -> list[int]:
         row = self.index[i % self.window.positions]

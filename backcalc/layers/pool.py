@@ -30,7 +30,17 @@ class Pool(Activated):
     def quantities(self, a_in, delta):
         """Each unit's window: the inputs (indices into the layer below) it reduces; None: padding."""
         pad = self.window.pad_index
-        return {"window": [[None if k == pad else int(k) for k in row] for row in self.index.reshape(-1, self.window.size)]}
+        rows = self.index.reshape(-1, self.window.size)
+        return {"window": [[None if k == pad else int(k) for k in row] for row in rows]}
+
+    def torch(self, torch, a, w, b):
+        """The same pool in PyTorch (gradcheck's independent reference)."""
+        f = torch.nn.functional
+        name = f"{self.name[:3]}_pool{len(self.window.kernel)}d"
+        x = a.reshape(a.shape[0], *self.window.in_shape)
+        extra = {"count_include_pad": True} if self.name == "avgpool" else {}
+        win = self.window
+        return getattr(f, name)(x, win.kernel, win.stride, win.padding, **extra).reshape(a.shape[0], -1)
 
     def slot_products(self, delta, a_in):
         n = delta.shape[0]
@@ -68,6 +78,10 @@ class MaxPool(Pool):
         out = np.zeros((n, self.window.pad_index + 1), dtype=delta.dtype)
         if delta.dtype == object:
             out[:] = 0
+        if self.slip == ("spread_max",):  # the mistake: δ to every input of the window, not the winner only
+            spread = np.broadcast_to(delta.reshape(n, *self.index.shape[:2], 1), (n, *self.index.shape))
+            return scatter(spread.transpose(0, 2, 1, 3).reshape(n, self.window.positions, -1),
+                           self.index.transpose(1, 0, 2).reshape(self.window.positions, -1), self.window.pad_index)
         np.add.at(out, (np.arange(n)[:, None], self.winners(a_in)), delta)
         return out[:, :-1]
 
@@ -77,7 +91,8 @@ class AvgPool(Pool):
 
     def quantities(self, a_in, delta):
         """Each input's share of a window's δ (padding counts, as torch's count_include_pad)."""
-        return {**super().quantities(a_in, delta), "share": Fraction(1, self.window.size) if delta.dtype == object else 1 / self.window.size}
+        share = Fraction(1, self.window.size) if delta.dtype == object else 1 / self.window.size
+        return {**super().quantities(a_in, delta), "share": share}
 
     def weighted_sum(self, arith, a_in, w, b):
         return (self.windows(a_in, 0).sum(axis=-1) / self.window.size).reshape(a_in.shape[0], -1)
