@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
-from .mistakes import Mistake as Variant
 from .mistakes import KIND_SLIPS, variants
+from .mistakes import Mistake as Variant
 from .quantities import Calc, Key, by_hand, compute
 from .result import plain
 from .spec_model import Spec

@@ -58,7 +58,7 @@ class KindShape:
     def count(self) -> int:
         if self.draw is not None:
             return prod(self.draw[2]) + self.draw[0]
-        return self.weights.size + self.biases.size
+        return self.weights.size + (self.weights.shape[0] if self.biases is None else self.biases.size)
 
     def build(self, rng, distribution: str, line: int) -> Layer:
         weights, biases = self.weights, self.biases
