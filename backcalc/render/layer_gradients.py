@@ -12,9 +12,17 @@ from .layer_tables import field_of, paren, samples, units
 from .numbers import fmt_once as fmt
 from .numbers import short_once as short
 from .streams import plus_terms
-from .table import gap_row, titled_table
+from .table import gap_row, hanging, titled_table
 
+BATCHNORM_BACK = "γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂)"  # ∂ℓ/∂x through a batch norm, the note says
 MAX_SOURCES_WRITTEN = 4  # write where ∂ℓ/∂a comes from term by term up to this many terms
+
+
+def backward_notes(result: StepResult) -> list:
+    """The batch norm's backward formula, written once (its cells give the numbers)."""
+    return [hanging("*", f"batch norm (layer {layer.index + 1}) sends back ∂ℓ/∂x = {BATCHNORM_BACK}: μ and σ² "
+                         "depend on every sample's x, so every sample's δ reaches every x")
+            for layer in result.layers if layer.kind == "batchnorm"]
 
 
 def backward_table(result: StepResult, d: int, full: bool) -> Table:
@@ -23,6 +31,7 @@ def backward_table(result: StepResult, d: int, full: bool) -> Table:
     table = titled_table(f"Backward pass: δ = ∂{l_}/∂z per unit" + (" and sample" if many else ""),
                          ("layer", "left"), ("unit", "left"), *([("sample", "right")] if many else []),
                          (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
+    table.columns[3 + many].min_width = 22  # a batch norm's numbers: one term a line, unbroken
     for layer in reversed(result.layers):
         for i in units(layer, full):
             if i is None:
@@ -50,9 +59,8 @@ def source(result: StepResult, layer, i: int, s: int, d: int, l_: str) -> str:
         return f"δ_{nxt.neuron_names[i]}"
     if kind == "batchnorm":
         ex, n = nxt.extras, len(result.batch)
-        head = "γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂)\n" if s == 0 else ""
-        return (f"{head}= {short(nxt.weights[i][0], d)}/({n}·{short(ex['std'][i], d)})·({n}·"
-                f"{paren(short(nxt.delta[s, i], d))} − {paren(short(ex['sum_delta'][i], d))} − "
+        return (f"*{short(nxt.weights[i][0], d)}/({n}·{short(ex['std'][i], d)})·(\n{n}·"
+                f"{paren(short(nxt.delta[s, i], d))}\n− {paren(short(ex['sum_delta'][i], d))}\n− "
                 f"{paren(short(ex['x_hat'][s][i], d))}·{paren(short(ex['sum_delta_x_hat'][i], d))})")
     if kind.startswith("maxpool"):
         won = [nxt.neuron_names[u] for u, k in enumerate(nxt.extras["winner"][s]) if k == i]

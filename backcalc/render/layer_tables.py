@@ -22,12 +22,13 @@ MAX_FIELD_WRITTEN = 9  # write a receptive field's sum out up to this many terms
 
 def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
     """All tables of one step, top to bottom in the order of the computation."""
-    from .layer_gradients import backward_table, gradient_table, update_tables
+    from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
 
     d = digits
     parts = [heading(result, d), forward_table(result, d, full)]
     parts += [batchnorm_table(result, layer, d, full) for layer in result.layers if layer.kind == "batchnorm"]
-    parts += [loss_table(result, d, full), backward_table(result, d, full), gradient_table(result, d, full)]
+    parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
+              gradient_table(result, d, full)]
     parts += update_tables(result, d)
     return Group(*parts)
 
@@ -125,7 +126,7 @@ def pool_formula(layer, i: int, s: int, a_in, names, d: int, first: bool) -> str
     values = ", ".join("pad" if k is None else short(a_in[k], d) for k in field)
     text = f"{how}({values})"
     if how == "max":
-        text += f" ← {names[int(layer.extras['winner'][s][i])]}"
+        text += f"\n← {names[int(layer.extras['winner'][s][i])]}"
     return (f"window {' '.join('pad' if k is None else names[k] for k in field)}\n" if first else "") + text
 
 
