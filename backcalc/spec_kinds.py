@@ -326,14 +326,22 @@ def read_nested(r: Reader, node, path: str, depth: int):
     return [p[0] for p in parts], [p[1] for p in parts], (len(parts), *parts[0][2])
 
 
-def fill_default_names(layer: Layer, li: int) -> None:
-    """Unnamed kernel entries `K2[o,c,i,j]`, biases `b2[o]`, gamma `gamma2[k]`, beta `beta2[k]` (1-based)."""
-    w_key = layer.options["keys"][0]
+def default_kind_names(layer: Layer, li: int) -> tuple[list[str], list[str]]:
+    """A typed layer's default names, flat: kernel entries `K2[o,c,i,j]` (gamma `gamma2[k]`), then
+    biases `b2[o]` (beta `beta2[k]`), 1-based."""
+    w_key, b_key = layer.options["keys"]
     prefix = {"kernels": "K", "gamma": "gamma"}.get(w_key, "W")
-    b_prefix = {"biases": "b", "beta": "beta"}.get(layer.options["keys"][1], "b")
+    b_prefix = {"biases": "b", "beta": "beta"}.get(b_key, "b")
+    shape = layer.weights.shape if w_key == "kernels" else layer.weights.shape[:1]
+    weights = position_names(f"{prefix}{li + 1}", shape) if layer.weights.size else []
+    return weights, [f"{b_prefix}{li + 1}[{i + 1}]" for i in range(len(layer.biases))]
+
+
+def fill_default_names(layer: Layer, li: int) -> None:
+    """Every unnamed kernel entry, bias, gamma and beta given its default name."""
+    weights, biases = default_kind_names(layer, li)
     if layer.weights.size:
-        shape = layer.weights.shape if w_key == "kernels" else layer.weights.shape[:1]
-        defaults = np.array(position_names(f"{prefix}{li + 1}", shape), dtype=object).reshape(layer.weights.shape)
+        defaults = np.array(weights, dtype=object).reshape(layer.weights.shape)
         given = np.array(layer.weight_names, dtype=object).reshape(layer.weights.shape)
         layer.weight_names = np.where(given == None, defaults, given).tolist()  # noqa: E711
-    layer.bias_names = [f"{b_prefix}{li + 1}[{i + 1}]" if n is None else n for i, n in enumerate(layer.bias_names)]
+    layer.bias_names = [d if n is None else n for d, n in zip(biases, layer.bias_names)]

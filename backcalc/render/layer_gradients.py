@@ -31,7 +31,7 @@ def backward_table(result: StepResult, d: int, full: bool) -> Table:
     table = titled_table(f"Backward pass: δ = ∂{l_}/∂z per unit" + (" and sample" if many else ""),
                          ("layer", "left"), ("unit", "left"), *([("sample", "right")] if many else []),
                          (f"∂{l_}/∂a", "right"), ("from", "left"), ("∂a/∂z", "right"), (f"δ = ∂{l_}/∂z", "right"))
-    table.columns[3 + many].min_width = 22  # a batch norm's numbers: one term a line, unbroken
+    table.columns[3 + many].min_width = 18  # a batch norm's numbers: one term a line, unbroken
     for layer in reversed(result.layers):
         for i in units(layer, full):
             if i is None:
@@ -61,7 +61,7 @@ def source(result: StepResult, layer, i: int, s: int, d: int, l_: str) -> str:
         ex, n = nxt.extras, len(result.batch)
         return (f"*{short(nxt.weights[i][0], d)}/({n}·{short(ex['std'][i], d)})·(\n{n}·"
                 f"{paren(short(nxt.delta[s, i], d))}\n− {paren(short(ex['sum_delta'][i], d))}\n− "
-                f"{paren(short(ex['x_hat'][s][i], d))}·{paren(short(ex['sum_delta_x_hat'][i], d))})")
+                f"{paren(short(ex['x_hat'][s][i], d))}\n·{paren(short(ex['sum_delta_x_hat'][i], d))})")
     if kind.startswith("maxpool"):
         won = [nxt.neuron_names[u] for u, k in enumerate(nxt.extras["winner"][s]) if k == i]
         return plus_terms([f"δ_{u}" for u in won]) + " (won)" if won else "0 (won no window)"

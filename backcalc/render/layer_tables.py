@@ -5,7 +5,6 @@ gradients (layer_gradients.py) and the update. Everything shown is read from the
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -18,19 +17,6 @@ from .table import MAX_SAMPLES_SHOWN, gap_row, titled_table
 
 MAX_UNITS_SHOWN = 16  # a small image's positions are shown whole; wider layers are summarised unless --full
 MAX_FIELD_WRITTEN = 9  # write a receptive field's sum out up to this many terms (a 3×3 kernel)
-
-
-def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
-    """All tables of one step, top to bottom in the order of the computation."""
-    from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
-
-    d = digits
-    parts = [heading(result, d), forward_table(result, d, full)]
-    parts += [batchnorm_table(result, layer, d, full) for layer in result.layers if layer.kind == "batchnorm"]
-    parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
-              gradient_table(result, d, full)]
-    parts += update_tables(result, d)
-    return Group(*parts)
 
 
 def paren(text: str) -> str:

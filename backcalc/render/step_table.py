@@ -26,7 +26,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     """
     d = digits
     if any(layer.kind != "dense" for layer in result.layers):  # conv, pool, flatten, batchnorm: their own tables
-        from .layer_tables import kind_step_tables
+        from .layer_step import kind_step_tables
 
         return kind_step_tables(result, d, full)
     hidden = hidden_parameters(result, full)

@@ -140,3 +140,26 @@ def test_forward_and_train_run_the_kinds():
     first = cli_json("step", NORM)
     assert records[0]["loss"] == pytest.approx(first["loss"], rel=1e-15)
     assert records[-1]["final"]["epochs"] == 5
+
+
+@pytest.mark.parametrize("config", [CONV, NORM])
+def test_a_trained_spec_reads_back_and_carries_on(tmp_path, config):
+    """3 epochs written out (--emit-spec), then 2 more from the file: the same run as 5 at once."""
+    first = cli("train", config, "--epochs", "3", "--emit-spec")
+    assert first.exit_code == 0, first.stderr
+    saved = write_file(tmp_path, "after3.yaml", first.stdout)
+    resumed = cli("train", saved, "--epochs", "2", "--json")
+    whole = cli("train", config, "--epochs", "5", "--json")
+    final = [json.loads(r.stdout.splitlines()[-1])["final"]["parameters"] for r in (resumed, whole)]
+    assert final[0] == final[1]
+
+
+def test_named_kernel_entries_keep_their_names_when_written(tmp_path):
+    text = ("inputs: [[1, 2, 3, 4]]\ntarget: [1]\nlayers:\n  - type: conv1d\n    input_shape: [1, 4]\n"
+            "    kernels: [[[k: 0.5, 0.25, k: 0.5]]]\n  - type: flatten\n  - weights: [[1, -1]]\n"
+            "    activation: identity\n")
+    written = cli("train", write_file(tmp_path, "spec.yaml", text), "--epochs", "1", "--emit-spec")
+    assert written.exit_code == 0, written.stderr
+    assert "kernels: [[[k: " in written.stdout and ", k: " in written.stdout
+    again = cli_json("step", write_file(tmp_path, "again.yaml", written.stdout))
+    assert [p["name"] for p in again["parameters"]][:3] == ["k", "K1[1,1,2]", "b1[1]"]
