@@ -8,7 +8,7 @@ import numpy as np
 from rich.table import Table
 
 from ..result import StepResult
-from .layer_tables import field_of, paren, samples, units
+from .layer_tables import MAX_UNITS_SHOWN, field_of, paren, samples, units
 from .numbers import fmt_once as fmt
 from .numbers import short_once as short
 from .streams import plus_terms
@@ -98,6 +98,10 @@ def gradient_table(result: StepResult, d: int, full: bool) -> Table:
             for s in samples(result, full):
                 rows = _rows(result, layer, term, s)
                 for k, (unit, where, delta, dz, product) in enumerate(rows):
+                    if not full and len(rows) > MAX_UNITS_SHOWN and 3 <= k < len(rows) - 1:
+                        if k == 3:  # a large image's positions: the first few, a gap, the last
+                            gap_row(table, "positions", len(rows) - 4, 5 + many, at=1)
+                        continue
                     table.add_row(p.name if s == 0 and k == 0 else "", f"{unit} ← {where}",
                                   *([str(result.batch[s] + 1) if k == 0 else ""] if many else []),
                                   fmt(delta, d), fmt(dz, d), fmt(product, d))
