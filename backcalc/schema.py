@@ -268,8 +268,9 @@ LAYER.update({
                     "pool): a whole number or [down, across].", shape=_PAIR, kind="a whole number or a pair"),
     "padding": Field("Zeros around the input (a max pool: −∞) on each side (default 0): a whole number or "
                      "[rows, columns].", shape=_PAIR, kind="a whole number or a pair"),
-    "input_shape": Field("What a convolution or pool over flat inputs reads them as: [channels, length] or "
-                         "[channels, height, width], their product the number of inputs.",
+    "input_shape": Field("What a convolution or pool reads its inputs as (flat inputs, or the layer below's "
+                         "output read as another shape): [channels, length] or [channels, height, width], their "
+                         "product the number of inputs.",
                          shape={"type": "array", "minItems": 2, "maxItems": 3,
                                 "items": {"type": "integer", "minimum": 1}}, kind="list of whole numbers"),
     "gamma": Field("A batch norm's scales, one per feature (default 1).", shape=_ref("row"),

@@ -152,7 +152,7 @@ def _input_shape(r: Reader, li: int, node, m: dict, below: Below, kind: str, dim
                 r.error(key_node, f"{path}.input_shape", f"expected [channels, {axes.replace(' × ', ', ')}], "
                         f"got {describe(key_node)}")
             return None
-        if prod(given) != below.size or (len(below.shape) > 1 and given != below.shape):
+        if prod(given) != below.size:  # the same values in the same order, read as another shape (a view)
             r.error(key_node, f"{path}.input_shape", f"{kind} reads {shape_text(given)} = {prod(given)} values, "
                     f"but {below.said(li)}")
             return None

@@ -4,6 +4,7 @@ mode): loss, every gradient and every update of `step`, and 5 epochs of `train` 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,3 +105,17 @@ def test_five_epochs_agree_with_torch(tmp_path, seed):
     np.testing.assert_allclose([r["loss"] for r in epochs], losses[:len(epochs)], rtol=1e-9, atol=1e-13)
     final = records[-1]["final"]["parameters"]
     np.testing.assert_allclose([final[k] for k in theta], list(theta.values()), rtol=1e-9, atol=1e-12)
+
+
+def test_padded_pools_and_a_reshaped_view_agree_with_torch():
+    import yaml
+
+    path = Path(__file__).parent / "padded_views.yaml"
+    spec = yaml.safe_load(path.read_text())
+    step = cli_json("step", path)
+    theta = {p["name"]: p["value"] for p in step["parameters"]}
+    x, t = torch.tensor(spec["inputs"], dtype=torch.float64), torch.tensor(spec["targets"], dtype=torch.float64)
+    loss, grad = torch_step(spec, step, theta, x, t)
+    np.testing.assert_allclose(step["loss"], loss, rtol=RTOL)
+    np.testing.assert_allclose([p["grad"] for p in step["parameters"]], [grad[p["name"]] for p in step["parameters"]],
+                               rtol=RTOL, atol=1e-13)

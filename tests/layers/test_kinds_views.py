@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONFIGS, cli, cli_json, one_line, shown, write_file
+from conftest import CONFIGS, assert_same_math, cli, cli_json, one_line, shown, write_file
 
 CONV = CONFIGS / "conv_image.yaml"
 NORM = CONFIGS / "batchnorm_batch.yaml"
@@ -163,3 +164,12 @@ def test_named_kernel_entries_keep_their_names_when_written(tmp_path):
     assert "kernels: [[[k: " in written.stdout and ", k: " in written.stdout
     again = cli_json("step", write_file(tmp_path, "again.yaml", written.stdout))
     assert [p["name"] for p in again["parameters"]][:3] == ["k", "K1[1,1,2]", "b1[1]"]
+
+
+def test_exact_agrees_with_float_through_padding_pools_and_a_reshaped_view():
+    """Padded conv and pools (0 and −∞ padding), a 2×3×3 output read as 2×9 by a maxpool1d."""
+    spec = Path(__file__).parent / "padded_views.yaml"
+    exact, floats = cli_json("step", spec, "--exact"), cli_json("step", spec)
+    assert_same_math(float(Fraction(exact["loss"])), floats["loss"], rtol=1e-15)
+    for e, f in zip(exact["parameters"], floats["parameters"]):
+        assert_same_math(float(Fraction(e["grad"])), f["grad"], rtol=1e-13, atol=1e-16)
