@@ -298,7 +298,8 @@ def _describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
     kind = key[0]
     if mistake == "updated_weights":
         above = [spec.layers[li + 1].weight_names[k][i] for li, i in _neurons_of(spec, key)
-                 if li + 1 < len(spec.layers) for k in range(spec.layers[li + 1].size)]
+                 if li + 1 < len(spec.layers) and spec.layers[li + 1].kind == "dense"
+                 for k in range(spec.layers[li + 1].size)]
         if not above:
             return "updated weights used", "backpropagate through the old weights"
         names = _join(above)
@@ -355,7 +356,7 @@ def _old(spec: Spec, name: str) -> str:
     from .number_text import short
 
     for layer in spec.layers:
-        for i in range(layer.size):
+        for i in range(layer.size if layer.kind == "dense" else 0):
             if name in layer.weight_names[i]:
                 return short(layer.weights[i, layer.weight_names[i].index(name)])
     return "?"

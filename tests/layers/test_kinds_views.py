@@ -120,6 +120,8 @@ def _answers(tmp_path, spec, mistake_id: str, keys: list[str]) -> str:
                                                          "c1[1,2,3] left out)"),
     (CONV, "spread_max:1", ["delta c1[1,1,1]"], "max-pool gradient spread to all inputs (layer 2)"),
     (NORM, "no_mean_terms:1", ["grad W1[1,1]"], "batch norm backward without the mean terms (layer 2)"),
+    (CONV, "updated_weights", ["delta f3[1]"], "updated W4[1,1] used"),  # the common mistakes still apply
+    (CONV, "updated_weights", ["delta c1[1,1,2]"], "updated weights used"),
 ])
 def test_check_names_each_kinds_planted_mistake(tmp_path, spec, mistake, keys, named):
     result = cli("check", spec, "--answers", _answers(tmp_path, spec, mistake, keys), env={"COLUMNS": "200"})
