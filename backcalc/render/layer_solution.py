@@ -15,7 +15,8 @@ from .solution_blocks import Document, Heading, Num, Paragraph, Table
 MAX_TERMS = 9  # a longer sum is written as its result only
 
 
-def kind_document(result: StepResult, blank: bool = False) -> Document:
+def kind_document(result: StepResult, blank: bool = False, hand: dict | None = None) -> Document:
+    """`hand`: step's `--round` data (the result then holds the hand-rounded values)."""
     r = result
     doc = Document()
     doc.add(Heading(1, f"Worked solution: {r.name or r.source}"))
@@ -24,6 +25,10 @@ def kind_document(result: StepResult, blank: bool = False) -> Document:
     doc.add(Paragraph([f"One step of gradient descent through {kinds}, loss {r.loss_name} ({r.reduction} over "
                        f"{len(r.batch)} sample{'s' if len(r.batch) > 1 else ''}), learning rate ",
                        [r"\eta = ", Num(r.learning_rate, given=True)], "."]))
+    if hand is not None:
+        n = hand["decimals"]
+        doc.add(Paragraph([f"Every computed value is rounded to {n} decimal{'s' if n != 1 else ''} before it is "
+                           "used again, as by hand (the given values are used as they are)."]))
     doc.add(Heading(2, "Given"))
     doc.add(Table(["parameter", "value"], [[[name(p.name)], [Num(p.value, given=True)]] for p in r.parameters]))
     doc.add(Table(["sample", "inputs", "target"], [

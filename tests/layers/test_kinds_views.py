@@ -95,6 +95,8 @@ def test_exact_conv_is_rational():
 def test_round_works_by_hand():
     out = table(CONV, "--round", "2")
     assert "Rounding to 2 decimals along the way" in out
+    document = table(CONV, "--round", "2", "--format", "markdown")
+    assert "Every computed value is rounded to 2 decimals" in document
 
 
 def _answers(tmp_path, spec, mistake_id: str, keys: list[str]) -> str:
