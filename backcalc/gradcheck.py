@@ -270,7 +270,7 @@ def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):
     for wi, bi, act, alpha, kind in zip(net.w_index, net.b_index, net.activations, net.alphas, net.kinds, strict=True):
         w = theta[torch.as_tensor(wi)]
         b = theta[torch.as_tensor(bi)]
-        z = a @ w.T + b if kind.name == "dense" else kind.torch(torch, a, w, b)
+        z = kind.torch(torch, a, w, b)
         a = act.torch(torch, z, float(alpha))
     per_sample = net.loss.torch(torch, net.activations[-1].name, z, a, tt)
     total = per_sample.mean() if spec.reduction == "mean" else per_sample.sum()

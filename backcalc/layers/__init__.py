@@ -1,10 +1,10 @@
-"""Layer kinds: each one module behind the small protocol below; the dense layer is the first.
+"""Layer kinds: each one module behind the small protocol below: dense, conv (1d, 2d), pool (max,
+avg; 1d, 2d), flatten, batchnorm.
 
 A kind pairs its forward and backward next to each other (as micrograd's `Value` and PyTorch's
-`autograd.Function` do) and declares the named quantities it contributes, so the worked-step
-core, the check and every view read them without knowing the kind. Convolution, pooling,
-recurrent layers and expression circuits are further kinds: their own parameter slots, their
-own quantities, the same protocol.
+`autograd.Function` do) and declares its parameter slots and the named quantities it
+contributes, so the worked-step core, the check and every view read them without knowing the
+kind. Recurrent layers are the next kind: their own slots, their own quantities, the same protocol.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class LayerKind(Protocol):
     slots: tuple[str, str]
     neurons: list[str]  # the names of the layer's outputs (z and a), one per unit, samples × units
     elementwise: bool  # a depends on z unit by unit (∂a/∂z is a vector)
+    slip: tuple | None  # one of mistakes.KIND_SLIPS this kind makes, for check (None: none)
 
     def weighted_sum(self, arith, a_in: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         """z of every sample (samples × neurons) from the layer below's a, in `arith`'s order."""
@@ -48,6 +49,15 @@ class LayerKind(Protocol):
     def gradients(self, delta: np.ndarray, a_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The slots' products added up over the batch (not yet divided): weights shaped as the
         layer's weights, biases."""
+
+    def quantities(self, a_in: np.ndarray, delta: np.ndarray) -> dict:
+        """The kind's own named quantities (a receptive field, a pool's winner, batch norm's x̂, …)."""
+
+    def torch(self, torch, a, w, b):
+        """The same layer in PyTorch, from the flat samples × inputs (gradcheck's reference)."""
+
+    def reads(self, i: int) -> list[int]:
+        """The inputs (indices into the layer below's units) unit i's z is computed from."""
 
     def deps(self, kind: str, neuron: int, sample: int, below: list[str]) -> list[tuple]:
         """What a quantity of this layer (z, a, dl_da, da_dz, delta) is computed from."""
