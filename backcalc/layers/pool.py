@@ -5,8 +5,6 @@ padding counts, as torch's count_include_pad). No parameters, no activation.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 from .activated import Activated
@@ -91,7 +89,12 @@ class AvgPool(Pool):
 
     def quantities(self, a_in, delta):
         """Each input's share of a window's δ (padding counts, as torch's count_include_pad)."""
-        share = Fraction(1, self.window.size) if delta.dtype == object else 1 / self.window.size
+        if delta.dtype == object:  # exact: fractions imported only when asked for (start-up time)
+            from fractions import Fraction
+
+            share = Fraction(1, self.window.size)
+        else:
+            share = 1 / self.window.size
         return {**super().quantities(a_in, delta), "share": share}
 
     def weighted_sum(self, arith, a_in, w, b):
