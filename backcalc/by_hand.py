@@ -11,6 +11,7 @@ def gradients(w, slots, li: int, mine: np.ndarray, entries_first: bool) -> None:
     n, size = w.n, len(w.net.names)
     if w.slot_products is None:
         w.slot_products = np.zeros((n, len(slots.param)))
+    pw = pw.reshape(n, pb.shape[1], pw[0].size // max(pb.shape[1], 1))  # a kernel's entries as one row
     w.slot_products[:, slots.bounds[li]:slots.bounds[li + 1]] = (
         np.concatenate([pw, pb[:, :, None]], axis=2).reshape(n, -1))
     if not mine.any():

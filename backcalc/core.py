@@ -112,6 +112,8 @@ def worked_step(spec: Spec, arith=None, mistake: Mistake = NONE, overrides: dict
     batch = slice(0, spec.effective_batch_size) if batch is None else batch
     x, t = _data(spec, arith, batch)
     kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, net.alphas)]
+    if mistake.slip:  # a layer kind's own mistake, made by that layer
+        kinds[mistake.slip[1]].slip = (mistake.slip[0], *mistake.slip[2:])
     w = Worked(spec, arith, mistake, net, x, t, kinds, dict(overrides or {}))
     w.optimizer = optimizer or make_optimizer(spec, net)
     w.slots = Slots(net)
@@ -223,7 +225,7 @@ def _backward(w: Worked, slots: Slots, entries_first: bool) -> None:
                 upstream = upstream * w.mistake.grad_scale
         else:
             below = w.mistake.through(li + 1, w.delta[li + 1], _weights_above(w, li + 1, done))
-            upstream = w.kinds[li + 1].back(arith, *below)
+            upstream = w.kinds[li + 1].back(arith, *below, w.inputs_of(li + 1))
         upstream = w.dl_da[li] = w.put("dl_da", kind.neurons, arith.record(upstream))
         d = w.mistake.local_derivative(w.kinds, li, arith, w.z[li], w.a[li])
         if d is not None:
@@ -283,7 +285,7 @@ def _gathered(w: Worked) -> np.ndarray:
         delta, a_in = w.delta[li], w.inputs_of(li)
         if delta is None:  # not reached yet (a mistake's early update): no contribution
             delta = np.zeros((w.n, len(w.kinds[li].neurons)), dtype=w.net.theta.dtype)
-        gw, gb = delta.T @ a_in, np.sum(delta, axis=0)
+        gw, gb = w.kinds[li].gradients(delta, a_in)
         if mean and w.n != 1:
             gw, gb = gw / w.n, gb / w.n
         grad_w.append(gw)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .mistakes import KIND_SLIPS
 from .spec_model import Spec
 
 Key = tuple  # (kind, name, sample), as quantities.py keys a quantity
@@ -18,7 +19,8 @@ def _neurons_of(spec: Spec, key: Key) -> list[tuple[int, int]]:
         for i, m in enumerate(layer.neuron_names):
             if kind in ("z", "a", "dl_da", "da_dz", "delta", "loss_term") and m == name:
                 out.append((li, i))
-            if kind in ("grad", "new") and (name == layer.bias_names[i] or name in layer.weight_names[i]):
+            if kind in ("grad", "new") and layer.kind == "dense" and (
+                    name == layer.bias_names[i] or name in layer.weight_names[i]):
                 out.append((li, i))
     return out
 
@@ -35,7 +37,8 @@ def describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
         return more
     if mistake == "updated_weights":
         above = [spec.layers[li + 1].weight_names[k][i] for li, i in _neurons_of(spec, key)
-                 if li + 1 < len(spec.layers) for k in range(spec.layers[li + 1].size)]
+                 if li + 1 < len(spec.layers) and spec.layers[li + 1].kind == "dense"
+                 for k in range(spec.layers[li + 1].size)]
         if not above:
             return "updated weights used", "backpropagate through the old weights"
         names = _join(above)
@@ -54,6 +57,12 @@ def describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
             return f"missing activation derivative {names}", f"δ = ∂L/∂a × {layer.activation}′(z)"
         return (f"missing activation derivative in layer {int(which) + 1}",
                 f"δ = ∂L/∂a × {layer.activation}′(z)")
+    if mistake.split(":")[0] in KIND_SLIPS:
+        slip, li, *position = mistake.split(":")
+        _, short_name, why = KIND_SLIPS[slip]
+        where = f"layer {int(li) + 1}" + (f", {spec.layers[int(li)].neuron_names[int(position[0])]} left out"
+                                          if position else "")
+        return f"{short_name} ({where})", why
     if mistake == "reduction":
         asked, used = spec.reduction, "sum" if spec.reduction == "mean" else "mean"
         what = "loss" if kind in ("loss", "loss_term") else "gradient"
@@ -86,7 +95,7 @@ def _old(spec: Spec, name: str) -> str:
     from .number_text import short
 
     for layer in spec.layers:
-        for i in range(layer.size):
+        for i in range(layer.size if layer.kind == "dense" else 0):
             if name in layer.weight_names[i]:
                 return short(layer.weights[i, layer.weight_names[i].index(name)])
     return "?"

@@ -37,6 +37,7 @@ class Mistake:
     transposed: frozenset = frozenset()  # layers whose (square) weights δ goes back through as Wᵀ
     tied: str = ""  # a tied parameter's gradient: "mean" of its entries, or "entry:r" (only that one)
     optimizer: str = ""  # an Adam mistake (optimizer_mistakes.py): eps_inside, no_bias_correction, …
+    slip: tuple = ()  # (a layer kind's own mistake, its layer): see KIND_SLIPS
 
     def changes(self, kind: str) -> bool:
         """Can this mistake change a quantity of this kind? (No mistake touches the forward pass.)"""
@@ -50,7 +51,7 @@ class Mistake:
             return True
         if (self.grad_scale != 1 or self.no_derivative or self.updated_weights or self.derivative_at_a
                 or self.other_derivative or self.kink_right or self.softmax_diagonal or self.dropped_path
-                or self.transposed) and kind in ("dl_da", "delta", "grad", "new"):
+                or self.transposed or self.slip) and kind in ("dl_da", "delta", "grad", "new"):
             return True
         if self.tied and kind in ("grad", "new"):
             return True
@@ -159,6 +160,16 @@ def variants(spec: Spec) -> list[tuple[str, Mistake]]:
         out.append(("bias_not_updated", Mistake(biases_not_updated=True)))
     if spec.frozen and spec.optimizer.plain:
         out.append(("frozen_updated", Mistake(frozen_updated=True)))
+    for li, layer in enumerate(spec.layers):  # the layer kinds' own (layers/: each kind's `slip`)
+        for slip, (prefix, _, _) in KIND_SLIPS.items():
+            if not layer.kind.startswith(prefix):
+                continue
+            if slip == "forgot_position":  # each position (a small layer's; a large one's last only)
+                positions = layer.size // layer.weights.shape[0]
+                out += [(f"{slip}:{li}:{q}", Mistake(slip=(slip, li, q))) for q in range(positions)
+                        if positions <= MAX_POSITIONS_TRIED or q == positions - 1]
+            else:
+                out.append((f"{slip}:{li}", Mistake(slip=(slip, li))))
     return out + more_variants(spec)
 
 
@@ -181,10 +192,12 @@ def more_variants(spec: Spec) -> list[tuple[str, Mistake]]:
     if any(not act.elementwise for act in acts):
         out.append(("softmax_diagonal", Mistake(softmax_diagonal=True)))
     for li in range(1, len(spec.layers)):
+        if spec.layers[li].kind != "dense":  # a fork and a transposed W are a dense layer's
+            continue
         if 2 <= spec.layers[li].size <= 4:
             out += [(f"dropped_path:{li}:{j}", Mistake(dropped_path=((li, j),)))
                     for j in range(spec.layers[li].size)]
-        if spec.layers[li].size == spec.layers[li - 1].size > 1:
+        if spec.layers[li - 1].kind == "dense" and spec.layers[li].size == spec.layers[li - 1].size > 1:
             out.append((f"transposed:{li}", Mistake(transposed=frozenset([li]))))
     return out + _loss_variants(spec) + _tied_variants(spec) + optimizer_variants(spec)
 
@@ -209,7 +222,8 @@ def _loss_variants(spec: Spec) -> list[tuple[str, Mistake]]:
 def _tied_variants(spec: Spec) -> list[tuple[str, Mistake]]:
     counts: dict[str, int] = {}
     for layer in spec.layers:
-        for name in [n for row in layer.weight_names for n in row] + list(layer.bias_names):
+        # a kind's weight names nest as deep as its weights (a kernel's: out × in × kh × kw)
+        for name in np.asarray(layer.weight_names, dtype=object).ravel().tolist() + list(layer.bias_names):
             counts[name] = counts.get(name, 0) + 1
     most = max(counts.values(), default=1)
     if most < 2:
@@ -239,3 +253,17 @@ def optimizer_variants(spec: Spec) -> list:
     if c.name == "adamw" and c.weight_decay != 0:
         which.append("adamw_as_l2")
     return [(f"adam_{w}", Mistake(optimizer=w)) for w in which]
+
+
+MAX_POSITIONS_TRIED = 16  # check tries forgetting each position of a kernel over this many at most
+
+
+# A layer kind's own mistakes: the kind it belongs to, a short name, why it is a mistake (check).
+KIND_SLIPS = {
+    "forgot_position": ("conv", "a kernel gradient that forgets a position",
+                        "a kernel entry's gradient adds δ·a over every position it touched"),
+    "spread_max": ("maxpool", "max-pool gradient spread to all inputs",
+                   "a max pool sends δ back to the input that won its window only"),
+    "no_mean_terms": ("batchnorm", "batch norm backward without the mean terms",
+                      "∂ℓ/∂x = γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂): μ and σ² depend on every x too"),
+}
