@@ -1,0 +1,106 @@
+"""Seeded exercise variants of a spec template: the numbers drawn, each variant kept only when it
+meets every constraint (`constraints.failures`), the same seed giving the same variants."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..errors import BackcalcError, UsageError
+from ..spec_model import Spec
+from .answer_key import Quantity, add_causes, answer_key
+from .draw import Drawer
+
+# draws tried per variant asked before giving up: a template whose numbers cannot meet the
+# constraints says so instead of searching for ever
+DRAWS_PER_VARIANT = 400
+
+
+class TooFewVariants(BackcalcError):
+    """The constraints refused too many draws."""
+
+
+@dataclass
+class Variant:
+    id: str  # v001, or the student's id from the roster
+    number: int  # 1-based
+    spec: Spec
+    yaml: str  # the variant's spec file
+    key: list[Quantity]
+    student: dict = field(default_factory=dict)  # the roster's row
+
+
+@dataclass
+class Exercise:
+    template: str
+    seed: int
+    decimals: int
+    answer_decimals: int
+    variants: list[Variant]
+    draws: int  # how many were drawn to find them
+    refused: Counter  # why the others were refused, by kind of reason
+
+
+def _reason_kind(reason: str) -> str:
+    """A refusal's kind, for the summary: the words before the neuron's or quantity's name."""
+    for kind in ("dead", "saturated", "loss does not fall"):
+        if kind in reason:
+            return {"dead": "a dead neuron", "saturated": "a saturated neuron"}.get(kind, "the loss does not fall")
+    return "two values alike at the answer decimals"
+
+
+def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_decimals: int = 4,
+             ids: list[str] | None = None, students: list[dict] | None = None) -> Exercise:
+    """`count` variants meeting every constraint, drawn from `seed` (the same seed, the same variants)."""
+    from ..activations import get_activation
+    from ..quantities import compute
+    from ..writer import spec_to_yaml
+    from .constraints import failures
+    from .draw import one_hot
+
+    if count < 1:
+        raise UsageError(f"--variants: expected at least 1, got {count}")
+    out = get_activation(template.layers[-1].activation)
+    bounded = out.saturates and bool(((template.targets >= 0) & (template.targets <= 1)).all())
+    drawer = Drawer(template, decimals, seed, bounded and not one_hot(template.targets))
+    variants: list[Variant] = []
+    seen: set[str] = set()
+    refused: Counter = Counter()
+    draws = 0
+    while len(variants) < count:
+        if draws >= DRAWS_PER_VARIANT * count:
+            raise TooFewVariants(_too_few(template, len(variants), count, draws, refused))
+        draws += 1
+        number = len(variants) + 1
+        vid = ids[number - 1] if ids else f"v{number:03d}"
+        header = [f"Exercise variant {vid} of {template.source} (backcalc exercise --seed {seed}, "
+                  f"--decimals {decimals})"]
+        text = spec_to_yaml(drawer.draw(), header=header)
+        body = text.split("\n", 1)[1]
+        if body in seen:
+            refused["the same numbers as an earlier variant"] += 1
+            continue
+        spec = _parse(text, vid)
+        calc = compute(spec)
+        key = answer_key(spec, answer_decimals)
+        reasons = failures(spec, calc, key, answer_decimals)
+        if reasons:
+            refused.update({_reason_kind(r) for r in reasons})
+            continue
+        seen.add(body)
+        add_causes(spec, key)
+        variants.append(Variant(vid, number, spec, text, key, (students or [{}] * count)[number - 1]))
+    return Exercise(template.source, seed, decimals, answer_decimals, variants, draws, refused)
+
+
+def _parse(text: str, vid: str) -> Spec:
+    from ..spec_read import parse_spec
+
+    return parse_spec(text, f"{vid}/spec.yaml")
+
+
+def _too_few(template: Spec, found: int, count: int, draws: int, refused: Counter) -> str:
+    common = "; ".join(f"{reason} ({n})" for reason, n in refused.most_common(3))
+    return (f"{template.source}: only {found} of {count} variants met the constraints in {draws} draws "
+            f"(refused most often: {common}); try more --decimals, fewer --answer-decimals "
+            "or a template with larger numbers")
