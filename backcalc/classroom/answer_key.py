@@ -30,6 +30,11 @@ class Wrong:
     text: str
     causes: list[tuple[str, str]]  # (mistake id, words) as check names them
     upstream: str | None  # the first wrong answer it follows from, when it is not where the error began
+    alone: float | None = None  # the mistake made here alone, everything upstream right
+
+    def to_dict(self) -> dict:
+        return {"mistake": self.mistake, "value": self.value, "text": self.text,
+                "causes": [list(c) for c in self.causes], "upstream": self.upstream, "alone": self.alone}
 
 
 @dataclass
@@ -40,6 +45,10 @@ class Quantity:
     text: str  # the right value at the answer decimals
     parents: list[str]  # the asked quantities it is computed from directly (through no other asked one)
     wrong: list[Wrong] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "correct": self.correct, "text": self.text, "parents": self.parents,
+                "wrong": [w.to_dict() for w in self.wrong]}
 
 
 def asked_keys(calc: Calc) -> list[Key]:
@@ -87,7 +96,15 @@ def add_causes(spec: Spec, key: list[Quantity]) -> None:
     for q in key:
         for w in q.wrong:
             by_mistake.setdefault(w.mistake, {})[q.name] = w
-    for mistake, wrongs in by_mistake.items():
+    right = {q.key: q.correct for q in key}
+    for mistake, variant in variants(spec):
+        wrongs = by_mistake.get(mistake, {})
+        if not wrongs:
+            continue
+        alone = compute(spec, variant=variant, overrides=right).computed
+        for q in key:
+            if q.name in wrongs and not _same(alone[q.key], q.correct):
+                wrongs[q.name].alone = alone[q.key]
         planted = {q.name: (wrongs[q.name].text if q.name in wrongs else q.text) for q in key}
         for v in check(spec, planted).verdicts:
             if v.quantity in wrongs:
