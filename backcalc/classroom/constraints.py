@@ -38,6 +38,11 @@ def loss_falls(spec: Spec, calc: Calc) -> list[str]:
     return [] if after < before else [f"the loss does not fall ({before:.4g} → {after:.4g})"]
 
 
+def quick_failures(spec: Spec, calc: Calc) -> list[str]:
+    """The reasons found from the step alone (the collisions need every mistake's step)."""
+    return dead_or_saturated(spec, calc) or loss_falls(spec, calc)
+
+
 def failures(spec: Spec, calc: Calc, key: list[Quantity], answer_decimals: int) -> list[str]:
     """Every reason this variant is refused (none: it is set)."""
     return dead_or_saturated(spec, calc) + loss_falls(spec, calc) + collisions(key, answer_decimals)

@@ -42,6 +42,14 @@ def one_hot(targets: np.ndarray) -> bool:
     return bool(np.all((targets == 0) | (targets == 1)) and np.all(targets.sum(axis=1) == 1))
 
 
+def drawer_problems(template: Spec, decimals: int) -> list[str]:
+    """Why no number can be drawn at these decimals (a sigmoid's target strictly inside (0, 1) at 0)."""
+    if decimals == 0 and not one_hot(template.targets) and bool(((template.targets >= 0) & (template.targets <= 1)).all()):
+        return ["--decimals 0: no whole number lies strictly between 0 and 1, where these targets are drawn; "
+                "give --decimals 1 or more"]
+    return []
+
+
 class Drawer:
     """Draws the numbers of one variant after another from one seeded generator."""
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from ..errors import BackcalcError, UsageError
 from ..spec_model import Spec
 from .answer_key import Quantity, add_causes, answer_key
-from .draw import Drawer
+from .draw import Drawer, drawer_problems
 
-# draws tried per variant asked before giving up: a template whose numbers cannot meet the
-# constraints says so instead of searching for ever
-DRAWS_PER_VARIANT = 400
+# draws tried per variant before giving up (counted from the last variant found): a template whose
+# numbers cannot meet the constraints says so in seconds instead of searching for ever
+DRAWS_PER_VARIANT = 200
 
 
 class TooFewVariants(BackcalcError):
@@ -55,9 +55,12 @@ def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_de
     from ..activations import get_activation
     from ..quantities import compute
     from ..writer import spec_to_yaml
-    from .constraints import failures
+    from .answer_key import collisions
+    from .constraints import quick_failures
     from .draw import one_hot
 
+    for problem in drawer_problems(template, decimals):
+        raise UsageError(problem)
     if count < 1:
         raise UsageError(f"--variants: expected at least 1, got {count}")
     out = get_activation(template.layers[-1].activation)
@@ -68,7 +71,7 @@ def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_de
     refused: Counter = Counter()
     draws = 0
     while len(variants) < count:
-        if draws >= DRAWS_PER_VARIANT * count:
+        if draws >= DRAWS_PER_VARIANT * (len(variants) + 1):
             raise TooFewVariants(_too_few(template, len(variants), count, draws, refused))
         draws += 1
         number = len(variants) + 1
@@ -82,8 +85,9 @@ def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_de
             continue
         spec = _parse(text, vid)
         calc = compute(spec)
-        key = answer_key(spec, answer_decimals)
-        reasons = failures(spec, calc, key, answer_decimals)
+        reasons = quick_failures(spec, calc)  # before the answer key, which recomputes every mistake
+        key = [] if reasons else answer_key(spec, answer_decimals)
+        reasons = reasons or collisions(key, answer_decimals)
         if reasons:
             refused.update({_reason_kind(r) for r in reasons})
             continue
