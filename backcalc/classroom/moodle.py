@@ -15,21 +15,25 @@ from .given import setting
 
 def blank_answers(q: dict, tolerance: str, credits) -> list[tuple[int, str, str]]:
     """(percent, value, feedback) of one quantity: the right value first, then each mistake's
-    distinct value once (two mistakes giving one number share it, both named)."""
+    distinct value once. Mistakes giving one number share it: the feedback names each reading (an
+    error made here, or one carried forward), and the credit is the better one, since a blank alone
+    cannot tell which the student made."""
     out = [(100, _value(q["correct"]), "right")]
-    seen: dict[str, int] = {}
+    groups: dict[str, list[dict]] = {}
     for w in q["wrong"]:
-        if w["text"] in seen:
-            continue
-        seen[w["text"]] = len(out)
-        causes = " or ".join(text for _, text in w["causes"]) or w["mistake"]
-        if w["upstream"]:
-            pct = round(100 * credits.ecf)
-            fb = f"follows from an error in {w['upstream']} ({causes}): carried forward"
-        else:
-            pct = round(100 * credits.mistake)
-            fb = f"not right: {causes}"
-        out.append((pct, _value(w["value"]), fb))
+        groups.setdefault(w["text"], []).append(w)
+    for same in groups.values():
+        readings, pct = [], 0
+        for w in same:
+            causes = " or ".join(text for _, text in w["causes"]) or w["mistake"]
+            if w["upstream"]:
+                reading, credit = f"follows from an error in {w['upstream']} ({causes}): carried forward", credits.ecf
+            else:
+                reading, credit = f"not right: {causes}", credits.mistake
+            if reading not in readings:
+                readings.append(reading)
+            pct = max(pct, round(100 * credit))
+        out.append((pct, _value(same[0]["value"]), "; or ".join(readings)))
     return out
 
 
