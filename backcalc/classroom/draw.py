@@ -44,7 +44,8 @@ def one_hot(targets: np.ndarray) -> bool:
 
 def drawer_problems(template: Spec, decimals: int) -> list[str]:
     """Why no number can be drawn at these decimals (a sigmoid's target strictly inside (0, 1) at 0)."""
-    if decimals == 0 and not one_hot(template.targets) and bool(((template.targets >= 0) & (template.targets <= 1)).all()):
+    inside = bool(((template.targets >= 0) & (template.targets <= 1)).all())
+    if decimals == 0 and inside and not one_hot(template.targets):
         return ["--decimals 0: no whole number lies strictly between 0 and 1, where these targets are drawn; "
                 "give --decimals 1 or more"]
     return []

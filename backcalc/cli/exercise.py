@@ -96,7 +96,10 @@ def _students(roster: Optional[Path], variants: Optional[int]):
 
 
 def _targets(out: Path, names: list[str], kinds: list[str], name: str, force: bool, source: str) -> dict:
-    """Every file to write, checked before any work: none already there without --force."""
+    """Every file to write, checked before any work (none already there without --force); folders not
+    there yet are made only when the files are written, so a refusal leaves nothing behind."""
+    import os
+
     from ..atomic import check_target
     from ..render.exercise import variant_file_names
 
@@ -105,16 +108,16 @@ def _targets(out: Path, names: list[str], kinds: list[str], name: str, force: bo
         paths += {"moodle": ["moodle.xml"], "gift": ["gift.txt"], "qti": ["qti.zip"],
                   "prairielearn": [f"prairielearn/{name}/{f}" for f in ("info.json", "question.html", "server.py")],
                   "gradescope": ["gradescope/autograder.zip"]}[kind]
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: expected a folder, found a file")
     targets = {}
     for rel in paths:
         path = out / rel
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UsageError(f"--out {out}: cannot make {path.parent} ({e.strerror or e})") from None
-        targets[rel] = check_target(path, "--out", force, source)
+        if path.parent.is_dir():
+            targets[rel] = check_target(path, "--out", force, source)
+            continue
+        above = next(p for p in path.parents if p.exists() or p == Path(p.anchor) or str(p) == ".")
+        if not above.is_dir() or not os.access(above, os.W_OK | os.X_OK):
+            raise UsageError(f"--out {out}: cannot make {path.parent} ({above} is not a writable folder)")
+        targets[rel] = path
     return targets
 
 
@@ -154,10 +157,16 @@ def _exports(made, kinds: list[str], name: str, credits) -> dict[str, bytes]:
 
 
 def _write(targets: dict, files: dict[str, bytes]) -> None:
-    from ..atomic import write_file
+    from ..atomic import check_target, write_file
     from .outputs import report_failed_writes, try_write
 
     failed: list = []
     for rel, target in targets.items():
+        if isinstance(target, Path):  # its folder is made now, the work done
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UsageError(f"--out: cannot make {target.parent} ({e.strerror or e})") from None
+            target = check_target(target, "--out", force=False)
         try_write(failed, write_file, target, files[rel])
     report_failed_writes(failed)

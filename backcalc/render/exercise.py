@@ -75,7 +75,7 @@ def index_files(exercise, roster_columns: list[str]) -> dict[str, str]:
           f"Seed {exercise.seed}; given numbers with {exercise.decimals} decimals, answers to "
           f"{exercise.answer_decimals}; {exercise.draws} draws, "
           f"{exercise.draws - len(exercise.variants)} refused"
-          + (": " + "; ".join(f"{why} ({n})" for why, n in sorted(exercise.refused.items())) if exercise.refused else "")
+          + _refusals(exercise.refused)
           + ".", "",
           "| variant | " + "".join(f"{c} | " for c in roster_columns) + "loss | exercise | solution |",
           "|---|" + "---|" * len(roster_columns) + "---:|---|---|"]
@@ -91,6 +91,10 @@ def index_files(exercise, roster_columns: list[str]) -> dict[str, str]:
         writer.writerow([v.id, *cells, loss, f"{v.id}/spec.yaml", f"{v.id}/exercise.md", f"{v.id}/solution.md",
                          f"{v.id}/answers.yaml"])
     return {"index.md": "\n".join(md) + "\n", "index.csv": rows.getvalue()}
+
+
+def _refusals(refused) -> str:
+    return (": " + "; ".join(f"{why} ({n})" for why, n in sorted(refused.items()))) if refused else ""
 
 
 def _cell(text: str) -> str:

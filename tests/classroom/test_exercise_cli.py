@@ -26,7 +26,8 @@ def test_writes_every_document_and_an_index(tmp_path):
         # the answers file is the solution, and check accepts every line of it
         result = check(str(out / v / "spec.yaml"), str(out / v / "answers.yaml"))
         assert result.ok and len(result.verdicts) == 33
-        assert "\\underline" in (out / v / "exercise.tex").read_text() or "___" in (out / v / "exercise.tex").read_text()
+        assert "Fill in every blank" in (out / v / "exercise.tex").read_text()
+        assert "Fill in every blank" not in (out / v / "solution.md").read_text()
     index = (out / "index.md").read_text()
     assert "| v001 |" in index and "| v002 |" in index
     assert (out / "index.csv").read_text().splitlines()[0] == "variant,loss,spec,exercise,solution,answers"
@@ -95,3 +96,12 @@ def test_a_template_whose_numbers_cannot_meet_the_constraints_says_so(tmp_path):
 def test_no_number_at_0_decimals_inside_a_sigmoid_targets_range(tmp_path):
     r = cli("exercise", SIGMOID, "--decimals", "0", "--out", tmp_path / "ex")
     assert one_line(r).startswith("--decimals 0: no whole number lies strictly between 0 and 1")
+
+
+def test_a_refusal_leaves_nothing_behind(tmp_path):
+    out = tmp_path / "ex"
+    out.mkdir()
+    (out / "index.md").write_text("mine")
+    r = cli("exercise", SIGMOID, "--out", out, "-n", "2")
+    assert one_line(r) == f"--out {out / 'index.md'}: already exists; use --force to overwrite it"
+    assert [p.name for p in out.iterdir()] == ["index.md"]
