@@ -84,7 +84,8 @@ class Drawer:
             weights.append(w)
             biases.append(b)
         exact = {k: v for k, v in t.exact.items() if k not in ("inputs", "targets") and "layers" not in k}
-        spec = replace(t, inputs=inputs, targets=targets, exact=exact)
+        # the template's description speaks of its own numbers, which a variant does not have
+        spec = replace(t, inputs=inputs, targets=targets, exact=exact, description=None)
         return spec.with_parameters(weights, biases, t.optimizer_state)
 
     def _named(self, drawn: dict, name: str, choices: list[Decimal], kept: float, frozen) -> float:

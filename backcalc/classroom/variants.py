@@ -106,5 +106,5 @@ def _parse(text: str, vid: str) -> Spec:
 def _too_few(template: Spec, found: int, count: int, draws: int, refused: Counter) -> str:
     common = "; ".join(f"{reason} ({n})" for reason, n in refused.most_common(3))
     return (f"{template.source}: only {found} of {count} variants met the constraints in {draws} draws "
-            f"(refused most often: {common}); try more --decimals, fewer --answer-decimals "
+            f"(refused most often: {common}); try more --answer-decimals, other --decimals "
             "or a template with larger numbers")

@@ -28,7 +28,7 @@ ExportOpt = Annotated[Optional[list[Export]], typer.Option(
     "(an autograder zip).")]
 
 
-@command("Seeded exercise variants of a spec: documents, solutions, answer keys, LMS exports.")
+@command("Exercise variants of a spec for a class, with solutions and LMS exports.")
 def exercise(
     config: ConfigArg = None,
     out: OutOpt = Path("exercise"),

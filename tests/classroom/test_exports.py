@@ -211,3 +211,16 @@ def test_gradescope_autograder_writes_results_json(out, tmp_path):
         verdict, upstream, _ = expected[t["name"]]
         assert (t["score"] == 1.0) == (verdict == "right" or upstream is not None), (mistake, t)
         assert (t["output"] == "right") == (verdict == "right")
+
+
+def test_the_grader_with_backcalc_installed_is_check_itself(out):
+    from backcalc.classroom import grader
+
+    v = json.loads((out / "answer_key.json").read_text())["variants"][0]
+    spec = load_spec(v["spec"])
+    names = [q["name"] for q in v["quantities"]]
+    answers = dict(next(_planted(spec, names))[1])
+    answers["z_h1"] = "0.1"  # an arithmetic slip carried forward: only check's recomputation sees it
+    with_check, _ = grader.grade_answers(v, answers, use_backcalc=True)
+    assert {x["name"]: (x["verdict"], x["upstream"], sorted(c[0] for c in x["causes"])) for x in with_check} \
+        == _check_verdicts(spec, answers)
