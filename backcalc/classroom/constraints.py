@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..activations import get_activation
 from ..quantities import Calc, compute
 from ..spec_model import Spec
-from .answer_key import Quantity, collisions
 
 # ∂a/∂z below this on a sample: the neuron is saturated there (σ′ < 0.05 is |z| > 2.9), its
 # numbers too small to work by hand and its δ lost in the rounding. (diagnostics warn at 1e-3.)
@@ -42,7 +41,3 @@ def quick_failures(spec: Spec, calc: Calc) -> list[str]:
     """The reasons found from the step alone (the collisions need every mistake's step)."""
     return dead_or_saturated(spec, calc) or loss_falls(spec, calc)
 
-
-def failures(spec: Spec, calc: Calc, key: list[Quantity], answer_decimals: int) -> list[str]:
-    """Every reason this variant is refused (none: it is set)."""
-    return dead_or_saturated(spec, calc) + loss_falls(spec, calc) + collisions(key, answer_decimals)

@@ -42,10 +42,17 @@ def one_hot(targets: np.ndarray) -> bool:
     return bool(np.all((targets == 0) | (targets == 1)) and np.all(targets.sum(axis=1) == 1))
 
 
+def unit_targets(template: Spec) -> bool:
+    """Targets drawn strictly inside (0, 1): those of a saturating output (a sigmoid's) that lie there."""
+    from ..activations import get_activation
+
+    inside = bool(((template.targets >= 0) & (template.targets <= 1)).all())
+    return get_activation(template.layers[-1].activation).saturates and inside and not one_hot(template.targets)
+
+
 def drawer_problems(template: Spec, decimals: int) -> list[str]:
     """Why no number can be drawn at these decimals (a sigmoid's target strictly inside (0, 1) at 0)."""
-    inside = bool(((template.targets >= 0) & (template.targets <= 1)).all())
-    if decimals == 0 and inside and not one_hot(template.targets):
+    if decimals == 0 and unit_targets(template):
         return ["--decimals 0: no whole number lies strictly between 0 and 1, where these targets are drawn; "
                 "give --decimals 1 or more"]
     return []
@@ -54,12 +61,12 @@ def drawer_problems(template: Spec, decimals: int) -> list[str]:
 class Drawer:
     """Draws the numbers of one variant after another from one seeded generator."""
 
-    def __init__(self, template: Spec, decimals: int, seed: int, bounded_targets: bool):
+    def __init__(self, template: Spec, decimals: int, seed: int):
         self.template, self.decimals = template, decimals
         self.rng = np.random.default_rng(seed)
         t = template
         self.inputs = _role_choices(t.inputs, decimals, False)
-        self.targets = None if one_hot(t.targets) else _role_choices(t.targets, decimals, bounded_targets)
+        self.targets = None if one_hot(t.targets) else _role_choices(t.targets, decimals, unit_targets(t))
         self.weights = _role_choices(np.concatenate([layer.weights.ravel() for layer in t.layers]), decimals, False)
         self.biases = _role_choices(np.concatenate([layer.biases.ravel() for layer in t.layers]), decimals, False)
 

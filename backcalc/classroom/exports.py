@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass
 
 EXPORTS = ("moodle", "gift", "qti", "prairielearn", "gradescope")
+# Where a platform gives each student a variant at random, a student's id would only tell others who
+# had which numbers: those exports number the variants instead. Canvas (a quiz per variant, assigned
+# by hand) and Gradescope (which finds a student's variant by their id) keep the ids.
+KEEP_IDS = ("qti", "gradescope")
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,20 @@ class Credits:
 def slug(text: str) -> str:
     """A name fit for file names, identifiers and categories."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "exercise"
+
+
+def shared_data(kind: str, variants: list[dict]) -> list[dict]:
+    """The variants as an export carries them: never the roster's other columns (names, emails)."""
+    out = []
+    for v in variants:
+        v = {k: value for k, value in v.items() if k != "student"}
+        if kind not in KEEP_IDS:
+            number = f"v{v['number']:03d}"
+            first, rest = v["spec"].split("\n", 1)  # the spec's header names the variant
+            v["spec"] = first.replace(f"variant {v['id']} of", f"variant {number} of", 1) + "\n" + rest
+            v["id"] = number
+        out.append(v)
+    return out
 
 
 def export(kind: str, name: str, seed: int, variants: list[dict], specs: list, answer_decimals: int,

@@ -52,20 +52,16 @@ def _reason_kind(reason: str) -> str:
 def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_decimals: int = 4,
              ids: list[str] | None = None, students: list[dict] | None = None) -> Exercise:
     """`count` variants meeting every constraint, drawn from `seed` (the same seed, the same variants)."""
-    from ..activations import get_activation
     from ..quantities import compute
     from ..writer import spec_to_yaml
     from .answer_key import collisions
     from .constraints import quick_failures
-    from .draw import one_hot
 
     for problem in drawer_problems(template, decimals):
         raise UsageError(problem)
     if count < 1:
         raise UsageError(f"--variants: expected at least 1, got {count}")
-    out = get_activation(template.layers[-1].activation)
-    bounded = out.saturates and bool(((template.targets >= 0) & (template.targets <= 1)).all())
-    drawer = Drawer(template, decimals, seed, bounded and not one_hot(template.targets))
+    drawer = Drawer(template, decimals, seed)
     variants: list[Variant] = []
     seen: set[str] = set()
     refused: Counter = Counter()

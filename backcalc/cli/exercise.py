@@ -145,14 +145,14 @@ def _documents(made, columns: list[str]) -> dict[str, bytes]:
 
 
 def _exports(made, kinds: list[str], name: str, credits) -> dict[str, bytes]:
-    from ..classroom.exports import export
+    from ..classroom.exports import export, shared_data
     from ..classroom.given import variant_data
 
     data = [variant_data(v) for v in made.variants]
     specs = [v.spec for v in made.variants]
     files = {}
     for kind in kinds:
-        files.update(export(kind, name, made.seed, data, specs, made.answer_decimals, credits))
+        files.update(export(kind, name, made.seed, shared_data(kind, data), specs, made.answer_decimals, credits))
     return files
 
 

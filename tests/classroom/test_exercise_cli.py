@@ -105,3 +105,21 @@ def test_a_refusal_leaves_nothing_behind(tmp_path):
     r = cli("exercise", SIGMOID, "--out", out, "-n", "2")
     assert one_line(r) == f"--out {out / 'index.md'}: already exists; use --force to overwrite it"
     assert [p.name for p in out.iterdir()] == ["index.md"]
+
+
+def test_exports_carry_no_roster_columns_and_random_platforms_no_ids(tmp_path):
+    import zipfile
+
+    roster = tmp_path / "students.csv"
+    roster.write_text("name,email\nAda Lovelace,ada@example.org\nAlan Turing,alan@example.org\n")
+    out = tmp_path / "ex"
+    r = cli("exercise", SIGMOID, "--roster", roster, "--out", out, "--export", "moodle", "--export", "gift",
+            "--export", "prairielearn", "--export", "gradescope", "--export", "qti")
+    assert r.exit_code == 0, r.stderr
+    for path in ("moodle.xml", "gift.txt", "prairielearn/sigmoid-seed/server.py"):
+        text = (out / path).read_text()
+        assert "Lovelace" not in text and "ada@example.org" not in text and "v002" in text
+    with zipfile.ZipFile(out / "gradescope/autograder.zip") as z:
+        grade = z.read("grade.py").decode()
+    assert "ada@example.org" in grade and "Lovelace" not in grade  # the id finds the student's variant
+    assert "Lovelace" in (out / "answer_key.json").read_text()  # the teacher's own record keeps the row
