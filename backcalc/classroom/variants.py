@@ -11,9 +11,9 @@ from ..spec_model import Spec
 from .answer_key import Quantity, add_causes, answer_key
 from .draw import Drawer, drawer_problems
 
-# draws tried per variant before giving up (counted from the last variant found): a template whose
-# numbers cannot meet the constraints says so in seconds instead of searching for ever
-DRAWS_PER_VARIANT = 200
+# refused draws in a row before giving up: a template whose numbers cannot meet the constraints
+# says so in seconds instead of searching for ever
+REFUSALS_IN_A_ROW = 200
 
 
 class TooFewVariants(BackcalcError):
@@ -65,11 +65,12 @@ def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_de
     variants: list[Variant] = []
     seen: set[str] = set()
     refused: Counter = Counter()
-    draws = 0
+    draws = in_a_row = 0
     while len(variants) < count:
-        if draws >= DRAWS_PER_VARIANT * (len(variants) + 1):
+        if in_a_row >= REFUSALS_IN_A_ROW:
             raise TooFewVariants(_too_few(template, len(variants), count, draws, refused))
         draws += 1
+        in_a_row += 1
         number = len(variants) + 1
         vid = ids[number - 1] if ids else f"v{number:03d}"
         header = [f"Exercise variant {vid} of {template.source} (backcalc exercise --seed {seed}, "
@@ -88,6 +89,7 @@ def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_de
             refused.update({_reason_kind(r) for r in reasons})
             continue
         seen.add(body)
+        in_a_row = 0
         add_causes(spec, key)
         variants.append(Variant(vid, number, spec, text, key, (students or [{}] * count)[number - 1]))
     return Exercise(template.source, seed, decimals, answer_decimals, variants, draws, refused)

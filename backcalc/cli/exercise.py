@@ -67,7 +67,7 @@ def exercise(
     count = len(ids) if ids else (variants or 1)
     kinds = list(dict.fromkeys(e.value for e in export or []))
     name = slug(template.name or Path(template.source).stem)
-    names = [v for v in (ids or [f"v{k + 1:03d}" for k in range(count)])]
+    names = ids or [f"v{k + 1:03d}" for k in range(count)]  # the variants' folders, as generate names them
     targets = _targets(out, names, kinds, name, force, template.source)
     from ..classroom.variants import generate
 
