@@ -23,10 +23,12 @@ def read_number(text):
     m = _DECIMAL.fullmatch(text)
     if m is None or re.fullmatch(r"[+-]?[0-9]+", text):
         return value, 0.0
-    decimals = len(m["frac"] or "") - int(m["exp"] or 0)
-    if value == 0 and m["frac"] is None and int(m["exp"] or 0) >= 0:
-        return value, 0.0
-    return value, 0.5 * 10.0 ** -min(decimals, 400)
+    exponent = int(m["exp"] or 0)
+    if value == 0:  # a zero's exponent says nothing of its size: it can make it finer, never coarser
+        if m["frac"] is None and exponent >= 0:
+            return value, 0.0
+        exponent = min(exponent, 0)
+    return value, 0.5 * 10.0 ** -min(len(m["frac"] or "") - exponent, 400)
 
 
 def matches(answer, value, tolerance):

@@ -224,3 +224,14 @@ def test_the_grader_with_backcalc_installed_is_check_itself(out):
     with_check, _ = grader.grade_answers(v, answers, use_backcalc=True)
     assert {x["name"]: (x["verdict"], x["upstream"], sorted(c[0] for c in x["causes"])) for x in with_check} \
         == _check_verdicts(spec, answers)
+
+
+@pytest.mark.parametrize("text", ["0.59327", "5.9327e-1", "1.2e5", "3", "0", "0e5", "0.00e2", "0.000", "-0.25",
+                                  "1_000.5", "−0.5"])
+def test_the_grader_reads_a_numbers_tolerance_as_check_does(text):
+    from backcalc.answers import read_answers
+    from backcalc.classroom import grader
+
+    spec = load_spec(CONFIGS / "sigmoid_seed.yaml")
+    answer = read_answers("<t>", spec, f"z_h1: {text}\n".encode())[0]
+    assert grader.read_number(text) == (answer.value, answer.tolerance)
