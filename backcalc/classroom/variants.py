@@ -50,8 +50,9 @@ def _reason_kind(reason: str) -> str:
 
 
 def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_decimals: int = 4,
-             ids: list[str] | None = None, students: list[dict] | None = None) -> Exercise:
-    """`count` variants meeting every constraint, drawn from `seed` (the same seed, the same variants)."""
+             ids: list[str] | None = None, students: list[dict] | None = None, progress=None) -> Exercise:
+    """`count` variants meeting every constraint, drawn from `seed` (the same seed, the same variants);
+    `progress(found, draws)` is called after each variant found."""
     from ..quantities import compute
     from ..writer import spec_to_yaml
     from .answer_key import collisions
@@ -92,6 +93,8 @@ def generate(template: Spec, count: int, seed: int, decimals: int = 2, answer_de
         in_a_row = 0
         add_causes(spec, key)
         variants.append(Variant(vid, number, spec, text, key, (students or [{}] * count)[number - 1]))
+        if progress is not None:
+            progress(len(variants), draws)
     return Exercise(template.source, seed, decimals, answer_decimals, variants, draws, refused)
 
 

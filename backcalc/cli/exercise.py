@@ -71,7 +71,8 @@ def exercise(
     targets = _targets(out, names, kinds, name, force, template.source)
     from ..classroom.variants import generate
 
-    made = generate(template, count, seed, decimals, answer_decimals, ids or None, students or None)
+    made = generate(template, count, seed, decimals, answer_decimals, ids or None, students or None,
+                    _progress(count, quiet))
     files = _documents(made, columns)
     if kinds:
         files.update(_exports(made, kinds, name, Credits(mistake_credit / 100, ecf_credit / 100)))
@@ -81,6 +82,21 @@ def exercise(
             f"(seed {seed}; {made.draws} drawn, {made.draws - count} refused)"
             + (f"; exports: {', '.join(kinds)}" if kinds else ""))
     typer.echo(str(out / "index.md"))
+
+
+def _progress(count: int, quiet: bool):
+    """On a terminal, a line counting the variants found (200 students take minutes)."""
+    import sys
+
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(found: int, draws: int) -> None:
+        sys.stderr.write(f"\rbackcalc: {found} of {count} variants ({draws} drawn)"
+                         + ("\r\033[K" if found == count else ""))
+        sys.stderr.flush()
+
+    return show
 
 
 def _students(roster: Optional[Path], variants: Optional[int]):

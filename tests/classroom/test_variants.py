@@ -67,3 +67,9 @@ def test_the_same_seed_draws_the_same_variants_and_another_seed_others():
     assert [v.yaml for v in a.variants] == [v.yaml for v in b.variants]
     assert [v.yaml for v in a.variants] != [v.yaml for v in c.variants]
     assert len({v.yaml.split("\n", 1)[1] for v in a.variants}) == 3  # no two variants alike
+
+
+def test_progress_is_told_after_each_variant_found():
+    seen = []
+    made = generate(load_spec(CONFIGS / "sigmoid_seed.yaml"), 3, 4, progress=lambda found, draws: seen.append(found))
+    assert seen == [1, 2, 3] and len(made.variants) == 3
