@@ -176,7 +176,8 @@ GLOBAL_CASES = [
     _c("exercise.variants", "exercise --example sigmoid_seed -n 2 --seed 1 --out ex --decimals 2 "
                             "--answer-decimals 4", writes_under=("ex/",)),
     _c("exercise.exports", "exercise --example sigmoid_seed --seed 2 -o ex --export moodle --export gift "
-                           "--export prairielearn --mistake-credit 40 --ecf-credit 90 -q", writes_under=("ex/",)),
+                           "--export prairielearn --mistake-credit 40 --ecf-credit 90 -q --no-color",
+       writes_under=("ex/",)),
     _c("exercise.exists", "exercise --example sigmoid_seed --out ex", writes_under=("ex/",),
        existing=("ex/index.md",)),
     _c("exercise.force", "exercise --example sigmoid_seed --out ex --force --set learning_rate=0.25",

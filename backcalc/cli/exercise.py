@@ -9,7 +9,7 @@ import typer
 from ..errors import UsageError
 from .application import command, err
 from .inputs import read_spec
-from .options import ConfigArg, DebugOpt, ExampleOpt, QuietOpt, SetOpt
+from .options import ConfigArg, DebugOpt, ExampleOpt, PlainNoColorOpt, QuietOpt, SetOpt
 
 
 class Export(str, Enum):
@@ -20,8 +20,9 @@ class Export(str, Enum):
     gradescope = "gradescope"
 
 
-OutOpt = Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="The folder to write into (made if "
-                                      "missing); files already there are refused without --force.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", metavar="DIR", show_default=False, help="The folder to write "
+                                      "into (required; made if missing); files already there are refused without "
+                                      "--force.")]
 ExportOpt = Annotated[Optional[list[Export]], typer.Option(
     "--export", case_sensitive=False, help="Also write a platform's import file into DIR (repeat for several): "
     "moodle (Moodle XML, Cloze), gift, qti (Canvas QTI 1.2 zip), prairielearn (a question folder), gradescope "
@@ -31,7 +32,7 @@ ExportOpt = Annotated[Optional[list[Export]], typer.Option(
 @command("Exercise variants of a spec for a class, with solutions and LMS exports.")
 def exercise(
     config: ConfigArg = None,
-    out: OutOpt = Path("exercise"),
+    out: OutOpt = ...,
     variants: Annotated[Optional[int], typer.Option("--variants", "-n", min=1, max=10_000, metavar="N",
                         help="How many variants (default 1; with --roster one per student).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, metavar="S", help="The draw's seed: the same seed, "
@@ -52,6 +53,7 @@ def exercise(
                           "(percent) for a value carried forward correctly from an earlier error.")] = 100,
     force: Annotated[bool, typer.Option("--force", help="Replace files already in DIR.")] = False,
     quiet: QuietOpt = False,
+    no_color: PlainNoColorOpt = False,
     set_: SetOpt = None,
     debug: DebugOpt = False,
     example: ExampleOpt = None,
