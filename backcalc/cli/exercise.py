@@ -29,7 +29,7 @@ ExportOpt = Annotated[Optional[list[Export]], typer.Option(
     "(an autograder zip).")]
 
 
-@command("Exercise variants of a spec for a class, with solutions and LMS exports.")
+@command("Exercise variants for a class, with solutions and LMS exports.")
 def exercise(
     config: ConfigArg = None,
     out: OutOpt = ...,
