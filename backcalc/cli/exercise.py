@@ -61,7 +61,8 @@ def exercise(
     """Draw variants of the template's numbers (its layers, activations, loss and optimizer kept), each with
     no dead or saturated neuron, a loss that falls after the step and every common mistake telling apart
     from the right answer and the others at K decimals; write per variant the spec, the blank exercise
-    and the solution (Markdown, LaTeX, plain text) and the answers file, an index, and the exports."""
+    and the solution (Markdown, LaTeX, HTML, plain text), the HTML quiz and the answers file, an index,
+    and the exports."""
     from ..classroom.exports import Credits, slug
 
     template = read_spec(config, example, quiet, set_)

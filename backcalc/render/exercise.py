@@ -1,5 +1,6 @@
 """An exercise's documents: per variant the blank exercise and the solution in every document
-format (Markdown, LaTeX, plain text) and the answers file, and the index of all variants."""
+format (Markdown, LaTeX, HTML, plain text), the HTML quiz page and the answers file, and the index
+of all variants."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ TEXT_WIDTH = 100  # the plain-text solution's tables, whatever the terminal
 
 def variant_file_names() -> list[str]:
     """The files of a variant's folder, in the order they are written."""
-    return ["spec.yaml", "exercise.md", "solution.md", "exercise.tex", "solution.tex", "exercise.txt",
-            "solution.txt", "answers.yaml"]
+    return ["spec.yaml", "exercise.md", "solution.md", "exercise.tex", "solution.tex", "exercise.html",
+            "solution.html", "quiz.html", "exercise.txt", "solution.txt", "answers.yaml"]
 
 
 def variant_files(variant, result, decimals: int) -> dict[str, str]:
     """{file name: text} of one variant's folder."""
+    from ..quiz import quiz_data
+    from .html_page import render as html
     from .latex import render as latex
     from .markdown import render as markdown
 
@@ -29,6 +32,9 @@ def variant_files(variant, result, decimals: int) -> dict[str, str]:
         "solution.md": markdown(result, decimals),
         "exercise.tex": latex(result, decimals, blank=True),
         "solution.tex": latex(result, decimals),
+        "exercise.html": html(result, decimals, blank=True),
+        "solution.html": html(result, decimals),
+        "quiz.html": html(result, decimals, quiz=quiz_data(variant.spec)),  # graded in the browser, as check
         "exercise.txt": worksheet(variant, decimals),
         "solution.txt": tables_text(result, decimals),
         "answers.yaml": answers_file(variant, decimals),
@@ -86,8 +92,10 @@ def index_files(exercise, roster_columns: list[str]) -> dict[str, str]:
         loss = next(q.text for q in v.key if q.name == "loss")
         cells = [v.student.get(c, "") for c in roster_columns]
         md.append(f"| {v.id} | " + "".join(f"{_cell(c)} | " for c in cells)
-                  + f"{loss} | [md]({v.id}/exercise.md) [tex]({v.id}/exercise.tex) [txt]({v.id}/exercise.txt) "
-                  f"| [md]({v.id}/solution.md) [tex]({v.id}/solution.tex) [txt]({v.id}/solution.txt) |")
+                  + f"{loss} | [md]({v.id}/exercise.md) [tex]({v.id}/exercise.tex) [html]({v.id}/exercise.html) "
+                  f"[quiz]({v.id}/quiz.html) [txt]({v.id}/exercise.txt) "
+                  f"| [md]({v.id}/solution.md) [tex]({v.id}/solution.tex) [html]({v.id}/solution.html) "
+                  f"[txt]({v.id}/solution.txt) |")
         writer.writerow([v.id, *cells, loss, f"{v.id}/spec.yaml", f"{v.id}/exercise.md", f"{v.id}/solution.md",
                          f"{v.id}/answers.yaml"])
     return {"index.md": "\n".join(md) + "\n", "index.csv": rows.getvalue()}

@@ -21,8 +21,9 @@ def test_writes_every_document_and_an_index(tmp_path):
     assert r.stdout == f"{out / 'index.md'}\n"
     for v in ("v001", "v002"):
         names = sorted(p.name for p in (out / v).iterdir())
-        assert names == ["answers.yaml", "exercise.md", "exercise.tex", "exercise.txt", "solution.md",
-                         "solution.tex", "solution.txt", "spec.yaml"]
+        assert names == ["answers.yaml", "exercise.html", "exercise.md", "exercise.tex", "exercise.txt", "quiz.html",
+                         "solution.html", "solution.md", "solution.tex", "solution.txt", "spec.yaml"]
+        assert "Fill in every blank" in (out / v / "exercise.html").read_text()
         # the answers file is the solution, and check accepts every line of it
         result = check(str(out / v / "spec.yaml"), str(out / v / "answers.yaml"))
         assert result.ok and len(result.verdicts) == 33
@@ -51,7 +52,7 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path):
                 "--export", "gift", "--export", "qti", "--export", "prairielearn", "--export", "gradescope")
         assert r.exit_code == 0, r.stderr
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
-    assert len(_tree(tmp_path / "a")) == 3 + 3 * 8 + 1 + 1 + 1 + 3 + 1
+    assert len(_tree(tmp_path / "a")) == 3 + 3 * 11 + 1 + 1 + 1 + 3 + 1
 
 
 def test_existing_files_are_refused_without_force(tmp_path):
