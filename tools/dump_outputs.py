@@ -57,14 +57,15 @@ class Case:
     stdin: str | None = None  # "spec" or "answers"
     configs_only: bool = False  # cases that only re-render the same data run on the bundled configs only
     existing: tuple[str, ...] = ()  # files there before the case runs (an OLD_FILE, or xor's spec)
+    writes_under: tuple[str, ...] = ()  # folders whose every file the case writes (`exercise --out`)
 
 
 OLD_FILE = "an existing file\n"
 
 
 def _c(name: str, line: str, writes: tuple[str, ...] = (), stdin: str | None = None,
-       configs_only: bool = False, existing: tuple[str, ...] = ()) -> Case:
-    return Case(name, tuple(line.split()), writes, stdin, configs_only, existing)
+       configs_only: bool = False, existing: tuple[str, ...] = (), writes_under: tuple[str, ...] = ()) -> Case:
+    return Case(name, tuple(line.split()), writes, stdin, configs_only, existing, writes_under)
 
 
 SPEC_CASES = [
@@ -185,6 +186,18 @@ GLOBAL_CASES = [
     _c("default.forward", "forward"),
     _c("default.graph", "graph"),
     _c("default.gradcheck", "gradcheck --no-torch"),
+    # `exercise` writes a folder (zips are binary, so the exports' text files stand for them)
+    _c("exercise.variants", "exercise --example sigmoid_seed -n 2 --seed 1 --out ex --decimals 2 "
+                            "--answer-decimals 4", writes_under=("ex/",)),
+    _c("exercise.exports", "exercise --example sigmoid_seed --seed 2 -o ex --export moodle --export gift "
+                           "--export prairielearn --mistake-credit 40 --ecf-credit 90 -q --no-color",
+       writes_under=("ex/",)),
+    _c("exercise.exists", "exercise --example sigmoid_seed --out ex", writes_under=("ex/",),
+       existing=("ex/index.md",)),
+    _c("exercise.force", "exercise --example sigmoid_seed --out ex --force --set learning_rate=0.25",
+       writes_under=("ex/",), existing=("ex/index.md",)),
+    _c("exercise.roster-missing", "exercise --example sigmoid_seed --roster students.csv --out ex",
+       writes_under=("ex/",)),
     _c("error.json-and-latex", "step --json --format latex"),
     _c("error.unknown-option", "step --no-such-option"),
 ]
@@ -337,6 +350,7 @@ class Runner:
         args = [a.format(**subst) for a in case.args]
         for name in case.existing:  # ./backcalc.yaml is read as a spec; any other file is only in the way
             text = (CONFIGS / "xor.yaml").read_text(encoding="utf-8") if name == "backcalc.yaml" else OLD_FILE
+            (self.scratch / name).parent.mkdir(parents=True, exist_ok=True)
             (self.scratch / name).write_text(text, encoding="utf-8")
         os.chdir(self.scratch)
         try:
@@ -347,9 +361,9 @@ class Runner:
                 parts.append(self._normal(error.encode()))
             parts += [_section("stdout", self._normal(result.stdout_bytes)),
                       _section("stderr", self._normal(result.stderr_bytes))]
-            for name in sorted(p.name for p in self.scratch.iterdir() if p.name not in ("configs", "random")):
+            for name in _written(self.scratch):
                 data = (self.scratch / name).read_bytes()
-                expected = "" if name in case.writes else " UNEXPECTED"
+                expected = "" if name in case.writes or name.startswith(case.writes_under) else " UNEXPECTED"
                 if name.endswith(".png"):
                     sha = hashlib.sha256(data).hexdigest()
                     digest = f"{len(data)} bytes, png: {data.startswith(PNG)}, sha256 {sha}\n"
@@ -370,6 +384,19 @@ class Runner:
         for path, name in ((str(self.scratch), "<scratch>"), (str(self.work), "<work>"), (str(ROOT), "<repo>")):
             data = data.replace(path.encode(), name.encode())
         return data.replace(_version_text().encode(), b"backcalc <version>")
+
+
+def _written(scratch: Path) -> list[str]:
+    """The files a case left in the scratch folder (a folder's files by their paths, as `exercise --out` writes)."""
+    out = []
+    for p in sorted(scratch.iterdir()):
+        if p.name in ("configs", "random"):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            out += [str(f.relative_to(scratch)) for f in sorted(p.rglob("*")) if f.is_file()]
+        else:
+            out.append(p.name)
+    return out
 
 
 def _section(title: str, data: bytes) -> bytes:

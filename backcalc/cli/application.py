@@ -143,7 +143,8 @@ def main() -> None:
 # The commands, in the order `--help` lists them: (name, module of backcalc.cli, function). A command's
 # module is imported only when that command runs (or the whole app is asked for: help, completion).
 COMMANDS = [("step", "step", "step"), ("train", "train", "train"), ("forward", "forward", "forward"),
-            ("graph", "forward", "graph"), ("check", "check", "check"), ("examples", "texts", "examples"),
+            ("graph", "forward", "graph"), ("check", "check", "check"),
+            ("exercise", "exercise", "exercise"), ("examples", "texts", "examples"),
             ("docs", "texts", "docs"), ("init", "texts", "init"), ("schema", "texts", "schema"),
             ("gradcheck", "check", "gradcheck")]
 

@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from backcalc.cli import app, app_for
 
-COMMANDS = ["step", "train", "forward", "graph", "check", "examples", "init", "schema", "gradcheck", "docs"]
+COMMANDS = ["step", "train", "forward", "graph", "check", "examples", "init", "schema", "gradcheck", "docs",
+            "exercise"]
 
 
 def _run(application, args):

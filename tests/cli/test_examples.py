@@ -234,11 +234,12 @@ def test_readme_section_output_is_real():
         assert run(args) == expected, f"docs/examples.md: `backcalc {args}` is stale (make readme)"
 
 
-def test_example_reaches_every_spec_command_and_set_overrides():
+def test_example_reaches_every_spec_command_and_set_overrides(tmp_path):
     group = typer.main.get_command(app)
     spec_commands = {name for name, cmd in group.commands.items() if any(p.name == "config" for p in cmd.params)}
     # Commands with a required option of their own get it here; every other one runs on its spec alone.
-    needs = {"check": ("mazur_blog", ["--answers", str(CONFIGS / "answers" / "mazur_blog.yaml")])}
+    needs = {"check": ("mazur_blog", ["--answers", str(CONFIGS / "answers" / "mazur_blog.yaml")]),
+             "exercise": ("batch_seed_forward", ["--out", str(tmp_path / "ex"), "--force"])}
     for command in sorted(spec_commands - {"step", "train"}):
         name, extra = needs.get(command, ("batch_seed_forward", []))
         if any("--json" in getattr(p, "opts", []) for p in group.commands[command].params):
