@@ -31,6 +31,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
              _gradient_table(result, d, full, hidden)]
     if hidden:  # below the table: in a cell, the note would be squeezed into a narrow column
         parts.append(Text(f" ⋮ {len(hidden)} more parameters of wide layers (--full)\n", style="dim"))
+    parts.append(_input_table(result, d, full))
     if result.optimizer is not None and not result.optimizer.plain:
         from .optimizer_table import optimizer_update
 
@@ -113,6 +114,7 @@ def _loss_table(result: StepResult, d: int, full: bool) -> Table:
 
 
 def _delta_table(result: StepResult, d: int, full: bool) -> Table:
+    """δ layer by layer from the output back, between the seed ∂L/∂L = 1 and the inputs' ∂L/∂x."""
     many = len(result.batch) > 1
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
     l_ = "ℓ" if many else "L"
@@ -121,6 +123,8 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
                           (f"δ = ∂{l_}/∂z", "right"))
     for column in deltas.columns[:2]:  # at 80 columns, wrap the formulas rather than squeeze the names
         column.min_width = len(str(column.header))
+    # the seed: where the chain rule starts, as lectures write it before the output layer's row
+    deltas.add_row("loss", l_, *([""] if many else []), fmt(1, d), f"∂{l_}/∂{l_} (seed)", "", "")
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
         for i in _pick(len(layer.neuron_names), full):
@@ -131,11 +135,7 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
             if layer.index == n_layers - 1:
                 source = f"∂{l_}/∂{neuron} (loss)"
             else:
-                nxt = result.layers[layer.index + 1]
-                if len(nxt.neuron_names) <= 3:
-                    source = plus_terms([f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names)])
-                else:
-                    source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
+                source = _backpropagated(result.layers[layer.index + 1], i, neuron)
             for s in _samples(result, full):
                 dl_da = fmt(layer.dl_da[s, i], d) if layer.dl_da is not None else "—"
                 if layer.da_dz is not None and not layer.fused:
@@ -148,6 +148,34 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     return deltas
+
+
+def _input_table(result: StepResult, d: int, full: bool) -> Table:
+    """Each input's ∂ℓ/∂x, backpropagated through the first layer as a hidden neuron's ∂ℓ/∂a is."""
+    many = len(result.batch) > 1
+    l_ = "ℓ" if many else "L"
+    names = result.input_names
+    table = titled_table(f"Input gradients: ∂{l_}/∂x per input" + (" and sample" if many else ""),
+                         ("input", "left"), *([("sample", "right")] if many else []), ("from", "left"),
+                         (f"∂{l_}/∂x", "right"))
+    for j in _pick(len(names), full):
+        if j is None:
+            gap_row(table, "inputs", len(names) - SUMMARY_HEAD - 1, 3 + many, at=1 + many, mark=0)
+            continue
+        source = _backpropagated(result.layers[0], j, names[j])
+        for s in _samples(result, full):
+            table.add_row(names[j] if s == 0 else "", *([_sample_label(result, s)] if many else []),
+                          source if s == 0 else "", fmt(result.input_gradients[s, j], d))
+        if many:
+            table.add_section()
+    return table
+
+
+def _backpropagated(above, i: int, name: str) -> str:
+    """How ∂ℓ/∂a of unit `i` below layer `above` comes back through it: Σ δ·w, written out when short."""
+    if len(above.neuron_names) <= 3:
+        return plus_terms([f"δ_{m}·{row[i]}" for m, row in zip(above.neuron_names, above.weight_names)])
+    return f"Σ_k δ_k·w_k,{name} (layer {above.index + 1})"
 
 
 def _delta_notes(result: StepResult, d: int, full: bool) -> list:
