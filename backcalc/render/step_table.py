@@ -123,8 +123,9 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
                           (f"δ = ∂{l_}/∂z", "right"))
     for column in deltas.columns[:2]:  # at 80 columns, wrap the formulas rather than squeeze the names
         column.min_width = len(str(column.header))
-    # the seed: where the chain rule starts, as lectures write it before the output layer's row
-    deltas.add_row("loss", l_, *([""] if many else []), fmt(1, d), f"∂{l_}/∂{l_} (seed)", "", "")
+    # the seed: where the chain rule starts, as lectures write it before the output layer's row;
+    # exactly 1 by definition, so written as the whole number it is
+    deltas.add_row("loss", l_, *([""] if many else []), "1", f"∂{l_}/∂{l_} (seed)", "", "")
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
         for i in _pick(len(layer.neuron_names), full):
