@@ -279,8 +279,8 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
             texts: list[list[str]]) -> list[int]:
     """Rich's column widths, computed on a stand-in table whose two cells a column measure as the
     widest of the column's cells do (a cell's measure is its longest line and its longest word)."""
-    proxy = Table(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width, show_edge=table.show_edge,
-                  padding=table.padding, expand=table.expand)
+    proxy = type(table)(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width,  # its own edges
+                        show_edge=table.show_edge, padding=table.padding, expand=table.expand)
     for column, header, cells in zip(table.columns, headers, texts):
         longest_line = longest_word = 0
         for text in set(cells):

@@ -21,20 +21,36 @@ MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --ful
 
 
 class _HeadRule(box.Box):
-    """box.SIMPLE_HEAD (a rule under the header, nothing else) that keeps its shape on a stream
-    that cannot write '─', where rich would draw a full ASCII grid: the rule becomes '-'."""
+    """box.SIMPLE_HEAD (a rule under the header, nothing else) without its right edge, and keeping
+    its shape on a stream that cannot write '─', where rich would draw a full ASCII grid: the
+    rule becomes '-'. The right edge would only write a space the output strips, and cost a
+    column at 80 (issue 13: softmax_classifier's backward pass folded a term for it)."""
+
+    def __init__(self, box_text: str, *, ascii: bool = False) -> None:
+        super().__init__(box_text, ascii=ascii)
+        for side in ("top_right", "head_right", "head_row_right", "mid_right", "row_right",
+                     "foot_row_right", "foot_right", "bottom_right"):
+            setattr(self, side, "")
 
     def substitute(self, options, safe: bool = True) -> box.Box:
-        return _ASCII_HEAD_RULE if options.ascii_only else self
+        return _ASCII_HEAD_RULE if options.ascii_only and not self.ascii else self
 
 
 HEAD_RULE = _HeadRule("    \n    \n ── \n    \n    \n    \n    \n    \n")
-_ASCII_HEAD_RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+_ASCII_HEAD_RULE = _HeadRule("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+
+
+class EdgeTable(Table):
+    """A table drawn with HEAD_RULE: one edge column (the left), not rich's two."""
+
+    @property
+    def _extra_width(self) -> int:
+        return super()._extra_width - (self.box is not None and self.show_edge)
 
 
 def titled_table(title: str, *columns: tuple[str, str]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
-                  pad_edge=False, min_width=len(title) + 1)
+    table = EdgeTable(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
+                      pad_edge=False, min_width=len(title))
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=justify == "right", overflow="fold")
     return table
