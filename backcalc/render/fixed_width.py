@@ -282,14 +282,7 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
     proxy = type(table)(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width,  # its own edges
                         show_edge=table.show_edge, padding=table.padding, expand=table.expand)
     for column, header, cells in zip(table.columns, headers, texts):
-        longest_line = longest_word = 0
-        for text in set(cells):
-            if " " not in text and text.isprintable():  # no whitespace: one line of one word
-                line = word = cell_len(text)
-            else:
-                line, word = _measure(text)
-            longest_line = max(longest_line, line)
-            longest_word = max(longest_word, word)
+        longest_line, longest_word = _longest(set(cells))
         proxy.add_column(header, justify=column.justify, no_wrap=column.no_wrap, overflow=column.overflow,
                          min_width=column.min_width)
         column_cells = proxy.columns[-1]._cells
@@ -298,6 +291,27 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
         elif cells:
             column_cells.append("")
     return proxy._calculate_column_widths(console, options.update_width(options.max_width - proxy._extra_width))
+
+
+def _longest(texts: set[str]) -> tuple[int, int]:
+    """The longest line and the longest word of `texts`, in cells."""
+    longest_line = longest_word = 0
+    if narrow("".join(texts)):  # one cell a character, no newline or tab: lengths, all at once
+        spaced = [text for text in texts if " " in text]
+        longest_line = max(map(len, texts), default=0)
+        longest_word = max((len(text) for text in texts if " " not in text), default=0)
+        for text in spaced:
+            words = text.split()
+            longest_word = max(longest_word, max(map(len, words)) if words else len(text))
+        return longest_line, longest_word
+    for text in texts:
+        if " " not in text and text.isprintable():  # no whitespace: one line of one word
+            line = word = cell_len(text)
+        else:
+            line, word = _measure(text)
+        longest_line = max(longest_line, line)
+        longest_word = max(longest_word, word)
+    return longest_line, longest_word
 
 
 def _measure(text: str) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from .numbers import short_once as short
 from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
-from .table import MAX_SAMPLES_SHOWN, gap_row, hanging, titled_table
+from .table import MAX_SAMPLES_SHOWN, Rows, Texts, gap_row, hanging, titled_table
 
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
 
@@ -205,6 +205,10 @@ def _gradient_table(result: StepResult, d: int, full: bool, hidden: set[str]) ->
     grads = titled_table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
                    *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
+    rows = Rows(grads)
+    samples = _samples(result, full)
+    labels = [_sample_label(result, s) for s in samples] if many else [None] * len(samples)
+    text = Texts(len(samples), d)  # a factor shared by many rows (a neuron's ∂ℓ/∂a, an input) written once
     for p in result.parameters:
         if p.name in hidden:
             continue
@@ -213,22 +217,23 @@ def _gradient_table(result: StepResult, d: int, full: bool, hidden: set[str]) ->
             layer = result.layers[term.layer]
             neuron = layer.neuron_names[term.row]
             source = layer.input_names[term.col] if term.kind == "weight" else "1"
-            for s in _samples(result, full):
-                if len(term.factors) == 3:
-                    head = [fmt(term.factors[0].value[s], d), fmt(term.factors[1].value[s], d)]
-                else:  # ∂L/∂z given directly (softmax Jacobian, or fused with the loss)
-                    head = [f"δ = {fmt(term.factors[0].value[s], d)}", ""]
-                grads.add_row(p.name if s == 0 else "", f"{neuron} ← {source}" if s == 0 else "",
-                              *([_sample_label(result, s)] if many else []),
-                              *head, fmt(term.factors[-1].value[s], d), fmt(term.product[s], d))
+            first = [p.name, f"{neuron} ← {source}"]
+            if len(term.factors) == 3:
+                heads = zip(text.of(term.factors[0].value), text.of(term.factors[1].value))
+            else:  # ∂L/∂z given directly (softmax Jacobian, or fused with the loss)
+                heads = ((f"δ = {v}", "") for v in text.of(term.factors[0].value))
+            for label, (h0, h1), dz_dp, product in zip(labels, heads, text.of(term.factors[-1].value),
+                                                       text.once(term.product)):
+                rows.add(*first, *([label] if many else []), h0, h1, dz_dp, product)
+                first = ["", ""]
             if many:
-                grads.add_row("", "", how, "", "", "", fmt(term.contribution, d), style="italic")
+                rows.add_row("", "", how, "", "", "", fmt(term.contribution, d), style="italic")
         if tied:
-            grads.add_row(f"{p.name} total", f"sum of {len(p.terms)} tied entries", *([""] if many else []),
-                          "", "", "", fmt(p.grad, d), style="bold")
+            rows.add_row(f"{p.name} total", f"sum of {len(p.terms)} tied entries", *([""] if many else []),
+                         "", "", "", fmt(p.grad, d), style="bold")
         if tied or many:
-            grads.add_section()
-    return grads
+            rows.add_section()
+    return rows.table()
 
 
 def _update_table(result: StepResult, d: int, hidden: set[str]) -> Table:
