@@ -168,7 +168,7 @@ def _padded(cells: list[str], left: str, right: str, inner: int, flush_right: bo
     if flush_right:
         cells = [text.rstrip() for text in cells]
     joined = "".join(cells)
-    if "\n" not in joined and "\t" not in joined and narrow(joined):
+    if "\n" not in joined and "\t" not in joined and all_narrow(joined):
         if flush_right:
             return [left + text.rjust(inner) + right if len(text) <= inner else None for text in cells]
         return [left + text.ljust(inner) + right if len(text) <= inner else None for text in cells]
@@ -229,6 +229,12 @@ def narrow(text: str) -> bool:
     return cell_len(text) == len(text) and _NARROW.issuperset(text)
 
 
+def all_narrow(text: str, but: str = "") -> bool:
+    """`narrow(text)` (the characters of `but` aside), asked of each new character alone: rich
+    would measure a long text that has one that is not narrow character by character."""
+    return all(narrow(c) for c in set(text).difference(_NARROW, but))
+
+
 def cell_len(text: str) -> int:
     if _NARROW.issuperset(text):
         return len(text)
@@ -245,6 +251,17 @@ _WORD = re.compile(r"\s*\S+\s*")
 def _wrapped(line: str, width: int, fold: bool) -> list[str] | None:
     """`line` broken at spaces as rich's `divide_line` breaks it (every character one cell:
     `narrow`), folding a word longer than the line; None where it must not be folded (rich cuts it)."""
+    words = line.split(" ")
+    if all(words) and max(map(len, words)) <= width:  # single spaces, no word too long: fill greedily
+        out, current = [], words[0]                     # (a line's trailing space is padding anyway)
+        for word in words[1:]:
+            if len(current) + 1 + len(word) <= width:
+                current += " " + word
+            else:
+                out.append(current)
+                current = word
+        out.append(current)
+        return out
     breaks, offset = [], 0
     for match in _WORD.finditer(line):
         start, word = match.start(), match.group(0)
@@ -294,30 +311,27 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
 
 
 def _longest(texts: set[str]) -> tuple[int, int]:
-    """The longest line and the longest word of `texts`, in cells."""
+    """The longest line and the longest word of `texts`, in cells (by length where every character
+    is one cell wide, as in nearly every table)."""
+    size = len if all_narrow("".join(texts), but="\n") else cell_len
     longest_line = longest_word = 0
-    if narrow("".join(texts)):  # one cell a character, no newline or tab: lengths, all at once
-        spaced = [text for text in texts if " " in text]
-        longest_line = max(map(len, texts), default=0)
-        longest_word = max((len(text) for text in texts if " " not in text), default=0)
-        for text in spaced:
-            words = text.split()
-            longest_word = max(longest_word, max(map(len, words)) if words else len(text))
-        return longest_line, longest_word
     for text in texts:
         if " " not in text and text.isprintable():  # no whitespace: one line of one word
-            line = word = cell_len(text)
+            line = word = size(text)
         else:
-            line, word = _measure(text)
-        longest_line = max(longest_line, line)
-        longest_word = max(longest_word, word)
+            line, word = _measure(text, size)
+        if line > longest_line:
+            longest_line = line
+        if word > longest_word:
+            longest_word = word
     return longest_line, longest_word
 
 
-def _measure(text: str) -> tuple[int, int]:
-    """Rich's Text measure: (longest line, longest word), both in cells."""
+def _measure(text: str, size=None) -> tuple[int, int]:
+    """Rich's Text measure: (longest line, longest word), both in cells (`size`: of a line or word)."""
+    size = size or cell_len
     lines = text.splitlines()
-    line = max(map(cell_len, lines)) if lines else 0
+    line = max(map(size, lines)) if lines else 0
     words = text.split()
-    return line, max(map(cell_len, words)) if words else line
+    return line, max(map(size, words)) if words else line
 
