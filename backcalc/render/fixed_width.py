@@ -18,7 +18,7 @@ from rich.console import Console, ConsoleOptions, Group
 from rich.table import Table
 from rich.text import Text
 
-from .streams import for_encoding, printable
+from .streams import GLUE, for_encoding, printable
 
 
 def plain_lines(renderable, console: Console) -> list[str] | None:
@@ -78,7 +78,9 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
         """A column's texts: as they are when every one is a printable str the stream can write."""
         if all(type(c) is str for c in cells):
             joined = "".join(cells)
-            if joined.isprintable() and (not encode or for_encoding(joined, console.encoding) == joined):
+            # printable() keeps newlines and the glue, and each line between them when it is printable
+            if (joined.isprintable() or joined.replace(GLUE, "").replace("\n", "").isprintable()) and (
+                    not encode or for_encoding(joined, console.encoding) == joined):
                 return cells
         return [text_of(c) for c in cells]
 
@@ -86,7 +88,7 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
     n = len(columns)
     texts = [texts_of(column._cells) for column in columns]
     headers = [text_of(c.header) for c in columns]
-    if any(t is None for col in texts for t in col):
+    if any(None in col for col in texts):
         return None
     widths = _widths(table, console, options, headers, texts)
     pads = [(0 if i == 0 and not table.pad_edge else 1, 0 if i == n - 1 and not table.pad_edge else 1)

@@ -67,31 +67,47 @@ def _forward_table(result: StepResult, d: int, full: bool) -> Table:
     forward = titled_table("Forward pass", *cols, *([("z = Σ w·a + b", "left")] if any(written) else []),
                      ("z", "right"), ("a", "right"))
     n_cols = 4 + many + any(written)
+    samples = _samples(result, full)
     for layer in result.layers:
+        rows = Rows(forward)
+        # each weight, input and activation written once (a big layer repeats them in many rows)
+        sums = _weighted_sums(result, layer, d, samples) if written[layer.index] else None
+        z_text = [[fmt(v, d) for v in row] for row in layer.z[:len(samples)].tolist()]
+        a_text = [[fmt(v, d) for v in row] for row in layer.a[:len(samples)].tolist()]
         for i in _pick(len(layer.neuron_names), full):
             if i is None:
+                rows.table()
                 gap_row(forward, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, n_cols,
                          at=2 + many if any(written) else 1)
                 continue
             neuron = layer.neuron_names[i]
-            for s in _samples(result, full):
+            for s in samples:
                 expr = []
-                if written[layer.index]:
-                    names = plus_last([*(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names)),
-                                       layer.bias_names[i]])
-                    values = plus_last([*(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
-                                          for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s))),
-                                        _paren(short(layer.biases[i], d))])
-                    expr = [f"= {values}"]
-                    if s == 0:  # the symbols once per neuron, the numbers per sample
-                        expr = [f"{names}\n{expr[0]}"]
+                if sums is not None:
+                    expr = [sums(i, s)]
                 elif any(written):
                     expr = [f"Σ of {len(layer.input_names)} terms + {layer.bias_names[i]} (--full)" if s == 0 else ""]
-                forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
-                                *([_sample_label(result, s)] if many else []),
-                                *expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
-        forward.add_section()
+                rows.add(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
+                         *([_sample_label(result, s)] if many else []), *expr, z_text[s][i], a_text[s][i])
+        rows.add_section()
     return forward
+
+
+def _weighted_sums(result: StepResult, layer, d: int, samples: list[int]):
+    """(neuron, sample) -> the cell of its weighted sum: the symbols (on its first sample) over the numbers."""
+    weights = [[_paren(short(w, d)) for w in row] for row in layer.weights.tolist()]
+    biases = [_paren(short(b, d)) for b in layer.biases.tolist()]
+    below = result.inputs if layer.index == 0 else result.layers[layer.index - 1].a
+    inputs = [[_paren(short(a, d)) for a in row] for row in below[:len(samples)].tolist()]
+
+    def cell(i: int, s: int) -> str:
+        values = f"= {plus_last([*(f'{w}·{a}' for w, a in zip(weights[i], inputs[s])), biases[i]])}"
+        if s:
+            return values
+        names = plus_last([*(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names)),
+                           layer.bias_names[i]])
+        return f"{names}\n{values}"  # the symbols once per neuron, the numbers per sample
+    return cell
 
 
 def _loss_table(result: StepResult, d: int, full: bool) -> Table:
@@ -276,10 +292,6 @@ def _batch_text(result: StepResult) -> str:
     if len(b) == 1:
         return str(b[0] + 1)
     return f"{b[0] + 1}–{b[-1] + 1}"
-
-
-def _inputs_of(result: StepResult, li: int, s: int):
-    return result.inputs[s] if li == 0 else result.layers[li - 1].a[s]
 
 
 def _truncation_note(result: StepResult, full: bool = False) -> list:
