@@ -11,13 +11,14 @@ def gradients(w, slots, li: int, mine: np.ndarray, entries_first: bool) -> None:
     n, size = w.n, len(w.net.names)
     if w.slot_products is None:
         w.slot_products = np.zeros((n, len(slots.param)))
+    pw = pw.reshape(n, pb.shape[1], pw[0].size // max(pb.shape[1], 1))  # a kernel's entries as one row
     w.slot_products[:, slots.bounds[li]:slots.bounds[li + 1]] = (
         np.concatenate([pw, pb[:, :, None]], axis=2).reshape(n, -1))
     if not mine.any():
         return
     names = [w.net.names[k] for k in np.flatnonzero(mine)]
     chosen = mine[slots.param]
-    per = w.arith.record(slots.add_up(w.slot_products, chosen, size)[:, mine])
+    per = w.arith.record(w.mistake.add_slots(slots, w.slot_products, chosen, size)[:, mine])
     per = w.put("grad", names, per)
     w.grad_samples[:, mine] = per
     mean = w.mistake.reduction(w.spec.reduction) == "mean"
@@ -31,6 +32,6 @@ def gradients(w, slots, li: int, mine: np.ndarray, entries_first: bool) -> None:
             by_slot = by_slot + w.slot_products[s]
         by_slot = w.arith.record(by_slot / n if mean else by_slot)
         tied = slots.count[mine] > 1
-        grad = np.where(tied, slots.add_up(by_slot, chosen, size)[mine], grad)
+        grad = np.where(tied, w.mistake.add_slots(slots, by_slot, chosen, size)[mine], grad)
     grad = w.put("grad", names, w.arith.record(grad), sample=False)
     w.grad[mine] = grad

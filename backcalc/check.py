@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .answers import Answer, key_text, matches
+from .mistake_names import describe as _describe
 from .mistakes import Mistake as Variant
 from .mistakes import variants
 from .quantities import Calc, Key, by_hand, compute
@@ -43,6 +44,12 @@ class Verdict:
     verdict: str  # RIGHT | ROUNDING | WRONG
     upstream: str | None = None  # the first wrong answer this one depends on
     causes: list[Cause] = field(default_factory=list)
+    carried: bool = False  # wrong, but what the student's own wrong numbers upstream give (credit carried forward)
+
+    @property
+    def credited(self) -> bool:
+        """Right, right by hand-rounding, or an error carried forward correctly (docs/check.md)."""
+        return self.verdict != WRONG or self.carried
 
     def to_dict(self) -> dict:
         a = self.answer
@@ -61,6 +68,8 @@ class CheckResult:
     answers_source: str
     decimals: int | None  # --round
     verdicts: list[Verdict]  # in the order of the computation
+    conventions: list | None = None  # --conventions: conventions.Followed, most answers right first
+    convention: object = None  # the convention.Followed that reproduces more answers than the spec's own
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{sum(v.verdict == k for v in self.verdicts)} {k.replace('_', ' ')}"
@@ -91,7 +100,16 @@ class CheckResult:
             "config": self.source, "answers": self.answers_source, "round": self.decimals,
             "summary": {"total": len(self.verdicts), **counts, "first_wrong": self.roots},
             "verdicts": [v.to_dict() for v in self.verdicts],
+            **self._convention_dict(),
         }
+
+    def _convention_dict(self) -> dict:
+        out = {}
+        if self.conventions is not None:
+            out["conventions"] = [f.to_dict() for f in self.conventions]
+        if self.conventions is not None or self.convention is not None:
+            out["convention"] = self.convention.to_dict() if self.convention is not None else None
+        return out
 
 
 # check recomputes the step (and again for every mistake that could give a wrong answer). The
@@ -101,7 +119,7 @@ CHECK_LIMIT = 250_000
 
 
 def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
-          answers_source: str = "<answers>") -> CheckResult:
+          answers_source: str = "<answers>", conventions: bool = False) -> CheckResult:
     from .explain import check_size
 
     check_size(spec, spec.effective_batch_size, CHECK_LIMIT, "check recomputes")
@@ -125,7 +143,24 @@ def check(spec: Spec, answers: list[Answer], decimals: int | None = None,
     wrong = [v for v in verdicts if v.verdict == WRONG]
     if wrong:
         _Diagnosis(spec, exact, answers, decimals).explain(wrong)
-    return CheckResult(spec.source, answers_source, decimals, verdicts)
+    result = CheckResult(spec.source, answers_source, decimals, verdicts)
+    _conventions(result, spec, answers, conventions)
+    return result
+
+
+def _conventions(result: CheckResult, spec: Spec, answers: list[Answer], asked: bool) -> None:
+    """Which convention the answers follow: asked for, or when many are wrong and one explains them all."""
+    from .conventions import best, follow, worth_a_look
+
+    wrong, total = len(result.wrong), len(result.verdicts)
+    if not (asked or worth_a_look(wrong, total)):
+        return
+    followed = follow(spec, answers, result.decimals)
+    found = best(followed, total - wrong)
+    if asked:
+        result.conventions, result.convention = followed, found
+    elif found is not None and found.right == total:
+        result.convention = found
 
 
 class _Diagnosis:
@@ -166,7 +201,8 @@ class _Diagnosis:
             answered = [self.given[k] for k in self.ancestors(key) if k in self.given]
             v.causes = self._matching(v, self.calcs, answered)
             frontier = self._frontier(key, keys)
-            if frontier and (v.causes or carried(v)):
+            v.carried = bool(frontier) and carried(v)
+            if frontier and (v.causes or v.carried):
                 root = min((root_of[k] for k in frontier), key=self.order.__getitem__)
                 root_of[key] = root
                 v.upstream = key_text(root, self.exact.n_samples)
@@ -250,8 +286,27 @@ class _Diagnosis:
             if any(matches(a.value, run.values[a.key], a.tolerance) for run in self.rounded_at(d)):
                 v.causes.append(Cause("rounding", f"rounded to {d} decimals along the way",
                                       f"--round {d} accepts it"))
+        if not v.causes and d is not None and 0 <= d <= 12:  # a last resort, like the sign
+            self._truncated(v, d)
         if not v.causes and v.correct != 0 and matches(a.value, -v.correct, a.tolerance):
             v.causes.append(Cause("sign", "sign flipped", "the value is right but for its sign"))
+
+    def _truncated(self, v: Verdict, d: int) -> None:
+        """Truncated, not rounded: the answer itself, or every number along the way."""
+        from .mistakes import truncate
+        from .number_text import short
+
+        a = v.answer
+        if matches(a.value, float(truncate(v.correct, d)), 0.0):
+            v.causes.append(Cause("truncated", f"truncated to {d} decimals, not rounded",
+                                  f"{short(v.correct)} rounds to {fixed_text(v.correct, d)}"))
+            return
+        key = ("truncated", d)
+        if key not in self._calcs:
+            self._calcs[key] = truncated_by_hand(self.spec, d)
+        if matches(a.value, self._calcs[key].values[a.key], a.tolerance):
+            v.causes.append(Cause("truncated", f"truncated to {d} decimals along the way",
+                                  "round halves up, not down"))
 
     def rounded_at(self, decimals: int) -> list[Calc]:
         key = ("by_hand", decimals)
@@ -275,80 +330,21 @@ class _Ancestors:
         return self.memo[key]
 
 
-def _neurons_of(spec: Spec, key: Key) -> list[tuple[int, int]]:
-    """(layer, neuron) pairs a quantity belongs to."""
-    kind, name, _ = key
-    out = []
-    for li, layer in enumerate(spec.layers):
-        for i, m in enumerate(layer.neuron_names):
-            if kind in ("z", "a", "dl_da", "da_dz", "delta", "loss_term") and m == name:
-                out.append((li, i))
-            if kind in ("grad", "new") and (name == layer.bias_names[i] or name in layer.weight_names[i]):
-                out.append((li, i))
-    return out
+def fixed_text(value: float, decimals: int) -> str:
+    """`value` rounded half up and written with `decimals` decimals."""
+    from .arithmetic import round_half_up
+
+    return f"{round_half_up(value, decimals):.{decimals}f}"
 
 
-def _join(names: list[str]) -> str:
-    return ", ".join(dict.fromkeys(names))
+def truncated_by_hand(spec: Spec, decimals: int):
+    """The step worked by hand, every recorded quantity truncated (not rounded) to `decimals`."""
+    from .arithmetic import ByHand
+    from .core import worked_step
+    from .mistakes import truncate
 
+    class Truncating(ByHand):
+        def record(self, values, what: str = ""):
+            return truncate(values, self.decimals)
 
-def _describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
-    """A mistake's short name for this quantity, and why it is a mistake."""
-    kind = key[0]
-    if mistake == "updated_weights":
-        above = [spec.layers[li + 1].weight_names[k][i] for li, i in _neurons_of(spec, key)
-                 if li + 1 < len(spec.layers) for k in range(spec.layers[li + 1].size)]
-        if not above:
-            return "updated weights used", "backpropagate through the old weights"
-        names = _join(above)
-        if len(set(above)) == 1:
-            return f"updated {names} used", f"δ needs the old {names} = {_old(spec, names)}"
-        return f"updated {names} used", "δ needs the old weights"
-    if mistake.startswith("no_derivative:"):
-        which = mistake.split(":")[1]
-        if which == "all":
-            return "missing activation derivatives", "every δ taken as ∂L/∂a, without ∂a/∂z"
-        layer = spec.layers[int(which)]
-        # the neurons of that layer this quantity belongs to (δh1: h1), else the whole layer
-        own = [layer.neuron_names[i] for li, i in _neurons_of(spec, key) if li == int(which)]
-        if own or layer.size <= 3:
-            names = ", ".join(f"∂{m}/∂z_{m}" for m in dict.fromkeys(own or layer.neuron_names))
-            return f"missing activation derivative {names}", f"δ = ∂L/∂a × {layer.activation}′(z)"
-        return (f"missing activation derivative in layer {int(which) + 1}",
-                f"δ = ∂L/∂a × {layer.activation}′(z)")
-    if mistake == "reduction":
-        asked, used = spec.reduction, "sum" if spec.reduction == "mean" else "mean"
-        what = "loss" if kind in ("loss", "loss_term") else "gradient"
-        return f"the {what} of the {used} where the {asked} was asked", f"the spec's reduction is {asked}"
-    return {
-        "factor_2_grad": ("missing factor 2 in ∂L/∂y", f"∂ℓ/∂y = {_loss_grad(spec)}"),
-        "factor_half_grad": ("missing factor ½ in ∂L/∂y", f"∂ℓ/∂y = {_loss_grad(spec)}"),
-        "factor_2_loss": ("missing factor 2 in the loss", f"{_loss_formula(spec)}"),
-        "factor_half_loss": ("missing factor ½ in the loss", f"{_loss_formula(spec)}"),
-        "sign_grad": ("sign flip in ∂L/∂y", f"∂ℓ/∂y = {_loss_grad(spec)}"),
-        "sign_update": ("sign flip in the update", "p ← p − η·∂L/∂p"),
-        "bias_not_updated": ("bias left out of the update", "biases are updated like weights"),
-        "frozen_updated": ("a frozen parameter was updated", f"the spec freezes {_join(spec.frozen)}"),
-    }[mistake]
-
-
-def _loss_grad(spec: Spec) -> str:
-    from .losses import get_loss
-
-    return get_loss(spec.loss).derivative_formula.partition(" = ")[2]
-
-
-def _loss_formula(spec: Spec) -> str:
-    from .losses import get_loss
-
-    return get_loss(spec.loss).formula
-
-
-def _old(spec: Spec, name: str) -> str:
-    from .number_text import short
-
-    for layer in spec.layers:
-        for i in range(layer.size):
-            if name in layer.weight_names[i]:
-                return short(layer.weights[i, layer.weight_names[i].index(name)])
-    return "?"
+    return Calc(worked_step(spec, Truncating(decimals)))

@@ -113,6 +113,8 @@ def worked_step(spec: Spec, arith=None, mistake: Mistake = NONE, overrides: dict
     batch = slice(0, spec.effective_batch_size) if batch is None else batch
     x, t = _data(spec, arith, batch)
     kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, net.alphas)]
+    if mistake.slip:  # a layer kind's own mistake, made by that layer
+        kinds[mistake.slip[1]].slip = (mistake.slip[0], *mistake.slip[2:])
     w = Worked(spec, arith, mistake, net, x, t, kinds, dict(overrides or {}))
     w.optimizer = optimizer or make_optimizer(spec, net)
     w.slots = Slots(net)
@@ -223,9 +225,10 @@ def _backward(w: Worked, slots: Slots, entries_first: bool) -> None:
             if w.mistake.grad_scale != 1:
                 upstream = upstream * w.mistake.grad_scale
         else:
-            upstream = w.kinds[li + 1].back(arith, w.delta[li + 1], _weights_above(w, li + 1, done))
+            below = w.mistake.through(li + 1, w.delta[li + 1], _weights_above(w, li + 1, done))
+            upstream = w.kinds[li + 1].back(arith, *below, w.inputs_of(li + 1))
         upstream = w.dl_da[li] = w.put("dl_da", kind.neurons, arith.record(upstream))
-        d = kind.local_derivative(arith, w.z[li], w.a[li])
+        d = w.mistake.local_derivative(w.kinds, li, arith, w.z[li], w.a[li])
         if d is not None:
             d = w.put("da_dz", kind.neurons, arith.record(d))
         w.da_dz[li] = d
@@ -263,6 +266,8 @@ def _delta(w: Worked, li: int, upstream, d, fused):
     kind = w.kinds[li]
     if li in w.mistake.no_derivative:
         return upstream
+    if w.mistake.softmax_diagonal and not kind.elementwise:
+        return w.mistake.softmax_delta(upstream, w.a[li])
     if fused is None:
         return kind.delta(upstream, d, w.a[li])
     if w.mistake.grad_scale != 1:
@@ -284,7 +289,7 @@ def _gathered(w: Worked) -> np.ndarray:
         delta, a_in = w.delta[li], w.inputs_of(li)
         if delta is None:  # not reached yet (a mistake's early update): no contribution
             delta = np.zeros((w.n, len(w.kinds[li].neurons)), dtype=w.net.theta.dtype)
-        gw, gb = delta.T @ a_in, np.sum(delta, axis=0)
+        gw, gb = w.kinds[li].gradients(delta, a_in)
         if mean and w.n != 1:
             gw, gb = gw / w.n, gb / w.n
         grad_w.append(gw)
@@ -312,6 +317,10 @@ def _update(w: Worked, mine: np.ndarray) -> None:
     keep = (net.frozen & (not m.frozen_updated)) | (m.biases_not_updated & w.slots.bias_only)
     if opt.plain:
         change = -w.arith.scalar(w.spec.learning_rate) * w.grad
+    elif m.optimizer:  # a mistake in the optimizer's own formulas
+        from .optimizer_mistakes import mistaken_step
+
+        change = mistaken_step(opt, m.optimizer, theta, np.where(mine, w.grad, 0 * w.grad)) - theta
     else:  # elementwise, so the other parameters' gradients do not matter here
         change = opt.compute(theta, np.where(mine, w.grad, 0 * w.grad)).theta - theta
     moved = w.arith.record(theta - change if m.add_gradient else theta + change)

@@ -35,6 +35,8 @@ def symmetric_neurons(net: Network) -> list[str]:
     out = []
     layers = net.spec.layers
     for li in range(len(layers) - 1):
+        if layers[li].kind != "dense" or layers[li + 1].kind != "dense":
+            continue  # a kernel's channels share their inputs by design; pools and norms have no neurons
         w, b = _floats(net.weights[li]), _floats(net.biases[li])
         w_out = _floats(net.weights[li + 1])
         frozen_w, frozen_b = net.frozen[net.w_index[li]], net.frozen[net.b_index[li]]

@@ -59,6 +59,7 @@ def step_result(spec: Spec, w: Worked, indices: list[int]) -> StepResult:
             fused=w.fused and li == n_layers - 1,
             jacobian=act.jacobian(w.a[li]) if not act.elementwise else None,
             batch_scale=_batch_scale(spec.reduction, x.shape[0], dtype),
+            kind=layer.kind, extras=w.kinds[li].quantities(w.inputs_of(li), w.delta[li]),
         ))
     terms = _terms(spec, w, layers)
     opt, update = w.optimizer, w.update
@@ -87,6 +88,9 @@ def _terms(spec: Spec, w: Worked, layers: list[LayerResult]) -> dict[int, list[T
     for li, lr_ in enumerate(layers):
         a_in = w.inputs_of(li)
         pw, pb = w.products[li]
+        if lr_.kind != "dense":
+            _kind_terms(terms, li, lr_, pw, pb, net, reduce)
+            continue
         for i, neuron in enumerate(lr_.neuron_names):
             head = _head_factors(lr_, i, neuron, "L" if n == 1 else "ℓ")
             for j in range(len(lr_.input_names)):
@@ -102,6 +106,21 @@ def _terms(spec: Spec, w: Worked, layers: list[LayerResult]) -> dict[int, list[T
                 f"layers[{li}].biases[{i}]", li, "bias", i, None,
                 [*head, Factor(f"∂z_{neuron}/∂{p}", one)], prod, reduce(prod)))
     return terms
+
+
+def _kind_terms(terms: dict, li: int, layer: LayerResult, pw, pb, net, reduce) -> None:
+    """A typed layer's slots (a kernel entry: its products over every position already added up)."""
+    w_key, b_key = ("gamma", "beta") if layer.kind == "batchnorm" else ("kernels", "biases")
+    if not pb.shape[1]:
+        return  # a pool or flatten: no parameters
+    rows = pw.reshape(pw.shape[0], pb.shape[1], -1)
+    flat = net.w_index[li].reshape(pb.shape[1], -1)
+    for i in range(rows.shape[1]):
+        for j in range(rows.shape[2]):
+            terms[flat[i, j]].append(Term(f"layers[{li}].{w_key}[{i}][{j}]", li, "weight", i, j,
+                                          [Factor("Σ δ·a", rows[:, i, j])], rows[:, i, j], reduce(rows[:, i, j])))
+        terms[net.b_index[li][i]].append(Term(f"layers[{li}].{b_key}[{i}]", li, "bias", i, None,
+                                              [Factor("Σ δ", pb[:, i])], pb[:, i], reduce(pb[:, i])))
 
 
 def _batch_scale(reduction: str, n: int, dtype):

@@ -85,8 +85,8 @@ def plain_sgd(spec) -> bool:
 
 def choose(spec, net, optimizer=None, allow_scalar: bool = True) -> Runner | None:
     """The fast runner for this spec with `optimizer` (by default the spec's), or None for the reference loop."""
-    if net.theta.dtype != np.float64:
-        return None
+    if net.theta.dtype != np.float64 or any(layer.kind != "dense" for layer in spec.layers):
+        return None  # the other layer kinds train on the reference loop (Network: vectorised per kind)
     from . import engine, scalar
     from .optimizers import make_optimizer
 

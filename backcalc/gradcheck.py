@@ -133,7 +133,13 @@ def rounding_error(net: Network, trace: Trace, back: Backward, per_sample: np.nd
     scale = len(per_sample) if net.spec.reduction == "mean" else 1
     total = float(np.sum(np.abs(per_sample)))
     for li, delta in enumerate(back.delta):
-        size = np.abs(trace.a[li]) @ np.abs(net.weights[li]).T + np.abs(net.biases[li])
+        if net.spec.layers[li].kind != "dense":  # Σ |w·a| + |b| as the kind adds it up
+            from .arithmetic import Float
+
+            w, b = np.abs(net.weights[li]), np.abs(net.biases[li])
+            size = np.abs(net.kinds[li].weighted_sum(Float(), np.abs(trace.a[li]), w, b))
+        else:
+            size = np.abs(trace.a[li]) @ np.abs(net.weights[li]).T + np.abs(net.biases[li])
         total += float(np.sum(np.abs(delta) * size))
     return ROUNDING_FACTOR * MACHINE_EPS * total / scale
 
@@ -186,6 +192,8 @@ def _loss_and_pattern(net: Network, x, t, theta):
     trace = net.forward(x)
     per_sample, _ = net.losses(trace, t)
     pattern = [trace.z[li] > 0 for li, act in enumerate(net.activations) if act.name in KINKED]
+    # a max pool's kink: which input wins a window
+    pattern += [kind.winners(trace.a[li]) for li, kind in enumerate(net.kinds) if hasattr(kind, "winners")]
     return float(net.reduce(per_sample)), pattern, trace, per_sample
 
 
@@ -259,10 +267,10 @@ def torch_gradients(spec: Spec, net: Network, x: np.ndarray, t: np.ndarray):
     a = torch.tensor(x, dtype=f)
     tt = torch.tensor(t, dtype=f)
     z = a
-    for wi, bi, act, alpha in zip(net.w_index, net.b_index, net.activations, net.alphas, strict=True):
+    for wi, bi, act, alpha, kind in zip(net.w_index, net.b_index, net.activations, net.alphas, net.kinds, strict=True):
         w = theta[torch.as_tensor(wi)]
         b = theta[torch.as_tensor(bi)]
-        z = a @ w.T + b
+        z = kind.torch(torch, a, w, b)
         a = act.torch(torch, z, float(alpha))
     per_sample = net.loss.torch(torch, net.activations[-1].name, z, a, tt)
     total = per_sample.mean() if spec.reduction == "mean" else per_sample.sum()

@@ -16,7 +16,7 @@ from .activations import get_activation
 from .arithmetic import Exact, Float
 from .layers import kind_of
 from .losses import get_loss
-from .spec_model import Spec, parameter_names
+from .spec_model import Spec, flat_names, parameter_names
 
 _FLOAT, _EXACT = Float(), Exact()  # NumPy order, no recording: the network's own arithmetic
 
@@ -56,8 +56,8 @@ class Network:
         self.alphas = [cast_scalar(layer.alpha, dtype) for layer in spec.layers]
         self.kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, self.alphas)]
         self.loss = get_loss(spec.loss)
-        self.w_index = [np.array([[index[n] for n in row] for row in layer.weight_names], dtype=np.intp)
-                        for layer in spec.layers]
+        self.w_index = [np.array([index[n] for n in flat_names(layer.weight_names)], dtype=np.intp)
+                        .reshape(layer.weights.shape) for layer in spec.layers]
         self.b_index = [np.array([index[n] for n in layer.bias_names], dtype=np.intp) for layer in spec.layers]
         self.theta = np.zeros(len(self.names), dtype=dtype)
         for li, (layer, wi, bi) in enumerate(zip(spec.layers, self.w_index, self.b_index)):
@@ -126,7 +126,7 @@ class Network:
         for li in range(n_layers - 1, -1, -1):
             kind, z, a = self.kinds[li], trace.z[li], trace.a[li + 1]
             if li < n_layers - 1:
-                upstream = self.kinds[li + 1].back(_FLOAT, delta[li + 1], self.weights[li + 1])
+                upstream = self.kinds[li + 1].back(_FLOAT, delta[li + 1], self.weights[li + 1], trace.a[li + 1])
             dl_da[li] = upstream
             da_dz[li] = kind.local_derivative(_FLOAT, z, a)
             delta[li] = fused if li == n_layers - 1 and fused is not None else kind.delta(upstream, da_dz[li], a)
@@ -134,8 +134,7 @@ class Network:
         scale = n if self.spec.reduction == "mean" else 1
         grad_w, grad_b = [], []
         for li in range(n_layers):
-            gw = delta[li].T @ trace.a[li]
-            gb = np.sum(delta[li], axis=0)
+            gw, gb = self.kinds[li].gradients(delta[li], trace.a[li])
             if scale != 1:
                 gw = gw / scale
                 gb = gb / scale

@@ -158,7 +158,7 @@ def _slots_of(w: Worked, k: int) -> list[tuple[int, int, int | None]]:
     slots, out = w.slots, []
     for index in np.flatnonzero(slots.param == k):
         li = int(slots.layer[index])
-        width = w.net.w_index[li].shape[1] + 1
+        width = w.net.w_index[li].size // max(len(w.net.b_index[li]), 1) + 1
         i, j = divmod(int(index - slots.bounds[li]), width)
         out.append((li, i, None if j == width - 1 else j))
     return out

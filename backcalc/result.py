@@ -115,6 +115,8 @@ class LayerResult:
     fused: bool = False  # δ from the combined loss+activation formula
     jacobian: np.ndarray | None = None  # softmax: samples × K × K
     batch_scale: object = 1  # ∂L/∂ℓₙ: 1/N for a mean over N samples, 1 for a sum
+    kind: str = "dense"  # the spec's `type:`
+    extras: dict = field(default_factory=dict)  # a kind's own quantities by name (layers/)
 
     def to_dict(self) -> dict:
         d = {
@@ -140,6 +142,8 @@ class LayerResult:
             d["alpha"] = plain(self.alpha)
         if self.jacobian is not None:
             d["jacobian"] = plain(self.jacobian)
+        if self.kind != "dense":
+            d.update(type=self.kind, **{k: plain(v) for k, v in self.extras.items()})
         return d
 
 

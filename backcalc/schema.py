@@ -244,6 +244,40 @@ LAYER: dict[str, Field] = {
                    "hidden, o1, … for output neurons).", shape={"type": "array", "items": {"type": "string"}},
                    kind="list of text"),
 }
+# A layer's `type:` and the keys of the other kinds (layers/): a layer without `type:` is dense and
+# reads the keys above; `DENSE_KEYS` are what a dense layer's messages list.
+DENSE_KEYS = list(LAYER)
+LAYER_TYPES = ("dense", "conv1d", "conv2d", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "flatten",
+               "batchnorm")
+_PAIR = {"anyOf": [{"type": "integer", "minimum": 0},
+                   {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 0}}]}
+_KERNEL = {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": "#/$defs/row"}, {"type": "array"}]}}
+LAYER.update({
+    "type": Field("The layer's kind (default dense): conv1d, conv2d (as torch.nn.Conv1d/Conv2d), maxpool1d, "
+                  "maxpool2d, avgpool1d, avgpool2d, flatten, batchnorm (torch.nn.BatchNorm1d in training "
+                  "mode, ε = 1e-5); see docs/layers.md.", type="string", choices=LAYER_TYPES, default="dense",
+                  what="layer type"),
+    "kernels": Field("A convolution's kernels: out channels × in channels × kernel height × kernel width "
+                     "(conv1d: × kernel length), entries a number or `name: number` (PyTorch's layout).",
+                     shape=_KERNEL, kind="nested lists of entries"),
+    "out_channels": Field("A convolution's number of kernels when `kernels:` is not given (initialised from "
+                          "`init:`, as PyTorch does).", type="integer", minimum=1),
+    "kernel_size": Field("A convolution's or a pool's window: a whole number or [height, width].",
+                         shape=_PAIR, kind="a whole number or a pair"),
+    "stride": Field("How far the window moves (default 1 for a convolution, the window's size for a "
+                    "pool): a whole number or [down, across].", shape=_PAIR, kind="a whole number or a pair"),
+    "padding": Field("Zeros around the input (a max pool: −∞) on each side (default 0): a whole number or "
+                     "[rows, columns].", shape=_PAIR, kind="a whole number or a pair"),
+    "input_shape": Field("What a convolution or pool reads its inputs as (flat inputs, or the layer below's "
+                         "output read as another shape): [channels, length] or [channels, height, width], their "
+                         "product the number of inputs.",
+                         shape={"type": "array", "minItems": 2, "maxItems": 3,
+                                "items": {"type": "integer", "minimum": 1}}, kind="list of whole numbers"),
+    "gamma": Field("A batch norm's scales, one per feature (default 1).", shape=_ref("row"),
+                   kind="a row of entries"),
+    "beta": Field("A batch norm's shifts, one per feature (default 0).", shape=_ref("row"),
+                  kind="a row of entries"),
+})
 LAYER_REQUIRED = ["activation"]
 
 INIT: dict[str, Field] = {
@@ -268,9 +302,9 @@ def _object(fields: dict[str, Field]) -> dict:
 def json_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a spec file."""
     layer = _object(LAYER)
-    layer["required"] = LAYER_REQUIRED
-    # Rules the loader checks across keys.
-    layer["anyOf"] = [{"required": ["weights"]}, {"required": ["size"]}]
+    # Rules the loader checks across keys; a layer of another `type:` than dense has its own (docs/layers.md).
+    layer["anyOf"] = [{"required": ["type"], "properties": {"type": {"not": {"const": "dense"}}}},
+                      {"required": LAYER_REQUIRED, "anyOf": [{"required": ["weights"]}, {"required": ["size"]}]}]
     takes_alpha = [n for n, a in ACTIVATIONS.items() if a.takes_alpha]
     layer["dependentSchemas"] = {"alpha": {"properties": {"activation": spelled_any_case(takes_alpha)}}}
     # a one-neuron softmax (an activation of the whole layer) is the constant 1: it needs 2 rows of weights (a

@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def rows_of(weights: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """A layer's weights as rows, one per bias (a kernel's entries of one output channel, a batch
+    norm's gamma beside its beta): rows × entries."""
+    return weights.reshape(len(biases), weights.size // len(biases) if len(biases) else 0)
+
+
 class Slots:
     """Every slot of a network, flattened layer by layer and row by row (a row's weights, then its bias).
 
@@ -13,12 +19,13 @@ class Slots:
     """
 
     def __init__(self, net):
-        per_layer = [np.concatenate([wi, bi[:, None]], axis=1).ravel() for wi, bi in zip(net.w_index, net.b_index)]
+        rows = [rows_of(wi, bi) for wi, bi in zip(net.w_index, net.b_index)]
+        per_layer = [np.concatenate([wi, bi[:, None]], axis=1).ravel() for wi, bi in zip(rows, net.b_index)]
         self.param = np.concatenate(per_layer)
         self.layer = np.concatenate([np.full(len(p), li) for li, p in enumerate(per_layer)])
         self.bounds = np.cumsum([0, *(len(p) for p in per_layer)])
         self.is_bias = np.concatenate([np.arange(len(p)) % (wi.shape[1] + 1) == wi.shape[1]
-                                       for p, wi in zip(per_layer, net.w_index)])
+                                       for p, wi in zip(per_layer, rows)])
         size = len(net.names)
         order = np.argsort(self.param, kind="stable")
         ranked = self.param[order]

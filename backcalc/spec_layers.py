@@ -4,7 +4,6 @@ checked, then the initial values of `size:` layers drawn (from `init:`) once eve
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +11,9 @@ import yaml
 
 from .activations import ACTIVATIONS, ALIASES, DEFAULT_LEAKY_ALPHA, get_activation
 from .reader import Reader, describe, plural, suggest
-from .schema import LAYER, LAYER_KEYS
+from .schema import DENSE_KEYS, LAYER
+from .spec_init import LazyRng, initial_biases, initial_weights
+from .spec_kinds import Below, KindShape, check_keys, layer_type, read_kind
 from .spec_model import Init, Layer
 
 # Weights and biases in a network with `size:` layers. `train` needs about 300 bytes a parameter
@@ -35,10 +36,13 @@ def read_layer_maps(r: Reader, node) -> list | None:
         m = r.mapping(item, f"layers[{i}]")
         if m is None:
             return None
+        if "type" in m:  # every kind checks its own keys (spec_kinds)
+            maps.append((item, m))
+            continue
         for key, (key_node, _) in m.items():
-            if key not in LAYER_KEYS:
-                r.error(key_node, f"layers[{i}].{key}", f"unknown key{suggest(key, LAYER_KEYS)}; "
-                        f"expected one of: {', '.join(LAYER_KEYS)}")
+            if key not in DENSE_KEYS:
+                r.error(key_node, f"layers[{i}].{key}", f"unknown key{suggest(key, DENSE_KEYS)}; "
+                        f"expected one of: {', '.join(DENSE_KEYS)}")
         maps.append((item, m))
     return maps
 
@@ -80,13 +84,23 @@ def read_entries(r: Reader, node, path: str) -> _Entries | None:
 def read_layers(r: Reader, maps, n_in: int, init: Init, size_check=None) -> list[Layer] | None:
     """The layers: every shape read and checked first, then the initial values drawn (`size:`)."""
     shapes = []
+    below = Below((n_in,))
     for li, (layer_node, m) in enumerate(maps):
-        shape = _read_layer(r, li, layer_node, m, n_in, len(maps))
+        kind = layer_type(r, li, m) if "type" in m else "dense"
+        shape = None
+        if kind == "dense":
+            if "type" in m:
+                check_keys(r, li, m, kind, [*DENSE_KEYS, "type"])
+            shape = _read_layer(r, li, layer_node, m, below.size, len(maps), below.said(li))
+            out = shape and Below((shape[1],))
+        elif kind is not None:
+            shape = read_kind(r, li, layer_node, m, below, kind)
+            out = shape and shape.out
         if shape is None:
             # Later layers' shapes depend on this one; stop checking shapes here.
             return None
         shapes.append(shape)
-        n_in = shape[1]
+        below = out
     # Every size is known before anything is built: the cap, then the command's own limit.
     total = _count_parameters(r, maps, shapes)
     if total is None:
@@ -96,7 +110,7 @@ def read_layers(r: Reader, maps, n_in: int, init: Init, size_check=None) -> list
     return _build_layers(maps, shapes, init)
 
 
-def _read_layer(r: Reader, li: int, layer_node, m: dict, n_in: int, n_layers: int):
+def _read_layer(r: Reader, li: int, layer_node, m: dict, n_in: int, n_layers: int, below: str):
     """One layer's (li, n_out, n_in, weights, names, biases, bias_names, activation, alpha); None
     when its shape is unknown (the problem reported)."""
     path = f"layers[{li}]"
@@ -112,7 +126,7 @@ def _read_layer(r: Reader, li: int, layer_node, m: dict, n_in: int, n_layers: in
         size = r.field(m["size"][1], f"{path}.size", LAYER["size"])
     weights = names = None
     if "weights" in m:
-        weights, names = _read_weights(r, m["weights"][1], f"{path}.weights", n_in, li)
+        weights, names = _read_weights(r, m["weights"][1], f"{path}.weights", n_in, below)
         if weights is None:
             ok = False
         elif size is not None and size != weights.shape[0]:
@@ -195,10 +209,14 @@ def _read_biases(r: Reader, b_node, path: str, li: int, n_out: int):
 
 def _count_parameters(r: Reader, maps, shapes) -> int | None:
     """The network's number of weights and biases; None (reported) over MAX_PARAMETERS."""
-    counts = [n_out * (n_in + 1) for _, n_out, n_in, *_ in shapes]
+    counts = [s.count if isinstance(s, KindShape) else s[1] * (s[2] + 1) for s in shapes]
     total = sum(counts)
     if total > MAX_PARAMETERS:
         big = max(range(len(shapes)), key=counts.__getitem__)
+        if isinstance(shapes[big], KindShape):
+            r.error(maps[big][0], f"layers[{big}]", f"expected at most {MAX_PARAMETERS:,} parameters in the "
+                    f"network, got {total:,}; layers[{big}] has {counts[big]:,} of them")
+            return None
         li, n_out, n_in = shapes[big][:3]
         sized = "size" in maps[li][1]
         r.error(maps[li][1]["size"][1] if sized else maps[li][0], f"layers[{li}]" + (".size" if sized else ""),
@@ -211,16 +229,20 @@ def _count_parameters(r: Reader, maps, shapes) -> int | None:
 
 def _build_layers(maps, shapes, init: Init) -> list[Layer]:
     """The layers, `size:` ones' weights and biases drawn from `init:` in layer order."""
-    rng = _LazyRng(init.seed)
+    rng = LazyRng(init.seed)
     layers = []
-    for li, n_out, n_in, weights, names, biases, bias_names, activation, alpha in shapes:
+    for shape in shapes:
+        if isinstance(shape, KindShape):
+            layers.append(shape.build(rng, init.distribution, maps[shape.li][0].start_mark.line + 1))
+            continue
+        li, n_out, n_in, weights, names, biases, bias_names, activation, alpha = shape
         m = maps[li][1]
         layer_node = maps[li][0]
         if weights is None:
-            weights = _initial_weights(rng, init.distribution, n_out, n_in)
+            weights = initial_weights(rng, init.distribution, n_out, n_in)
             names = [[None] * n_in for _ in range(n_out)]
         if biases is None:
-            biases = np.zeros(n_out) if "weights" in m else _initial_biases(rng, init.distribution, n_out, n_in)
+            biases = np.zeros(n_out) if "weights" in m else initial_biases(rng, init.distribution, n_out, n_in)
             bias_names = [None] * n_out
         layers.append(Layer(activation=activation, alpha=alpha, weights=weights, biases=biases,
                             weight_names=names, bias_names=bias_names, neuron_names=[],
@@ -228,7 +250,7 @@ def _build_layers(maps, shapes, init: Init) -> list[Layer]:
     return layers
 
 
-def _read_weights(r: Reader, node, path: str, n_in: int, li: int):
+def _read_weights(r: Reader, node, path: str, n_in: int, below: str):
     """A layer's weights (neurons × inputs) and their names; (None, None) after a problem."""
     r.visit(node, path)
     rows_nodes = node.value if isinstance(node, yaml.SequenceNode) else None
@@ -251,8 +273,7 @@ def _read_weights(r: Reader, node, path: str, n_in: int, li: int):
         if entries is None:
             return None, None
         if len(entries.values) != n_in:
-            prev = (f"the input has {plural(n_in, 'feature')}" if li == 0
-                    else f"the previous layer has {plural(n_in, 'neuron')}")
+            prev = below  # what the layer receives, as the layer below says it
             hint = ""
             if len(rows) == n_in and len(rows) > 1 and all(isinstance(x, yaml.SequenceNode) and len(x.value)
                                                            == len(entries.values) for x, _ in rows):
@@ -265,34 +286,3 @@ def _read_weights(r: Reader, node, path: str, n_in: int, li: int):
         names.append(entries.names)
     r.keep_exact(path, values)
     return np.array(values, dtype=float), names
-
-
-class _LazyRng:
-    """numpy.random.default_rng(seed), made on first use: importing numpy.random costs start-up time."""
-
-    def __init__(self, seed: int):
-        self.seed, self._rng = seed, None
-
-    def __getattr__(self, name: str):
-        if self._rng is None:
-            self._rng = np.random.default_rng(self.seed)
-        return getattr(self._rng, name)
-
-
-def _initial_weights(rng, distribution: str, n_out: int, n_in: int) -> np.ndarray:
-    if distribution == "uniform":  # PyTorch nn.Linear's default
-        bound = 1 / math.sqrt(n_in)
-        return rng.uniform(-bound, bound, (n_out, n_in))
-    if distribution == "normal":
-        return rng.normal(0.0, 1 / math.sqrt(n_in), (n_out, n_in))
-    if distribution == "xavier":  # Glorot uniform
-        bound = math.sqrt(6 / (n_in + n_out))
-        return rng.uniform(-bound, bound, (n_out, n_in))
-    return rng.normal(0.0, math.sqrt(2 / n_in), (n_out, n_in))  # he (Kaiming normal)
-
-
-def _initial_biases(rng, distribution: str, n_out: int, n_in: int) -> np.ndarray:
-    if distribution == "uniform":
-        bound = 1 / math.sqrt(n_in)
-        return rng.uniform(-bound, bound, n_out)
-    return np.zeros(n_out)

@@ -26,10 +26,14 @@ class Layer:
     neuron_names: list[str]
     explicit_names: bool = False  # names came from the spec, not defaults
     line: int | None = None
+    kind: str = "dense"  # the spec's `type:` (layers/ has a module per kind)
+    # a kind's own settings (stride, padding, the shapes it receives and produces, …)
+    options: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return self.weights.shape[0]
+        """The layer's outputs (neurons; a convolution's channels × positions)."""
+        return self.options.get("units", self.weights.shape[0])
 
 
 @dataclass
@@ -93,7 +97,18 @@ class Spec:
 def parameter_names(spec: Spec) -> list[str]:
     """Distinct parameter names in order of first appearance (weights, then biases, per layer)."""
     return list(dict.fromkeys(chain.from_iterable(
-        chain(chain.from_iterable(layer.weight_names), layer.bias_names) for layer in spec.layers)))
+        chain(flat_names(layer.weight_names), layer.bias_names) for layer in spec.layers)))
+
+
+def flat_names(names) -> list:
+    """A layer's weight names (nested as its weights: rows of names, a kernel's 4 levels) in order."""
+    out = []
+    for item in names:
+        if isinstance(item, list):
+            out += flat_names(item)
+        else:
+            out.append(item)
+    return out
 
 
 def default_neuron_names(n_layers: int, li: int, size: int) -> list[str]:

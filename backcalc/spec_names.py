@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import yaml
 
 from .exact import to_fraction
 from .reader import Reader, describe, shown
-from .spec_model import Spec, default_bias_name, default_neuron_names, default_weight_name
+from .spec_kinds import fill_default_names
+from .spec_model import Spec, default_bias_name, default_neuron_names, default_weight_name, flat_names
 
 
 def check_names(r: Reader, spec: Spec, layer_maps) -> None:
@@ -24,6 +26,9 @@ def check_names(r: Reader, spec: Spec, layer_maps) -> None:
     seen_neurons = _unique_neuron_names(r, spec, layer_maps)
     _check_named_entries(r, spec, slots, seen_neurons)
     for li, layer in enumerate(spec.layers):
+        if layer.kind != "dense":
+            fill_default_names(layer, li)
+            continue
         for i, row in enumerate(layer.weight_names):
             if None in row:
                 layer.weight_names[i] = [default_weight_name(li, i, j) if n is None else n
@@ -35,6 +40,8 @@ def check_names(r: Reader, spec: Spec, layer_maps) -> None:
 def _named_entries(spec: Spec, li: int, layer_node, m: dict, layer) -> list:
     """Layer `li`'s named weights and biases as (name, value, path, node, kind)."""
     slots = []
+    if layer.kind != "dense":
+        return _named_kind_entries(spec, li, layer_node, layer)
     named_w = [(i, j) for i, row in enumerate(layer.weight_names) for j, n in enumerate(row) if n is not None]
     named_b = [i for i, n in enumerate(layer.bias_names) if n is not None]
     # tied values compare exactly where the text held more than floats (`1/3` and 0.3333333333333333 differ)
@@ -53,9 +60,22 @@ def _named_entries(spec: Spec, li: int, layer_node, m: dict, layer) -> list:
     return slots
 
 
+def _named_kind_entries(spec: Spec, li: int, layer_node, layer) -> list:
+    """A typed layer's named kernel, gamma, bias and beta entries (flat index in the path)."""
+    w_key, b_key = layer.options["keys"]
+    weights = np.ravel(spec.exact.get(f"layers[{li}].weights", layer.weights))
+    biases = spec.exact.get(f"layers[{li}].biases", layer.biases)
+    slots = [(n, weights[k], f"layers[{li}].{w_key}[{k}]", layer_node, "w")
+             for k, n in enumerate(flat_names(layer.weight_names)) if n is not None]
+    return slots + [(n, biases[i], f"layers[{li}].{b_key}[{i}]", layer_node, "b")
+                    for i, n in enumerate(layer.bias_names) if n is not None]
+
+
 def _neuron_names(r: Reader, li: int, m: dict, layer, n_layers: int) -> list[str]:
     """Layer `li`'s neuron names: its `names:` when they are all good, else the defaults."""
     if "names" not in m:
+        if layer.kind != "dense":
+            return layer.options["unit_names"]
         return default_neuron_names(n_layers, li, layer.size)
     names_node = m["names"][1]
     items = r.sequence(names_node, f"layers[{li}].names")

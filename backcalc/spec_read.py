@@ -101,7 +101,8 @@ def _read_spec(r: Reader, root) -> Spec | None:
                 **{k: v for k, v in spec_kwargs.items() if v is not None})
     spec.input_names = from_files.get("input_names") or [f"x{j + 1}" for j in range(x.shape[1])]
     spec.where = {key: r.where(value) for key, (_, value) in top.items()}
-    spec.where.update({f"layers[{li}].activation": r.where(m["activation"][1]) for li, (_, m) in enumerate(layer_maps)})
+    spec.where.update({f"layers[{li}].activation": r.where(m["activation"][1]) for li, (_, m) in enumerate(layer_maps)
+                       if "activation" in m})
     spec.batch_size = batch_size
     _check_loss(r, spec, top, target_key)
     check_names(r, spec, layer_maps)

@@ -81,6 +81,9 @@ def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: li
     out.append(f"targets: {_matrix(spec.exact.get('targets', spec.targets))}")
     out.append("layers:")
     for li, (layer, w, b) in enumerate(zip(spec.layers, weights, biases)):
+        if layer.kind != "dense":
+            out += kind_layer_yaml(li, layer, np.asarray(w), np.asarray(b))
+            continue
         out.append(f"  - activation: {layer.activation}")
         if get_activation(layer.activation).takes_alpha:
             out.append(f"    alpha: {_num(layer.alpha)}")
@@ -105,6 +108,41 @@ def spec_to_yaml(spec: Spec, weights: list[np.ndarray] | None = None, biases: li
     for key, value in (extra or {}).items():
         out.append(f"{key}:{'' if value.startswith(chr(10)) else ' '}{value}")
     return "\n".join(out) + "\n"
+
+
+def kind_layer_yaml(li: int, layer, w: np.ndarray, b: np.ndarray) -> list[str]:
+    """A conv, pool, flatten or batchnorm layer's lines, as spec_kinds reads them back."""
+    from .spec_kinds import default_kind_names
+
+    o, out = layer.options, [f"  - type: {layer.kind}"]
+    keys = ("input_shape", "stride", "padding") if layer.kind.startswith("conv") else (
+        "input_shape", "kernel_size", "stride", "padding")
+    if "in_shape" in o:  # the model's names of the spec's keys
+        for key in keys:
+            values = o[{"input_shape": "in_shape", "kernel_size": "kernel"}.get(key, key)]
+            out.append(f"    {key}: [{', '.join(map(str, values))}]")
+    if layer.kind.startswith("conv") or layer.kind == "batchnorm":
+        out.append(f"    activation: {layer.activation}")
+        if get_activation(layer.activation).takes_alpha:
+            out.append(f"    alpha: {_num(layer.alpha)}")
+    if layer.explicit_names:
+        out.append("    names: [" + ", ".join(_text(n) for n in layer.neuron_names) + "]")
+    if not w.size:
+        return out
+    w_defaults, b_defaults = default_kind_names(layer, li)
+    names = [n for n in np.ravel(np.array(layer.weight_names, dtype=object))]
+    flat = [_entry(n, d, v) for n, d, v in zip(names, w_defaults, np.ravel(w))]
+    row = [_entry(n, d, v) for n, d, v in zip(layer.bias_names, b_defaults, b)]
+    if layer.kind == "batchnorm":
+        return out + [f"    gamma: [{', '.join(flat)}]", f"    beta: [{', '.join(row)}]"]
+    return out + [f"    kernels: {_nested(np.array(flat, dtype=object).reshape(w.shape))}",
+                  f"    biases: [{', '.join(row)}]"]
+
+
+def _nested(entries: np.ndarray) -> str:
+    if entries.ndim == 1:
+        return "[" + ", ".join(entries) + "]"
+    return "[" + ", ".join(_nested(e) for e in entries) + "]"
 
 
 def optimizer_yaml(config: OptimizerSpec) -> str:

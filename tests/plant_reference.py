@@ -262,12 +262,13 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
             # the ids name the factor left out: factor_2 leaves out a 2 (half the value),
             # factor_half leaves out a ½ (twice the value)
             v *= {"factor_2_loss": 0.5, "factor_half_loss": 2.0}.get(mistake, 1.0)
+            v *= _output_scale(net, mistake, "loss")
             terms.append(put(f"loss_{nm}{sk(n)}", r(v), [f"{nm}{sk(n)}"], True))
         ln = r(sum(terms))
         losses.append(put(f"loss{sk(n)}", ln, [f"loss_{nm}{sk(n)}" for nm in outl.names], True))
     red = net.reduction
     loss_red = red
-    if mistake == "reduction_loss":
+    if mistake == "reduction_loss" or _batch_swapped(net, mistake):
         loss_red = "sum" if red == "mean" else "mean"
     put("loss", r(sum(losses) / (B if loss_red == "mean" else 1)), [f"loss{sk(n)}" for n in range(B)])
 
@@ -275,7 +276,7 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
     new: dict[str, float] = {}
     delta = [None] * (L + 1)  # delta[l][n][i]
     grad_red = red
-    if mistake == "reduction_grad":
+    if mistake == "reduction_grad" or _batch_swapped(net, mistake):
         grad_red = "sum" if red == "mean" else "mean"
     no_deriv = set()
     if mistake and mistake.startswith("no_derivative:"):
@@ -308,7 +309,7 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
                         v *= 2
                     elif mistake == "sign_grad":
                         v = -v
-                    g.append(v)
+                    g.append(v * _output_scale(net, mistake, "grad"))
                 g = [r(v) for v in g]
                 for nm, v in zip(layer.names, g):
                     put(f"dL/d{nm}{sk(n)}", v, [f"{nm}{sk(n)}"], True)
@@ -321,16 +322,23 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
                         w = above.W[j][h]
                         if mistake == "updated_weights":
                             w = new[above.Wn[j][h]]
+                        if mistake == f"transposed:{li}":  # the square matrix read as Wᵀ
+                            w = above.W[h][j]
+                        if mistake == f"dropped_path:{li}:{j}":
+                            continue
                         s_ += delta[li + 1][n][j] * w  # the sum is rounded, not its terms
                     g.append(put(f"dL/d{nm}{sk(n)}", r(s_),
                                  [f"delta_{x}{sk(n)}" for x in above.names], True))
             # da/dz and delta
             if layer.act != "softmax":
-                d = [r(_df(layer.act, Z[li][n][i], ys[i])) for i in range(len(ys))]
+                d = [r(_df_as(net, li - 1, mistake, Z[li][n][i], ys[i])) for i in range(len(ys))]
                 for nm, v in zip(layer.names, d):
                     put(f"d{nm}/dz_{nm}{sk(n)}", v, [f"{nm}{sk(n)}"], True)
             sign = -1 if mistake == "sign_grad" else 1
-            if fused and li == L:
+            sign *= _output_scale(net, mistake, "grad")
+            if mistake == "softmax_diagonal" and layer.act == "softmax":
+                dl = [r(gi * a * (1 - a)) for gi, a in zip(g, ys)]
+            elif fused and li == L:
                 ts = net.T[n]
                 if layer.act == "sigmoid" and net.loss == "bce":
                     dl = [(y - t) / K for y, t in zip(ys, ts)]
@@ -370,7 +378,7 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
                 [(Dl[n][i], [f"delta_{nm}{sk(n)}"]) for n in range(B)])
         grads = {}
         for p, ss in slots.items():
-            per = [put(f"dL/d{p}{sk(n)}", r(sum(s_[n][0] for s_ in ss)),
+            per = [put(f"dL/d{p}{sk(n)}", r(_tied_sum(mistake, [s_[n][0] for s_ in ss])),
                        [d for s_ in ss for d in s_[n][1]], True) for n in range(B)]
             grads[p] = (per, p in biases)
         for p, (per, is_bias) in grads.items():
@@ -388,6 +396,73 @@ def compute(net: Net, mistake: str | None = None, rnd: int | None = None) -> dic
                 nv, deps = r(old - net.lr * g), [f"dL/d{p}"]
             new[p] = nv
             put(f"{p}_new", nv, [] if frozen else deps)
+    return out
+
+
+def _df_as(net: Net, li: int, mistake: str | None, z: float, a: float) -> float:
+    """∂a/∂z of layer li (0-based) as a student making `mistake` computes it."""
+    act = net.layers[li].act
+    if mistake == f"derivative_at_a:{li}":
+        return _df(act, a, _f(act, a))
+    if mistake and mistake.startswith(f"wrong_derivative:{li}:"):
+        return _df(net.layers[int(mistake.split(":")[2])].act, z, a)
+    if mistake == "kink_right" and act == "relu" and z == 0:
+        return 1.0
+    return _df(act, z, a)
+
+
+def _output_scale(net: Net, mistake: str | None, what: str) -> float:
+    """The factor a loss-convention mistake puts on every loss term (`loss`) or ∂ℓ/∂y (`grad`)."""
+    if mistake == f"log10_{what}":
+        return 1 / math.log(10)
+    if mistake == "torch_mse":  # torch's MSELoss: the mean over outputs of (y − t)², no ½
+        K = len(net.layers[-1].b)
+        return (1 / K) / {"squared_error": 1.0, "half_squared_error": 0.5, "mse": 1 / K}[net.loss]
+    return 1.0
+
+
+def _batch_swapped(net: Net, mistake: str | None) -> bool:
+    return mistake == "torch_mse" and net.reduction == "sum" and net.B > 1
+
+
+def _tied_sum(mistake: str | None, entries: list[float]) -> float:
+    """A parameter's per-sample gradient from its entries' products (a tied one has several)."""
+    if mistake == "tied_mean":
+        return sum(entries) / len(entries)
+    if mistake and mistake.startswith("tied_entry:") and len(entries) > int(mistake[11:]):
+        return entries[int(mistake[11:])]
+    return sum(entries)
+
+
+def more_mistakes_for(net: Net) -> list[str]:
+    """The mistakes docs/check.md added for issue 18 that apply to this network (ids as check names them)."""
+    L = len(net.layers)
+    acts = [layer.act for layer in net.layers]
+    out = []
+    for li, act in enumerate(acts):
+        if act in ("sigmoid", "tanh"):
+            out.append(f"derivative_at_a:{li}")
+        for other, o_act in enumerate(acts):
+            if (other != li and act != "softmax" and o_act not in ("softmax", "identity", act)
+                    and o_act not in acts[:other]):
+                out.append(f"wrong_derivative:{li}:{other}")
+    if "softmax" in acts:
+        out.append("softmax_diagonal")
+    for li in range(1, L):
+        K = len(net.layers[li].b)
+        if 2 <= K <= 4:
+            out += [f"dropped_path:{li}:{j}" for j in range(K)]
+        if K == len(net.layers[li - 1].b) > 1:
+            out.append(f"transposed:{li}")
+    if net.loss in ("bce", "cross_entropy"):
+        out += ["log10_loss", "log10_grad"]
+    if net.loss in SQUARED and _output_scale(net, "torch_mse", "loss") != 1:
+        out.append("torch_mse")
+    counts: dict[str, int] = {}
+    for p, _, _ in net.params():
+        counts[p] = counts.get(p, 0) + 1
+    if max(counts.values()) > 1:
+        out += ["tied_mean"] + [f"tied_entry:{r}" for r in range(min(max(counts.values()), 4))]
     return out
 
 

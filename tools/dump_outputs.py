@@ -153,6 +153,8 @@ CHECK_CASES = [
     _c("check.{a}.round2-json", "check {spec} --answers {answers} --round 2 --json --set learning_rate=0.5"),
     _c("check.{a}.stdin", "check {spec} --answers - --json", stdin="answers"),
     _c("check.{a}.example", "check --example {example} --answers {answers} --json"),
+    _c("check.{a}.conventions", "check {spec} --answers {answers} --conventions"),
+    _c("check.{a}.conventions-json", "check {spec} -a {answers} --conventions --json"),
 ]
 
 # Cases that read no spec file (or the embedded default / ./backcalc.yaml).
@@ -162,6 +164,12 @@ GLOBAL_CASES = [
     _c("examples.list", "examples"),
     _c("examples.json", "examples --json -q --no-color"),
     _c("check.answers-example", "check --example sigmoid_seed --answers-example sigmoid_seed"),
+    # A class (configs/class/): a folder of answers files, a roster, the mistakes plot.
+    _c("check.class", "check configs/sigmoid_seed.yaml --answers configs/class/sigmoid_seed/"),
+    _c("check.class-json", "check configs/sigmoid_seed.yaml --answers configs/class/sigmoid_seed --json --round 5"),
+    _c("check.roster", "check --roster configs/class/roster.csv --conventions --json"),
+    _c("check.class-plot", "check configs/sigmoid_seed.yaml --answers configs/class/sigmoid_seed --plot mistakes.png "
+                           "--force -q", ("mistakes.png",), existing=("mistakes.png",)),
     _c("examples.answers", "examples sigmoid_seed --answers"),
     _c("docs.list", "docs"),
     _c("docs.check", "docs check --quiet --no-color"),

@@ -1,5 +1,6 @@
 """`backcalc check` and `backcalc gradcheck`: grading answers by hand, and the gradients by finite differences."""
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -9,6 +10,19 @@ from .application import command, err, warn
 from .inputs import read_spec, read_stdin
 from .options import ConfigArg, DebugOpt, DigitsOpt, ExampleOpt, JsonOpt, NoColorOpt, QuietOpt, SetOpt, complete_answers
 
+RosterOpt = Annotated[Optional[str], typer.Option(
+    "--roster", metavar="ROSTER.csv", show_default=False,
+    help="Grade a class: a CSV with student, answers and (per-student variants) spec columns, paths relative "
+         "to it; with --answers DIR, each student's file in DIR instead of the answers column.")]
+PlotOpt = Annotated[Optional[str], typer.Option(
+    "--plot", metavar="FILE", show_default=False,
+    help="With a class: write how many students made each mistake to an image, e.g. mistakes.svg (an existing "
+         "FILE only with --force); needs matplotlib.")]
+ConventionsOpt = Annotated[bool, typer.Option(
+    "--conventions", help="Also rerun the step under the conventions textbooks use (½ on squared error or "
+                          "not, mean or sum over outputs and batch, the sign of δ) and say which one the answers "
+                          "follow.")]
+
 
 @command('Grade hand-computed answers and name the likely mistake.')
 def check(
@@ -16,13 +30,17 @@ def check(
     answers: Annotated[Optional[str], typer.Option(
         "--answers", "-a", metavar="ANSWERS.yaml", show_default=False,
         help="Your answers: `quantity: value` pairs (names as in `backcalc docs check`); `-` reads standard "
-             "input.")] = None,
+             "input; a folder grades a class (a file per student, named by its stem).")] = None,
     answers_example: Annotated[Optional[str], typer.Option(
         "--answers-example", metavar="NAME", show_default=False, autocompletion=complete_answers,
         help="Use a bundled answers file instead of --answers (`backcalc examples` lists them).")] = None,
     round_: Annotated[Optional[int], typer.Option(
         "--round", min=0, max=12, metavar="N",
         help="Accept answers that match a computation rounded to N decimals at every step, as by hand.")] = None,
+    roster: RosterOpt = None,
+    plot: PlotOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --plot replace an existing file.")] = False,
+    conventions: ConventionsOpt = False,
     json: JsonOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -34,6 +52,16 @@ def check(
     """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
     from ..check import check as run_check
 
+    if roster is not None or (answers not in (None, "-") and Path(answers).is_dir()):
+        from .check_class import run_class
+
+        if answers_example is not None:
+            raise UsageError("check: --answers-example grades one file; a class comes from --answers DIR or --roster")
+        return run_class(config, answers, roster, {
+            "round": round_, "conventions": conventions, "json": json, "quiet": quiet, "no_color": no_color,
+            "set": set_, "example": example, "plot": plot, "force": force})
+    if plot is not None:
+        raise UsageError("check: --plot draws a class's mistakes; give --answers DIR or --roster")
     if (answers is None) == (answers_example is None):
         raise UsageError("check: give your answers with --answers ANSWERS.yaml or --answers-example NAME"
                          + (", not both" if answers is not None else ""))
@@ -44,7 +72,7 @@ def check(
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     given, source = _read_answers(spec, answers, answers_example)
-    result = run_check(spec, given, round_, source)
+    result = run_check(spec, given, round_, source, conventions)
     if json:
         from ..render.json import dumps
 

@@ -77,7 +77,31 @@ def check_table(result: CheckResult, digits: int = 5) -> Group:
         for i, text in enumerate(notes, 1):
             listing.add_row(f"({i})", text)
         parts += [listing, Text()]
-    return Group(*parts, Text(summary(result)))
+    return Group(*parts, Text(summary(result)), *convention_lines(result))
+
+
+def convention_lines(result: CheckResult) -> list:
+    """Which convention the answers follow (`--conventions`, or found without being asked)."""
+    found, total = result.convention, len(result.verdicts)
+    right = total - len(result.wrong)
+    out = []
+    if found is not None:
+        out.append(Text(f"Your answers follow another convention: {found.convention.text}. "
+                        f"{found.right} of {total} are right under it ({right} under the spec's); "
+                        "if your course uses it, they are not mistakes."))
+    elif result.conventions is not None:
+        out.append(Text(f"No other convention reproduces more of your answers than the spec's own ({right} of "
+                        f"{total})."))
+    if result.conventions:
+        better = [f for f in result.conventions if f.right > right][:5]
+        if better:
+            listing = Table.grid(padding=(0, 2))
+            listing.add_column(justify="right", no_wrap=True)
+            listing.add_column()
+            for f in better:
+                listing.add_row(f"{f.right} of {total}", f.convention.text)
+            out += [Text("Right under each convention tried:"), listing]
+    return out
 
 
 class _TableOrStack:

@@ -37,6 +37,12 @@ def build(result: StepResult, sample: int = 0, digits: int = 5,
           full: bool = False) -> tuple[list[list[Node]], list[Edge]]:
     """The columns of nodes (inputs, each layer, the loss) and the edges of the step's network,
     with the values of `sample` (0-based in the batch)."""
+    other = [layer for layer in result.layers if layer.kind != "dense"]
+    if other:  # a kernel's weights are shared across positions: no edge per weight to draw
+        from ..errors import UsageError
+
+        raise UsageError(f"graph draws dense layers only (a node per neuron, an edge per weight); layer "
+                         f"{other[0].index + 1} is {other[0].kind}: see its tables with `backcalc step`")
     d = digits
     columns: list[list[Node]] = []
     edges: list[Edge] = []

@@ -80,7 +80,8 @@ def _forward(result: StepResult, sample: list, d: int) -> Grid:
                 continue
             i, neuron = shown
             for s in _samples(result):
-                grid.add(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
+                label = layer.activation if layer.kind == "dense" else layer.kind
+                grid.add(f"{layer.index + 1} {label}" if i == 0 and s == 0 else "", neuron,
                          *([str(result.batch[s] + 1)] if sample else []), fmt(layer.z[s, i], d),
                          fmt(layer.a[s, i], d))
     return grid
@@ -150,13 +151,17 @@ def _gradients(result: StepResult, sample: list, ell: str, tex: str, d: int) -> 
             continue
         for term in p.terms:
             layer = result.layers[term.layer]
-            source = layer.input_names[term.col] if term.kind == "weight" else "1"
+            source = layer.input_names[term.col] if term.kind == "weight" and layer.kind == "dense" else "1"
+            where = f"{layer.neuron_names[term.row]} ← {source}" if layer.kind == "dense" else \
+                f"{term.slot}: Σ over the units it feeds"  # a kernel entry, gamma, beta (step's tables itemise them)
             for s in _samples(result):
                 if len(term.factors) == 3:
                     head = [fmt(term.factors[0].value[s], d), fmt(term.factors[1].value[s], d)]
+                elif layer.kind != "dense":  # the slot's products already added up over its units
+                    head = ["", ""]
                 else:  # ∂ℓ/∂z given directly (a softmax Jacobian, or fused with the loss)
                     head = [f"δ = {fmt(term.factors[0].value[s], d)}", ""]
-                grid.add(p.name if s == 0 else "", f"{layer.neuron_names[term.row]} ← {source}" if s == 0 else "",
+                grid.add(p.name if s == 0 else "", where if s == 0 else "",
                          *([str(result.batch[s] + 1)] if sample else []), *head, fmt(term.factors[-1].value[s], d),
                          fmt(term.product[s], d))
             if sample:

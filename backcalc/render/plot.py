@@ -56,3 +56,39 @@ def loss_plot_image(path: str, history: LossHistory, title: str | None = None, b
     buffer = io.BytesIO()
     fig.savefig(buffer, format=Path(path).suffix.lower().lstrip("."))
     return buffer.getvalue()
+
+
+def mistake_plot_image(path: str, rows: list[tuple[str, int]], graded: int, title: str | None = None,
+                       muted: frozenset = frozenset()) -> bytes:
+    """How many students made each mistake, as horizontal bars (most first, at the top), as the
+    bytes of an image in the format `path`'s suffix names; rows at the `muted` indices (another
+    convention, not a mistake) in grey."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = rows or [("no mistakes", 0)]
+    fig = Figure(figsize=(8, 1.2 + 0.4 * len(rows)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    labels = [label if len(label) <= 60 else label[:59] + "…" for label, _ in rows]
+    counts = [n for _, n in rows]
+    colours = ["#9e9e9e" if i in muted else "#c0504d" for i in range(len(rows))]
+    bars = ax.barh(range(len(rows)), counts, color=colours)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.invert_yaxis()
+    for bar, n in zip(bars, counts):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {n}", va="center")
+    ax.set_xlim(0, max(graded, max(counts), 1) * 1.08)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole students
+    ax.set_xlabel(f"students (of {graded} graded)")
+    if title:
+        ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=Path(path).suffix.lower().lstrip("."))
+    return buffer.getvalue()

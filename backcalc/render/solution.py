@@ -43,4 +43,8 @@ def build(result: StepResult, extras: dict | None = None, blank: bool = False) -
     (the drift section, which gives answers away, is left out).
     """
     extras = extras or {}
+    if any(layer.kind != "dense" for layer in result.layers):  # conv, pool, flatten, batchnorm
+        from .layer_solution import kind_document
+
+        return kind_document(result, blank, extras.get("hand_rounding"))
     return _Builder(result, extras.get("hand_rounding"), "per_sample" in extras, blank).build()

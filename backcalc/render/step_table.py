@@ -25,6 +25,10 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
     Layers over MAX_NEURONS_SHOWN neurons (or inputs) are summarised unless `full`.
     """
     d = digits
+    if any(layer.kind != "dense" for layer in result.layers):  # conv, pool, flatten, batchnorm: their own tables
+        from .layer_step import kind_step_tables
+
+        return kind_step_tables(result, d, full)
     hidden = hidden_parameters(result, full)
     parts = [*_heading(result, d), _forward_table(result, d, full), *_truncation_note(result, full),
              _loss_table(result, d, full), _delta_table(result, d, full), *_delta_notes(result, d, full),

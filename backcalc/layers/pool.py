@@ -1,0 +1,108 @@
+"""Pooling (1d and 2d, as torch.nn.MaxPool/AvgPool): each channel's window reduced to its largest
+entry (the gradient goes to the input that won) or to its mean (each input gets an equal share;
+padding counts, as torch's count_include_pad). No parameters, no activation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activated import Activated
+from .conv import window_of
+from .windows import padded, scatter
+
+
+class Pool(Activated):
+    spec_keys = ("type", "kernel_size", "stride", "padding", "input_shape", "names")
+    slots = ("", "")
+
+    def __init__(self, layer, alpha=None):
+        super().__init__(layer, alpha)
+        self.window = window_of(self.options)
+        self.index = self.window.channel_index()  # C × P × K
+
+    def windows(self, a_in, fill):
+        """samples × channels × positions × window entries."""
+        return padded(a_in, fill)[:, self.index]
+
+    def quantities(self, a_in, delta):
+        """Each unit's window: the inputs (indices into the layer below) it reduces; None: padding."""
+        pad = self.window.pad_index
+        rows = self.index.reshape(-1, self.window.size)
+        return {"window": [[None if k == pad else int(k) for k in row] for row in rows]}
+
+    def torch(self, torch, a, w, b):
+        """The same pool in PyTorch (gradcheck's independent reference)."""
+        f = torch.nn.functional
+        name = f"{self.name[:3]}_pool{len(self.window.kernel)}d"
+        x = a.reshape(a.shape[0], *self.window.in_shape)
+        extra = {"count_include_pad": True} if self.name == "avgpool" else {}
+        win = self.window
+        return getattr(f, name)(x, win.kernel, win.stride, win.padding, **extra).reshape(a.shape[0], -1)
+
+    def slot_products(self, delta, a_in):
+        n = delta.shape[0]
+        return np.zeros((n, 0, 0), dtype=delta.dtype), np.zeros((n, 0), dtype=delta.dtype)
+
+    def gradients(self, delta, a_in):
+        return np.zeros((0, 0), dtype=delta.dtype), np.zeros(0, dtype=delta.dtype)
+
+    def reads(self, i: int) -> list[int]:
+        row = self.index.reshape(-1, self.window.size)[i]
+        return [int(k) for k in row if k != self.window.pad_index]
+
+    def slot_deps(self, i, j, s, below):
+        return []
+
+
+class MaxPool(Pool):
+    name = "maxpool"
+
+    def weighted_sum(self, arith, a_in, w, b):
+        return self.windows(a_in, -np.inf).max(axis=-1).reshape(a_in.shape[0], -1)
+
+    def winners(self, a_in) -> np.ndarray:
+        """samples × units: the input entry (flattened index) each window's maximum came from (the first)."""
+        won = self.windows(a_in, -np.inf).argmax(axis=-1)
+        index = np.broadcast_to(self.index, (a_in.shape[0], *self.index.shape))
+        return np.take_along_axis(index, won[..., None], axis=-1)[..., 0].reshape(a_in.shape[0], -1)
+
+    def quantities(self, a_in, delta):
+        """The input (its index in the layer below) each window's maximum came from."""
+        return {**super().quantities(a_in, delta), "winner": self.winners(a_in)}
+
+    def back(self, arith, delta, w, a_in):
+        n = delta.shape[0]
+        out = np.zeros((n, self.window.pad_index + 1), dtype=delta.dtype)
+        if delta.dtype == object:
+            out[:] = 0
+        if self.slip == ("spread_max",):  # the mistake: δ to every input of the window, not the winner only
+            spread = np.broadcast_to(delta.reshape(n, *self.index.shape[:2], 1), (n, *self.index.shape))
+            return scatter(spread.transpose(0, 2, 1, 3).reshape(n, self.window.positions, -1),
+                           self.index.transpose(1, 0, 2).reshape(self.window.positions, -1), self.window.pad_index)
+        np.add.at(out, (np.arange(n)[:, None], self.winners(a_in)), delta)
+        return out[:, :-1]
+
+
+class AvgPool(Pool):
+    name = "avgpool"
+
+    def quantities(self, a_in, delta):
+        """Each input's share of a window's δ (padding counts, as torch's count_include_pad)."""
+        if delta.dtype == object:  # exact: fractions imported only when asked for (start-up time)
+            from fractions import Fraction
+
+            share = Fraction(1, self.window.size)
+        else:
+            share = 1 / self.window.size
+        return {**super().quantities(a_in, delta), "share": share}
+
+    def weighted_sum(self, arith, a_in, w, b):
+        return (self.windows(a_in, 0).sum(axis=-1) / self.window.size).reshape(a_in.shape[0], -1)
+
+    def back(self, arith, delta, w, a_in):
+        n, c = delta.shape[0], self.window.in_shape[0]
+        share = delta.reshape(n, c, -1)[..., None] / self.window.size
+        share = np.broadcast_to(share, (n, *self.index.shape)).transpose(0, 2, 1, 3)
+        return scatter(share.reshape(n, self.window.positions, -1), self.index.transpose(1, 0, 2).reshape(
+            self.window.positions, -1), self.window.pad_index)

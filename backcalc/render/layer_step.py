@@ -1,0 +1,21 @@
+"""A step's tables when its network has layers of other kinds than dense (conv, pool, flatten,
+batchnorm), top to bottom: layer_tables.py the forward half, layer_gradients.py the backward."""
+
+from __future__ import annotations
+
+from rich.console import Group
+
+from ..result import StepResult
+from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
+from .layer_tables import batchnorm_table, forward_table, heading, loss_table
+
+
+def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
+    """All tables of one step, top to bottom in the order of the computation."""
+    d = digits
+    parts = [heading(result, d), forward_table(result, d, full)]
+    parts += [batchnorm_table(result, layer, d, full) for layer in result.layers if layer.kind == "batchnorm"]
+    parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
+              gradient_table(result, d, full)]
+    parts += update_tables(result, d)
+    return Group(*parts)
