@@ -246,7 +246,7 @@ def _backward(w: Worked, slots: Slots, entries_first: bool) -> None:
             _update(w, mine)
         done |= mine
     # the inputs' gradients, as a circuit's leaves have them: the first layer's back, once more
-    dl_dx = w.kinds[0].back(arith, w.delta[0], _weights_above(w, 0, done))
+    dl_dx = w.kinds[0].back(arith, *w.mistake.through(0, w.delta[0], _weights_above(w, 0, done)), w.x)
     w.dl_dx = w.put("dl_dx", w.spec.input_names, arith.record(dl_dx))
     if not arith.sequential:
         w.grad = _gathered(w)
