@@ -46,8 +46,10 @@ def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] |
 
         node = apply_overrides(node, overrides)
     reader = Reader(source, base, size_check)
+    from .circuit.spec import is_circuit, read_circuit  # a circuit spec is told apart here, once
+
     try:
-        spec = _read_spec(reader, node)
+        spec = read_circuit(reader, node) if is_circuit(node) else _read_spec(reader, node)
     except Stop:
         spec = None
     if reader.problems:

@@ -1,0 +1,57 @@
+"""The commands on a circuit spec: each command's module hands a circuit here (one test each: `is_circuit`)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import UsageError
+
+
+def is_circuit(spec) -> bool:
+    from ..circuit.spec import Circuit
+
+    return isinstance(spec, Circuit)
+
+
+def refuse(spec, command: str) -> None:
+    """One clear line for a command that has no meaning on a circuit."""
+    if is_circuit(spec):
+        raise UsageError(f"{command}: {spec.source} is a circuit (values: and an expression), not a network; "
+                         "circuits have step, check, gradcheck and graph")
+
+
+def arithmetic(exact: bool, round_):
+    from ..arithmetic import ByHand, Exact, Float
+
+    if exact and round_ is not None:
+        raise UsageError("--exact and --round: give one of them")
+    return Exact() if exact else ByHand(round_) if round_ is not None else Float()
+
+
+def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_color: bool, solution=None) -> None:
+    from ..circuit.step import worked_step
+
+    result = worked_step(spec, arithmetic(exact, round_))
+    if round_ is not None:
+        digits = max(digits, round_)
+    if kind == "json":
+        from ..render.json import dumps
+
+        typer.echo(dumps(result.to_dict()))
+    elif kind in ("markdown", "latex"):
+        from ..render.circuit_document import render
+        from ..render.streams import printable
+
+        if solution is not None:
+            from ..atomic import write_file
+
+            write_file(solution, printable(render(result, kind, digits)).encode("utf-8"))
+        sys.stdout.write(printable(render(result, kind, digits, blank=blank)))
+        sys.stdout.flush()
+    else:
+        from ..render.circuit import circuit_tables
+        from ..render.table import print_renderable
+
+        print_renderable(circuit_tables(result, digits), no_color)
