@@ -55,3 +55,13 @@ def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_colo
         from ..render.table import print_renderable
 
         print_renderable(circuit_tables(result, digits), no_color)
+
+
+def graph(spec, format: str, digits: int) -> None:
+    from ..circuit.step import worked_step
+    from ..render.circuit_graph import to_dot, to_mermaid
+    from ..render.streams import printable
+
+    result = worked_step(spec)
+    sys.stdout.write(printable((to_dot if format == "dot" else to_mermaid)(result, digits)))
+    sys.stdout.flush()
