@@ -36,6 +36,12 @@ class Circuit:
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.name == name)
 
+    def answer_keys(self):
+        """What resolves the keys of an answers file for this circuit (answers.read_answers)."""
+        from .answers import CircuitKeys
+
+        return CircuitKeys(self)
+
     def with_values(self, values: dict) -> Circuit:
         """The same circuit at other leaf values (gradcheck's nudges, `parameters`' update)."""
         from dataclasses import replace

@@ -45,6 +45,8 @@ def check(
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     given, source = _read_answers(spec, answers, answers_example)
+    if is_circuit(spec):
+        from ..circuit.check import check as run_check
     result = run_check(spec, given, round_, source)
     if json:
         from ..render.json import dumps
