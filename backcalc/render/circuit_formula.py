@@ -41,13 +41,16 @@ def local_formula(gate: str, inputs: list, name: str, slot: int) -> str:
 
 
 def tex_name(name: str) -> str:
-    base, _, primes = name.partition("'")
-    primes = "'" + primes if _ else ""
+    """q, w0, d_1, c'' as LaTeX symbols (math_text.name's spelling of the user's names, then the primes)."""
+    from .math_text import name as symbol
+
+    base = name.rstrip("'")
+    primes = "'" * (len(name) - len(base))
     stem, sep, index = base.partition("_")
-    text = stem if len(stem) == 1 else rf"\mathrm{{{stem}}}"
-    if sep:
-        text += f"_{{{index}}}"
-    return text + "'" * len(primes)
+    if sep and index.isdigit():
+        inner = symbol(stem)
+        return (f"{{{inner}}}" if "_" in inner else inner) + f"_{{{index}}}" + primes
+    return symbol(base) + primes
 
 
 def tex_operand(x) -> str:
@@ -56,17 +59,26 @@ def tex_operand(x) -> str:
 
 
 def tex_formula(gate: str, inputs: list) -> str:
-    ops = [tex_operand(i) for i in inputs]
+    """The node's gate on its inputs' names, as LaTeX."""
+    return "".join(tex_tokens(gate, [[tex_operand(i)] for i in inputs]))
+
+
+def tex_tokens(gate: str, ops: list[list]) -> list:
+    """The gate on operands given as token lists (names, or math_text Nums): numbers written in."""
+    a = ops[0]
+    b = ops[1] if len(ops) > 1 else []
     if gate == "div":
-        return rf"\frac{{{ops[0]}}}{{{ops[1]}}}"
+        return [r"\frac{", *a, "}{", *b, "}"]
     if gate == "pow":
-        return f"{{{ops[0]}}}^{{{ops[1]}}}"
+        return ["{", *a, "}^{", *b, "}"]
     if gate in TEX_INFIX:
-        return f"{ops[0]} {TEX_INFIX[gate]} {ops[1]}"
+        return [*a, f" {TEX_INFIX[gate]} ", *b]
     if gate == "neg":
-        return f"-{ops[0]}"
+        return ["-", *a]
     if gate == "sqrt":
-        return rf"\sqrt{{{ops[0]}}}"
+        return [r"\sqrt{", *a, "}"]
+    if gate == "exp":
+        return ["e^{", *a, "}"]
     escaped = gate.replace("_", r"\_")
     name = TEX_FUNCTIONS.get(gate, rf"\operatorname{{{escaped}}}")
-    return f"{name}({', '.join(ops)})"
+    return [f"{name}(", *a, *([", ", *b] if b else []), ")"]
