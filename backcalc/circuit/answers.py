@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from ..reader import suggest
-from .spec import Circuit
 
 _DERIVATIVE = re.compile(r"^d(?P<num>[^/]*)/d(?P<den>.+)$")
 _NEW = (re.compile(r"^(?P<p>.+)_new$"), re.compile(r"^new_(?P<p>.+)$"))
@@ -23,7 +22,7 @@ def normalise(key: str) -> str:
 class CircuitKeys:
     """Resolves an answer's key to ("value", name), ("grad", name), ("local", node, input) or ("new", p)."""
 
-    def __init__(self, circuit: Circuit):
+    def __init__(self, circuit):  # a circuit.spec.Circuit (which imports this module when asked for its keys)
         self.circuit = circuit
         self.names = [*circuit.leaves, *(n.name for n in circuit.nodes)]
 

@@ -95,8 +95,13 @@ def test_specs_the_writer_produces_validate(validator):
     from backcalc.spec import load_spec
     from backcalc.writer import spec_to_yaml
 
+    from backcalc.circuit.spec import Circuit
+
     for path in sorted(CONFIGS.glob("*.yaml")):
-        text = spec_to_yaml(load_spec(path))
+        spec = load_spec(path)
+        if isinstance(spec, Circuit):  # circuits are never trained, so never written back
+            continue
+        text = spec_to_yaml(spec)
         assert not list(validator.iter_errors(yaml.safe_load(text))), path
 
 
