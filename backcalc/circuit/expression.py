@@ -37,6 +37,7 @@ class Node:
     step: int  # which define: step (0 for `expression:`) it comes from
     line: int = 1  # where its sub-expression starts in the step's text
     column: int = 1
+    at: tuple = (None, None, None)  # (source, line, column) in the spec file, for problems found later
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Builder:
     nodes: list[Node] = field(default_factory=list)
     bound: dict = field(default_factory=dict)
     taken: set = field(default_factory=set)
+    later: dict = field(default_factory=dict)  # names the next steps define -> their step, for a clearer error
 
     def __post_init__(self):
         self.bound = {leaf: leaf for leaf in self.leaves}
@@ -80,7 +82,7 @@ class Builder:
     def _build(self, e, step: int, top: str, counter, outer: bool = False):
         if isinstance(e, ast.Constant):
             if isinstance(e.value, bool) or not isinstance(e.value, (int, float)):
-                raise ExpressionError(f"expected a number or a name, got {e.value!r}", e.lineno, e.col_offset + 1)
+                raise ExpressionError(f"expected a number or a name, got {e.value!r}", *at(e))
             return e.value
         if isinstance(e, ast.Name):
             return self._name(e)
@@ -98,47 +100,61 @@ class Builder:
         op = getattr(e, "op", None)
         hint = HINTS.get(type(op), HINTS.get(type(e), f"allowed: {ALLOWED}"))
         what = type(op).__name__ if op is not None else type(e).__name__
-        raise ExpressionError(f"{_spelled(what)} is not allowed in a circuit: {hint}", e.lineno, e.col_offset + 1)
+        raise ExpressionError(f"{_spelled(what)} is not allowed in a circuit: {hint}", *at(e))
 
     def _call(self, e: ast.Call, step: int, top: str, counter, outer: bool):
         if not isinstance(e.func, ast.Name) or e.func.id not in GATES or GATES[e.func.id].symbol:
             spelled = e.func.id if isinstance(e.func, ast.Name) else ast.unparse(e.func)
             if isinstance(e.func, ast.Attribute):
-                raise ExpressionError(f"`{spelled}`: {HINTS[ast.Attribute]}", e.lineno, e.col_offset + 1)
+                raise ExpressionError(f"`{spelled}`: {HINTS[ast.Attribute]}", *at(e))
             raise ExpressionError(f"unknown function `{spelled}`; expected one of: {', '.join(FUNCTIONS)}"
-                                  f"{_close(spelled, FUNCTIONS)}", e.lineno, e.col_offset + 1)
+                                  f"{_close(spelled, FUNCTIONS)}", *at(e))
         gate = GATES[e.func.id]
         if e.keywords or len(e.args) != gate.arity:
             wanted = "one argument" if gate.arity == 1 else f"{gate.arity} arguments"
             raise ExpressionError(f"{e.func.id}() takes {wanted}, got {len(e.args) + len(e.keywords)}",
-                                  e.lineno, e.col_offset + 1)
+                                  *at(e))
         return self._gate(gate.name, e.args, e, step, top, counter, outer)
 
     def _gate(self, gate: str, args: list, e, step: int, top: str, counter, outer: bool) -> str:
         inputs = [self._build(a, step, top, counter) for a in args]
         name = top if outer else self._fresh(top, counter)
-        self.nodes.append(Node(name, gate, inputs, step, e.lineno, e.col_offset + 1))
+        self.nodes.append(Node(name, gate, inputs, step, *at(e)))
         return name
 
     def _name(self, e: ast.Name) -> str:
         if e.id in self.bound:
             return self.bound[e.id]
         if e.id in GATES:
-            raise ExpressionError(f"`{e.id}` is a function: call it, as {e.id}(x)", e.lineno, e.col_offset + 1)
+            raise ExpressionError(f"`{e.id}` is a function: call it, as {e.id}(x)", *at(e))
+        if e.id in self.later:
+            raise ExpressionError(f"`{e.id}` is defined in a later step ({self.later[e.id]}): steps run in order, "
+                                  "so define it before it is used (a name cannot depend on itself)", *at(e))
         known = sorted(self.bound)
         raise ExpressionError(f"unknown name `{e.id}`: not a leaf (values:) nor defined in an earlier step; "
-                              f"known: {', '.join(known)}{_close(e.id, known)}", e.lineno, e.col_offset + 1)
+                              f"known: {', '.join(known)}{_close(e.id, known)}", *at(e))
+
+
+def at(e) -> tuple[int, int]:
+    """(line, column), 1-based, of a node in the expression's own text (parse wraps it in parentheses)."""
+    return e.lineno, e.col_offset + (0 if e.lineno == 1 else 1)
 
 
 def parse(text: str) -> ast.Expression:
-    """The expression's syntax tree; a syntax error located in the text."""
+    """The expression's syntax tree; a syntax error located in the text.
+
+    Parsed inside parentheses, so an expression may run over several lines (a YAML block scalar)."""
     try:
-        return ast.parse(text.strip("\n") if "\n" not in text.strip("\n") else text, mode="eval")
+        return ast.parse(f"({text}\n)", mode="eval")
     except SyntaxError as e:
         message = (e.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")
-        if "=" in text and "==" not in text and e.msg and "=" in (e.msg or ""):
+        if "=" in text and "==" not in text and "=" in (e.msg or ""):
             message = "an expression has no `=`: write the name as the define: step's key (- q: x + y)"
-        return _raise(message, e.lineno or 1, e.offset or 1)
+        line, column = e.lineno or 1, e.offset or 1
+        lines = text.rstrip("\n").split("\n")
+        if line > len(lines):  # past the text: the end of its last line (an unfinished expression)
+            line, column = len(lines), len(lines[-1]) + 2
+        return _raise(message, line, column - 1 if line == 1 else column)
 
 
 def _raise(message: str, line: int, column: int):

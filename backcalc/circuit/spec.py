@@ -27,7 +27,7 @@ class Circuit:
     learning_rate: float | None = None
     parameters: list[str] = field(default_factory=list)
     source: str = "<circuit>"
-    steps: list[tuple[str, str]] = field(default_factory=list)  # (name, text) as written
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (node name, text as written)
 
     @property
     def leaves(self) -> list[str]:
@@ -78,7 +78,7 @@ def read_circuit(r: Reader, root) -> Circuit | None:
     output = _read_output(r, top, builder, steps)
     if output is None:
         return None
-    circuit = Circuit(values, _needed(builder.nodes, output), output, **extra, steps=steps)
+    circuit = Circuit(values, _needed(builder.nodes, output), output, **extra, steps=[(n, t) for n, t, _ in steps])
     _check_used(r, top, circuit, steps)
     _read_update(r, top, circuit)
     return circuit
@@ -109,7 +109,7 @@ def _read_steps(r: Reader, top: dict, builder: Builder) -> list | None:
         name = "f"
         if "output" in top and isinstance(top["output"][1], yaml.ScalarNode):
             name = top["output"][1].value
-        return _define(r, builder, [(name, text, node, "expression")])
+        return _define(r, builder, [(name, text, node, "expression", top["expression"][0])])
     entries = r.sequence(top["define"][1], "define")
     if entries is None:
         return None
@@ -128,34 +128,37 @@ def _read_steps(r: Reader, top: dict, builder: Builder) -> list | None:
         if not name.isidentifier() or keyword.iskeyword(name) or name in GATES:
             r.error(key_node, path, f"{name!r} cannot name a node: use letters, digits and _ (q, h1)")
             continue
-        found.append((name, r.string(value_node, f"{path}.{name}"), value_node, f"{path}.{name}"))
+        found.append((name, r.string(value_node, f"{path}.{name}"), value_node, f"{path}.{name}", key_node))
     return _define(r, builder, found) if len(found) == len(entries) else None
 
 
 def _define(r: Reader, builder: Builder, found: list) -> list | None:
+    from ..errors import Problem
+
     steps = []
-    for i, (name, text, node, path) in enumerate(found):
+    for i, (name, text, node, path, key_node) in enumerate(found):
         if text is None:
             return None
+        builder.later = {later[0]: later[3] for later in reversed(found[i + 1:]) if later[0] not in builder.bound}
         try:
             top = builder.define(name, text, i)
         except ExpressionError as e:
-            source, line, column = _inside(r, node, e.line, e.column)
-            from ..errors import Problem
-
-            r.problems.append(Problem(source, line, column, path, str(e)))
+            r.problems.append(Problem(*_inside(r, node, key_node, e.line, e.column), path, str(e)))
             return None
-        steps.append((top, text))
+        for n in builder.nodes:
+            if n.step == i:
+                n.at = _inside(r, node, key_node, n.line, n.column)
+        steps.append((top, text, key_node))
     return steps
 
 
-def _inside(r: Reader, node, line: int, column: int):
+def _inside(r: Reader, node, key_node, line: int, column: int):
     """Where (line, column) of an expression's text falls in the YAML file."""
     source, at_line, at_column = r.where(node)
     if at_line is None:
         return source, None, None
-    if node.style in ("|", ">"):  # a block scalar's text starts on the next line, indented by 2 (as written)
-        return source, at_line + line, at_column + 1 + column
+    if node.style in ("|", ">"):  # a block scalar's text starts on the next line, taken as indented 2 past its key
+        return source, at_line + line, key_node.start_mark.column + 2 + column
     quote = 1 if node.style in ("'", '"') else 0
     return source, at_line + line - 1, (at_column + quote + column - 1) if line == 1 else column
 
@@ -194,9 +197,10 @@ def _check_used(r: Reader, top: dict, circuit: Circuit, steps: list) -> None:
             r.error(key_node, f"values.{leaf}", f"the leaf {leaf} is not used by {circuit.output}: "
                     "remove it or use it in the expression")
     kept = {n.name for n in circuit.nodes}
-    for name in (name for name, _ in steps if name not in kept):
-        r.error(top["define"][1] if "define" in top else top["expression"][1], "define",
-                f"{name} is defined but {circuit.output} does not use it: remove the step, or name it in `output:`")
+    for name, _, key_node in steps:
+        if name not in kept:
+            r.error(key_node, "define", f"{name} is defined but {circuit.output} does not use it: remove the step, "
+                    "or name it in `output:`")
 
 
 def _read_update(r: Reader, top: dict, circuit: Circuit) -> None:

@@ -158,9 +158,11 @@ def _check_domain(n: Node, gate, args: list) -> None:
     if problem is None and n.gate == "pow" and isinstance(n.inputs[1], str) and not args[0] > 0:
         problem = "a power with a variable exponent needs a positive base (its derivative takes log of it)"
     if problem is not None:
+        from ..errors import Problem, SpecError
+
         shown = ", ".join(f"{i} = {float(a):g}" if isinstance(i, str) else f"{float(a):g}"
                           for i, a in zip(n.inputs, args))
-        raise NumericError(f"circuit: {n.name} = {n.gate}({shown}): {problem}")
+        raise SpecError([Problem(*n.at, n.name, f"{n.gate}({shown}): {problem}")])
 
 
 def _backward(circuit: Circuit, nodes: list[NodeStep], leaves: dict, record, given: dict):
