@@ -80,7 +80,7 @@ def check(circuit: Circuit, answers: list[Answer], decimals: int | None = None,
 
 
 def _explain(circuit: Circuit, exact: CircuitStep, answers: list[Answer], wrong: list[Verdict], place: dict):
-    carried = worked_step(circuit, Float(), given={a.key: a.value for a in answers})
+    given = {a.key: a.value for a in answers}
     both = worked_step(circuit, Float(), mistake=_max_to_both)
     wrong_keys = {v.answer.key for v in wrong}
     memo: dict = {}
@@ -89,6 +89,8 @@ def _explain(circuit: Circuit, exact: CircuitStep, answers: list[Answer], wrong:
         upstream = sorted((k for k in ancestors(circuit, a.key, memo) if k in wrong_keys), key=place.get)
         if upstream:
             v.upstream = key_text(upstream[0], circuit.output)
+            # the step again from the student's other numbers (never this answer's own)
+            carried = worked_step(circuit, Float(), given={k: x for k, x in given.items() if k != a.key})
             if matches(a.value, float(lookup(carried, a.key)), a.tolerance):
                 continue  # right from the student's own numbers: nothing of its own to name
         v.causes = _causes(circuit, exact, both, a)

@@ -49,6 +49,7 @@ class Builder:
     bound: dict = field(default_factory=dict)
     taken: set = field(default_factory=set)
     later: dict = field(default_factory=dict)  # names the next steps define -> their step, for a clearer error
+    text: str = ""  # the step's expression being read
 
     def __post_init__(self):
         self.bound = {leaf: leaf for leaf in self.leaves}
@@ -57,6 +58,7 @@ class Builder:
     def define(self, name: str, text: str, step: int) -> str:
         """Add the nodes of `name = text`; return the node's canonical name (primed if reassigned)."""
         tree = parse(text)
+        self.text = text
         top = name if name not in self.taken else self._primed(name)
         counter = iter(range(1, 10**9))
         operand = self._build(tree.body, step, top, counter, outer=True)
@@ -100,7 +102,13 @@ class Builder:
         op = getattr(e, "op", None)
         hint = HINTS.get(type(op), HINTS.get(type(e), f"allowed: {ALLOWED}"))
         what = type(op).__name__ if op is not None else type(e).__name__
-        raise ExpressionError(f"{_spelled(what)} is not allowed in a circuit: {hint}", *at(e))
+        where = at(e)
+        if isinstance(e, ast.BinOp):  # point at the operator, the first thing written after the left operand
+            line, column = e.left.end_lineno, e.left.end_col_offset
+            text = f"({self.text}\n)".split("\n")[line - 1]
+            column += len(text[column:]) - len(text[column:].lstrip(" )"))
+            where = (line, column + (0 if line == 1 else 1))
+        raise ExpressionError(f"{_spelled(what)} is not allowed in a circuit: {hint}", *where)
 
     def _call(self, e: ast.Call, step: int, top: str, counter, outer: bool):
         if not isinstance(e.func, ast.Name) or e.func.id not in GATES or GATES[e.func.id].symbol:

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from ..activations import get_activation
-from ..gradcheck import AGREE, DEFAULT_TOL, DISAGREE, UNDECIDABLE, MACHINE_EPS, STEP_SCALE, GradcheckResult, GradRow, relative_error, verdict
+from ..gradcheck import (
+    AGREE,
+    DEFAULT_TOL,
+    DISAGREE,
+    MACHINE_EPS,
+    STEP_SCALE,
+    UNDECIDABLE,
+    GradcheckResult,
+    GradRow,
+    relative_error,
+    verdict,
+)
 from .spec import Circuit
 from .step import worked_step
 

@@ -8,9 +8,9 @@ gates by their own name and reuse their entry's value and derivative, so a formu
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arithmetic import Exact, Float
+from ..arithmetic import Float
 from ..errors import NumericError, UsageError
 from ..result import plain
 from .expression import Node

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .application import command, warn
 from . import circuit
+from .application import command, warn
 from .circuit import is_circuit, refuse
 from .inputs import read_spec
 from .options import (

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..circuit.step import CircuitStep
 from .circuit_formula import formula
-from .numbers import fmt
+from .numbers import fmt, short
 from .table import hanging, titled_table
 
 
@@ -73,7 +73,7 @@ def fork_sum(uses: list, digits: int) -> str:
 def update_table(step: CircuitStep, digits: int = 5):
     c = step.circuit
     out = c.output
-    table = titled_table(f"Update (learning rate {fmt(c.learning_rate, digits)}): p − η·∂{out}/∂p",
+    table = titled_table(f"Update (learning rate {short(c.learning_rate)}): p − η·∂{out}/∂p",
                          ("parameter", "left"), ("old", "right"), (f"∂{out}/∂p", "right"), ("new", "right"))
     for p in c.parameters:
         table.add_row(p, fmt(step.leaves[p], digits), fmt(step.grads[p], digits), fmt(step.new_values[p], digits))

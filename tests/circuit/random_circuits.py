@@ -68,7 +68,10 @@ def torch_reference(leaves: dict, steps: list[tuple[str, str]]) -> tuple[float, 
     def tensor(x):
         return x if isinstance(x, torch.Tensor) else torch.tensor(float(x), dtype=torch.float64)
 
-    functions = {name: (lambda f: lambda *a: f(*map(tensor, a)))(f) for name, f in functions.items()}
+    def taking_numbers(f):  # constants of the text become tensors
+        return lambda *a: f(*map(tensor, a))
+
+    functions = {name: taking_numbers(f) for name, f in functions.items()}
     env = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in leaves.items()}
     inputs = dict(env)
     for name, text in steps:

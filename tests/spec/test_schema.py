@@ -92,10 +92,9 @@ def test_every_config_starts_with_the_schema_line_and_validates(path: Path, vali
 
 def test_specs_the_writer_produces_validate(validator):
     """Trained or saved specs (writer output) stay valid for an editor."""
+    from backcalc.circuit.spec import Circuit
     from backcalc.spec import load_spec
     from backcalc.writer import spec_to_yaml
-
-    from backcalc.circuit.spec import Circuit
 
     for path in sorted(CONFIGS.glob("*.yaml")):
         spec = load_spec(path)
