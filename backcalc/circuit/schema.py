@@ -10,10 +10,10 @@ NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z_0-9]*$"}
 
 def circuit_schema() -> dict:
     expression = {"type": "string", "description": "A scalar expression of the leaves: + - * / **, unary minus, "
-                  f"and the functions {', '.join(FUNCTIONS)} (docs/circuits.md)."}
+                  f"and the functions {', '.join(FUNCTIONS)} (`backcalc docs circuits`)."}
     return {
         "type": "object",
-        "description": "A circuit: a scalar expression graph, forward and backward (docs/circuits.md).",
+        "description": "A circuit: a scalar expression graph, forward and backward (`backcalc docs circuits`).",
         "properties": {
             "name": {"type": "string", "description": "The circuit's name, shown in every view."},
             "description": {"type": "string", "description": "One line saying what the circuit teaches."},

@@ -49,6 +49,14 @@ class Circuit:
         return replace(self, values={**self.values, **values})
 
 
+def not_a_network(circuit: Circuit, command: str):
+    """The one line for a command that has no meaning on a circuit (train, forward)."""
+    from ..errors import UsageError
+
+    return UsageError(f"{command}: {circuit.source} is a circuit (values: and an expression), not a network; "
+                      "circuits have step, check, gradcheck and graph")
+
+
 def is_circuit(root) -> bool:
     """Whether a composed spec is a circuit: a mapping with `values:` and `expression:` or `define:`."""
     if not isinstance(root, yaml.MappingNode):
@@ -225,4 +233,4 @@ def _read_update(r: Reader, top: dict, circuit: Circuit) -> None:
         r.error(top["parameters"][0], "parameters", "parameters are updated with a learning_rate: add one")
 
 
-__all__ = ["KEYS", "Circuit", "is_circuit", "read_circuit"]
+__all__ = ["KEYS", "Circuit", "is_circuit", "not_a_network", "read_circuit"]

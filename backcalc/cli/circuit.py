@@ -18,8 +18,9 @@ def is_circuit(spec) -> bool:
 def refuse(spec, command: str) -> None:
     """One clear line for a command that has no meaning on a circuit."""
     if is_circuit(spec):
-        raise UsageError(f"{command}: {spec.source} is a circuit (values: and an expression), not a network; "
-                         "circuits have step, check, gradcheck and graph")
+        from ..circuit.spec import not_a_network
+
+        raise not_a_network(spec, command)
 
 
 def arithmetic(exact: bool, round_):

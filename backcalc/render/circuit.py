@@ -32,8 +32,8 @@ def node_table(step: CircuitStep, digits: int = 5) -> Group:
         table.add_row(n.name, formula(n.gate, n.inputs), fmt(n.value, digits), local or "—",
                       fmt(n.grad, digits), sent or "—")
         if n.routed is not None and n.gate + " routes" not in " ".join(notes):
-            notes.append(f"{n.gate} routes the gradient to the {'larger' if n.gate == 'max' else 'smaller'} "
-                         "input (the winner); the other input gets 0")
+            notes.append(f"{n.gate} routes the gradient to its {'larger' if n.gate == 'max' else 'smaller'} "
+                         "input; the other input gets 0")
     parts = [table]
     parts += [hanging("note:", note) for note in notes]
     return Group(*parts)

@@ -28,7 +28,7 @@ def test_step_table_shows_every_node_in_computation_order_and_the_forks(config):
 
 def test_step_table_says_max_routes(config):
     out = cli("step", config("cs231n_gates")).stdout
-    assert "z: 1.00000 (wins)" in out and "max routes the gradient to the larger input" in out
+    assert "z: 1.00000 (wins)" in out and "max routes the gradient to its larger input" in out
 
 
 def test_step_json_contract(config):
