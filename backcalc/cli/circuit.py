@@ -31,9 +31,12 @@ def arithmetic(exact: bool, round_):
     return Exact() if exact else ByHand(round_) if round_ is not None else Float()
 
 
-def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_color: bool, solution=None) -> None:
+def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_color: bool, solution=None,
+         per_sample: bool = False) -> None:
     from ..circuit.step import worked_step
 
+    if per_sample:
+        raise UsageError("--per-sample: a circuit has one set of values, no samples")
     result = worked_step(spec, arithmetic(exact, round_))
     if round_ is not None:
         digits = max(digits, round_)
@@ -58,8 +61,11 @@ def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_colo
         print_renderable(circuit_tables(result, digits), no_color)
 
 
-def graph(spec, format: str, digits: int) -> None:
+def graph(spec, format: str, digits: int, sample: int = 1) -> None:
     from ..circuit.step import worked_step
+
+    if sample != 1:
+        raise UsageError(f"--sample: a circuit has one set of values, got {sample}")
     from ..render.circuit_graph import to_dot, to_mermaid
     from ..render.streams import printable
 

@@ -90,7 +90,7 @@ def graph(
     renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
     spec = read_spec(config, example, quiet, set_, size_limit())
     if is_circuit(spec):
-        return circuit.graph(spec, format.value, digits)
+        return circuit.graph(spec, format.value, digits, sample)
     result = run_step(spec)
     warn(result.warnings, quiet)
     if sample > len(result.batch):

@@ -66,7 +66,7 @@ def step(
     spec = read_spec(config, example, quiet, set_, _size_check(round_))
     solution_file = output_target(solution, "--solution", force, spec)
     if is_circuit(spec):
-        return circuit.step(spec, kind, digits, blank, exact, round_, no_color, solution_file)
+        return circuit.step(spec, kind, digits, blank, exact, round_, no_color, solution_file, per_sample)
     with quiet_numpy():
         result = run_step(spec, network_for(spec, exact))
     result.warnings += step_warnings(result)

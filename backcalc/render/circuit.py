@@ -67,7 +67,11 @@ def fork_sum(uses: list, digits: int) -> str:
     """`−4 (via q) + 3 (via r)`: one term per use; a single use says where it came from."""
     if not uses:
         return "not used"
-    return " + ".join(f"{fmt(u.grad, digits)} (via {u.node})" for u in reversed(uses))
+    text = ""
+    for k, u in enumerate(reversed(uses)):
+        term = f"{fmt(u.grad, digits)} (via {u.node})"
+        text += term if k == 0 else f" − {term[1:]}" if term.startswith("−") else f" + {term}"
+    return text
 
 
 def update_table(step: CircuitStep, digits: int = 5):

@@ -61,3 +61,10 @@ def test_answers_naming_no_quantity_are_located(tmp_path, config):
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"{answers}:2:1: dq/dz: q's inputs are x, y, not z")
     assert lines[1].startswith(f"{answers}:3:1: foo: unknown quantity 'foo'")
+
+
+@pytest.mark.parametrize("args,words", [(("step", "--per-sample"), "--per-sample: a circuit has one set of values"),
+                                        (("graph", "--sample", "2"), "--sample: a circuit has one set of values")])
+def test_options_about_samples_are_refused_on_a_circuit(config, args, words):
+    line = one_line(cli(args[0], config("cs231n_circuit"), *args[1:]))
+    assert line.startswith(words)
