@@ -36,28 +36,21 @@ def order(circuit: Circuit) -> dict:
     return {k: i for i, k in enumerate(keys)}
 
 
-def ancestors(circuit: Circuit, key: tuple, memo: dict | None = None) -> set:
-    """Every key the quantity `key` is computed from."""
-    memo = {} if memo is None else memo
-    if key in memo:
-        return memo[key]
-    kind, name = key[0], key[1]
+def ancestors(circuit: Circuit, place: dict) -> dict:
+    """Every key's set of the keys it is computed from (each one's come before it in `place`)."""
     names = {n.name: n for n in circuit.nodes}
-    direct: list = []
-    if kind == "value" and name in names:
-        direct = [("value", i) for i in names[name].inputs if isinstance(i, str)]
-    elif kind == "local":
-        direct = [("value", i) for i in names[name].inputs if isinstance(i, str)] + [("value", name)]
-    elif kind == "grad":
-        for n in circuit.nodes:
-            if name in n.inputs:
-                direct += [("grad", n.name), ("local", n.name, name)]
-    elif kind == "new":
-        direct = [("value", name), ("grad", name)]
-    found = set(direct)
-    for d in direct:
-        found |= ancestors(circuit, d, memo)
-    memo[key] = found
+    consumers: dict = {}
+    for n in circuit.nodes:
+        for i in dict.fromkeys(i for i in n.inputs if isinstance(i, str)):
+            consumers.setdefault(i, []).append(n.name)
+    found: dict = {}
+    for key in sorted(place, key=place.get):
+        kind, name = key[0], key[1]
+        inputs = [("value", i) for i in names[name].inputs if isinstance(i, str)] if name in names else []
+        direct = {"value": inputs, "local": inputs + [("value", name)],
+                  "grad": [k for c in consumers.get(name, []) for k in (("grad", c), ("local", c, name))],
+                  "new": [("value", name), ("grad", name)]}[kind]
+        found[key] = set(direct).union(*(found[d] for d in direct))
     return found
 
 
@@ -83,10 +76,10 @@ def _explain(circuit: Circuit, exact: CircuitStep, answers: list[Answer], wrong:
     given = {a.key: a.value for a in answers}
     both = worked_step(circuit, Float(), mistake=_max_to_both)
     wrong_keys = {v.answer.key for v in wrong}
-    memo: dict = {}
+    found = ancestors(circuit, place)
     for v in wrong:
         a = v.answer
-        upstream = sorted((k for k in ancestors(circuit, a.key, memo) if k in wrong_keys), key=place.get)
+        upstream = sorted((k for k in found[a.key] if k in wrong_keys), key=place.get)
         if upstream:
             v.upstream = key_text(upstream[0], circuit.output)
             # the step again from the student's other numbers (never this answer's own)

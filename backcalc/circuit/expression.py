@@ -61,7 +61,10 @@ class Builder:
         self.text = text
         top = name if name not in self.taken else self._primed(name)
         counter = iter(range(1, 10**9))
-        operand = self._build(tree.body, step, top, counter, outer=True)
+        try:
+            operand = self._build(tree.body, step, top, counter, outer=True)
+        except RecursionError:
+            raise ExpressionError("the expression is nested too deeply to read: split it into define: steps") from None
         if operand != top:  # `b: a` or `b: 2`: an identity gate, so b is a node of its own
             self.nodes.append(Node(top, "identity", [operand], step))
         self.taken.add(top)
@@ -154,6 +157,8 @@ def parse(text: str) -> ast.Expression:
     Parsed inside parentheses, so an expression may run over several lines (a YAML block scalar)."""
     try:
         return ast.parse(f"({text}\n)", mode="eval")
+    except (RecursionError, MemoryError):
+        return _raise("nested too deeply to read: split it into define: steps", 1, 1)
     except SyntaxError as e:
         message = (e.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")
         if "=" in text and "==" not in text and "=" in (e.msg or ""):

@@ -12,6 +12,7 @@ from ..reader import Reader, suggest
 from .expression import Builder, ExpressionError, Node
 from .ops import GATES
 
+MAX_GATES = 2_000
 KEYS = ("name", "description", "values", "expression", "define", "output", "learning_rate", "parameters")
 
 
@@ -58,11 +59,12 @@ def not_a_network(circuit: Circuit, command: str):
 
 
 def is_circuit(root) -> bool:
-    """Whether a composed spec is a circuit: a mapping with `values:` and `expression:` or `define:`."""
+    """Whether a composed spec is a circuit: a mapping with `values:`, `expression:` or `define:` (no
+    network has them, so the circuit reader names what is missing)."""
     if not isinstance(root, yaml.MappingNode):
         return False
     keys = {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
-    return "values" in keys and bool(keys & {"expression", "define"})
+    return bool(keys & {"values", "expression", "define"})
 
 
 def read_circuit(r: Reader, root) -> Circuit | None:
@@ -75,6 +77,11 @@ def read_circuit(r: Reader, root) -> Circuit | None:
     if "expression" in top and "define" in top:
         r.error(top["define"][0], "define", "give `expression:` or `define:`, not both")
         return None
+    for needed, what in ((("values",), "`values:` (the leaves and their numbers)"),
+                         (("expression", "define"), "`expression:` or `define:`")):
+        if not any(k in top for k in needed):
+            r.error(root, "", f"a circuit needs {what}; see `backcalc docs circuits`")
+            return None
     values = _read_values(r, top["values"][1])
     if values is None:
         return None
@@ -85,6 +92,10 @@ def read_circuit(r: Reader, root) -> Circuit | None:
     extra = {k: r.string(top[k][1], k) for k in ("name", "description") if k in top}
     output = _read_output(r, top, builder, steps)
     if output is None:
+        return None
+    if len(builder.nodes) > MAX_GATES:
+        r.error(root, "", f"the circuit has {len(builder.nodes):,} gates; at most {MAX_GATES:,} (a circuit is "
+                "for working by hand: a bigger graph is a network)")
         return None
     circuit = Circuit(values, _needed(builder.nodes, output), output, **extra, steps=[(n, t) for n, t, _ in steps])
     _check_used(r, top, circuit, steps)

@@ -1,5 +1,6 @@
 """A circuit drawn as CS231n draws one: a gate per node, each wire its value above (green) and the
-gradient flowing back along it below (red); Graphviz dot or Mermaid."""
+gradient flowing back along it below (red); a name used more than once shows the sum of its wires'
+gradients (gradients add at forks). Graphviz dot or Mermaid."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ SYMBOLS = {**INFIX, "neg": "−", "pow": "**"}
 
 def _wires(step: CircuitStep, digits: int):
     """(source id, target id, value text, gradient text or None) for every wire, and the gates and leaves."""
-    leaves = [(f"leaf_{i}", name) for i, name in enumerate(step.circuit.leaves)]
-    ids = {name: key for key, name in leaves}
+    def named(name: str) -> str:  # a fork's wires carry one use each: the name carries their sum
+        return name if len(step.uses[name]) < 2 else f"{name} (∂ {fmt(step.grads[name], digits)})"
+
+    leaves = [(f"leaf_{i}", named(name)) for i, name in enumerate(step.circuit.leaves)]
+    ids = {name: f"leaf_{i}" for i, name in enumerate(step.circuit.leaves)}
     gates, wires, constants = [], [], []
     for k, n in enumerate(step.nodes):
         ids[n.name] = f"gate_{k}"
-        gates.append((ids[n.name], n.name, SYMBOLS.get(n.gate, n.gate)))
+        gates.append((ids[n.name], named(n.name), SYMBOLS.get(n.gate, n.gate)))
         for slot, i in enumerate(n.inputs):
             if isinstance(i, str):
                 value = step.leaves[i] if i in step.leaves else step.node(i).value

@@ -8,13 +8,11 @@ import subprocess
 import sys
 
 import pytest
-import yaml
-from conftest import CONFIGS, ROOT, assert_same_math, cli, cli_json, cli_jsonl
+from conftest import CONFIGS, ROOT, assert_same_math, cli, cli_json, cli_jsonl, network_configs
 
 import backcalc
 
-# the networks (the circuits' API: tests/circuit/test_api.py)
-SEEDS = sorted(p.stem for p in CONFIGS.glob("*.yaml") if "values" not in yaml.safe_load(p.read_text()))
+SEEDS = [p.stem for p in network_configs()]  # the circuits' API: tests/circuit/test_circuit_api.py
 ANSWERS = sorted(p.stem for p in (CONFIGS / "answers").glob("*.yaml"))
 
 

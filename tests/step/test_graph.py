@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import CONFIGS, ROOT, cli, cli_json
+from conftest import CONFIGS, ROOT, cli, cli_json, network_configs
 
 DATA = ROOT / "tests" / "data"
 
@@ -148,7 +148,7 @@ def test_names_needing_escapes_stay_valid(tmp_path):
 
 
 NET_8_10_3 = DATA / "net_8_10_3.yaml"
-DRAWN = [*sorted(CONFIGS.glob("*.yaml")), NET_8_10_3, DATA / "wide.yaml"]
+DRAWN = [*network_configs(), NET_8_10_3, DATA / "wide.yaml"]
 
 
 def _svg_size_and_texts(svg: str) -> tuple[float, float, set[str]]:
