@@ -68,3 +68,24 @@ def test_answers_naming_no_quantity_are_located(tmp_path, config):
 def test_options_about_samples_are_refused_on_a_circuit(config, args, words):
     line = one_line(cli(args[0], config("cs231n_circuit"), *args[1:]))
     assert line.startswith(words)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("expression: x + y\n", "a circuit needs `values:`"),
+    ("values: {x: 1}\nname: half a circuit\n", "a circuit needs `expression:` or `define:`"),
+])
+def test_half_a_circuit_says_what_is_missing(tmp_path, text, words):
+    path = write_file(tmp_path, "c.yaml", text)
+    line = one_line(cli("step", str(path)))
+    assert line.startswith(f"{path}:1:1:") and words in line
+
+
+def test_a_huge_or_deep_circuit_is_refused_in_one_line(tmp_path):
+    steps = "".join(f"  - s{i}: s{i - 1} * x + 1\n" for i in range(1, 1100))
+    wide = write_file(tmp_path, "wide.yaml", "values: {x: 1}\ndefine:\n  - s0: x\n" + steps)
+    assert "the circuit has 2,199 gates; at most 2,000" in one_line(cli("step", str(wide)))
+    chain = write_file(tmp_path, "chain.yaml", "values: {x: 1}\nexpression: " + " + ".join(["x"] * 2500) + "\n")
+    assert "nested too deeply to read: split it into define: steps" in one_line(cli("step", str(chain)))
+    deep = write_file(tmp_path, "deep.yaml", "values: {x: 1}\nexpression: " + "exp(" * 300 + "x" + ")" * 300 + "\n")
+    line = one_line(cli("step", str(deep)))
+    assert line.startswith(f"{deep}:2:") and "too many nested parentheses" in line
