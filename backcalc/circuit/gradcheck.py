@@ -42,7 +42,9 @@ def gradcheck(circuit: Circuit, eps: float | None = None, tol: float = DEFAULT_T
         floor = rounding / (up - down)
         row = GradRow(leaf, analytic, numeric, relative_error(analytic, numeric),
                       verdict(analytic, numeric, tol, floor), (up - down) / 2, floor)
-        if row.verdict != AGREE and _near_kink(circuit, leaf, h):
+        if row.verdict == UNDECIDABLE:
+            row.reason = "noise"  # the difference is below what the nudge can resolve
+        if row.verdict == DISAGREE and _near_kink(circuit, leaf, h):
             row.verdict, row.reason = UNDECIDABLE, "kink"
         if torch_grads is not None:
             row.torch = torch_grads[leaf]

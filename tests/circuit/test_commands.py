@@ -170,3 +170,13 @@ def test_graph_draws_values_above_and_gradients_below(config, kind):
 def test_the_library_step_is_what_the_cli_prints(config):
     spec = load_spec(config("micrograd_neuron"))
     assert cli_json("step", config("micrograd_neuron")) == json.loads(json.dumps(worked_step(spec).to_dict()))
+
+
+def test_gradcheck_below_the_noise_floor_is_undecided(tmp_path):
+    from random_circuits import circuit, spec_text
+
+    # a random circuit (the dump's circuit-0013) with a leaf whose gradient is 0 and whose difference is noise
+    path = write_file(tmp_path, "c.yaml", spec_text(*circuit(14 * 1000 + 13)))
+    result = cli("gradcheck", str(path), "--no-torch")
+    assert result.exit_code == 0, result.stderr
+    assert "? below noise" in result.stdout and "none disagree" in result.stdout
