@@ -36,6 +36,12 @@ endif
 	@# the notebook test's kernel (tests/api/test_notebook.py; skipped without them): ~10 s to install
 	@$(BIN)/python -c "import nbclient, nbformat, ipykernel" 2>/dev/null || $(BIN)/python -m pip install --quiet \
 		--disable-pip-version-check nbclient nbformat ipykernel || echo "nbclient is not installable here; the notebook test will be skipped"
+	@# the page tests' browser (tests/html; skipped without it): headless Chromium, its driver and selenium
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		command -v apt-get >/dev/null 2>&1 && timeout 600 apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; } \
+		|| echo "Chromium is not installable here (as root: apt-get install -y chromium chromium-driver); the browser tests will be skipped"
+	@$(BIN)/python -c "import selenium" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		selenium || echo "selenium is not installable here; the browser tests will be skipped"
 	@$(BIN)/python -c "from importlib.metadata import version as v; \
 		print('newest:', ', '.join(f'{p} {v(p)}' for p in ('numpy', 'pyyaml', 'rich', 'typer')))"
 	$(BIN)/python -m pytest

@@ -5,10 +5,8 @@ The spec, its optimizer and data-file keys, answers files and `--inputs` all rea
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +39,8 @@ class Stop(Exception):
 
 
 def suggest(word: str, options) -> str:
+    import difflib  # only for a message: ~2 ms of every start-up otherwise
+
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
 
@@ -221,6 +221,8 @@ class Reader:
         if not RATIO.fullmatch(text):
             self.error(node, path, f"expected a number or a fraction p/q of whole numbers, got {clip(text)!r}")
             return None
+        from fractions import Fraction  # a spec without `p/q` never needs it (start-up)
+
         try:
             return ExactFloat(Fraction(text))
         except ZeroDivisionError:
@@ -352,6 +354,8 @@ class Reader:
 
 def shown(value) -> str:
     """A number in a message: `:g` for a float, the exact text of a fraction (`-1/3`) as written."""
+    from fractions import Fraction  # messages only
+
     value = value.exact if isinstance(value, ExactFloat) else value
     return exact_text(value) if isinstance(value, Fraction) else f"{value:g}"
 

@@ -75,6 +75,12 @@ SPEC_CASES = [
     _c("step.latex", "step {spec} -f latex"),
     _c("step.blank-markdown", "step {spec} --format markdown --blank --solution solution.md", ("solution.md",)),
     _c("step.blank-latex", "step {spec} --format latex --blank"),
+    _c("step.html", "step {spec} --format html"),
+    _c("step.blank-html", "step {spec} -f html --blank", configs_only=True),
+    # the quiz's grading data recomputes the step once per quantity: the bundled configs only
+    _c("step.quiz-html", "step {spec} -f html --quiz -o page.html", ("page.html",), configs_only=True),
+    _c("step.quiz-output-exists", "step {spec} -f html --quiz --output page.html", ("page.html",),
+       configs_only=True, existing=("page.html",)),
     _c("step.exact", "step {spec} --exact", configs_only=True),
     _c("step.exact-json", "step {spec} --exact --json"),
     _c("step.exact-markdown", "step {spec} --exact --format markdown"),

@@ -32,11 +32,13 @@ def arithmetic(exact: bool, round_):
 
 
 def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_color: bool, solution=None,
-         per_sample: bool = False) -> None:
+         per_sample: bool = False, output=None) -> None:
     from ..circuit.step import worked_step
 
     if per_sample:
         raise UsageError("--per-sample: a circuit has one set of values, no samples")
+    if kind == "html":
+        raise UsageError("--format html: not written for circuits yet; use --format markdown or latex")
     result = worked_step(spec, arithmetic(exact, round_))
     if round_ is not None:
         digits = max(digits, round_)
@@ -45,15 +47,18 @@ def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_colo
 
         typer.echo(dumps(result.to_dict()))
     elif kind in ("markdown", "latex"):
+        from ..atomic import write_file
         from ..render.circuit_document import render
         from ..render.streams import printable
 
         if solution is not None:
-            from ..atomic import write_file
-
             write_file(solution, printable(render(result, kind, digits)).encode("utf-8"))
-        sys.stdout.write(printable(render(result, kind, digits, blank=blank)))
-        sys.stdout.flush()
+        document = printable(render(result, kind, digits, blank=blank))
+        if output is not None:
+            write_file(output, document.encode("utf-8"))
+        else:
+            sys.stdout.write(document)
+            sys.stdout.flush()
     else:
         from ..render.circuit import circuit_tables
         from ..render.table import print_renderable

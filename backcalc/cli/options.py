@@ -62,13 +62,21 @@ class StepFormat(str, enum.Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 FormatOpt = Annotated[StepFormat, typer.Option("--format", "-f", case_sensitive=False,
                                                help="table (default), json (= --json), or a "
-                                                    "worked solution as markdown or latex.")]
+                                                    "worked solution as markdown, latex or html (one "
+                                                    "self-contained page).")]
 BlankOpt = Annotated[bool, typer.Option("--blank", help="Write the worked solution as an exercise: computed numbers "
-                                        "become blanks (with --format markdown|latex).")]
+                                        "become blanks (with --format markdown|latex|html).")]
+QuizOpt = Annotated[bool, typer.Option("--quiz", help="With --format html: the exercise page with a box per "
+                                       "quantity, graded in the browser as check grades answers.")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write the document "
+                                                   "(markdown, latex or html) to FILE instead of standard output, "
+                                                   "all at once (an existing FILE only with --force).",
+                                                   show_default=False)]
 SolutionOpt = Annotated[Optional[Path], typer.Option("--solution", metavar="FILE", help="With --blank: also write "
                                                      "the full solution to FILE (an existing FILE only with --force).",
                                                      show_default=False)]

@@ -22,8 +22,10 @@ from .options import (
     FullOpt,
     JsonOpt,
     NoColorOpt,
+    OutputOpt,
     PerSampleOpt,
     QuietOpt,
+    QuizOpt,
     RoundOpt,
     SetOpt,
     SolutionOpt,
@@ -31,7 +33,7 @@ from .options import (
 )
 from .outputs import output_target, report_failed_writes, try_write
 
-DOCUMENTS = ("markdown", "latex")
+DOCUMENTS = ("markdown", "latex", "html")
 
 
 @command('One step, every factor: forward pass, loss, chain rule, update.')
@@ -40,7 +42,9 @@ def step(
     json: JsonOpt = False,
     format: FormatOpt = StepFormat.table,
     blank: BlankOpt = False,
+    quiz: QuizOpt = False,
     solution: SolutionOpt = None,
+    output: OutputOpt = None,
     exact: ExactOpt = False,
     digits: DigitsOpt = 5,
     quiet: QuietOpt = False,
@@ -49,8 +53,9 @@ def step(
     full: FullOpt = False,
     round_: RoundOpt = None,
     per_sample: PerSampleOpt = False,
-    force: Annotated[bool, typer.Option("--force", help="Let --solution replace an existing file (without it, "
-                                        "an existing file is refused before anything is computed).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Let --solution or --output replace an existing file "
+                                        "(without it, an existing file is refused before anything is "
+                                        "computed).")] = False,
     debug: DebugOpt = False,
     example: ExampleOpt = None,
 ) -> None:
@@ -59,14 +64,16 @@ def step(
     from ..numerics import quiet as quiet_numpy
     from ..numerics import step_warnings
 
-    kind = step_format(json, format, blank, solution)
-    if kind in DOCUMENTS and exact and round_ is not None:
-        raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
-                         "rounded by hand; give one of them")
+    if quiz and (json or format.value != "html"):
+        _check_document_options("json" if json else format.value, exact, round_, quiz, output)
+    kind = step_format(json, format, blank or quiz, solution)
+    _check_document_options(kind, exact, round_, quiz, output)
     spec = read_spec(config, example, quiet, set_, _size_check(round_))
     solution_file = output_target(solution, "--solution", force, spec)
+    output_file = output_target(output, "--output", force, spec)
     if is_circuit(spec):
-        return circuit.step(spec, kind, digits, blank, exact, round_, no_color, solution_file, per_sample)
+        return circuit.step(spec, kind, digits, blank, exact, round_, no_color, solution_file, per_sample,
+                            output_file)
     with quiet_numpy():
         result = run_step(spec, network_for(spec, exact))
     result.warnings += step_warnings(result)
@@ -80,9 +87,32 @@ def step(
     extras = step_extras(spec, result, round_, per_sample)
     _warn_not_finite_by_hand(result, extras, round_, quiet)
     if kind in DOCUMENTS:
-        write_solution(result, kind, digits, blank, solution_file, extras)
+        page = _quiz_data(spec) if quiz else None
+        write_solution(result, kind, digits, blank or quiz, solution_file, extras, output_file, page)
     else:
         _show(result, extras, kind, digits, full, no_color)
+
+
+def _check_document_options(kind: str, exact: bool, round_: Optional[int], quiz: bool, output) -> None:
+    if kind in DOCUMENTS and exact and round_ is not None:
+        raise UsageError("--exact and --round: a worked solution shows either the exact computation or the one "
+                         "rounded by hand; give one of them")
+    if quiz and kind != "html":
+        raise UsageError(f"--quiz writes a page that grades answers in the browser: it needs --format html, got {kind}")
+    if quiz and round_ is not None:
+        raise UsageError("--quiz and --round: the quiz grades answers as `check` does without --round; "
+                         "give one of them")
+    if output is not None and kind not in DOCUMENTS:
+        raise UsageError(f"--output writes a document: it needs --format markdown, latex or html, got {kind}")
+
+
+def _quiz_data(spec):
+    from ..quiz import QuizTooBig, quiz_data
+
+    try:
+        return quiz_data(spec)
+    except QuizTooBig as e:
+        raise UsageError(str(e)) from None
 
 
 def _size_check(round_: Optional[int]):
@@ -116,7 +146,7 @@ def step_format(json: bool, format: StepFormat, blank: bool, solution: Optional[
         raise UsageError(f"--json and --format {kind} ask for different outputs; give one of them")
     kind = "json" if json else kind
     if blank and kind not in DOCUMENTS:
-        raise UsageError(f"--blank writes an exercise document: it needs --format markdown or latex, got {kind}")
+        raise UsageError(f"--blank writes an exercise document: it needs --format markdown, latex or html, got {kind}")
     if solution is not None and not blank:
         raise UsageError("--solution FILE goes with --blank (without --blank the solution itself is printed)")
     return kind
@@ -162,15 +192,19 @@ def _extra_tables(extras: dict, digits: int, result=None, full: bool = False):
     return Group(*parts)
 
 
-def write_solution(result, kind: str, digits: int, blank: bool, solution, extras: dict) -> None:
-    """The worked solution (or, with --blank, the exercise) on stdout; the `solution` target (--solution
-    FILE, checked) gets the solution.
+def write_solution(result, kind: str, digits: int, blank: bool, solution, extras: dict, output=None,
+                   quiz: dict | None = None) -> None:
+    """The worked solution (or, with --blank, the exercise; with `quiz` data, the quiz page) on stdout,
+    or into the `output` target (--output FILE, checked); the `solution` target (--solution FILE,
+    checked) gets the solution.
 
     `extras` (--round, --per-sample) shape both documents alike."""
     if kind == "markdown":
         from ..render.markdown import render
-    else:
+    elif kind == "latex":
         from ..render.latex import render
+    else:
+        from ..render.html_page import render
     from ..render.streams import printable
 
     failed: list = []
@@ -178,6 +212,12 @@ def write_solution(result, kind: str, digits: int, blank: bool, solution, extras
         from ..atomic import write_file
 
         try_write(failed, write_file, solution, printable(render(result, digits, extras=extras)).encode("utf-8"))
-    sys.stdout.write(printable(render(result, digits, blank=blank, extras=extras)))
-    sys.stdout.flush()
+    text = render(result, digits, blank=blank, extras=extras, **({"quiz": quiz} if quiz is not None else {}))
+    if output is not None:
+        from ..atomic import write_file
+
+        try_write(failed, write_file, output, printable(text).encode("utf-8"))
+    else:
+        sys.stdout.write(printable(text))
+        sys.stdout.flush()
     report_failed_writes(failed)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from ..check import ROUNDING, WRONG, CheckResult
+from .fixed_width import fitted_table_lines
 from .numbers import fixed, fmt
 from .table import HEAD_RULE
 
@@ -89,6 +91,12 @@ class _TableOrStack:
         self.table, self.rows, self.labels = table, rows, labels  # labels of yours, correct, follows, cause
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = fitted_table_lines(self.table, console, options)
+        if lines is not None:  # no styles written and it fits: the same lines without rich's cost per cell
+            for line in lines:
+                yield Segment(line)
+                yield Segment.line()
+            return
         # measured unclamped: Measurement.get caps its answer at the width it is given
         needed = Measurement.get(console, options.update_width(10_000), self.table).minimum
         if needed <= options.max_width:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from copy import copy
+from dataclasses import replace
 
 from rich.cells import cell_len as rich_cell_len
 from rich.console import Console, ConsoleOptions, Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -277,8 +280,14 @@ def _wrapped(line: str, width: int, fold: bool) -> list[str] | None:
 
 def _widths(table: Table, console: Console, options: ConsoleOptions, headers: list[str],
             texts: list[list[str]]) -> list[int]:
-    """Rich's column widths, computed on a stand-in table whose two cells a column measure as the
-    widest of the column's cells do (a cell's measure is its longest line and its longest word)."""
+    """Rich's column widths, computed on `_stand_in`."""
+    proxy = _stand_in(table, headers, texts)
+    return proxy._calculate_column_widths(console, options.update_width(options.max_width - proxy._extra_width))
+
+
+def _stand_in(table: Table, headers: list[str], texts: list[list[str]]) -> Table:
+    """A table of two cells a column that measure as the widest of the column's cells do (a cell's
+    measure is its longest line and its longest word): rich lays it out as it lays out `table`."""
     proxy = Table(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width, show_edge=table.show_edge,
                   padding=table.padding, expand=table.expand)
     for column, header, cells in zip(table.columns, headers, texts):
@@ -297,7 +306,7 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
             column_cells += ["a" * longest_word, "a" + " " * (longest_line - 1)]
         elif cells:
             column_cells.append("")
-    return proxy._calculate_column_widths(console, options.update_width(options.max_width - proxy._extra_width))
+    return proxy
 
 
 def _measure(text: str) -> tuple[int, int]:
@@ -307,3 +316,67 @@ def _measure(text: str) -> tuple[int, int]:
     words = text.split()
     return line, max(map(cell_len, words)) if words else line
 
+
+# -- a table with styled marks and a centred column (check's verdicts) ---------------------------
+
+def fitted_table_lines(table: Table, console: Console, options: ConsoleOptions) -> list[str] | None:
+    """The lines rich prints for `table` when no styles are written and its minimum width fits
+    `options` (measured unclamped, as `check` decides between its table and one block per answer);
+    None otherwise, for rich to decide.
+
+    Beyond the tables `plain_lines` writes: a cell may be a `Text` with one style and no spans (the
+    style is not written, so rich prints its plain text), and a column may be centred where each of
+    its cells is one line at most one cell narrower than the column: rich puts (width − cell) // 2
+    spaces before a centred cell, none here, so it writes such a column as it writes one flush left.
+    """
+    if console.color_system is not None or not _plain_shape(table):
+        return None
+    encoding = None if console.encoding.startswith("utf") else console.encoding
+    columns, headers, texts = [], [], []
+    for column in table.columns:
+        cells = [cell if type(cell) is str else _styled_only(cell, encoding) for cell in column._cells]
+        if None in cells:
+            return None
+        shown = [_shown(cell, encoding) for cell in cells]
+        header = _shown(column.header, encoding)
+        if column.justify == "center":  # (a table's min_width may widen the column past its cells)
+            if table.min_width is not None or not _flush_when_centred(column, [header, *shown]):
+                return None
+            column = replace(column, justify="left")
+        columns.append(replace(column, _cells=cells))
+        headers.append(header)
+        texts.append(shown)
+    plain = copy(table)
+    plain.columns = columns
+    if Measurement.get(console, options.update_width(10_000), _stand_in(plain, headers, texts)).minimum \
+            > options.max_width:
+        return None
+    return _table_lines(plain, console, options)
+
+
+def _shown(text: str, encoding: str | None) -> str:
+    """A str cell as the console lays it out (`_PrintableConsole.render_str`, and `text_of` above)."""
+    text = printable(text)
+    return for_encoding(text, encoding) if encoding else text
+
+
+def _styled_only(cell, encoding: str | None) -> str | None:
+    """The text of a `Text` cell that prints as its plain text and that a str cell of that text would
+    print as: one style, no spans, nothing the console would change (a Text is not made printable)."""
+    if type(cell) is not Text or cell.spans or cell.justify or cell.overflow or cell.no_wrap is not None \
+            or cell.end != "\n":
+        return None
+    text = cell.plain
+    return text if _shown(text, encoding) == text else None
+
+
+def _flush_when_centred(column, texts: list[str]) -> bool:
+    """Every text of a no-wrap column (its header too) one line of narrow characters, none with
+    trailing spaces (rich strips those before centring), and each at most one cell narrower than the
+    widest (or the column's min_width), so none gets a space before it."""
+    if not column.no_wrap:
+        return False
+    if any("\n" in t or "\t" in t or t != t.rstrip() or not narrow(t) for t in texts):
+        return False
+    width = max(max(map(len, texts)), column.min_width or 0)
+    return all(len(t) >= width - 1 for t in texts)

@@ -203,7 +203,8 @@ def test_save_and_plot_to_one_file_is_refused(tmp_path):
     ("train", "--plot", "an existing FILE only with --force"),
     ("train", "--force", "Let --save and --plot replace existing files"),
     ("step", "--solution", "an existing FILE only with --force"),
-    ("step", "--force", "Let --solution replace an existing file"),
+    ("step", "--output", "an existing FILE only with --force"),
+    ("step", "--force", "Let --solution or --output replace an existing file"),
     ("init", "--force", "Overwrite FILE if it exists"),
 ])
 def test_each_writing_option_says_it_needs_force(command, option, words):

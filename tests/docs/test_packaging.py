@@ -95,5 +95,8 @@ def test_a_wheel_installed_elsewhere_runs_the_readme_check_example_and_docs(tmp_
     assert "12 of 22 right" in checked.stdout and "updated w5 used" in checked.stdout
     page = run("docs", "check")
     assert page.returncode == 0 and page.stdout == (ROOT / "docs" / "check.md").read_text()
+    quiz = run("step", "--example", "sigmoid_seed", "--format", "html", "--quiz")  # its CSS and JS: package data
+    assert quiz.returncode == 0, quiz.stderr
+    assert "prefers-color-scheme" in quiz.stdout and "function grade(" in quiz.stdout
     listing = run("examples")
     assert "sigmoid_seed_2dp" in listing.stdout.split("\n\n")[1]
