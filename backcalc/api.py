@@ -93,7 +93,7 @@ def train(spec: SpecSource, epochs: int | None = None, *, every: int = 1, exact:
 
     spec = _spec(spec)
     if _is_circuit(spec):
-        from .circuit.spec import not_a_network
+        from .circuit.model import not_a_network
 
         raise not_a_network(spec, "train")
     n = epochs if epochs is not None else spec.epochs or 100
@@ -111,7 +111,7 @@ def forward(spec: SpecSource, inputs: Any = None) -> ForwardResult:
 
     spec = _spec(spec)
     if _is_circuit(spec):
-        from .circuit.spec import not_a_network
+        from .circuit.model import not_a_network
 
         raise not_a_network(spec, "forward")
     x = None
@@ -174,7 +174,7 @@ def gradcheck(spec: SpecSource, *, eps: float | None = None, tol: float = 1e-5, 
 
 
 def _is_circuit(spec) -> bool:
-    from .circuit.spec import Circuit
+    from .circuit.model import Circuit
 
     return isinstance(spec, Circuit)
 

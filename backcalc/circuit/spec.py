@@ -4,67 +4,16 @@ an expression's problem at its line and column inside the YAML file."""
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass, field
 
 import yaml
 
 from ..reader import Reader, suggest
 from .expression import Builder, ExpressionError, Node
+from .model import Circuit, not_a_network
 from .ops import GATES
 
 MAX_GATES = 2_000
 KEYS = ("name", "description", "values", "expression", "define", "output", "learning_rate", "parameters")
-
-
-@dataclass
-class Circuit:
-    """A scalar expression graph: its leaves' values and its nodes in computation order."""
-
-    values: dict  # leaf -> its number (an ExactFloat keeps a long decimal's exact value)
-    nodes: list[Node]
-    output: str
-    name: str | None = None
-    description: str | None = None
-    learning_rate: float | None = None
-    parameters: list[str] = field(default_factory=list)
-    source: str = "<circuit>"
-    steps: list[tuple[str, str]] = field(default_factory=list)  # (node name, text as written)
-
-    @property
-    def leaves(self) -> list[str]:
-        return list(self.values)
-
-    def node(self, name: str) -> Node:
-        return next(n for n in self.nodes if n.name == name)
-
-    def answer_keys(self):
-        """What resolves the keys of an answers file for this circuit (answers.read_answers)."""
-        from .answers import CircuitKeys
-
-        return CircuitKeys(self)
-
-    def with_values(self, values: dict) -> Circuit:
-        """The same circuit at other leaf values (gradcheck's nudges, `parameters`' update)."""
-        from dataclasses import replace
-
-        return replace(self, values={**self.values, **values})
-
-
-def not_a_network(circuit: Circuit, command: str):
-    """The one line for a command that has no meaning on a circuit (train, forward)."""
-    from ..errors import UsageError
-
-    return UsageError(f"{command}: {circuit.source} is a circuit (values: and an expression), not a network; "
-                      "circuits have step, check, gradcheck and graph")
-
-
-def is_circuit(root) -> bool:
-    """Whether a composed spec is a circuit: a mapping with `values:`, `expression:` or `define:` (no
-    network has them, so the circuit reader names what is missing)."""
-    if not isinstance(root, yaml.MappingNode):
-        return False
-    keys = {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
-    return bool(keys & {"values", "expression", "define"})
 
 
 def read_circuit(r: Reader, root) -> Circuit | None:
@@ -244,4 +193,4 @@ def _read_update(r: Reader, top: dict, circuit: Circuit) -> None:
         r.error(top["parameters"][0], "parameters", "parameters are updated with a learning_rate: add one")
 
 
-__all__ = ["KEYS", "Circuit", "is_circuit", "not_a_network", "read_circuit"]
+__all__ = ["KEYS", "Circuit", "not_a_network", "read_circuit"]

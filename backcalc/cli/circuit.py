@@ -10,7 +10,7 @@ from ..errors import UsageError
 
 
 def is_circuit(spec) -> bool:
-    from ..circuit.spec import Circuit
+    from ..circuit.model import Circuit
 
     return isinstance(spec, Circuit)
 
@@ -18,7 +18,7 @@ def is_circuit(spec) -> bool:
 def refuse(spec, command: str) -> None:
     """One clear line for a command that has no meaning on a circuit."""
     if is_circuit(spec):
-        from ..circuit.spec import not_a_network
+        from ..circuit.model import not_a_network
 
         raise not_a_network(spec, command)
 
