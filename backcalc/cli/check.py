@@ -7,6 +7,7 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from .application import command, err, warn
+from .circuit import is_circuit
 from .inputs import read_spec, read_stdin
 from .options import ConfigArg, DebugOpt, DigitsOpt, ExampleOpt, JsonOpt, NoColorOpt, QuietOpt, SetOpt, complete_answers
 
@@ -72,7 +73,14 @@ def check(
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     given, source = _read_answers(spec, answers, answers_example)
-    result = run_check(spec, given, round_, source, conventions)
+    if is_circuit(spec):
+        if conventions:
+            raise UsageError("check: --conventions reruns a network's step under its loss conventions; a circuit has none")
+        from ..circuit.check import check as run_circuit_check
+
+        result = run_circuit_check(spec, given, round_, source)
+    else:
+        result = run_check(spec, given, round_, source, conventions)
     if json:
         from ..render.json import dumps
 
@@ -132,7 +140,12 @@ def gradcheck(
         if value == float("inf"):
             raise UsageError(f"{option}: expected a finite number, got {value:g}")
     spec = read_spec(config, example, quiet, set_)
-    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch, max_params=max_params or None)
+    if is_circuit(spec):
+        from ..circuit.gradcheck import gradcheck as circuit_gradcheck
+
+        result = circuit_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    else:
+        result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch, max_params=max_params or None)
     warn(result.notes, quiet)
     if json:
         from ..render.json import dumps

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from backcalc.render import fixed_width
-from tests.conftest import CONFIGS, cli
+from tests.conftest import CONFIGS, cli, network_configs
 
 WIDTHS = ["80", "120"]
-SEEDS = sorted(p.stem for p in CONFIGS.glob("*.yaml"))
+SEEDS = [p.stem for p in network_configs()]
 
 
 def _wide_spec(folder, width: int = 12, samples: int = 11) -> str:
