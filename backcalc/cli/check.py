@@ -75,7 +75,8 @@ def check(
     given, source = _read_answers(spec, answers, answers_example)
     if is_circuit(spec):
         if conventions:
-            raise UsageError("check: --conventions reruns a network's step under its loss conventions; a circuit has none")
+            raise UsageError("check: --conventions reruns a network's step under its loss conventions; "
+                             "a circuit has none")
         from ..circuit.check import check as run_circuit_check
 
         result = run_circuit_check(spec, given, round_, source)
