@@ -26,7 +26,7 @@ from .reader import SAFE_TAGS, clip, not_decimal, tag_problem
 from .spec_model import Spec, parameter_names
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
-_PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta")
+_PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta", "dl_dx")
 _NEW_FORMS = (re.compile(r"^(?P<p>.+)_new$"), re.compile(r"^new_(?P<p>.+)$"), re.compile(r"^(?P<p>.+)(?:'|\+|⁺)$"))
 _DERIVATIVE = re.compile(r"^d(?P<num>[^/]+)/d(?P<den>.+)$")
 _PY_DERIVATIVE = re.compile(r"^d(?P<num>L|E|E_total|Etotal|J|loss|cost)_d(?P<den>.+)$")
@@ -68,6 +68,7 @@ class KeyResolver:
         self.outputs = spec.layers[-1].neuron_names
         self.params = parameter_names(spec)
         self.inputs = spec.input_names
+        self._inputs = set(self.inputs)
         self._neurons = set(self.neurons)
         self._params = set(self.params)
 
@@ -76,8 +77,8 @@ class KeyResolver:
         out += [f"loss_{o}" for o in self.outputs]
         out += [f"dL/d{m}" for m in self.neurons] + [f"delta_{m}" for m in self.neurons]
         out += [f"d{m}/dz_{m}" for m in self.neurons]
-        out += [f"dL/d{p}" for p in self.params] + [f"{p}_new" for p in self.params]
-        return out
+        out += [f"dL/d{p}" for p in self.params] + [f"dL/d{x}" for x in self.inputs]
+        return out + [f"{p}_new" for p in self.params]
 
     def resolve(self, written: str) -> Key:
         """The quantity a key names; raises ValueError with the reason."""
@@ -145,6 +146,8 @@ class KeyResolver:
                     return "delta", name, None
                 if (name := self._neuron(den)) is not None:
                     return "dl_da", name, None
+                if den in self._inputs:
+                    return "dl_dx", den, None
                 return None
             num_neuron = self._neuron(num)
             if num_neuron is not None and self._pre(den) == num_neuron:

@@ -39,6 +39,9 @@ def describe(spec: Spec, mistake: str, key: Key) -> tuple[str, str]:
         above = [spec.layers[li + 1].weight_names[k][i] for li, i in _neurons_of(spec, key)
                  if li + 1 < len(spec.layers) and spec.layers[li + 1].kind == "dense"
                  for k in range(spec.layers[li + 1].size)]
+        if kind == "dl_dx" and spec.layers[0].kind == "dense":  # an input's: back through layer 1
+            j = spec.input_names.index(key[1])
+            above = [row[j] for row in spec.layers[0].weight_names]
         if not above:
             return "updated weights used", "backpropagate through the old weights"
         names = _join(above)

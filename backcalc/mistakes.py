@@ -51,7 +51,7 @@ class Mistake:
             return True
         if (self.grad_scale != 1 or self.no_derivative or self.updated_weights or self.derivative_at_a
                 or self.other_derivative or self.kink_right or self.softmax_diagonal or self.dropped_path
-                or self.transposed or self.slip) and kind in ("dl_da", "delta", "grad", "new"):
+                or self.transposed or self.slip) and kind in ("dl_da", "delta", "grad", "dl_dx", "new"):
             return True
         if self.tied and kind in ("grad", "new"):
             return True

@@ -2,9 +2,9 @@
 
 A quantity is keyed (kind, name, sample). Kinds: z, a, loss_term (name: output neuron), loss
 (name ""; sample None for the batch loss), dl_da, da_dz, delta (name: neuron), grad (name:
-parameter; sample None for the batch gradient, else the per-sample ∂ℓₙ/∂p), new (parameter,
-sample None). The dependencies are derived from the architecture (each layer kind declares its
-own); `check` walks them to find where an error began.
+parameter; sample None for the batch gradient, else the per-sample ∂ℓₙ/∂p), dl_dx (name: input;
+each sample's ∂ℓₙ/∂x), new (parameter, sample None). The dependencies are derived from the
+architecture (each layer kind declares its own); `check` walks them to find where an error began.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def key_text(key: Key, n_samples: int) -> str:
     base = {
         "z": f"z_{name}", "a": name, "loss_term": f"loss_{name}", "loss": "loss",
         "dl_da": f"dL/d{name}", "da_dz": f"d{name}/dz_{name}", "delta": f"delta_{name}",
-        "grad": f"dL/d{name}", "new": f"{name}_new",
+        "grad": f"dL/d{name}", "dl_dx": f"dL/d{name}", "new": f"{name}_new",
     }[kind]
     if s is not None and n_samples > 1:
         base += f"[{s + 1}]"
@@ -46,10 +46,15 @@ class Calc:
         self.computed = worked.computed
         self.where = {m: (li, i) for li, kind in enumerate(worked.kinds) for i, m in enumerate(kind.neurons)}
         self.param = {p: k for k, p in enumerate(worked.net.names)}
+        self.inputs = {x: j for j, x in enumerate(worked.spec.input_names)}
         self.deps = _Deps(self)
 
-    def keys(self):
-        """Every quantity in the order it is computed."""
+    def keys(self, inputs: bool = False):
+        """Every quantity in the order it is computed; the inputs' ∂ℓ/∂x only when asked for.
+
+        The quiz, the exercises and `--round`'s drift table list the default keys; `check`
+        orders and grades the inputs' gradients too.
+        """
         w, n = self.w, self.n_samples
         for kind in w.kinds:
             for s in range(n):
@@ -75,6 +80,9 @@ class Calc:
                 p = w.net.names[k]
                 yield from (("grad", p, s) for s in range(n))
                 yield ("grad", p, None)
+        if inputs:
+            for s in range(n):
+                yield from (("dl_dx", x, s) for x in w.spec.input_names)
         yield from (("new", p, None) for p in w.net.names)
 
     def value(self, key: Key) -> float:
@@ -87,6 +95,8 @@ class Calc:
             return float(w.loss_terms[s, self.where[name][1]])
         if kind == "loss":
             return float(w.loss if s is None else w.losses[s])
+        if kind == "dl_dx":
+            return float(w.dl_dx[s, self.inputs[name]])
         k = self.param[name]
         if kind == "new":
             return float(w.new[k])
@@ -103,7 +113,7 @@ class Calc:
 
     @cached_property
     def _order(self) -> dict:
-        return {k: i for i, k in enumerate(self.keys())}
+        return {k: i for i, k in enumerate(self.keys(inputs=True))}
 
 
 class _Values(Mapping):
@@ -140,6 +150,8 @@ class _Deps:
             return tuple(("delta", o, s) for o in w.kinds[li + 1].neurons)
         if kind == "loss_term":
             return (("a", name, s),)
+        if kind == "dl_dx":  # the first layer's δ back through its weights (given, so no quantity)
+            return tuple(("delta", m, s) for m in w.kinds[0].neurons)
         if kind == "loss":
             if s is None:
                 return tuple(("loss", "", r) for r in range(c.n_samples))
