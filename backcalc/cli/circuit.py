@@ -32,13 +32,13 @@ def arithmetic(exact: bool, round_):
 
 
 def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_color: bool, solution=None,
-         per_sample: bool = False, output=None) -> None:
+         per_sample: bool = False, output=None, quiz: bool = False) -> None:
     from ..circuit.step import worked_step
 
     if per_sample:
         raise UsageError("--per-sample: a circuit has one set of values, no samples")
-    if kind == "html":
-        raise UsageError("--format html: not written for circuits yet; use --format markdown or latex")
+    if quiz:
+        raise UsageError("--quiz: not written for circuits yet; use --format html --blank for the exercise page")
     result = worked_step(spec, arithmetic(exact, round_))
     if round_ is not None:
         digits = max(digits, round_)
@@ -46,11 +46,17 @@ def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_colo
         from ..render.json import dumps
 
         typer.echo(dumps(result.to_dict()))
-    elif kind in ("markdown", "latex"):
+    elif kind in ("markdown", "latex", "html"):
         from ..atomic import write_file
-        from ..render.circuit_document import render
         from ..render.streams import printable
 
+        if kind == "html":
+            from ..render.html_page_circuit import render as page
+
+            def render(result, kind, digits, blank=False):
+                return page(result, digits, blank)
+        else:
+            from ..render.circuit_document import render
         if solution is not None:
             write_file(solution, printable(render(result, kind, digits)).encode("utf-8"))
         document = printable(render(result, kind, digits, blank=blank))

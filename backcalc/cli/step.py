@@ -73,7 +73,7 @@ def step(
     output_file = output_target(output, "--output", force, spec)
     if is_circuit(spec):
         return circuit.step(spec, kind, digits, blank, exact, round_, no_color, solution_file, per_sample,
-                            output_file)
+                            output_file, quiz)
     with quiet_numpy():
         result = run_step(spec, network_for(spec, exact))
     result.warnings += step_warnings(result)

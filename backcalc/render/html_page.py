@@ -38,7 +38,15 @@ def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dic
     """The whole page. `blank`: the exercise; `quiz` (quiz.quiz_data, implies blank): the exercise
     with a box per quantity, graded in the browser; `extras`: step's `--round`/`--per-sample` data."""
     blank = blank or quiz is not None
-    doc = build(result, extras, blank)
+    title, body = layout(build(result, extras, blank), digits, blank, quiz)
+    body.append(_network(result, digits, blank))
+    if not blank:
+        body.append(_tables(result, digits))
+    return page(title, "\n".join(body), quiz)
+
+
+def layout(doc, digits: int, blank: bool, quiz: dict | None = None) -> tuple[str, list[str]]:
+    """A solution's blocks (a network's or a circuit's) as the page's title and body parts."""
     body, title, open_section = [], "", False
     for block in doc.blocks:
         if isinstance(block, Heading) and block.level == 1:
@@ -57,10 +65,7 @@ def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dic
         body.append(_block(block, digits, blank))
     if open_section:
         body.append(_section_end(quiz, open_section))
-    body.append(_network(result, digits, blank))
-    if not blank:
-        body.append(_tables(result, digits))
-    return _page(title, "\n".join(body), quiz)
+    return title, body
 
 
 def _section_end(quiz: dict | None, section: str) -> str:
@@ -121,7 +126,8 @@ def _tables(result: StepResult, digits: int) -> str:
             f'<div class="wide">{grids}</div></details>')
 
 
-def _page(title: str, body: str, quiz: dict | None) -> str:
+def page(title: str, body: str, quiz: dict | None) -> str:
+    """The whole document around a body: the style sheet and scripts inline, no request allowed."""
     scripts = f"<script>{static_text('page.js')}</script>"
     if quiz is not None:
         data = json.dumps(quiz, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")

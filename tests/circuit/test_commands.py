@@ -182,10 +182,10 @@ def test_gradcheck_below_the_noise_floor_is_undecided(tmp_path):
     assert "? below noise" in result.stdout and "none disagree" in result.stdout
 
 
-def test_output_file_and_html_refused(tmp_path, config):
+def test_output_file_and_quiz_refused(tmp_path, config):
     target = tmp_path / "doc.md"
     result = cli("step", config("cs231n_circuit"), "--format", "markdown", "--output", str(target))
     assert result.exit_code == 0 and result.stdout == ""
     assert target.read_text() == cli("step", config("cs231n_circuit"), "--format", "markdown").stdout
-    html = cli("step", config("cs231n_circuit"), "--format", "html")
-    assert html.exit_code == 2 and "--format html: not written for circuits yet" in html.stderr
+    quiz = cli("step", config("cs231n_circuit"), "--format", "html", "--quiz")
+    assert quiz.exit_code == 2 and "--quiz: not written for circuits yet" in quiz.stderr
