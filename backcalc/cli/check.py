@@ -51,8 +51,6 @@ def check(
     example: ExampleOpt = None,
 ) -> None:
     """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
-    from ..check import check as run_check
-
     if roster is not None or (answers not in (None, "-") and Path(answers).is_dir()):
         from .check_class import run_class
 
@@ -73,15 +71,7 @@ def check(
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     given, source = _read_answers(spec, answers, answers_example)
-    if is_circuit(spec):
-        if conventions:
-            raise UsageError("check: --conventions reruns a network's step under its loss conventions; "
-                             "a circuit has none")
-        from ..circuit.check import check as run_circuit_check
-
-        result = run_circuit_check(spec, given, round_, source)
-    else:
-        result = run_check(spec, given, round_, source, conventions)
+    result = _graded(spec, given, round_, source, conventions)
     if json:
         from ..render.json import dumps
 
@@ -94,6 +84,20 @@ def check(
     if not result.ok:
         raise typer.Exit(int(ExitCode.WRONG))
 
+
+
+def _graded(spec, given, round_, source, conventions: bool):
+    """The check of a network's answers, or a circuit's."""
+    if not is_circuit(spec):
+        from ..check import check as run_check
+
+        return run_check(spec, given, round_, source, conventions)
+    if conventions:
+        raise UsageError("check: --conventions reruns a network's step under its loss conventions; "
+                         "a circuit has none")
+    from ..circuit.check import check as run_circuit_check
+
+    return run_circuit_check(spec, given, round_, source)
 
 def _read_answers(spec, answers: Optional[str], answers_example: Optional[str]):
     """The answers (--answers FILE, `-`, or --answers-example NAME) and the name messages give their source."""
