@@ -1,7 +1,7 @@
 """The LaTeX a worked solution is written in (math_text.py, the registry's templates) as MathML Core.
 
 Only the part of LaTeX those templates and math_text write is read: groups, `^` and `_`,
-\\frac and \\tfrac, \\sqrt, \\mathrm and \\text, \\hat, \\underline (a blank), \\left/\\right,
+\\frac and \\tfrac, \\sqrt, \\mathrm and \\text, \\hat, \\underline (a blank), \\left/\\right, \\big (fixed),
 spacing, Greek letters and a few operators; an unknown command is shown by its name, never
 dropped. Browsers render MathML natively, so the page needs no script or font for its maths.
 """
@@ -22,11 +22,12 @@ _FUNCTIONS = ("log", "exp", "max", "min", "tanh", "ln", "sin", "cos", "sqrt")
 _SPACES = {"quad": "1em", "qquad": "2em", ",": "0.1667em", ";": "0.2778em", " ": "0.25em", ":": "0.2222em"}
 _ESCAPED = {"{": "{", "}": "}", "_": "_", "#": "#", "$": "$", "%": "%", "&": "&"}
 _FENCES = "()[]|"
+_SIZED = {"big": "1.2em", "bigl": "1.2em", "bigr": "1.2em", "Big": "1.6em", "bigg": "2.1em", "Bigg": "2.6em"}
 _PAREN_OPEN, _PAREN_CLOSE = '<mo lspace="0" rspace="0">(</mo>', '<mo lspace="0" rspace="0">)</mo>'
 BLANK_CLASS = "blank"
 # every command the converter reads (any other is shown by its name)
 KNOWN = frozenset({"frac", "tfrac", "dfrac", "sqrt", "mathrm", "operatorname", "text", "hat", "underline", "left",
-                   "right", *_SYMBOLS, *_OPERATORS, *_FUNCTIONS, *_SPACES, *_ESCAPED})
+                   "right", *_SIZED, *_SYMBOLS, *_OPERATORS, *_FUNCTIONS, *_SPACES, *_ESCAPED})
 
 
 def to_mathml(latex: str, display: bool = False) -> str:
@@ -177,6 +178,11 @@ class _Parser:
             return f"<mrow>{opening}{inner}{self.fence(self.take())}</mrow>"
         if name == "right":  # a \right without its \left
             return self.fence(self.take())
+        if name in _SIZED:  # \big| (a circuit's "along this path"): the fence at a fixed size
+            token = (self.take() or ".").removeprefix("\\")
+            size = _SIZED[name]
+            return "" if token == "." else (f'<mo stretchy="false" minsize="{size}" maxsize="{size}" lspace="0" '
+                                            f'rspace="0">{escape(token)}</mo>')
         if name in _SPACES:
             return f'<mspace width="{_SPACES[name]}"></mspace>'
         if name in _SYMBOLS:
