@@ -24,7 +24,8 @@ def test_the_circuit_page_in_a_browser(browser, tmp_path, config):  # noqa: F811
     text = browser.js("return document.body.textContent")
     tables = cli("step", spec, env={"COLUMNS": "400"}).stdout
     assert sorted(n for n in set(NUMBER.findall(tables)) if n not in text) == []
-    widths = browser.js("return Array.from(document.querySelectorAll('math')).map(m => m.getBoundingClientRect().width)")
+    widths = browser.js("return Array.from(document.querySelectorAll('math'))"
+                        ".map(m => m.getBoundingClientRect().width)")
     assert len(widths) > 10 and all(w > 0 for w in widths)
     summaries = browser.js("return Array.from(document.querySelectorAll('details > summary')).map(s => s.textContent)")
     assert summaries == ["Given", "1. Forward pass", "2. Backward pass", "3. Gradients of the leaves",
