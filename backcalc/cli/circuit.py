@@ -50,16 +50,9 @@ def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_colo
         from ..atomic import write_file
         from ..render.streams import printable
 
-        if kind == "html":
-            from ..render.html_page_circuit import render as page
-
-            def render(result, kind, digits, blank=False):
-                return page(result, digits, blank)
-        else:
-            from ..render.circuit_document import render
         if solution is not None:
-            write_file(solution, printable(render(result, kind, digits)).encode("utf-8"))
-        document = printable(render(result, kind, digits, blank=blank))
+            write_file(solution, printable(_document(result, kind, digits)).encode("utf-8"))
+        document = printable(_document(result, kind, digits, blank=blank))
         if output is not None:
             write_file(output, document.encode("utf-8"))
         else:
@@ -70,6 +63,17 @@ def step(spec, kind: str, digits: int, blank: bool, exact: bool, round_, no_colo
         from ..render.table import print_renderable
 
         print_renderable(circuit_tables(result, digits), no_color)
+
+
+def _document(result, kind: str, digits: int, blank: bool = False) -> str:
+    """The worked solution (or exercise) as a markdown, latex or html document."""
+    if kind == "html":
+        from ..render.html_page_circuit import render
+
+        return render(result, digits, blank)
+    from ..render.circuit_document import render
+
+    return render(result, kind, digits, blank)
 
 
 def graph(spec, format: str, digits: int, sample: int = 1) -> None:
