@@ -129,3 +129,65 @@ def test_an_rnn_reads_time_by_features(tmp_path):
     result = cli("step", _spec_path(tmp_path, spec))
     assert result.exit_code == 2
     assert "layers[0].input_shape" in result.stderr and "rnn reads 7×5 = 35 values" in result.stderr
+
+
+def _answers(tmp_path, spec, mistake_id: str, keys: list[str]) -> str:
+    """An answers file holding the numbers a student makes with this mistake, from the core's hook."""
+    from backcalc import load_spec
+    from backcalc.core import worked_step
+    from backcalc.mistakes import variants
+    from backcalc.quantities import Calc
+
+    s = load_spec(str(spec))
+    mistake = dict(variants(s))[mistake_id]
+    calc = Calc(worked_step(s, mistake=mistake))
+    lines = [f"dL/d{name}: {calc.value(('grad', name, None)):.6f}" for name in keys]
+    return str(write_file(tmp_path, "answers.yaml", "\n".join(lines) + "\n"))
+
+
+def test_check_names_truncated_bptt(tmp_path):
+    from conftest import CONFIGS
+
+    spec = CONFIGS / "rnn_sequence.yaml"
+    answers = _answers(tmp_path, spec, "bptt_last_step:0", ["Wh1[1,1]", "Wx1[2,2]"])
+    result = cli("check", spec, "--answers", answers, env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.stderr
+    assert "backpropagation through time truncated to the last step (layer 1)" in result.stdout, result.stdout
+    right = cli("check", spec, "--answers", _answers(tmp_path, spec, "bptt_last_step:0", ["W2[1,1]"]))
+    assert right.exit_code == 0, right.stdout  # the dense layer above is not touched by the mistake
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu"])
+def test_exact_agrees_with_float(tmp_path, activation):
+    from fractions import Fraction
+
+    from conftest import assert_same_math
+
+    spec = random_rnn_spec(7)
+    spec["layers"][0]["activation"] = activation
+    spec["layers"][1:] = [{"weights": [[0.5] * len(spec["layers"][-1]["weights"][0])], "biases": [0.25],
+                           "activation": "identity"}]
+    spec["targets"] = [[0.5] for _ in spec["inputs"]]
+    path = _spec_path(tmp_path, spec)
+    exact, floats = cli_json("step", path, "--exact"), cli_json("step", path)
+    # the exact step reads the spec's decimals as written, the float one rounds every product through
+    # the recurrence: they agree to the float's rounding over a few steps, not to the last ulp
+    assert_same_math([float(Fraction(p["grad"])) for p in exact["parameters"]],
+                     [p["grad"] for p in floats["parameters"]], rtol=1e-11, atol=1e-13)
+    assert_same_math(float(Fraction(exact["loss"])), floats["loss"], rtol=1e-11, atol=1e-13)
+
+
+def test_a_trained_rnn_is_written_back_as_it_is_read(tmp_path):
+    from conftest import assert_same_math
+
+    spec = random_rnn_spec(11)
+    spec["layers"][0]["initial_state"] = [0.25] * len(spec["layers"][0]["biases"])
+    path = _spec_path(tmp_path, spec)
+    saved = tmp_path / "trained.yaml"
+    result = cli("train", path, "--epochs", "3", "--save", saved)
+    assert result.exit_code == 0, result.stderr
+    trained = cli_json("forward", saved)
+    final = json.loads(cli("train", path, "--epochs", "3", "--json").stdout.splitlines()[-1])["final"]
+    assert_same_math(trained["output"], final["output"])
+    reread = cli_json("step", saved)["layers"][0]
+    assert reread["weight_names"][0][0] == "Wx1[1,1]" and "initial_state: [0.25" in saved.read_text()
