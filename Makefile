@@ -82,7 +82,7 @@ clean:
 
 # Re-run every `$ backcalc …` block of the README (and the docs that have them) and paste the real output.
 readme: $(STAMP)
-	$(BIN)/python tools/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/solutions.md docs/optimizers.md docs/errors.md docs/layers.md
+	$(BIN)/python tools/readme_blocks.py README.md docs/everyday.md docs/examples.md docs/circuits.md docs/solutions.md docs/optimizers.md docs/errors.md docs/layers.md
 
 # Dump the output of every command on every config and on random specs into OUT (default dumps/,
 # which git ignores), to compare before and after a refactor: docs/safety-net.md.

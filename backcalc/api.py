@@ -71,6 +71,11 @@ def step(spec: SpecSource, network: Network | None = None, *, exact: bool = Fals
     from .numerics import quiet, step_warnings
 
     spec = _spec(spec, size_limit())
+    if _is_circuit(spec):  # a circuit's step (circuit/step.py): its own result, the same `to_dict()` as --json
+        from .arithmetic import Exact
+        from .circuit.step import worked_step
+
+        return worked_step(spec, Exact() if exact else None)
     with quiet():
         result = explained(spec, network if network is not None else exact_network(spec) if exact else None)
     result.warnings += step_warnings(result)
@@ -87,6 +92,10 @@ def train(spec: SpecSource, epochs: int | None = None, *, every: int = 1, exact:
     from .train_run import Training
 
     spec = _spec(spec)
+    if _is_circuit(spec):
+        from .circuit.model import not_a_network
+
+        raise not_a_network(spec, "train")
     n = epochs if epochs is not None else spec.epochs or 100
     if n < 1 or every < 1:
         raise ValueError(f"epochs and every must be at least 1, got epochs={n}, every={every}")
@@ -101,6 +110,10 @@ def forward(spec: SpecSource, inputs: Any = None) -> ForwardResult:
     from .numerics import quiet
 
     spec = _spec(spec)
+    if _is_circuit(spec):
+        from .circuit.model import not_a_network
+
+        raise not_a_network(spec, "forward")
     x = None
     if inputs is not None:
         x = np.array(inputs, dtype=float)
@@ -125,6 +138,8 @@ def check(spec: SpecSource, answers: AnswersSource, *, decimals: int | None = No
     from .explain import size_limit
 
     spec = _spec(spec, size_limit(CHECK_LIMIT, "check recomputes"))
+    if _is_circuit(spec):
+        from .circuit.check import check as grade
     if isinstance(answers, Mapping):
         source = "<dict>"
         # a string value is the number as written ("0.14970": its trailing zero sets the tolerance)
@@ -151,7 +166,17 @@ def gradcheck(spec: SpecSource, *, eps: float | None = None, tol: float = 1e-5, 
     """
     from .gradcheck import gradcheck as compare
 
-    return compare(_spec(spec), eps=eps, tol=tol, use_torch=torch, max_params=max_params or None)
+    if _is_circuit(found := _spec(spec)):
+        from .circuit.gradcheck import gradcheck as circuit_gradcheck
+
+        return circuit_gradcheck(found, eps=eps, tol=tol, use_torch=torch)
+    return compare(found, eps=eps, tol=tol, use_torch=torch, max_params=max_params or None)
+
+
+def _is_circuit(spec) -> bool:
+    from .circuit.model import Circuit
+
+    return isinstance(spec, Circuit)
 
 
 def _spec(source: SpecSource, size_check=None) -> Spec:
@@ -168,6 +193,8 @@ def _read(source: SpecSource, overrides: list[str] | None, size_check=None) -> S
         if size_check is not None:
             size_check(sum(layer.weights.size + layer.biases.size for layer in source.layers),
                        source.effective_batch_size, source.source)
+        return source
+    if _is_circuit(source):
         return source
     if isinstance(source, Mapping):
         return parse_spec(json.dumps(source, default=_listed), "<dict>", overrides, size_check=size_check)

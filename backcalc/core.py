@@ -61,6 +61,7 @@ class Worked:
     slot_products: np.ndarray | None = None  # by hand: samples × slots, as rounded
     grad_w: list | None = None  # NumPy order: each slot's gradient reduced over the batch
     grad_b: list | None = None
+    dl_dx: np.ndarray | None = None  # ∂ℓₙ/∂x of every input (samples × inputs): the first layer's back
 
     @property
     def n(self) -> int:
@@ -244,6 +245,9 @@ def _backward(w: Worked, slots: Slots, entries_first: bool) -> None:
             w.grad = _gathered(w)
             _update(w, mine)
         done |= mine
+    # the inputs' gradients, as a circuit's leaves have them: the first layer's back, once more
+    dl_dx = w.kinds[0].back(arith, *w.mistake.through(0, w.delta[0], _weights_above(w, 0, done)), w.x)
+    w.dl_dx = w.put("dl_dx", w.spec.input_names, arith.record(dl_dx))
     if not arith.sequential:
         w.grad = _gathered(w)
         _update(w, np.ones(len(w.net.names), dtype=bool))

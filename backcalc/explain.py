@@ -76,7 +76,7 @@ def step_result(spec: Spec, w: Worked, indices: list[int]) -> StepResult:
         learning_rate=lr, input_names=spec.input_names, inputs=x, targets=t,
         batch=indices, n_samples=spec.n_samples, layers=layers, losses=w.losses, loss=w.loss,
         parameters=parameters, warnings=warnings, exact=w.arith.exact, optimizer=opt.info(),
-        batch_size=spec.batch_size,
+        batch_size=spec.batch_size, input_gradients=w.dl_dx,
     )
 
 
@@ -212,7 +212,7 @@ def hand_rounded(spec: Spec, result: StepResult, decimals: int) -> StepResult:
                 contribution=float(w.grad[k]) if len(p.terms) == 1 else (total / n if mean else total)))
         parameters.append(replace(p, grad=float(w.grad[k]), new=float(w.new[k]), terms=terms))
     rounded = replace(result, layers=layers, parameters=parameters, losses=w.losses, loss=float(w.loss),
-                      warnings=list(result.warnings))
+                      warnings=list(result.warnings), input_gradients=w.dl_dx)
     if result.optimizer is not None and not result.optimizer.plain:
         _explain_updates(spec, rounded, w.new)
     return rounded

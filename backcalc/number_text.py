@@ -47,6 +47,7 @@ def fmt(x, digits: int = 5) -> str:
 
 
 _INF = float("inf")
+_TINY = 2.2250738585072014e-308  # the smallest normal float: below it an ulp is no longer relative
 
 
 def _exact_or_text(x) -> str:
@@ -75,8 +76,11 @@ def _plain(x: float, decimals: int) -> str:
 
 
 def _scientific(x: float, figures: int) -> str:
-    shortest = Decimal(repr(x)).normalize()
-    source = shortest if len(shortest.as_tuple().digits) <= figures else x
+    if figures <= 15 and not -_TINY < x < _TINY:  # the common case without Decimal (same text):
+        source = x  # a normal float to 15 figures or fewer rounds as its shortest form padded with
+    else:           # zeros does (half an ulp is below half a unit of the 15th figure)
+        shortest = Decimal(repr(x)).normalize()
+        source = shortest if len(shortest.as_tuple().digits) <= figures else x
     mantissa, exponent = f"{source:.{figures - 1}e}".split("e")
     return f"{mantissa}e{int(exponent):+03d}"
 

@@ -170,6 +170,7 @@ class StepResult:
     optimizer: OptimizerInfo | None = None
     batch_size: int | None = None  # as the spec asks (None: full); more than n_samples is one short batch
     spec: Any = field(default=None, repr=False, compare=False)  # the Spec stepped (backcalc.step sets it)
+    input_gradients: np.ndarray | None = None  # ∂ℓₙ/∂x per sample and input, each sample's own loss
 
     def __repr__(self) -> str:
         return (f"<StepResult {self.name or self.source}: loss {self.loss_name} {_short(self.loss)}, "
@@ -212,6 +213,8 @@ class StepResult:
             "targets": plain(self.targets),
             "output": plain(self.output),
             "layers": [layer.to_dict() for layer in self.layers],
+            # of the batch loss L, as autograd's x.grad (× 1/N under mean), like the layers' dL_da
+            "input_gradients": plain(self.input_gradients * self.layers[0].batch_scale),
             "parameters": [p.to_dict(per_sample) for p in self.parameters],
             "warnings": self.warnings,
             **({"exact": True} if self.exact else {}),

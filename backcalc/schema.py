@@ -328,7 +328,9 @@ def json_schema() -> dict:
                                     "weights": {"type": "array", "minItems": 2, "items": {"type": "array"}}}}
     init = _object(INIT)
     top = _object(TOP_LEVEL)
-    return {
+    from .circuit.schema import with_circuits
+
+    return with_circuits({
         "$schema": DRAFT,
         "title": "backcalc spec",
         "description": "A small neural network, its data and its training settings for backcalc.",
@@ -336,7 +338,7 @@ def json_schema() -> dict:
         "required": ["inputs", "layers"],
         "oneOf": [{"required": ["target"]}, {"required": ["targets"]}],
         "$defs": {**DEFS, "layer": layer, "init": init},
-    }
+    })
 
 
 def json_schema_text() -> str:

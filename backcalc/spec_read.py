@@ -46,8 +46,15 @@ def parse_spec(text: str | bytes, source: str = "<spec>", overrides: list[str] |
 
         node = apply_overrides(node, overrides)
     reader = Reader(source, base, size_check)
+    from .circuit.detect import is_circuit  # a circuit spec is told apart here, once
+
     try:
-        spec = _read_spec(reader, node)
+        if is_circuit(node):
+            from .circuit.spec import read_circuit
+
+            spec = read_circuit(reader, node)
+        else:
+            spec = _read_spec(reader, node)
     except Stop:
         spec = None
     if reader.problems:

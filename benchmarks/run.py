@@ -241,6 +241,9 @@ STARTUP = [
 # and an editable install compiles nothing, so a fresh checkout compiles every module on every run.
 BYTECODE = {"no .pyc": "backcalc's modules compiled on each run (no __pycache__, PYTHONDONTWRITEBYTECODE=1)",
             "cached .pyc": "backcalc's .pyc files written once, then read"}
+# The goals hold for bytecode "cached as users have it" (issue 19: pip compiles an install's modules);
+# the other mode is measured and reported beside it.
+GOAL_BYTECODE = "cached .pyc"
 
 
 def _drop_bytecode() -> None:
@@ -285,6 +288,10 @@ def startup_section(start: dict, misses: list[str]) -> list[str]:
     for (mode, cmd), (t, base) in start.items():
         floor, target = next((f, g) for c, f, g in STARTUP if c == cmd)
         ratio = t / base
+        if mode not in GOAL_BYTECODE:  # measured and reported beside the goal's, as issue 19 asks
+            lines.append(f"| {mode} | `{cmd}` | {t * 1e3:.0f} ms | `{floor}` | {base * 1e3:.0f} ms | {ratio:.2f}× | "
+                         f"reported (the goal is for {GOAL_BYTECODE}) |")
+            continue
         met = ratio <= target
         if not met:
             misses.append(f"start-up ({mode}): `{cmd}` takes {ratio:.2f}× `python -c '{floor}'` (target ≤ {target}×)")

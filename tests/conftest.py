@@ -31,6 +31,13 @@ PATH_RTOL = 1e-15  # a few ulps
 PATH_ATOL = 1e-300
 
 
+def network_configs() -> list[Path]:
+    """The bundled configs that are networks (the circuits among them have tests of their own: tests/circuit)."""
+    import yaml
+
+    return sorted(p for p in CONFIGS.glob("*.yaml") if "values" not in yaml.safe_load(p.read_text()))
+
+
 def assert_same_math(actual, expected, rtol: float = PATH_RTOL, atol: float = PATH_ATOL) -> None:
     """Assert two computations of the same quantities agree to a few ulps (numbers, lists or
     dicts of them, compared key by key)."""

@@ -287,7 +287,24 @@ def _jobs(config_names: list[str] | None, n_random: int, seed: int) -> list[Spec
         if i % 4 == 3:
             text = _rational(text)
         jobs.append(SpecJob(f"random-{i:04d}", f"random/{i:04d}.yaml", text, False))
-    return jobs
+    return jobs + _circuit_jobs(seed) if config_names is None else jobs
+
+
+# Circuits (docs/circuits.md): random expression graphs as tests/circuit makes them, and bad ones.
+CIRCUITS_RANDOM = 20
+BAD_CIRCUITS = ["values: {x: 1, y: 2}\nexpression: x ^ y\n",
+                "values: {x: 1, y: 2}\ndefine:\n  - q: x + y\n  - f: q * zz\n",
+                "values: {x: -1, y: 2}\nexpression: y + log(x)\n"]
+
+
+def _circuit_jobs(seed: int) -> list[SpecJob]:
+    sys.path.insert(0, str(ROOT / "tests" / "circuit"))
+    from random_circuits import circuit, spec_text
+
+    jobs = [SpecJob(f"circuit-{i:04d}", f"random/circuit-{i:04d}.yaml", spec_text(*circuit(seed * 1000 + i)), False)
+            for i in range(CIRCUITS_RANDOM)]
+    return jobs + [SpecJob(f"circuit-bad-{i}", f"random/circuit-bad-{i}.yaml", text, False)
+                   for i, text in enumerate(BAD_CIRCUITS)]
 
 
 # Every fourth random spec made one that --exact accepts (rational activations, a polynomial loss).

@@ -7,6 +7,7 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from .application import command, err, warn
+from .circuit import is_circuit
 from .inputs import read_spec, read_stdin
 from .options import ConfigArg, DebugOpt, DigitsOpt, ExampleOpt, JsonOpt, NoColorOpt, QuietOpt, SetOpt, complete_answers
 
@@ -50,8 +51,6 @@ def check(
     example: ExampleOpt = None,
 ) -> None:
     """Check hand-computed answers: ✓ or ✗ for each, where the errors begin, and the likely mistake."""
-    from ..check import check as run_check
-
     if roster is not None or (answers not in (None, "-") and Path(answers).is_dir()):
         from .check_class import run_class
 
@@ -72,7 +71,7 @@ def check(
 
     spec = read_spec(config, example, quiet, set_, size_limit(CHECK_LIMIT, "check recomputes"))
     given, source = _read_answers(spec, answers, answers_example)
-    result = run_check(spec, given, round_, source, conventions)
+    result = _graded(spec, given, round_, source, conventions)
     if json:
         from ..render.json import dumps
 
@@ -85,6 +84,20 @@ def check(
     if not result.ok:
         raise typer.Exit(int(ExitCode.WRONG))
 
+
+
+def _graded(spec, given, round_, source, conventions: bool):
+    """The check of a network's answers, or a circuit's."""
+    if not is_circuit(spec):
+        from ..check import check as run_check
+
+        return run_check(spec, given, round_, source, conventions)
+    if conventions:
+        raise UsageError("check: --conventions reruns a network's step under its loss conventions; "
+                         "a circuit has none")
+    from ..circuit.check import check as run_circuit_check
+
+    return run_circuit_check(spec, given, round_, source)
 
 def _read_answers(spec, answers: Optional[str], answers_example: Optional[str]):
     """The answers (--answers FILE, `-`, or --answers-example NAME) and the name messages give their source."""
@@ -132,7 +145,12 @@ def gradcheck(
         if value == float("inf"):
             raise UsageError(f"{option}: expected a finite number, got {value:g}")
     spec = read_spec(config, example, quiet, set_)
-    result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch, max_params=max_params or None)
+    if is_circuit(spec):
+        from ..circuit.gradcheck import gradcheck as circuit_gradcheck
+
+        result = circuit_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch)
+    else:
+        result = run_gradcheck(spec, eps=eps, tol=tol, use_torch=not no_torch, max_params=max_params or None)
     warn(result.notes, quiet)
     if json:
         from ..render.json import dumps

@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from . import circuit
 from .application import command, warn
+from .circuit import is_circuit, refuse
 from .inputs import read_spec
 from .options import (
     ConfigArg,
@@ -44,6 +46,7 @@ def forward(
     from ..forward import parse_inputs
 
     spec = read_spec(config, example, quiet, set_)
+    refuse(spec, "forward")
     x = parse_inputs(inputs, spec.inputs.shape[1]) if inputs is not None else None
     result = run_forward(spec, x)
     if json:
@@ -86,6 +89,8 @@ def graph(
 
     renderers = {GraphFormat.dot: to_dot, GraphFormat.mermaid: to_mermaid}
     spec = read_spec(config, example, quiet, set_, size_limit())
+    if is_circuit(spec):
+        return circuit.graph(spec, format.value, digits, sample)
     result = run_step(spec)
     warn(result.warnings, quiet)
     if sample > len(result.batch):

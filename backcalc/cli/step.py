@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from . import circuit
 from .application import command, warn
+from .circuit import is_circuit
 from .inputs import network_for, read_spec
 from .options import (
     BlankOpt,
@@ -69,6 +71,9 @@ def step(
     spec = read_spec(config, example, quiet, set_, _size_check(round_))
     solution_file = output_target(solution, "--solution", force, spec)
     output_file = output_target(output, "--output", force, spec)
+    if is_circuit(spec):
+        return circuit.step(spec, kind, digits, blank, exact, round_, no_color, solution_file, per_sample,
+                            output_file)
     with quiet_numpy():
         result = run_step(spec, network_for(spec, exact))
     result.warnings += step_warnings(result)

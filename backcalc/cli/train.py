@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .application import command, err, warn
+from .circuit import refuse
 from .inputs import network_for, read_spec
 from .options import (
     ConfigArg,
@@ -67,6 +68,7 @@ def train(
     if json and emit_spec:
         raise UsageError("--json and --emit-spec both write to standard output; choose one")
     spec = read_spec(config, example, quiet, set_)
+    refuse(spec, "train")
     plot_file, save_file = _targets(spec, plot, save, force)
     n_epochs = epochs or spec.epochs or 100
     network = network_for(spec, exact)

@@ -10,18 +10,16 @@ padding, and only a cell that must wrap is handed to rich. The result is the sam
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from copy import copy
 from dataclasses import replace
 
-from rich.cells import cell_len as rich_cell_len
 from rich.console import Console, ConsoleOptions, Group
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from .streams import for_encoding, printable
+from .cells import all_narrow, cell_len, longest, narrow, wrapped
+from .streams import GLUE, for_encoding, printable
 
 
 def plain_lines(renderable, console: Console) -> list[str] | None:
@@ -81,7 +79,9 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
         """A column's texts: as they are when every one is a printable str the stream can write."""
         if all(type(c) is str for c in cells):
             joined = "".join(cells)
-            if joined.isprintable() and (not encode or for_encoding(joined, console.encoding) == joined):
+            # printable() keeps newlines and the glue, and each line between them when it is printable
+            if (joined.isprintable() or joined.replace(GLUE, "").replace("\n", "").isprintable()) and (
+                    not encode or for_encoding(joined, console.encoding) == joined):
                 return cells
         return [text_of(c) for c in cells]
 
@@ -89,7 +89,7 @@ def _table_lines(table: Table, console: Console, options: ConsoleOptions) -> lis
     n = len(columns)
     texts = [texts_of(column._cells) for column in columns]
     headers = [text_of(c.header) for c in columns]
-    if any(t is None for col in texts for t in col):
+    if any(None in col for col in texts):
         return None
     widths = _widths(table, console, options, headers, texts)
     pads = [(0 if i == 0 and not table.pad_edge else 1, 0 if i == n - 1 and not table.pad_edge else 1)
@@ -171,7 +171,7 @@ def _padded(cells: list[str], left: str, right: str, inner: int, flush_right: bo
     if flush_right:
         cells = [text.rstrip() for text in cells]
     joined = "".join(cells)
-    if "\n" not in joined and "\t" not in joined and narrow(joined):
+    if "\n" not in joined and "\t" not in joined and all_narrow(joined):
         if flush_right:
             return [left + text.rjust(inner) + right if len(text) <= inner else None for text in cells]
         return [left + text.ljust(inner) + right if len(text) <= inner else None for text in cells]
@@ -207,11 +207,11 @@ def _cell_lines(text: str, column, width: int, console: Console, options: Consol
                 parts = None  # cropped, or wide or combining characters: rich's business
                 break
             else:
-                wrapped = _wrapped(line, width, fold=column.overflow == "fold")
-                if wrapped is None:
+                lines = wrapped(line, width, fold=column.overflow == "fold")
+                if lines is None:
                     parts = None
                     break
-                parts += wrapped
+                parts += lines
         if parts is not None:
             if column.justify == "right":
                 return [" " * (width - cell_len(p)) + p for p in (p.rstrip() for p in parts)]
@@ -220,62 +220,6 @@ def _cell_lines(text: str, column, width: int, console: Console, options: Consol
                                   overflow=column.overflow, height=None, highlight=column.highlight)
     return ["".join(s.text for s in line)
             for line in console.render_lines(Text(text), cell_options, pad=True, new_lines=False)]
-
-
-# Characters one cell wide that combine with nothing: a text of only these is as wide as it is long.
-# Rich's own fast set leaves out −, ∂, δ, ·, … which every table has, and then measures char by char.
-_NARROW: set[str] = set()
-
-
-def narrow(text: str) -> bool:
-    """Every character of `text` one cell wide and combining with nothing."""
-    return cell_len(text) == len(text) and _NARROW.issuperset(text)
-
-
-def cell_len(text: str) -> int:
-    if _NARROW.issuperset(text):
-        return len(text)
-    for c in set(text) - _NARROW:
-        if rich_cell_len(c) != 1 or unicodedata.category(c) in ("Mn", "Me", "Cf", "Cc") or c in "\u200d\ufe0f":
-            return rich_cell_len(text)
-        _NARROW.add(c)
-    return len(text)
-
-
-_WORD = re.compile(r"\s*\S+\s*")
-
-
-def _wrapped(line: str, width: int, fold: bool) -> list[str] | None:
-    """`line` broken at spaces as rich's `divide_line` breaks it (every character one cell:
-    `narrow`), folding a word longer than the line; None where it must not be folded (rich cuts it)."""
-    breaks, offset = [], 0
-    for match in _WORD.finditer(line):
-        start, word = match.start(), match.group(0)
-        length = len(word.rstrip())
-        if width - offset >= length:
-            offset += len(word)
-        elif length > width and not fold:
-            return None
-        elif length > width:  # rich's chop_cells: pieces of `width` characters, its spaces too
-            for piece in range(0, len(word), width):
-                if start:
-                    breaks.append(start)
-                offset = len(word) - piece
-                start += width
-        elif offset and start:
-            breaks.append(start)
-            offset = len(word)
-    pieces = [line[a:b] for a, b in zip([0, *breaks], [*breaks, len(line)])]
-    out = []
-    for piece in pieces:  # rich's rstrip_end: trailing spaces beyond the width go
-        if len(piece) > width:
-            excess = len(piece) - width
-            spaces = len(piece) - len(piece.rstrip())
-            piece = piece[:len(piece) - min(spaces, excess)]
-        if len(piece) > width:
-            return None
-        out.append(piece)
-    return out
 
 
 def _widths(table: Table, console: Console, options: ConsoleOptions, headers: list[str],
@@ -288,17 +232,10 @@ def _widths(table: Table, console: Console, options: ConsoleOptions, headers: li
 def _stand_in(table: Table, headers: list[str], texts: list[list[str]]) -> Table:
     """A table of two cells a column that measure as the widest of the column's cells do (a cell's
     measure is its longest line and its longest word): rich lays it out as it lays out `table`."""
-    proxy = Table(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width, show_edge=table.show_edge,
-                  padding=table.padding, expand=table.expand)
+    proxy = type(table)(box=table.box, pad_edge=table.pad_edge, min_width=table.min_width,  # its own edges
+                        show_edge=table.show_edge, padding=table.padding, expand=table.expand)
     for column, header, cells in zip(table.columns, headers, texts):
-        longest_line = longest_word = 0
-        for text in set(cells):
-            if " " not in text and text.isprintable():  # no whitespace: one line of one word
-                line = word = cell_len(text)
-            else:
-                line, word = _measure(text)
-            longest_line = max(longest_line, line)
-            longest_word = max(longest_word, word)
+        longest_line, longest_word = longest(set(cells))
         proxy.add_column(header, justify=column.justify, no_wrap=column.no_wrap, overflow=column.overflow,
                          min_width=column.min_width)
         column_cells = proxy.columns[-1]._cells
@@ -307,14 +244,6 @@ def _stand_in(table: Table, headers: list[str], texts: list[list[str]]) -> Table
         elif cells:
             column_cells.append("")
     return proxy
-
-
-def _measure(text: str) -> tuple[int, int]:
-    """Rich's Text measure: (longest line, longest word), both in cells."""
-    lines = text.splitlines()
-    line = max(map(cell_len, lines)) if lines else 0
-    words = text.split()
-    return line, max(map(cell_len, words)) if words else line
 
 
 # -- a table with styled marks and a centred column (check's verdicts) ---------------------------

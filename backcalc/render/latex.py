@@ -36,9 +36,14 @@ def _text(s: str) -> str:
 def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dict | None = None) -> str:
     """The whole document; `blank` makes the exercise (computed numbers left as blanks); `extras`:
     step's `--round`/`--per-sample` data (see solution.build)."""
+    return write(build(result, extras, blank), digits, blank)
+
+
+def write(document, digits: int = 5, blank: bool = False) -> str:
+    """A document's blocks as a LaTeX document (a network's solution, or a circuit's)."""
     body: list[str] = []
     title = ""
-    for block in build(result, extras, blank).blocks:
+    for block in document.blocks:
         if isinstance(block, Heading):
             if block.level == 1:
                 title = block.text.replace("Worked solution", "Exercise", 1) if blank else block.text

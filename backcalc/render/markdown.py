@@ -23,8 +23,13 @@ def _inline(tokens: list, digits: int, blank: bool) -> str:
 def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dict | None = None) -> str:
     """The whole document; `blank` makes the exercise (computed numbers left as blanks); `extras`:
     step's `--round`/`--per-sample` data (see solution.build)."""
+    return write(build(result, extras, blank), digits, blank)
+
+
+def write(document, digits: int = 5, blank: bool = False) -> str:
+    """A document's blocks as Markdown (a network's solution, or a circuit's)."""
     out: list[str] = []
-    for block in build(result, extras, blank).blocks:
+    for block in document.blocks:
         if isinstance(block, Heading):
             title = block.text
             if block.level == 1 and blank:

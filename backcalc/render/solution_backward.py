@@ -25,7 +25,20 @@ class BackwardSections(SolutionState):
                     eqs.extend(self.delta_equations(layer, i, s))
                 self.doc.add(Paragraph([f"Layer {layer.index + 1} ({layer.activation}):"]))
                 self.doc.add(Math(eqs))
+            self.doc.add(Paragraph(["The inputs: ", [rf"\partial {ell} / \partial x"], ", layer 1's ", [r"\delta"],
+                                    " back through its weights, as for a hidden layer:"]))
+            self.doc.add(Math([self.input_gradient(j, s) for j in range(len(self.r.input_names))]))
         self.more_samples_note()
+
+    def input_gradient(self, j: int, s: int) -> Equation:
+        """∂ℓ/∂x of input j: the first layer's δ backpropagated through its weights."""
+        first = self.r.layers[0]
+        neurons = range(len(first.neuron_names))
+        sym = " + ".join(rf"\delta_{{{self.a_sym(first, m)}}} {name(first.weight_names[m][j])}" for m in neurons)
+        num = join_tokens([[Num(first.delta[s, m], wrap=True), r" \cdot ",
+                            Num(first.weights[m, j], given=True, wrap=True)] for m in neurons], " + ")
+        x = name(self.r.input_names[j])
+        return Equation([d(self.loss_sym(s), x)], [[sym], num, [Num(self.r.input_gradients[s, j])]])
 
     def delta_equations(self, layer: LayerResult, i: int, s: int) -> list[Equation]:
         r = self.r

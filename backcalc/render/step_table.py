@@ -14,7 +14,7 @@ from .numbers import short_once as short
 from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
-from .table import MAX_SAMPLES_SHOWN, gap_row, hanging, titled_table
+from .table import MAX_SAMPLES_SHOWN, Rows, Texts, gap_row, hanging, titled_table
 
 MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
 
@@ -35,6 +35,7 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
              _gradient_table(result, d, full, hidden)]
     if hidden:  # below the table: in a cell, the note would be squeezed into a narrow column
         parts.append(Text(f" ⋮ {len(hidden)} more parameters of wide layers (--full)\n", style="dim"))
+    parts.append(_input_table(result, d, full))
     if result.optimizer is not None and not result.optimizer.plain:
         from .optimizer_table import optimizer_update
 
@@ -70,31 +71,47 @@ def _forward_table(result: StepResult, d: int, full: bool) -> Table:
     forward = titled_table("Forward pass", *cols, *([("z = Σ w·a + b", "left")] if any(written) else []),
                      ("z", "right"), ("a", "right"))
     n_cols = 4 + many + any(written)
+    samples = _samples(result, full)
     for layer in result.layers:
+        rows = Rows(forward)
+        # each weight, input and activation written once (a big layer repeats them in many rows)
+        sums = _weighted_sums(result, layer, d, samples) if written[layer.index] else None
+        z_text = [[fmt(v, d) for v in row] for row in layer.z[:len(samples)].tolist()]
+        a_text = [[fmt(v, d) for v in row] for row in layer.a[:len(samples)].tolist()]
         for i in _pick(len(layer.neuron_names), full):
             if i is None:
+                rows.table()
                 gap_row(forward, "neurons", len(layer.neuron_names) - SUMMARY_HEAD - 1, n_cols,
                          at=2 + many if any(written) else 1)
                 continue
             neuron = layer.neuron_names[i]
-            for s in _samples(result, full):
+            for s in samples:
                 expr = []
-                if written[layer.index]:
-                    names = plus_last([*(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names)),
-                                       layer.bias_names[i]])
-                    values = plus_last([*(f"{_paren(short(w, d))}·{_paren(short(a, d))}"
-                                          for w, a in zip(layer.weights[i], _inputs_of(result, layer.index, s))),
-                                        _paren(short(layer.biases[i], d))])
-                    expr = [f"= {values}"]
-                    if s == 0:  # the symbols once per neuron, the numbers per sample
-                        expr = [f"{names}\n{expr[0]}"]
+                if sums is not None:
+                    expr = [sums(i, s)]
                 elif any(written):
                     expr = [f"Σ of {len(layer.input_names)} terms + {layer.bias_names[i]} (--full)" if s == 0 else ""]
-                forward.add_row(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
-                                *([_sample_label(result, s)] if many else []),
-                                *expr, fmt(layer.z[s, i], d), fmt(layer.a[s, i], d))
-        forward.add_section()
+                rows.add(f"{layer.index + 1} {layer.activation}" if i == 0 and s == 0 else "", neuron,
+                         *([_sample_label(result, s)] if many else []), *expr, z_text[s][i], a_text[s][i])
+        rows.add_section()
     return forward
+
+
+def _weighted_sums(result: StepResult, layer, d: int, samples: list[int]):
+    """(neuron, sample) -> the cell of its weighted sum: the symbols (on its first sample) over the numbers."""
+    weights = [[_paren(short(w, d)) for w in row] for row in layer.weights.tolist()]
+    biases = [_paren(short(b, d)) for b in layer.biases.tolist()]
+    below = result.inputs if layer.index == 0 else result.layers[layer.index - 1].a
+    inputs = [[_paren(short(a, d)) for a in row] for row in below[:len(samples)].tolist()]
+
+    def cell(i: int, s: int) -> str:
+        values = f"= {plus_last([*(f'{w}·{a}' for w, a in zip(weights[i], inputs[s])), biases[i]])}"
+        if s:
+            return values
+        names = plus_last([*(f"{w}·{x}" for w, x in zip(layer.weight_names[i], layer.input_names)),
+                           layer.bias_names[i]])
+        return f"{names}\n{values}"  # the symbols once per neuron, the numbers per sample
+    return cell
 
 
 def _loss_table(result: StepResult, d: int, full: bool) -> Table:
@@ -117,6 +134,7 @@ def _loss_table(result: StepResult, d: int, full: bool) -> Table:
 
 
 def _delta_table(result: StepResult, d: int, full: bool) -> Table:
+    """δ layer by layer from the output back, between the seed ∂L/∂L = 1 and the inputs' ∂L/∂x."""
     many = len(result.batch) > 1
     cols = [("layer", "left"), ("neuron", "left")] + ([("sample", "right")] if many else [])
     l_ = "ℓ" if many else "L"
@@ -125,6 +143,9 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
                           (f"δ = ∂{l_}/∂z", "right"))
     for column in deltas.columns[:2]:  # at 80 columns, wrap the formulas rather than squeeze the names
         column.min_width = len(str(column.header))
+    # the seed: where the chain rule starts, as lectures write it before the output layer's row;
+    # exactly 1 by definition, so written as the whole number it is
+    deltas.add_row("loss", l_, *([""] if many else []), "1", f"∂{l_}/∂{l_} (seed)", "", "")
     n_layers = len(result.layers)
     for layer in reversed(result.layers):
         for i in _pick(len(layer.neuron_names), full):
@@ -135,11 +156,7 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
             if layer.index == n_layers - 1:
                 source = f"∂{l_}/∂{neuron} (loss)"
             else:
-                nxt = result.layers[layer.index + 1]
-                if len(nxt.neuron_names) <= 3:
-                    source = plus_terms([f"δ_{m}·{row[i]}" for m, row in zip(nxt.neuron_names, nxt.weight_names)])
-                else:
-                    source = f"Σ_k δ_k·w_k,{neuron} (layer {nxt.index + 1})"
+                source = _backpropagated(result.layers[layer.index + 1], i, neuron)
             for s in _samples(result, full):
                 dl_da = fmt(layer.dl_da[s, i], d) if layer.dl_da is not None else "—"
                 if layer.da_dz is not None and not layer.fused:
@@ -152,6 +169,34 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     return deltas
+
+
+def _input_table(result: StepResult, d: int, full: bool) -> Table:
+    """Each input's ∂ℓ/∂x, backpropagated through the first layer as a hidden neuron's ∂ℓ/∂a is."""
+    many = len(result.batch) > 1
+    l_ = "ℓ" if many else "L"
+    names = result.input_names
+    table = titled_table(f"Input gradients: ∂{l_}/∂x per input" + (" and sample" if many else ""),
+                         ("input", "left"), *([("sample", "right")] if many else []), ("from", "left"),
+                         (f"∂{l_}/∂x", "right"))
+    for j in _pick(len(names), full):
+        if j is None:
+            gap_row(table, "inputs", len(names) - SUMMARY_HEAD - 1, 3 + many, at=1 + many, mark=0)
+            continue
+        source = _backpropagated(result.layers[0], j, names[j])
+        for s in _samples(result, full):
+            table.add_row(names[j] if s == 0 else "", *([_sample_label(result, s)] if many else []),
+                          source if s == 0 else "", fmt(result.input_gradients[s, j], d))
+        if many:
+            table.add_section()
+    return table
+
+
+def _backpropagated(above, i: int, name: str) -> str:
+    """How ∂ℓ/∂a of unit `i` below layer `above` comes back through it: Σ δ·w, written out when short."""
+    if len(above.neuron_names) <= 3:
+        return plus_terms([f"δ_{m}·{row[i]}" for m, row in zip(above.neuron_names, above.weight_names)])
+    return f"Σ_k δ_k·w_k,{name} (layer {above.index + 1})"
 
 
 def _delta_notes(result: StepResult, d: int, full: bool) -> list:
@@ -180,6 +225,10 @@ def _gradient_table(result: StepResult, d: int, full: bool, hidden: set[str]) ->
     grads = titled_table(f"Gradients: ∂{l_}/∂p = ∂{l_}/∂a × ∂a/∂z × ∂z/∂p{then}",
                    *cols, (f"∂{l_}/∂a", "right"),
                    ("∂a/∂z", "right"), ("∂z/∂p", "right"), ("∂L/∂p", "right"))
+    rows = Rows(grads)
+    samples = _samples(result, full)
+    labels = [_sample_label(result, s) for s in samples] if many else [None] * len(samples)
+    text = Texts(len(samples), d)  # a factor shared by many rows (a neuron's ∂ℓ/∂a, an input) written once
     for p in result.parameters:
         if p.name in hidden:
             continue
@@ -188,22 +237,23 @@ def _gradient_table(result: StepResult, d: int, full: bool, hidden: set[str]) ->
             layer = result.layers[term.layer]
             neuron = layer.neuron_names[term.row]
             source = layer.input_names[term.col] if term.kind == "weight" else "1"
-            for s in _samples(result, full):
-                if len(term.factors) == 3:
-                    head = [fmt(term.factors[0].value[s], d), fmt(term.factors[1].value[s], d)]
-                else:  # ∂L/∂z given directly (softmax Jacobian, or fused with the loss)
-                    head = [f"δ = {fmt(term.factors[0].value[s], d)}", ""]
-                grads.add_row(p.name if s == 0 else "", f"{neuron} ← {source}" if s == 0 else "",
-                              *([_sample_label(result, s)] if many else []),
-                              *head, fmt(term.factors[-1].value[s], d), fmt(term.product[s], d))
+            first = [p.name, f"{neuron} ← {source}"]
+            if len(term.factors) == 3:
+                heads = zip(text.of(term.factors[0].value), text.of(term.factors[1].value))
+            else:  # ∂L/∂z given directly (softmax Jacobian, or fused with the loss)
+                heads = ((f"δ = {v}", "") for v in text.of(term.factors[0].value))
+            for label, (h0, h1), dz_dp, product in zip(labels, heads, text.of(term.factors[-1].value),
+                                                       text.once(term.product)):
+                rows.add(*first, *([label] if many else []), h0, h1, dz_dp, product)
+                first = ["", ""]
             if many:
-                grads.add_row("", "", how, "", "", "", fmt(term.contribution, d), style="italic")
+                rows.add_row("", "", how, "", "", "", fmt(term.contribution, d), style="italic")
         if tied:
-            grads.add_row(f"{p.name} total", f"sum of {len(p.terms)} tied entries", *([""] if many else []),
-                          "", "", "", fmt(p.grad, d), style="bold")
+            rows.add_row(f"{p.name} total", f"sum of {len(p.terms)} tied entries", *([""] if many else []),
+                         "", "", "", fmt(p.grad, d), style="bold")
         if tied or many:
-            grads.add_section()
-    return grads
+            rows.add_section()
+    return rows.table()
 
 
 def _update_table(result: StepResult, d: int, hidden: set[str]) -> Table:
@@ -246,10 +296,6 @@ def _batch_text(result: StepResult) -> str:
     if len(b) == 1:
         return str(b[0] + 1)
     return f"{b[0] + 1}–{b[-1] + 1}"
-
-
-def _inputs_of(result: StepResult, li: int, s: int):
-    return result.inputs[s] if li == 0 else result.layers[li - 1].a[s]
 
 
 def _truncation_note(result: StepResult, full: bool = False) -> list:

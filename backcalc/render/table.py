@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..result import ForwardResult, TrainResult
-from .numbers import approx, fmt, with_exact
+from .numbers import approx, fmt, fmt_once, with_exact
 from .numbers import exact as exact_number
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
@@ -21,23 +21,89 @@ MAX_PARAMETERS_SHOWN = 40  # the final-parameters table of `train`, unless --ful
 
 
 class _HeadRule(box.Box):
-    """box.SIMPLE_HEAD (a rule under the header, nothing else) that keeps its shape on a stream
-    that cannot write '─', where rich would draw a full ASCII grid: the rule becomes '-'."""
+    """box.SIMPLE_HEAD (a rule under the header, nothing else) without its right edge, and keeping
+    its shape on a stream that cannot write '─', where rich would draw a full ASCII grid: the
+    rule becomes '-'. The right edge would only write a space the output strips, and cost a
+    column at 80 (issue 13: softmax_classifier's backward pass folded a term for it)."""
+
+    def __init__(self, box_text: str, *, ascii: bool = False) -> None:
+        super().__init__(box_text, ascii=ascii)
+        for side in ("top_right", "head_right", "head_row_right", "mid_right", "row_right",
+                     "foot_row_right", "foot_right", "bottom_right"):
+            setattr(self, side, "")
 
     def substitute(self, options, safe: bool = True) -> box.Box:
-        return _ASCII_HEAD_RULE if options.ascii_only else self
+        return _ASCII_HEAD_RULE if options.ascii_only and not self.ascii else self
 
 
 HEAD_RULE = _HeadRule("    \n    \n ── \n    \n    \n    \n    \n    \n")
-_ASCII_HEAD_RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+_ASCII_HEAD_RULE = _HeadRule("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+
+
+class EdgeTable(Table):
+    """A table drawn with HEAD_RULE: one edge column (the left), not rich's two."""
+
+    @property
+    def _extra_width(self) -> int:
+        return super()._extra_width - (self.box is not None and self.show_edge)
 
 
 def titled_table(title: str, *columns: tuple[str, str]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
-                  pad_edge=False, min_width=len(title) + 1)
+    table = EdgeTable(title=title, title_justify="left", title_style="bold", box=HEAD_RULE,
+                      pad_edge=False, min_width=len(title))
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=justify == "right", overflow="fold")
     return table
+
+
+class Rows:
+    """Rows of plain-text cells put into a rich table at once, as `add_row` puts them (the same
+    cells, the same `Row` records), without its checks cell by cell: a big table has ~50,000 rows."""
+
+    def __init__(self, table: Table):
+        self._table, self._width, self._pending = table, len(table.columns), []
+
+    def add(self, *cells: str) -> None:
+        if len(cells) != self._width:
+            raise ValueError(f"a row of {len(cells)} cells in a table of {self._width} columns")
+        self._pending.append(cells)
+
+    def add_row(self, *cells: str, style=None) -> None:
+        """A row as rich adds it (with a style, say), after the rows before it."""
+        self.table().add_row(*cells, style=style)
+
+    def add_section(self) -> None:
+        self.table().add_section()
+
+    def table(self) -> Table:
+        """The table with every row added so far."""
+        if self._pending:
+            from rich.table import Row
+
+            for column, cells in zip(self._table.columns, zip(*self._pending)):
+                column._cells.extend(cells)
+            self._table.rows.extend(Row() for _ in self._pending)
+            self._pending = []
+        return self._table
+
+
+class Texts:
+    """Per-sample values (the first `n`) written as `fmt` writes them; an array many rows share (a
+    neuron's ∂ℓ/∂a, an input) written once."""
+
+    def __init__(self, n: int, digits: int):
+        self.n, self.digits, self._seen = n, digits, {}
+
+    def once(self, values) -> list[str]:
+        d = self.digits
+        return [fmt_once(v, d) for v in values[:self.n].tolist()]
+
+    def of(self, values) -> list[str]:
+        key = id(values)
+        hit = self._seen.get(key)
+        if hit is None:  # the array is kept with its text, so its id is not reused while we look
+            hit = self._seen[key] = (values, self.once(values))
+        return hit[1]
 
 
 def hanging(mark: str, note: str) -> Table:

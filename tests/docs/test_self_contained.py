@@ -47,7 +47,12 @@ def test_make_bench_reports_the_start_up_ratio_of_step_json():
     command = "backcalc step configs/mazur.yaml --json"
     assert (command, bench.FLOOR, 1.3) in bench.STARTUP
     misses: list[str] = []
-    lines = bench.startup_section({("no .pyc", command): (0.148, 0.101)}, misses)
+    lines = bench.startup_section({("cached .pyc", command): (0.148, 0.101)}, misses)
     assert any("1.47×" in line and "≤ 1.3× ✗" in line for line in lines), lines
     assert misses and "1.47×" in misses[0]
+    # without .pyc files the ratio is reported beside the goal's (issue 19: "measure both"), not a miss
+    misses = []
+    lines = bench.startup_section({("no .pyc", command): (0.148, 0.101)}, misses)
+    assert any("1.47×" in line and "reported" in line for line in lines), lines
+    assert misses == []
     assert "## Start-up" in (ROOT / "benchmarks" / "RESULTS.md").read_text()

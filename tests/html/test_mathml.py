@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, cli, network_configs
 
 from backcalc.render.html_page_math import KNOWN, aligned_mathml, to_mathml
 
@@ -18,7 +18,7 @@ def _maths(latex: str) -> list[str]:
     return [m[1] or m[2] for m in MATH.finditer(body)]
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.yaml")))
+@pytest.mark.parametrize("name", [p.stem for p in network_configs()])
 def test_every_formula_of_the_seed_solutions_converts(name):
     for extra in ([], ["--blank"], ["--per-sample", "--round", "2"]):
         result = cli("step", str(CONFIGS / f"{name}.yaml"), "-f", "latex", "-q", *extra)

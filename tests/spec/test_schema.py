@@ -92,11 +92,15 @@ def test_every_config_starts_with_the_schema_line_and_validates(path: Path, vali
 
 def test_specs_the_writer_produces_validate(validator):
     """Trained or saved specs (writer output) stay valid for an editor."""
+    from backcalc.circuit.spec import Circuit
     from backcalc.spec import load_spec
     from backcalc.writer import spec_to_yaml
 
     for path in sorted(CONFIGS.glob("*.yaml")):
-        text = spec_to_yaml(load_spec(path))
+        spec = load_spec(path)
+        if isinstance(spec, Circuit):  # circuits are never trained, so never written back
+            continue
+        text = spec_to_yaml(spec)
         assert not list(validator.iter_errors(yaml.safe_load(text))), path
 
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import CONFIGS, ROOT, cli, cli_json
+from conftest import CONFIGS, ROOT, cli, cli_json, network_configs
 
 DATA = ROOT / "tests" / "data"
 
@@ -149,7 +149,7 @@ def test_names_needing_escapes_stay_valid(tmp_path):
 
 NET_8_10_3 = DATA / "net_8_10_3.yaml"
 # graph draws dense networks; conv_image and batchnorm_batch get one line instead (tests/layers)
-DRAWN = [*(p for p in sorted(CONFIGS.glob("*.yaml")) if "\n  - type:" not in p.read_text()), NET_8_10_3,
+DRAWN = [*(p for p in network_configs() if "\n  - type:" not in p.read_text()), NET_8_10_3,
          DATA / "wide.yaml"]
 
 

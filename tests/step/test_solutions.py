@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import CONFIGS, ROOT, cli, cli_json, shown
+from conftest import CONFIGS, ROOT, cli, cli_json, network_configs, shown
 
 
 def f5(value: float, digits: int = 5) -> str:
@@ -298,7 +298,7 @@ NET_8_10_3 = ROOT / "tests" / "data" / "net_8_10_3.yaml"
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
                     reason="pdflatex or pdftotext is not installed (texlive-latex-base, poppler-utils)")
-@pytest.mark.parametrize("spec, blank", [*((p, False) for p in sorted(CONFIGS.glob("*.yaml"))), (NET_8_10_3, False),
+@pytest.mark.parametrize("spec, blank", [*((p, False) for p in network_configs()), (NET_8_10_3, False),
                                          (NET_8_10_3, True), (CONFIGS / "softmax_classifier.yaml", True)],
                          ids=lambda v: v.stem if hasattr(v, "stem") else ("blank" if v else "solution"))
 def test_latex_pages_hold_every_value(spec, blank, tmp_path):

@@ -1,0 +1,1 @@
+"""Circuits: scalar expression graphs read from a spec, worked forward and backward (docs/circuits.md)."""
