@@ -117,7 +117,11 @@ def _kind_terms(terms: dict, li: int, layer: LayerResult, pw, pb, net, reduce) -
     flat = net.w_index[li].reshape(pb.shape[1], -1)
     for i in range(rows.shape[1]):
         for j in range(rows.shape[2]):
-            terms[flat[i, j]].append(Term(f"layers[{li}].{w_key}[{i}][{j}]", li, "weight", i, j,
+            slot = f"{w_key}[{i}][{j}]"
+            if layer.kind == "rnn":  # [W_x | W_h] side by side: the spec's two keys
+                n_in = rows.shape[2] - rows.shape[1]
+                slot = f"weights_input[{i}][{j}]" if j < n_in else f"weights_hidden[{i}][{j - n_in}]"
+            terms[flat[i, j]].append(Term(f"layers[{li}].{slot}", li, "weight", i, j,
                                           [Factor("Σ δ·a", rows[:, i, j])], rows[:, i, j], reduce(rows[:, i, j])))
         terms[net.b_index[li][i]].append(Term(f"layers[{li}].{b_key}[{i}]", li, "bias", i, None,
                                               [Factor("Σ δ", pb[:, i])], pb[:, i], reduce(pb[:, i])))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import get_activation
 from .arithmetic import Exact, Float
 from .layers import kind_of
 from .losses import get_loss
@@ -52,9 +51,10 @@ class Network:
         self.spec = spec
         self.names = parameter_names(spec)
         index = {n: k for k, n in enumerate(self.names)}
-        self.activations = [get_activation(layer.activation) for layer in spec.layers]
         self.alphas = [cast_scalar(layer.alpha, dtype) for layer in spec.layers]
         self.kinds = [kind_of(layer, alpha) for layer, alpha in zip(spec.layers, self.alphas)]
+        # what follows each layer's z, as its kind sees it (an rnn's activation is inside its recurrence)
+        self.activations = [kind.activation for kind in self.kinds]
         self.loss = get_loss(spec.loss)
         self.w_index = [np.array([index[n] for n in flat_names(layer.weight_names)], dtype=np.intp)
                         .reshape(layer.weights.shape) for layer in spec.layers]

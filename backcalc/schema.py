@@ -248,14 +248,16 @@ LAYER: dict[str, Field] = {
 # reads the keys above; `DENSE_KEYS` are what a dense layer's messages list.
 DENSE_KEYS = list(LAYER)
 LAYER_TYPES = ("dense", "conv1d", "conv2d", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "flatten",
-               "batchnorm")
+               "batchnorm", "rnn")
 _PAIR = {"anyOf": [{"type": "integer", "minimum": 0},
                    {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 0}}]}
 _KERNEL = {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": "#/$defs/row"}, {"type": "array"}]}}
 LAYER.update({
     "type": Field("The layer's kind (default dense): conv1d, conv2d (as torch.nn.Conv1d/Conv2d), maxpool1d, "
                   "maxpool2d, avgpool1d, avgpool2d, flatten, batchnorm (torch.nn.BatchNorm1d in training "
-                  "mode, ε = 1e-5); see docs/layers.md.", type="string", choices=LAYER_TYPES, default="dense",
+                  "mode, ε = 1e-5), "
+                  "rnn (torch.nn.RNN, one layer, one bias); see docs/layers.md.", type="string",
+                  choices=LAYER_TYPES, default="dense",
                   what="layer type"),
     "kernels": Field("A convolution's kernels: out channels × in channels × kernel height × kernel width "
                      "(conv1d: × kernel length), entries a number or `name: number` (PyTorch's layout).",
@@ -277,6 +279,17 @@ LAYER.update({
                    kind="a row of entries"),
     "beta": Field("A batch norm's shifts, one per feature (default 0).", shape=_ref("row"),
                   kind="a row of entries"),
+    "weights_input": Field("A recurrent layer's W_x: hidden × features (torch.nn.RNN's weight_ih_l0).",
+                           shape=_KERNEL, kind="nested lists of entries"),
+    "weights_hidden": Field("A recurrent layer's W_h: hidden × hidden (torch.nn.RNN's weight_hh_l0).",
+                            shape=_KERNEL, kind="nested lists of entries"),
+    "hidden_size": Field("A recurrent layer's number of hidden units when its weights are not given "
+                         "(initialised from `init:`).", type="integer", minimum=1),
+    "initial_state": Field("A recurrent layer's h₀, one number per hidden unit (default zeros).",
+                           shape={"type": "array", "minItems": 1, "items": {"type": "number"}},
+                           kind="list of numbers"),
+    "return": Field("What a recurrent layer gives the next layer: last (h_T, the default) or all (every hₜ, "
+                    "time-major).", type="string", choices=("last", "all"), default="last", what="return"),
 })
 LAYER_REQUIRED = ["activation"]
 

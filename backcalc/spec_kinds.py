@@ -94,10 +94,10 @@ def read_kind(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Kin
     if r.problems:
         return None
     path = f"layers[{li}]"
-    activation, alpha = _activation(r, m, path)
+    activation, alpha = _activation(r, m, path, "tanh" if kind == "rnn" else "identity")
     if activation is None:
         return None
-    read = {"flatten": _flatten, "batchnorm": _batchnorm}.get(kind)
+    read = {"flatten": _flatten, "batchnorm": _batchnorm, "rnn": _rnn}.get(kind)
     if read is None:
         read = _conv if kind.startswith("conv") else _pool
     shape = read(r, li, node, m, below, kind)
@@ -108,8 +108,8 @@ def read_kind(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Kin
     return shape
 
 
-def _activation(r: Reader, m: dict, path: str):
-    activation, alpha = "identity", 0.01
+def _activation(r: Reader, m: dict, path: str, default: str):
+    activation, alpha = default, 0.01
     if "activation" in m:
         activation = r.field(m["activation"][1], f"{path}.activation", LAYER["activation"])
         if activation is not None and get_activation(activation).output_only:
@@ -282,6 +282,14 @@ def _batchnorm(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Ki
     return layer
 
 
+def _rnn(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShape | None:
+    import sys
+
+    from .spec_rnn import read_rnn
+
+    return read_rnn(r, li, node, m, below, kind, sys.modules[__name__])
+
+
 def _row(r: Reader, node, path: str, n: int, noun: str, layer: KindShape, key: str) -> bool:
     """A row of `n` entries (one per channel or feature) into the layer's gamma (weights) or biases."""
     items = node.value if isinstance(node, yaml.SequenceNode) else None
@@ -330,6 +338,11 @@ def default_kind_names(layer: Layer, li: int) -> tuple[list[str], list[str]]:
     """A typed layer's default names, flat: kernel entries `K2[o,c,i,j]` (gamma `gamma2[k]`), then
     biases `b2[o]` (beta `beta2[k]`), 1-based."""
     w_key, b_key = layer.options["keys"]
+    if layer.kind == "rnn":  # W_x then W_h, side by side in each row
+        o = layer.options
+        names = [[f"Wx{li + 1}[{i + 1},{j + 1}]" for j in range(o["features"])] +
+                 [f"Wh{li + 1}[{i + 1},{k + 1}]" for k in range(o["hidden"])] for i in range(o["hidden"])]
+        return [n for row in names for n in row], [f"b{li + 1}[{i + 1}]" for i in range(o["hidden"])]
     prefix = {"kernels": "K", "gamma": "gamma"}.get(w_key, "W")
     b_prefix = {"biases": "b", "beta": "beta"}.get(b_key, "b")
     shape = layer.weights.shape if w_key == "kernels" else layer.weights.shape[:1]

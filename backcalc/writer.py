@@ -121,7 +121,7 @@ def kind_layer_yaml(li: int, layer, w: np.ndarray, b: np.ndarray) -> list[str]:
         for key in keys:
             values = o[{"input_shape": "in_shape", "kernel_size": "kernel"}.get(key, key)]
             out.append(f"    {key}: [{', '.join(map(str, values))}]")
-    if layer.kind.startswith("conv") or layer.kind == "batchnorm":
+    if layer.kind.startswith("conv") or layer.kind in ("batchnorm", "rnn"):
         out.append(f"    activation: {layer.activation}")
         if get_activation(layer.activation).takes_alpha:
             out.append(f"    alpha: {_num(layer.alpha)}")
@@ -135,8 +135,19 @@ def kind_layer_yaml(li: int, layer, w: np.ndarray, b: np.ndarray) -> list[str]:
     row = [_entry(n, d, v) for n, d, v in zip(layer.bias_names, b_defaults, b)]
     if layer.kind == "batchnorm":
         return out + [f"    gamma: [{', '.join(flat)}]", f"    beta: [{', '.join(row)}]"]
+    if layer.kind == "rnn":
+        return out + rnn_yaml(layer, np.array(flat, dtype=object).reshape(w.shape), row)
     return out + [f"    kernels: {_nested(np.array(flat, dtype=object).reshape(w.shape))}",
                   f"    biases: [{', '.join(row)}]"]
+
+
+def rnn_yaml(layer, entries: np.ndarray, row: list[str]) -> list[str]:
+    """A recurrent layer's own lines: its shape, h₀, what it returns, W_x and W_h apart again."""
+    o, f = layer.options, layer.options["features"]
+    return [f"    input_shape: [{o['time']}, {f}]", f"    return: {o['return']}",
+            f"    initial_state: [{', '.join(_num(v) for v in o['initial_state'])}]",
+            f"    weights_input: {_nested(entries[:, :f])}", f"    weights_hidden: {_nested(entries[:, f:])}",
+            f"    biases: [{', '.join(row)}]"]
 
 
 def _nested(entries: np.ndarray) -> str:

@@ -1,10 +1,10 @@
 """Layer kinds: each one module behind the small protocol below: dense, conv (1d, 2d), pool (max,
-avg; 1d, 2d), flatten, batchnorm.
+avg; 1d, 2d), flatten, batchnorm, rnn.
 
 A kind pairs its forward and backward next to each other (as micrograd's `Value` and PyTorch's
 `autograd.Function` do) and declares its parameter slots and the named quantities it
 contributes, so the worked-step core, the check and every view read them without knowing the
-kind. Recurrent layers are the next kind: their own slots, their own quantities, the same protocol.
+kind. The recurrent layer (rnn) keeps its time steps inside: its quantities are per step.
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ def _kinds() -> dict:
     from .dense import Dense
     from .flatten import Flatten
     from .pool import AvgPool, MaxPool
+    from .rnn import Rnn
 
-    return {k.name: k for k in (Dense, Conv, MaxPool, AvgPool, Flatten, BatchNorm)}
+    return {k.name: k for k in (Dense, Conv, MaxPool, AvgPool, Flatten, BatchNorm, Rnn)}
 
 
 def kind_named(name: str):

@@ -1,5 +1,5 @@
 """A step's tables when its network has layers of other kinds than dense (conv, pool, flatten,
-batchnorm), top to bottom: layer_tables.py the forward half, layer_gradients.py the backward."""
+batchnorm, rnn), top to bottom: layer_tables.py the forward half, layer_gradients.py the backward."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from rich.console import Group
 
 from ..result import StepResult
 from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
-from .layer_tables import batchnorm_table, forward_table, heading, loss_table
+from .layer_tables import batchnorm_table, forward_table, heading, loss_table, samples
+from .rnn_tables import rnn_tables
 
 
 def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
@@ -15,6 +16,8 @@ def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) ->
     d = digits
     parts = [heading(result, d), forward_table(result, d, full)]
     parts += [batchnorm_table(result, layer, d, full) for layer in result.layers if layer.kind == "batchnorm"]
+    parts += [t for layer in result.layers if layer.kind == "rnn"
+              for t in rnn_tables(result, layer, d, samples(result, full))]
     parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
               gradient_table(result, d, full)]
     parts += update_tables(result, d)

@@ -11,6 +11,7 @@ from rich.text import Text
 from ..result import StepResult
 from .numbers import fmt_once as fmt
 from .numbers import short_once as short
+from .rnn_tables import rnn_formula
 from .streams import plus_last
 from .summary import pick
 from .table import MAX_SAMPLES_SHOWN, gap_row, titled_table
@@ -81,6 +82,8 @@ def unit_formula(result: StepResult, layer, i: int, s: int, d: int, first: bool)
         return (f"{layer.weight_names[k][0]}·x̂ + {layer.bias_names[k]}\n" if first else "") + (
             f"= {paren(short(layer.weights[k][0], d))}·{paren(short(layer.extras['x_hat'][s][k], d))} + "
             f"{paren(short(layer.biases[k], d))}")
+    if layer.kind == "rnn":
+        return rnn_formula(layer, i, first)
     if layer.kind.startswith(("maxpool", "avgpool")):
         return pool_formula(layer, i, s, a_in, names, d, first)
     return conv_formula(layer, i, s, a_in, names, d, first)

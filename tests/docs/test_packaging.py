@@ -87,6 +87,7 @@ def test_a_wheel_installed_elsewhere_runs_the_readme_check_example_and_docs(tmp_
     where = subprocess.run([str(python), "-c", "import backcalc; print(backcalc.__file__)"], cwd=elsewhere,
                            capture_output=True, text=True, check=True).stdout
     assert Path(where.strip()).is_relative_to(venv), where
+    assert (Path(where.strip()).parent / "py.typed").is_file()  # PEP 561: type checkers read the API's hints
     readme = (ROOT / "README.md").read_text()
     example = re.search(r"backcalc (check --example \S+ --answers-example [\w-]+)", readme)
     assert example, "the README shows the check example a pip user can run"
