@@ -111,6 +111,21 @@ class Calc:
         """Key -> position in computation order."""
         return self._order
 
+    def nearest(self, key: Key, among) -> list[Key]:
+        """The quantities of `among` that `key` is computed from, looking through any not in it
+        (a quiz's or an exercise's parents), in computation order."""
+        out, stack, seen = [], list(self.deps[key]), set()
+        while stack:
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            if k in among:
+                out.append(k)
+            else:
+                stack.extend(self.deps[k])
+        return sorted(out, key=self.order().__getitem__)
+
     @cached_property
     def _order(self) -> dict:
         return {k: i for i, k in enumerate(self.keys(inputs=True))}

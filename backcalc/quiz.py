@@ -58,7 +58,7 @@ def quiz_data(spec: Spec) -> dict:
     for i, k in enumerate(keys):
         quantities.append({
             "key": key_text(k, n), "kind": k[0], "correct": _num(correct[i]),
-            "deps": _deps(exact, k, index),
+            "deps": sorted(index[p] for p in exact.nearest(k, index)),
             "hand": [[_num(run.values[k]) for run in runs] for runs in hand],
             "local": {}, "cross": [],
         })
@@ -70,20 +70,6 @@ def _num(value: float):
     """A float for JSON (None when not finite: the page then never matches it)."""
     return value if math.isfinite(value) else None
 
-
-def _deps(calc: Calc, key: Key, index: dict) -> list[int]:
-    """The quiz quantities `key` is computed from, looking through any it does not ask for."""
-    out, stack, seen = [], list(calc.deps[key]), set()
-    while stack:
-        k = stack.pop()
-        if k in seen:
-            continue
-        seen.add(k)
-        if k in index:
-            out.append(index[k])
-        else:
-            stack.extend(calc.deps[k])
-    return sorted(out)
 
 
 def _local_derivatives(spec: Spec, exact: Calc, keys: list[Key], quantities: list) -> None:

@@ -57,19 +57,6 @@ def asked_keys(calc: Calc) -> list[Key]:
     return [k for k in calc.keys() if not (calc.n_samples == 1 and k[0] in ("loss", "grad") and k[2] == 0)]
 
 
-def _parents(calc: Calc, key: Key, asked: set) -> list[Key]:
-    out, stack, seen = [], list(calc.deps[key]), set()
-    while stack:
-        k = stack.pop()
-        if k in seen:
-            continue
-        seen.add(k)
-        if k in asked:
-            out.append(k)
-        else:
-            stack.extend(calc.deps[k])
-    return sorted(out, key=calc.order().__getitem__)
-
 
 def answer_key(spec: Spec, decimals: int) -> list[Quantity]:
     """Every asked quantity of the spec's step with the right value and each mistake's value."""
@@ -78,7 +65,7 @@ def answer_key(spec: Spec, decimals: int) -> list[Quantity]:
     asked = set(keys)
     n = calc.n_samples
     out = [Quantity(k, key_text(k, n), calc.values[k], answer_text(calc.values[k], decimals),
-                    [key_text(p, n) for p in _parents(calc, k, asked)]) for k in keys]
+                    [key_text(p, n) for p in calc.nearest(k, asked)]) for k in keys]
     for mistake, variant in variants(spec):
         run = compute(spec, variant=variant)
         for q in out:
