@@ -113,6 +113,11 @@ def hanging(mark: str, note: str) -> Table:
     return grid
 
 
+def samples(result, full: bool = False) -> list[int]:
+    """The samples a step's tables show a row each for: the first MAX_SAMPLES_SHOWN, or all with --full."""
+    return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
+
+
 def gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: int = 1) -> None:
     """A dim row standing for the rows a summarised view leaves out: ⋮ in column `mark`, a note at `at`."""
     row = [""] * cells
