@@ -15,7 +15,7 @@ from .numbers import short_once as short
 from .rnn_tables import rnn_formula
 from .streams import plus_last
 from .summary import pick
-from .table import gap_row, samples, titled_table
+from .table import batch_text, gap_row, samples, titled_table
 
 MAX_UNITS_SHOWN = 16  # a small image's positions are shown whole; wider layers are summarised unless --full
 MAX_FIELD_WRITTEN = 9  # write a receptive field's sum out up to this many terms (a 3×3 kernel)
@@ -31,11 +31,10 @@ def inputs_of(result: StepResult, li: int):
 
 
 def heading(result: StepResult, d: int) -> Text:
-    b = result.batch
-    which = str(b[0] + 1) if len(b) == 1 else f"{b[0] + 1}–{b[-1] + 1}"
+    many = len(result.batch) > 1
     kinds = " → ".join(layer.kind for layer in result.layers)
     return Text.assemble((result.name or result.source, "bold"),
-                         f": one step on sample{'s' if len(b) > 1 else ''} {which} of {result.n_samples} · "
+                         f": one step on sample{'s' if many else ''} {batch_text(result)} of {result.n_samples} · "
                          f"{kinds} · loss {result.loss_name} · reduction {result.reduction} · learning rate "
                          f"{short(result.learning_rate, d)}", *([" · exact arithmetic"] if result.exact else []))
 

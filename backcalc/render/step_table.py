@@ -16,7 +16,7 @@ from .numbers import short_once as short
 from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
-from .table import MAX_SAMPLES_SHOWN, MAX_TERMS_WRITTEN, Rows, Texts, gap_row, hanging, titled_table
+from .table import MAX_SAMPLES_SHOWN, MAX_TERMS_WRITTEN, Rows, Texts, batch_text, gap_row, hanging, titled_table
 from .table import samples as _samples
 
 
@@ -48,7 +48,7 @@ def _heading(result: StepResult, d: int) -> list:
     parts.append(Text.assemble(
         (f"{title}", "bold"),
         f": one step on sample{'s' if many else ''} "
-        f"{_batch_text(result)} of {result.n_samples} · loss {result.loss_name} · "
+        f"{batch_text(result)} of {result.n_samples} · loss {result.loss_name} · "
         f"reduction {result.reduction} · learning rate {short(result.learning_rate, d)}",
         *([" · exact arithmetic"] if result.exact else []),
     ))
@@ -249,13 +249,6 @@ def hidden_parameters(result: StepResult, full: bool) -> set[str]:
         if not visible:
             hidden.add(p.name)
     return hidden
-
-
-def _batch_text(result: StepResult) -> str:
-    b = result.batch
-    if len(b) == 1:
-        return str(b[0] + 1)
-    return f"{b[0] + 1}–{b[-1] + 1}"
 
 
 def _truncation_note(result: StepResult, full: bool = False) -> list:
