@@ -200,7 +200,8 @@ class _Diagnosis:
             key = v.answer.key
             answered = [self.given[k] for k in self.ancestors(key) if k in self.given]
             v.causes = self._matching(v, self.calcs, answered)
-            frontier = self._frontier(key, keys)
+            # the wrong answers it was computed from, not through another wrong answer
+            frontier = self.exact.nearest(key, keys)  # in computation order
             v.carried = bool(frontier) and carried(v)
             if frontier and (v.causes or v.carried):
                 root = min((root_of[k] for k in frontier), key=self.order.__getitem__)
@@ -215,7 +216,7 @@ class _Diagnosis:
                 own = {a.key: (self.exact.values[a.key] if a.key not in keys else a.value) for a in answered}
                 v.causes = self._matching(v, lambda variant, own=own: self.calcs(variant, own), [])
                 names = ", ".join(f"{self.given[k].written} = {self.given[k].text}"
-                                  for k in sorted(frontier, key=self.order.__getitem__))
+                                  for k in frontier)
                 for c in v.causes:
                     c.text += f", applied to your own {names}"
             self._own_causes(v)
@@ -263,20 +264,6 @@ class _Diagnosis:
             return any(matches(v.answer.value, run.computed[k], v.answer.tolerance + slack[k]) for run in base)
 
         return carried
-
-    def _frontier(self, key: Key, wrong: set) -> set:
-        """The wrong answers this quantity was computed from, not through another wrong answer."""
-        out, stack, seen = set(), list(self.exact.deps[key]), set()
-        while stack:
-            k = stack.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            if k in wrong:
-                out.add(k)
-            else:
-                stack.extend(self.exact.deps[k])
-        return out
 
     def _own_causes(self, v: Verdict) -> None:
         a = v.answer

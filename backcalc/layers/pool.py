@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activated import Activated
 from .conv import window_of
+from .unweighted import Unweighted
 from .windows import padded, scatter
 
 
-class Pool(Activated):
+class Pool(Unweighted):
     spec_keys = ("type", "kernel_size", "stride", "padding", "input_shape", "names")
-    slots = ("", "")
 
     def __init__(self, layer, alpha=None):
         super().__init__(layer, alpha)
@@ -40,19 +39,9 @@ class Pool(Activated):
         win = self.window
         return getattr(f, name)(x, win.kernel, win.stride, win.padding, **extra).reshape(a.shape[0], -1)
 
-    def slot_products(self, delta, a_in):
-        n = delta.shape[0]
-        return np.zeros((n, 0, 0), dtype=delta.dtype), np.zeros((n, 0), dtype=delta.dtype)
-
-    def gradients(self, delta, a_in):
-        return np.zeros((0, 0), dtype=delta.dtype), np.zeros(0, dtype=delta.dtype)
-
     def reads(self, i: int) -> list[int]:
         row = self.index.reshape(-1, self.window.size)[i]
         return [int(k) for k in row if k != self.window.pad_index]
-
-    def slot_deps(self, i, j, s, below):
-        return []
 
 
 class MaxPool(Pool):

@@ -60,6 +60,10 @@ class _Parser:
         self.at += 1
         return token
 
+    def skip_spaces(self) -> None:
+        while (token := self.peek()) is not None and token.isspace():
+            self.take()
+
     def row(self, until: str | None = None) -> str:
         """Atoms up to `until` (a closing brace or \\right) or the end, each with its scripts."""
         out = []
@@ -93,8 +97,7 @@ class _Parser:
 
     def argument(self) -> str:
         """A command's or a script's argument: a braced group or one token."""
-        while (token := self.peek()) is not None and token.isspace():
-            self.take()
+        self.skip_spaces()
         if self.peek() == "{":
             self.take()
             return self.row("}")
@@ -104,8 +107,7 @@ class _Parser:
 
     def raw_group(self) -> str:
         """A braced group's text as written (\\mathrm, \\text): escapes undone, spaces kept."""
-        while (token := self.peek()) is not None and token.isspace():
-            self.take()
+        self.skip_spaces()
         if self.peek() != "{":
             return self.take() or ""
         self.take()

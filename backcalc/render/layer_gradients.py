@@ -8,12 +8,13 @@ import numpy as np
 from rich.table import Table
 
 from ..result import StepResult
-from .layer_tables import MAX_UNITS_SHOWN, field_of, paren, samples, units
+from .layer_tables import MAX_UNITS_SHOWN, field_of, units
 from .numbers import fmt_once as fmt
+from .numbers import paren
 from .numbers import short_once as short
 from .rnn_tables import rnn_rows, rnn_source
 from .streams import plus_terms
-from .table import gap_row, hanging, titled_table
+from .table import gap_row, hanging, samples, titled_table
 
 BATCHNORM_BACK = "γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂)"  # ∂ℓ/∂x through a batch norm, the note says
 MAX_SOURCES_WRITTEN = 4  # write where ∂ℓ/∂a comes from term by term up to this many terms
@@ -148,16 +149,3 @@ def _rows(result: StepResult, layer, term, s: int) -> list[tuple]:
             out.append((layer.neuron_names[unit], layer.input_names[k], layer.delta[s, unit], a_in[k],
                         layer.extras["kernel_terms"][s][i][q][j]))
     return out
-
-
-def update_tables(result: StepResult, d: int) -> list:
-    if result.optimizer is not None and not result.optimizer.plain:
-        from .optimizer_table import optimizer_update
-
-        return optimizer_update(result, d, titled_table)
-    table = titled_table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
-                         ("∂L/∂p", "right"), ("η·∂L/∂p", "right"), ("new", "right"))
-    for p in result.parameters:
-        step_size = "frozen" if p.frozen else fmt(result.learning_rate * p.grad, d)
-        table.add_row(p.name, fmt(p.value, d), fmt(p.grad, d), step_size, fmt(p.new, d))
-    return [table]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from rich.console import Group
 
 from ..result import StepResult
-from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
-from .layer_tables import batchnorm_table, forward_table, heading, loss_table, samples
+from .layer_gradients import backward_notes, backward_table, gradient_table
+from .layer_tables import batchnorm_table, forward_table, heading
+from .loss_and_update import loss_table, update_tables
 from .rnn_tables import rnn_tables
+from .table import samples
 
 
 def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:

@@ -10,22 +10,15 @@ from rich.text import Text
 
 from ..result import StepResult
 from .numbers import fmt_once as fmt
+from .numbers import paren
 from .numbers import short_once as short
 from .rnn_tables import rnn_formula
 from .streams import plus_last
 from .summary import pick
-from .table import MAX_SAMPLES_SHOWN, gap_row, titled_table
+from .table import batch_text, gap_row, samples, titled_table
 
 MAX_UNITS_SHOWN = 16  # a small image's positions are shown whole; wider layers are summarised unless --full
 MAX_FIELD_WRITTEN = 9  # write a receptive field's sum out up to this many terms (a 3×3 kernel)
-
-
-def paren(text: str) -> str:
-    return f"({text})" if text.startswith("−") else text
-
-
-def samples(result: StepResult, full: bool) -> list[int]:
-    return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
 
 
 def units(layer, full: bool) -> list[int | None]:
@@ -38,11 +31,10 @@ def inputs_of(result: StepResult, li: int):
 
 
 def heading(result: StepResult, d: int) -> Text:
-    b = result.batch
-    which = str(b[0] + 1) if len(b) == 1 else f"{b[0] + 1}–{b[-1] + 1}"
+    many = len(result.batch) > 1
     kinds = " → ".join(layer.kind for layer in result.layers)
     return Text.assemble((result.name or result.source, "bold"),
-                         f": one step on sample{'s' if len(b) > 1 else ''} {which} of {result.n_samples} · "
+                         f": one step on sample{'s' if many else ''} {batch_text(result)} of {result.n_samples} · "
                          f"{kinds} · loss {result.loss_name} · reduction {result.reduction} · learning rate "
                          f"{short(result.learning_rate, d)}", *([" · exact arithmetic"] if result.exact else []))
 
@@ -135,21 +127,4 @@ def batchnorm_table(result: StepResult, layer, d: int, full: bool) -> Table:
             table.add_row(*(head if s == 0 else [""] * 4), str(result.batch[s] + 1), fmt(x[s][k], d),
                           fmt(ex["x_hat"][s][k], d))
         table.add_section()
-    return table
-
-
-def loss_table(result: StepResult, d: int, full: bool) -> Table:
-    table = titled_table(f"Loss: {result.loss_name}", ("sample", "right"), ("output", "left"),
-                         ("target", "left"), ("loss", "right"))
-    out = result.layers[-1]
-    shown = pick(len(out.neuron_names), full)
-    for s in samples(result, full):
-        table.add_row(str(result.batch[s] + 1),
-                      ", ".join("…" if k is None else f"{out.neuron_names[k]} = {fmt(out.a[s, k], d)}" for k in shown),
-                      ", ".join("…" if k is None else short(result.targets[s, k], d) for k in shown),
-                      fmt(result.losses[s], d))
-    table.add_section()
-    how = "mean" if result.reduction == "mean" else "sum"
-    table.add_row("L", f"{how} over {len(result.batch)} sample{'s' if len(result.batch) > 1 else ''}", "",
-                  fmt(result.loss, d), style="bold")
     return table

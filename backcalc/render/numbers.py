@@ -39,3 +39,8 @@ def fmt_once(x, digits: int = 5) -> str:
 def short_once(x, digits: int = 5) -> str:
     """`short`, remembering the text of each float value."""
     return _short_float(x, digits) if isinstance(x, float) else short(x, digits)
+
+
+def paren(text: str) -> str:
+    """A number's text in parentheses when it is negative, as a product's factor is written."""
+    return f"({text})" if text.startswith("−") else text

@@ -9,14 +9,15 @@ from rich.text import Text
 
 from ..losses import get_loss
 from ..result import StepResult
+from .loss_and_update import loss_table, update_tables
 from .numbers import fmt_once as fmt
+from .numbers import paren as _paren
 from .numbers import short_once as short
 from .streams import plus_last, plus_terms
 from .summary import SUMMARY_HEAD
 from .summary import pick as _pick
-from .table import MAX_SAMPLES_SHOWN, Rows, Texts, gap_row, hanging, titled_table
-
-MAX_TERMS_WRITTEN = 4  # write the weighted sum out for layers with at most this many inputs
+from .table import MAX_SAMPLES_SHOWN, MAX_TERMS_WRITTEN, Rows, Texts, batch_text, gap_row, hanging, titled_table
+from .table import samples as _samples
 
 
 def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Group:
@@ -31,17 +32,12 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
         return kind_step_tables(result, d, full)
     hidden = hidden_parameters(result, full)
     parts = [*_heading(result, d), _forward_table(result, d, full), *_truncation_note(result, full),
-             _loss_table(result, d, full), _delta_table(result, d, full), *_delta_notes(result, d, full),
+             loss_table(result, d, full), _delta_table(result, d, full), *_delta_notes(result, d, full),
              _gradient_table(result, d, full, hidden)]
     if hidden:  # below the table: in a cell, the note would be squeezed into a narrow column
         parts.append(Text(f" ⋮ {len(hidden)} more parameters of wide layers (--full)\n", style="dim"))
     parts.append(_input_table(result, d, full))
-    if result.optimizer is not None and not result.optimizer.plain:
-        from .optimizer_table import optimizer_update
-
-        parts.extend(optimizer_update(result, d, titled_table))
-    else:
-        parts.append(_update_table(result, d, hidden))
+    parts.extend(update_tables(result, d, hidden))
     return Group(*parts)
 
 
@@ -52,7 +48,7 @@ def _heading(result: StepResult, d: int) -> list:
     parts.append(Text.assemble(
         (f"{title}", "bold"),
         f": one step on sample{'s' if many else ''} "
-        f"{_batch_text(result)} of {result.n_samples} · loss {result.loss_name} · "
+        f"{batch_text(result)} of {result.n_samples} · loss {result.loss_name} · "
         f"reduction {result.reduction} · learning rate {short(result.learning_rate, d)}",
         *([" · exact arithmetic"] if result.exact else []),
     ))
@@ -112,25 +108,6 @@ def _weighted_sums(result: StepResult, layer, d: int, samples: list[int]):
                            layer.bias_names[i]])
         return f"{names}\n{values}"  # the symbols once per neuron, the numbers per sample
     return cell
-
-
-def _loss_table(result: StepResult, d: int, full: bool) -> Table:
-    many = len(result.batch) > 1
-    loss = titled_table(f"Loss: {result.loss_name}", ("sample", "right"), ("output", "left"),
-                  ("target", "left"), ("loss", "right"))
-    out = result.layers[-1]
-    shown = _pick(len(out.neuron_names), full)
-    for s in _samples(result, full):
-        loss.add_row(_sample_label(result, s),
-                     ", ".join("…" if k is None else f"{out.neuron_names[k]} = {fmt(out.a[s, k], d)}"
-                               for k in shown),
-                     ", ".join("…" if k is None else short(result.targets[s, k], d) for k in shown),
-                     fmt(result.losses[s], d))
-    how = "mean" if result.reduction == "mean" else "sum"
-    loss.add_section()
-    loss.add_row("L", f"{how} over {len(result.batch)} sample{'s' if many else ''}", "", fmt(result.loss, d),
-                 style="bold")
-    return loss
 
 
 def _delta_table(result: StepResult, d: int, full: bool) -> Table:
@@ -256,19 +233,6 @@ def _gradient_table(result: StepResult, d: int, full: bool, hidden: set[str]) ->
     return rows.table()
 
 
-def _update_table(result: StepResult, d: int, hidden: set[str]) -> Table:
-    update = titled_table("Update: p ← p − η·∂L/∂p", ("parameter", "left"), ("old", "right"),
-                    ("∂L/∂p", "right"), ("η·∂L/∂p", "right"), ("new", "right"))
-    for p in result.parameters:
-        if p.name in hidden:
-            continue
-        step_size = "frozen" if p.frozen else fmt(result.learning_rate * p.grad, d)
-        update.add_row(p.name, fmt(p.value, d), fmt(p.grad, d), step_size, fmt(p.new, d))
-    if hidden:
-        update.add_row(f"⋮ {len(hidden)} more (--full)", "", "", "", "", style="dim")
-    return update
-
-
 def hidden_parameters(result: StepResult, full: bool) -> set[str]:
     """Parameters whose every slot lies in a row or column a summarised view leaves out."""
     if full:
@@ -285,17 +249,6 @@ def hidden_parameters(result: StepResult, full: bool) -> set[str]:
         if not visible:
             hidden.add(p.name)
     return hidden
-
-
-def _paren(text: str) -> str:
-    return f"({text})" if text.startswith("−") else text
-
-
-def _batch_text(result: StepResult) -> str:
-    b = result.batch
-    if len(b) == 1:
-        return str(b[0] + 1)
-    return f"{b[0] + 1}–{b[-1] + 1}"
 
 
 def _truncation_note(result: StepResult, full: bool = False) -> list:
@@ -316,10 +269,6 @@ def _jacobian_table(result: StepResult, layer, d: int, full: bool = False) -> Ta
             continue
         t.add_row(names[i], *["…" if j is None else fmt(layer.jacobian[0, i, j], d) for j in shown])
     return t
-
-
-def _samples(result: StepResult, full: bool = False) -> list[int]:
-    return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
 
 
 def _sample_label(result: StepResult, s: int) -> str:

@@ -113,6 +113,17 @@ def hanging(mark: str, note: str) -> Table:
     return grid
 
 
+def samples(result, full: bool = False) -> list[int]:
+    """The samples a step's tables show a row each for: the first MAX_SAMPLES_SHOWN, or all with --full."""
+    return list(range(len(result.batch) if full else min(len(result.batch), MAX_SAMPLES_SHOWN)))
+
+
+def batch_text(result) -> str:
+    """Which samples a step took, counted from 1: `3`, or `1–4`."""
+    b = result.batch
+    return str(b[0] + 1) if len(b) == 1 else f"{b[0] + 1}–{b[-1] + 1}"
+
+
 def gap_row(table: Table, what: str, n_hidden: int, cells: int, at: int, mark: int = 1) -> None:
     """A dim row standing for the rows a summarised view leaves out: ⋮ in column `mark`, a note at `at`."""
     row = [""] * cells
