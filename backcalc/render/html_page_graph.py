@@ -1,9 +1,10 @@
 """The network of one step as inline SVG: graph.py's nodes and edges, laid out in columns.
 
 Each node is a box of its lines (graph.build: a neuron's z, a, δ, its bias and the bias's
-gradient); each edge carries its weight and the weight's gradient, written a third of the way
-along it (staggered by the neuron it ends at, so the labels of one layer do not pile up). In an
-exercise only the given values are drawn: inputs, weights, biases and targets.
+gradient; every layer kind's own, graph_kinds and graph_rnn); each edge carries its weight and the
+weight's gradient (a kernel entry's, a pool's share or its winner's, drawn strong), written a third
+of the way along it (staggered by the neuron it ends at, so the labels of one layer do not pile up).
+In an exercise only the given values are drawn: inputs, weights, biases and targets.
 """
 
 from __future__ import annotations
@@ -11,37 +12,38 @@ from __future__ import annotations
 from html import escape
 
 from ..result import StepResult
-from .graph import Edge, Node, build
+from .graph import build
+from .graph_model import NOTES, Edge, Node
 
 LINE = 15  # px per text line
 CHAR = 6.6  # px per character at the page's 11 px
 PAD = 6
 GAP_X = 150  # px between a column's right edge and the next column
 GAP_Y = 18
-_COMPUTED = ("z = ", "δ = ", "L = ", "ℓ ")
 
 
-def _given_only(fields: list, first_column: bool) -> list:
-    """An exercise's node: the title and what the spec gives (an input's value, a bias), no result."""
-    title, *rest = fields
+def _given_only(node: Node) -> list:
+    """An exercise's node: the title and what the spec gives (an input's value, an initial state, a
+    bias, the notes on its shape), no result."""
+    title, *rest = node.fields
     out = [title]
     for f in rest:
         if isinstance(f, tuple):
             out.append(f[0])  # the bias, without its gradient
-        elif not f.startswith(_COMPUTED) and (first_column or not f.startswith("a = ")):
+        elif f.startswith(NOTES) or (node.given and f.startswith("a = ")):
             out.append(f)
     return out
 
 
-def _lines(node: Node, blank: bool, first_column: bool) -> list[str]:
-    fields = _given_only(node.fields, first_column) if blank and not node.gap else node.fields
+def _lines(node: Node, blank: bool) -> list[str]:
+    fields = _given_only(node) if blank and not node.gap else node.fields
     return [", ".join(f) if isinstance(f, tuple) else f for f in fields]
 
 
 def _edge_lines(edge: Edge, blank: bool) -> list[str]:
     if not blank:
         return edge.fields
-    return [f for f in edge.fields if not f.startswith("∂")]
+    return [f for f in edge.fields if not f.startswith("∂")] if edge.given else []
 
 
 def network_svg(result: StepResult, digits: int = 5, blank: bool = False, full: bool = False) -> str:
@@ -50,8 +52,8 @@ def network_svg(result: StepResult, digits: int = 5, blank: bool = False, full: 
     boxes: dict[str, tuple[float, float, float, float, list[str]]] = {}  # id -> x, y, w, h, lines
     x = 10.0
     heights = []
-    for c, column in enumerate(columns):
-        lines = [_lines(n, blank, c == 0) for n in column]
+    for column in columns:
+        lines = [_lines(n, blank) for n in column]
         width = max(max(len(t) for t in ls) for ls in lines) * CHAR + 2 * PAD
         y = 10.0
         for node, ls in zip(column, lines):
@@ -89,7 +91,8 @@ def _edge(edge: Edge, boxes: dict, k: int, blank: bool) -> str:
     tx, ty, _, th, _ = boxes[edge.target]
     x1, y1, x2, y2 = sx + sw, sy + sh / 2, tx, ty + th / 2
     lines = _edge_lines(edge, blank)
-    cls = "edge" if edge.fields else "edge gap"
+    shown = edge.style and not (blank and edge.style == "strong")  # an exercise does not give the winner away
+    cls = ("edge" if edge.fields else "edge gap") + (f" {edge.style}" if shown else "")
     out = f'<line class="{cls}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"></line>'
     if lines:
         t = 0.25 + 0.5 * ((k * 0.37) % 1)  # where along the edge its label sits
