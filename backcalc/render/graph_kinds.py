@@ -54,7 +54,8 @@ class Drawing:
             shown = shown_units(len(layer.neuron_names), kind, self.full)
         column = []
         for i in shown:
-            node = gap_node(self.prefix, shown, len(layer.neuron_names), "units") if i is None else \
+            what = "neurons" if kind == "dense" else "units"
+            node = gap_node(self.prefix, shown, len(layer.neuron_names), what) if i is None else \
                 Node(f"{self.prefix}n{i + 1}", getattr(self, kind)(i))
             if i is None:
                 self.gap_edges(node.id, shown)

@@ -1,0 +1,195 @@
+"""`backcalc graph` for every layer kind, through the CLI: each unit's edges are the kind's `reads`
+(conv's receptive field, a pool's window, flatten's and batchnorm's one input, an rnn unrolled:
+xₜ and hₜ₋₁ into hₜ), each conv edge labelled with the kernel entry found here from the geometry,
+every tied label the same wherever it appears, a max pool's winner the one strong edge, and Graphviz
+renders each drawing without a warning. On the bundled configs and random mixed specs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CONFIGS, cli, cli_json
+from test_graph import TOL, field, number, parse_dot, parse_mermaid
+
+import backcalc
+from backcalc.layers import kind_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
+from kind_specs import random_kind_spec  # noqa: E402
+from test_rnn import random_rnn_spec  # noqa: E402
+
+KIND_CONFIGS = ["conv_image", "batchnorm_batch", "rnn_sequence"]
+STRONG = re.compile(r'^  "(\w+)"(?::out)?:e -> "(\w+)"(?::p\d+)?:w \[color="firebrick", penwidth=2\.5\];$', re.M)
+
+
+def spec_file(tmp_path, spec: dict) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(json.dumps(spec))  # YAML reads JSON
+    return path
+
+
+def specs() -> list:
+    return ([CONFIGS / f"{c}.yaml" for c in KIND_CONFIGS] + [("kinds", s) for s in range(12)]
+            + [("rnn", s) for s in range(6)])
+
+
+def resolve(tmp_path, spec) -> Path:
+    if isinstance(spec, Path):
+        return spec
+    kind, seed = spec
+    return spec_file(tmp_path, random_kind_spec(seed) if kind == "kinds" else random_rnn_spec(seed))
+
+
+def output_ids(spec, li: int) -> list[str]:
+    """The node id of each output unit of layer li (−1: the inputs), as the drawing names them."""
+    if li < 0:
+        return [f"in{j}" for j in range(len(spec.inputs[0]))]
+    kind = kind_of(spec.layers[li])
+    if kind.name != "rnn":
+        return [f"l{li + 1}n{i + 1}" for i in range(len(kind.neurons))]
+    t_last = kind.time if not kind.every else None
+    if t_last:
+        return [f"l{li + 1}t{t_last}n{k + 1}" for k in range(kind.hidden)]
+    return [f"l{li + 1}t{t + 1}n{k + 1}" for t in range(kind.time) for k in range(kind.hidden)]
+
+
+def conv_entry(options: dict, i: int, k: int) -> tuple[int, ...]:
+    """The kernel entry (out channel, in channel, offsets…) that input k meets at output unit i, from
+    the geometry alone: k's position minus the output position times the stride, plus the padding."""
+    shape, kernel, stride, pad = (tuple(options[key]) for key in ("in_shape", "kernel", "stride", "padding"))
+    out = tuple((n + 2 * p - kk) // s + 1 for n, kk, s, p in zip(shape[1:], kernel, stride, pad))
+    c_out, q = divmod(i, int(np.prod(out)))
+    c_in, *at = np.unravel_index(k, shape)
+    where = np.unravel_index(q, out)
+    offsets = tuple(int(a - w * s + p) for a, w, s, p in zip(at, where, stride, pad))
+    assert all(0 <= o < kk for o, kk in zip(offsets, kernel))
+    return (c_out, int(c_in), *offsets)
+
+
+def into(edges, target: str) -> list[tuple[str, list[str]]]:
+    return [(a, fields) for a, b, fields in edges if b == target]
+
+
+def check_layer(spec, d: dict, li: int, nodes: dict, edges: list, strong: set, s: int = 0) -> None:
+    """Layer li's drawn edges against its kind's `reads` and its labels against `step --json`."""
+    layer, kind, out = spec.layers[li], kind_of(spec.layers[li]), d["layers"][li]
+    below = output_ids(spec, li - 1)
+    names = d["layers"][li - 1]["neurons"] if li else [f"x{j + 1}" for j in range(len(below))]
+    a_below = np.array(d["inputs"] if li == 0 else d["layers"][li - 1]["a"], dtype=float)
+    if kind.name == "rnn":
+        return check_rnn(spec, d, li, nodes, edges, s)
+    for i, target in enumerate(output_ids(spec, li)):
+        drawn = into(edges, target)
+        assert sorted(a for a, _ in drawn) == sorted(below[k] for k in kind.reads(i)), (li, i)
+        for src, fields in drawn:
+            k = below.index(src)
+            if kind.name == "conv":
+                c_out, c_in, *at = conv_entry(layer.options, i, k)
+                name = np.array(out["weight_names"], dtype=object)[(c_out, c_in, *at)]
+                assert fields[0].split(" = ")[0] == name
+            elif kind.name == "maxpool":
+                assert ((src, target) in strong) == fields[0].endswith("max ◀")
+            elif kind.name == "avgpool":
+                assert fields[0] == f"1/{int(np.prod(layer.options['kernel']))} · {names[k]}"
+            elif kind.name == "flatten":
+                assert fields == [f"= {names[k]}"]
+            elif kind.name == "batchnorm":
+                gamma = out["weight_names"][i][0]
+                assert field(fields, f"γ: {gamma} = ") == pytest.approx(out["weights"][i][0], abs=TOL)
+        if kind.name == "maxpool":  # one strong edge: from an input holding the window's largest value
+            won = [below.index(a) for a, _ in drawn if (a, target) in strong]
+            assert len(won) == 1 and a_below[s, won[0]] == max(a_below[s, k] for k in kind.reads(i))
+        if kind.name == "batchnorm":
+            row = next(f for f in nodes[target] if f.startswith("μ = "))
+            mean, var = row.split(", σ² = ")
+            assert number(mean[4:]) == pytest.approx(a_below[:, i].mean(), abs=TOL)
+            assert number(var.split()[0]) == pytest.approx(a_below[:, i].var(), abs=TOL)
+        if kind.name != "flatten":
+            assert field(nodes[target], "a = ") == pytest.approx(out["a"][s][i], abs=TOL)
+
+
+def check_rnn(spec, d: dict, li: int, nodes: dict, edges: list, s: int) -> None:
+    """hₜ's unit k reads xₜ's features through W_x and hₜ₋₁ through W_h, the same labels every step."""
+    kind, out = kind_of(spec.layers[li]), d["layers"][li]
+    below, f, n_h = output_ids(spec, li - 1), kind.features, kind.hidden
+    for t in range(1, kind.time + 1):
+        for k in range(n_h):
+            target = f"l{li + 1}t{t}n{k + 1}"
+            drawn = into(edges, target)
+            expected = [below[(t - 1) * f + j] for j in range(f)] + \
+                [f"l{li + 1}t{t - 1}n{m + 1}" for m in range(n_h)]
+            assert [a for a, _ in drawn] == expected
+            assert [fields[0].split(" = ")[0] for _, fields in drawn] == out["weight_names"][k]
+            assert field(nodes[target], "a = ") == pytest.approx(out["hidden_state"][s][t - 1][k], abs=TOL)
+            assert field(nodes[target], "z = ") == pytest.approx(out["pre_activation"][s][t - 1][k], abs=TOL)
+    for m in range(n_h):  # h₀: the initial state
+        assert field(nodes[f"l{li + 1}t0n{m + 1}"], "a = ") == pytest.approx(kind.h0[m], abs=TOL)
+
+
+def tied_labels(d: dict, edges: list, nodes: dict) -> int:
+    """Every label naming a parameter carries the same value and gradient wherever it is drawn, and
+    they are the step's; returns how many edges share a label with another."""
+    seen: dict[str, set] = {}
+    for *_, fields in edges:
+        if len(fields) == 2 and fields[1].startswith("∂L/∂"):
+            name = fields[0].split(" = ")[0].removeprefix("γ: ")
+            seen.setdefault(name, set()).add(tuple(fields))
+    params = {p["name"]: p for p in d["parameters"]}
+    for name, labels in seen.items():
+        assert len(labels) == 1, labels
+        value, grad = next(iter(labels))
+        assert number(value.split(" = ")[1]) == pytest.approx(params[name]["value"], abs=TOL)
+        assert number(grad.split(" = ")[1]) == pytest.approx(params[name]["grad"], abs=TOL)
+    counts: dict[str, int] = {}
+    for *_, fields in edges:
+        if len(fields) == 2 and fields[1].startswith("∂L/∂"):
+            counts[fields[0]] = counts.get(fields[0], 0) + 1
+    return sum(c for c in counts.values() if c > 1)
+
+
+def draw(path: Path, fmt: str, *args: str) -> str:
+    r = cli("graph", str(path), "--format", fmt, "--digits", "8", "--full", "-q", *args)
+    assert r.exit_code == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("spec", specs(), ids=lambda s: s.stem if isinstance(s, Path) else f"{s[0]}{s[1]}")
+def test_each_kinds_edges_are_its_reads_and_tied_labels_agree(tmp_path, spec):
+    path = resolve(tmp_path, spec)
+    loaded, d = backcalc.load_spec(path), cli_json("step", str(path))
+    text = draw(path, "dot")
+    nodes, edges = parse_dot(text)
+    strong = {(m[1], m[2]) for m in STRONG.finditer(text)}
+    for li in range(len(loaded.layers)):
+        check_layer(loaded, d, li, nodes, edges, strong)
+    shared = tied_labels(d, edges, nodes)
+    kinds = [kind_of(layer) for layer in loaded.layers]
+    if any(k.name == "conv" and k.window.positions > 1 or k.name == "rnn" and k.time > 1 for k in kinds):
+        assert shared > 0  # a kernel entry (an rnn weight) labels several edges: the sharing shows
+    mermaid = draw(path, "mermaid")
+    mnodes, medges = parse_mermaid(mermaid)
+    assert set(mnodes) == set(nodes)
+    assert sorted((a, b, f) for a, b, f in map(lambda e: (e[0], e[1], tuple(e[2])), medges)) == \
+        sorted((a, b, tuple(f)) for a, b, f in edges)  # the same edges, the same labels
+    strong_mermaid = set(re.findall(r"^  (\w+) ==>\|.*\| (\w+)$", mermaid, re.M))
+    assert strong_mermaid == strong
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("spec", specs(), ids=lambda s: s.stem if isinstance(s, Path) else f"{s[0]}{s[1]}")
+def test_graphviz_renders_every_kind_without_a_warning(tmp_path, spec):
+    path = resolve(tmp_path, spec)
+    for args in ([], ["--full"]):
+        r = cli("graph", str(path), "-q", *args)
+        assert r.exit_code == 0, r.stderr
+        svg = subprocess.run(["dot", "-Tsvg"], input=r.stdout, capture_output=True, text=True, timeout=120)
+        assert svg.returncode == 0, svg.stderr
+        assert not [w for w in svg.stderr.splitlines() if "font" not in w.lower() and "metrics" not in w], svg.stderr
+        assert svg.stdout.count('class="node"') == r.stdout.count("[label=<")
