@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..result import StepResult
 from .graph_kinds import Drawing, shown_units
 from .graph_model import Below, Edge, Node, gap_node
-from .graph_rnn import Unrolled
+from .graph_rnn import Unrolled, inputs_read
 from .numbers import short
 
 __all__ = ["Edge", "Node", "build", "to_dot", "to_mermaid"]
@@ -30,7 +30,8 @@ def build(result: StepResult, sample: int = 0, digits: int = 5,
     edges: list[Edge] = []
     ell = "ℓ" if len(result.batch) > 1 else "L"  # δ of a batch's sample: of that sample's own loss ℓ
     n_in = len(result.input_names)
-    shown = shown_units(n_in, result.layers[0].kind, full)
+    first = result.layers[0]
+    shown = inputs_read(first, full) if "hidden_state" in first.extras else shown_units(n_in, first.kind, full)
     inputs = [gap_node("in", shown, n_in, "inputs") if j is None else
               Node(f"in{j}", [result.input_names[j], f"a = {short(result.inputs[sample, j], d)}"], given=True)
               for j in shown]

@@ -139,9 +139,8 @@ class Drawing:
         drawn = [k for k in self.field(i) if k is not None]
         for n, k in enumerate(drawn):
             if self.full or n < MAX_INCOMING or k == won:  # the winner's edge is always drawn
-                mark = ("max ◀", "∂a/∂x = 1") if k == won else ("", "∂a/∂x = 0")
-                self.edge(k, i, [f"{below[k]} {mark[0]}".strip(), mark[1]], style="strong" if k == won else "",
-                          given=False)
+                grad = "∂a/∂x = 1 (max ◀)" if k == won else "∂a/∂x = 0"  # an exercise leaves ∂… out
+                self.edge(k, i, [below[k], grad], style="strong" if k == won else "")
         rest = self.elided(len(drawn))
         return [f"{layer.neuron_names[i]} (max pool)", *rest, *self.values(i, z=False)]
 

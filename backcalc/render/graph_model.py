@@ -9,8 +9,8 @@ from dataclasses import dataclass
 # tables' 8 (summary.MAX_NEURONS_SHOWN). A convolution's or a pool's column, and the inputs they
 # read, hold positions of an image: up to 36 (a 6×6 grid) are drawn. A node draws at most
 # MAX_INCOMING of the edges into it (a 3×3 kernel over 2 channels); the rest are one row.
-MAX_GRID_SHOWN = 36
-MAX_INCOMING = 18
+MAX_GRID_SHOWN = 16
+MAX_INCOMING = 9
 # A node's rows that note its shape (padding, the edges left out), not a result: an exercise keeps them.
 NOTES = ("+ ", "⋮ ")
 
@@ -29,7 +29,6 @@ class Edge:
     target: str
     fields: list[str]  # empty: an edge to or from a gap node
     style: str = ""  # "strong": the way the gradient flows back (a max pool's winner); "thin": a reshape
-    given: bool = True  # False: its label is a result (a max pool's winner), left out of an exercise
 
 
 def gap_node(prefix: str, shown: list[int | None], n: int, what: str) -> Node:

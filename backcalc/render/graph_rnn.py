@@ -37,6 +37,16 @@ def per_step(layer: LayerResult) -> dict[str, np.ndarray]:
     return {**{k: found[k] for k in ROWS if k in found}, **found}
 
 
+def inputs_read(layer: LayerResult, full: bool) -> list[int | None]:
+    """The inputs to draw when a recurrent layer reads them: xₜ's features for each step drawn."""
+    _, n_t, n_h = layer.extras["hidden_state"].shape
+    f = layer.weights.shape[1] - n_h
+    shown: list[int | None] = []
+    for t in pick(n_t, full):
+        shown += [None] if t is None else [None if j is None else t * f + j for j in pick(f, full)]
+    return [k for n, k in enumerate(shown) if k is not None or None not in shown[:n]]  # one gap
+
+
 class Unrolled:
     """The drawing of one recurrent layer for one sample."""
 

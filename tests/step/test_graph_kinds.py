@@ -95,7 +95,7 @@ def check_layer(spec, d: dict, li: int, nodes: dict, edges: list, strong: set, s
                 name = np.array(out["weight_names"], dtype=object)[(c_out, c_in, *at)]
                 assert fields[0].split(" = ")[0] == name
             elif kind.name == "maxpool":
-                assert ((src, target) in strong) == fields[0].endswith("max ◀")
+                assert ((src, target) in strong) == (fields[1] == "∂a/∂x = 1 (max ◀)") and fields[0] == names[k]
             elif kind.name == "avgpool":
                 assert fields[0] == f"1/{int(np.prod(layer.options['kernel']))} · {names[k]}"
             elif kind.name == "flatten":
