@@ -193,3 +193,48 @@ def test_graphviz_renders_every_kind_without_a_warning(tmp_path, spec):
         assert svg.returncode == 0, svg.stderr
         assert not [w for w in svg.stderr.splitlines() if "font" not in w.lower() and "metrics" not in w], svg.stderr
         assert svg.stdout.count('class="node"') == r.stdout.count("[label=<")
+
+
+def big_conv(rng) -> dict:
+    """3 channels of 12×12 through 2 kernels of 3×3 (27 inputs a position, 200 units), a pool, a dense."""
+    draw = lambda *shape: np.round(rng.uniform(-1, 1, shape), 2).tolist()  # noqa: E731
+    return {"inputs": draw(1, 3 * 12 * 12), "targets": [[0.5]], "loss": "mse", "learning_rate": 0.1,
+            "init": {"seed": 1}, "layers": [
+                {"type": "conv2d", "input_shape": [3, 12, 12], "out_channels": 2, "kernel_size": 3,
+                 "activation": "relu"},
+                {"type": "maxpool2d", "kernel_size": 2}, {"type": "flatten"}, {"size": 1, "activation": "identity"}]}
+
+
+def test_a_big_layer_is_summarised_with_a_note_and_drawn_whole_with_full(tmp_path):
+    path = spec_file(tmp_path, big_conv(np.random.default_rng(1)))
+    ranks: list = []
+    text = cli("graph", str(path), "-q").stdout
+    nodes, edges = parse_dot(text, ranks)
+    # at most 16 units a column of a grid (14, a gap, the last), at most 9 edges into a node
+    assert [len(r) for r in ranks] == [16, 16, 16, 16, 1, 1]
+    assert nodes["inmore"] == ["⋮", "417 more inputs", "(--full)"] and nodes["l1more"][1] == "185 more units"
+    assert max(len(into(edges, n)) for n in nodes) == 16  # the dense output: one row a drawn input
+    conv = [n for n in nodes if n.startswith("l1n")]
+    assert all(len(into(edges, n)) <= 9 and "⋮ 18 more inputs (--full)" in nodes[n] for n in conv)
+    assert len(edges) < 300
+    full = parse_dot(cli("graph", str(path), "-q", "--full").stdout)[1]
+    assert len(full) == 200 * 27 + 50 * 4 + 50 + 50 + 1  # conv, pool windows, flatten, dense, loss
+
+
+def test_a_long_rnn_is_summarised_by_steps_and_units(tmp_path):
+    rng = np.random.default_rng(2)
+    draw = lambda *shape: np.round(rng.uniform(-1, 1, shape), 2).tolist()  # noqa: E731
+    t, f, h = 10, 2, 9
+    spec = {"inputs": draw(1, t * f), "targets": [[0.5]], "loss": "mse", "learning_rate": 0.1, "init": {"seed": 3},
+            "layers": [{"type": "rnn", "input_shape": [t, f], "weights_input": draw(h, f),
+                        "weights_hidden": draw(h, h), "biases": draw(h), "activation": "tanh", "return": "all"},
+                       {"size": 1, "activation": "identity"}]}
+    path = spec_file(tmp_path, spec)
+    ranks: list = []
+    nodes, edges = parse_dot(cli("graph", str(path), "-q").stdout, ranks)
+    # the inputs of the steps drawn (1, 2, 3 and 10), h₀, those steps' first 3 units, a gap, the last
+    assert ranks[0] == ["in0", "in1", "in2", "in3", "in4", "in5", "inmore", "in18", "in19"]
+    assert nodes["l1tmore"][1] == "6 more time steps" and nodes["l1t1more"][1] == "5 more units"
+    assert [r[0] for r in ranks[1:6]] == ["l1t0n1", "l1t1n1", "l1t2n1", "l1t3n1", "l1tmore"]
+    assert [a for a, _ in into(edges, "l1t10n1")] == ["in18", "in19", "l1tmore"]  # x₁₀, then h₉ left out
+    assert len(edges) < 200
