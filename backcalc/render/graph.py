@@ -40,8 +40,13 @@ def build(result: StepResult, sample: int = 0, digits: int = 5,
     for layer in result.layers:
         if "hidden_state" in layer.extras:  # a recurrent kind: unrolled through time
             drawn, into, below = Unrolled(layer, below, sample, d, ell, full).draw()
-        else:
+        elif Drawing.draws(layer.kind):
             drawn, into, below = Drawing(layer, below, sample, d, ell, full).draw()
+        else:  # a kind added since: its tables show it
+            from ..errors import UsageError
+
+            raise UsageError(f"graph cannot draw layer {layer.index + 1} ({layer.kind}) yet: "
+                             "see its tables with `backcalc step`")
         columns += drawn
         edges += into
     out = result.layers[-1]

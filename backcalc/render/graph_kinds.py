@@ -41,6 +41,11 @@ class Drawing:
         self.edges: list[Edge] = []
         self.gapped: set[tuple[str, str]] = set()  # the unlabelled edges from a gap, one per target
 
+    @classmethod
+    def draws(cls, kind: str) -> bool:
+        """Whether a layer of this kind (the spec's `type:`) has a drawing here."""
+        return kind.rstrip("12d") in ("dense", "flatten", "batchnorm", *WINDOWED)
+
     def num(self, x) -> str:
         return short(x, self.d)
 

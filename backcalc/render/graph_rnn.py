@@ -5,7 +5,9 @@ carries its name, its value and its one gradient (the sum over the steps), as th
 
 Everything per step is read from the kind's quantities (samples × time × hidden arrays): hₜ
 (`hidden_state`), zₜ, ∂ℓ/∂hₜ and ∂ℓ/∂zₜ, and any other such array a recurrent kind records (a gated
-cell's gates, say) as a row under its own name, so a gated kind draws as an unrolled block too.
+cell's gates or cell state, say) as a row under its own name; a gated cell's weight rows stacked
+as torch stacks its gates (row g·H + k) label each edge with one entry per gate. So a gated kind
+draws as an unrolled block too, as long as its weights are [W_x | W_h] side by side.
 """
 
 from __future__ import annotations
@@ -65,10 +67,12 @@ class Unrolled:
 
     def draw(self) -> tuple[list[list[Node]], list[Edge], Below]:
         """The columns h₀, h₁ … h_T, the edges into them, and the layer's outputs as the next layer reads them."""
-        h0 = self.layer.extras["step_inputs"][self.s, 0, self.f:]
+        steps_in = self.layer.extras.get("step_inputs")  # [xₜ, hₜ₋₁] per step: h₀ is the first's end
+        h0 = [f"a = {short(v, self.d)}" for v in steps_in[self.s, 0, self.f:]] if steps_in is not None else \
+            ["a = h₀ (the spec's initial_state)"] * self.n_h
         columns = [[gap_node(f"{self.pre}t0", self.units, self.n_h, "units") if k is None else
-                    Node(self.node_id(0, k), [f"{state(self.layer, 0, k)} (initial state)",
-                                              f"a = {short(h0[k], self.d)}"], given=True) for k in self.units]]
+                    Node(self.node_id(0, k), [f"{state(self.layer, 0, k)} (initial state)", h0[k]], given=True)
+                    for k in self.units]]
         before = Below([(k, self.node_id(0, k)) for k in self.units])  # hₜ₋₁'s column
         for t in self.steps:
             if t is None:  # the left-out steps: one node, unlabelled edges through it
@@ -81,6 +85,15 @@ class Unrolled:
             before = Below([(k, n.id) for k, n in zip(self.units, columns[-1])])
         return columns, self.edges, outputs(self.layer, columns, self.units, self.steps)
 
+    def label(self, k: int, j: int) -> list[str]:
+        """Entry j of unit k's weight rows: one row in a plain recurrence; a gated cell's rows k, k + H, …
+        (torch's stacked gates), one cell each for their values and their gradients."""
+        layer, d = self.layer, self.d
+        rows = range(k, layer.weights.shape[0], self.n_h)
+        names = [layer.weight_names[r][j] for r in rows]
+        return [", ".join(f"{w} = {short(layer.weights[r, j], d)}" for w, r in zip(names, rows)),
+                ", ".join(f"∂L/∂{w} = {short(layer.grad_weights[r, j], d)}" for w, r in zip(names, rows))]
+
     def unit(self, t: int, k: int | None, before: Below) -> Node:
         """hₜ₊₁'s unit k (0-based t), its edges from xₜ₊₁ (W_x) and hₜ (W_h)."""
         layer, s, d, target = self.layer, self.s, self.d, self.node_id(t + 1, k)
@@ -92,16 +105,17 @@ class Unrolled:
         for column, u, j in sources:
             src = column.source(u)
             if u in column.ids:
-                w = layer.weight_names[k][j]
-                self.edges.append(Edge(src, target, [f"{w} = {short(layer.weights[k, j], d)}",
-                                                     f"∂L/∂{w} = {short(layer.grad_weights[k, j], d)}"]))
+                self.edges.append(Edge(src, target, self.label(k, j)))
             elif (src, target) not in self.gapped:
                 self.gapped.add((src, target))
                 self.edges.append(Edge(src, target, []))
-        b, cell = layer.bias_names[k], layer.extras.get("recurrence_activation", layer.kind)
+        cell = layer.extras.get("recurrence_activation", layer.kind)
+        bias = range(k, len(layer.biases), self.n_h)  # a gated cell: one bias per gate
         return Node(target, [f"{state(layer, t + 1, k)} ({cell}, t = {t + 1})",
                              *(f"{row(key, self.ell)}{short(v[s, t, k], d)}" for key, v in self.rows.items()),
-                             (f"{b} = {short(layer.biases[k], d)}", f"∂L/∂{b} = {short(layer.grad_biases[k], d)}")])
+                             (", ".join(f"{layer.bias_names[r]} = {short(layer.biases[r], d)}" for r in bias),
+                              ", ".join(f"∂L/∂{layer.bias_names[r]} = {short(layer.grad_biases[r], d)}"
+                                        for r in bias))])
 
 
 def outputs(layer: LayerResult, columns: list[list[Node]], units: list, steps: list) -> Below:

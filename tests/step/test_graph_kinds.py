@@ -20,6 +20,7 @@ from test_graph import TOL, field, number, parse_dot, parse_mermaid
 
 import backcalc
 from backcalc.layers import kind_of
+from backcalc.render.graph import build as graph_build
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers"))
 from kind_specs import random_kind_spec  # noqa: E402
@@ -238,3 +239,26 @@ def test_a_long_rnn_is_summarised_by_steps_and_units(tmp_path):
     assert [r[0] for r in ranks[1:6]] == ["l1t0n1", "l1t1n1", "l1t2n1", "l1t3n1", "l1tmore"]
     assert [a for a, _ in into(edges, "l1t10n1")] == ["in18", "in19", "l1tmore"]  # x₁₀, then h₉ left out
     assert len(edges) < 200
+
+
+def test_a_kind_graph_does_not_know_is_one_line_not_a_wrong_drawing(monkeypatch):
+    """A kind added later (without a drawing here) is refused in one line; the page says so and goes on."""
+    from backcalc.errors import UsageError
+    from backcalc.render import html_page
+    from backcalc.render.html_page_graph import network_svg
+
+    result = backcalc.step(backcalc.load_spec(CONFIGS / "batchnorm_batch.yaml"))
+    kind, result.layers[1].kind = result.layers[1].kind, "mystery"
+    with pytest.raises(UsageError, match=r"^graph cannot draw layer 2 \(mystery\) yet: see its tables") as refused:
+        graph_build(result)
+    with pytest.raises(UsageError):
+        network_svg(result)
+    result.layers[1].kind = kind  # the rest of the page reads the kind too: only the drawing refuses
+
+    def refuse(*args):
+        raise refused.value
+
+    monkeypatch.setattr(html_page, "network_svg", refuse)
+    page = html_page.render(result)
+    assert '<p class="note">No drawing of the network: graph cannot draw layer 2 (mystery) yet' in page
+    assert "<svg" not in page and "The step's tables" in page
