@@ -54,7 +54,8 @@ class Drawing:
         layer = self.layer
         kind = layer.kind.rstrip("12d")
         if kind in ("flatten", "batchnorm"):  # unit to unit: the same units as the column below
-            shown = [i for i, _ in self.below.entries]
+            shown = [i for n, (i, _) in enumerate(self.below.entries)  # one gap (an rnn's may have several)
+                     if i is not None or all(j is not None for j, _ in self.below.entries[:n])]
         else:
             shown = shown_units(len(layer.neuron_names), kind, self.full)
         column = []
