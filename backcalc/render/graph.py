@@ -12,82 +12,47 @@ tables — its first neurons, one node standing for the rest, its last — unles
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..result import StepResult
+from .graph_kinds import Drawing, shown_units
+from .graph_model import Below, Edge, Node, gap_node
+from .graph_rnn import Unrolled, inputs_read
 from .numbers import short
-from .summary import hidden_count, pick
 
-
-@dataclass
-class Node:
-    id: str
-    fields: list  # the first is the title; a pair (value, its gradient) is one row of two cells
-    gap: bool = False  # stands for the neurons a summary leaves out
-
-
-@dataclass
-class Edge:
-    source: str
-    target: str
-    fields: list[str]  # empty: an edge to or from a gap node
+__all__ = ["Edge", "Node", "build", "to_dot", "to_mermaid"]
 
 
 def build(result: StepResult, sample: int = 0, digits: int = 5,
           full: bool = False) -> tuple[list[list[Node]], list[Edge]]:
-    """The columns of nodes (inputs, each layer, the loss) and the edges of the step's network,
-    with the values of `sample` (0-based in the batch)."""
-    other = [layer for layer in result.layers if layer.kind != "dense"]
-    if other:  # a kernel's weights are shared across positions: no edge per weight to draw
-        from ..errors import UsageError
-
-        raise UsageError(f"graph draws dense layers only (a node per neuron, an edge per weight); layer "
-                         f"{other[0].index + 1} is {other[0].kind}: see its tables with `backcalc step`")
+    """The columns of nodes (inputs, each layer — a recurrent one a column per time step —, the loss)
+    and the edges of the step's network, with the values of `sample` (0-based in the batch)."""
     d = digits
     columns: list[list[Node]] = []
     edges: list[Edge] = []
     ell = "ℓ" if len(result.batch) > 1 else "L"  # δ of a batch's sample: of that sample's own loss ℓ
-
-    def gap(prefix: str, n: int, what: str) -> Node:
-        return Node(f"{prefix}more", ["⋮", f"{hidden_count(n)} more {what}", "(--full)"], gap=True)
-
-    inputs, prev = [], []  # prev: (index or None, node id) of the column before
-    for j in pick(len(result.input_names), full):
-        if j is None:
-            inputs.append(gap("in", len(result.input_names), "inputs"))
-        else:
-            inputs.append(Node(f"in{j}", [result.input_names[j], f"a = {short(result.inputs[sample, j], d)}"]))
-        prev.append((j, inputs[-1].id))
+    n_in = len(result.input_names)
+    first = result.layers[0]
+    shown = inputs_read(first, full) if "hidden_state" in first.extras else shown_units(n_in, first.kind, full)
+    inputs = [gap_node("in", shown, n_in, "inputs") if j is None else
+              Node(f"in{j}", [result.input_names[j], f"a = {short(result.inputs[sample, j], d)}"], given=True)
+              for j in shown]
     columns.append(inputs)
+    below = Below([(j, n.id) for j, n in zip(shown, inputs)])
     for layer in result.layers:
-        column, ids = [], []
-        for i in pick(len(layer.neuron_names), full):
-            if i is None:
-                node = gap(f"l{layer.index + 1}", len(layer.neuron_names), "neurons")
-            else:
-                b = layer.bias_names[i]
-                node = Node(f"l{layer.index + 1}n{i + 1}", [
-                    f"{layer.neuron_names[i]} ({layer.activation})",
-                    f"z = {short(layer.z[sample, i], d)}",
-                    f"a = {short(layer.a[sample, i], d)}",
-                    f"δ = ∂{ell}/∂z = {short(layer.delta[sample, i], d)}",
-                    (f"{b} = {short(layer.biases[i], d)}", f"∂L/∂{b} = {short(layer.grad_biases[i], d)}"),
-                ])
-            column.append(node)
-            ids.append((i, node.id))
-            for j, src in prev:
-                if i is None or j is None:
-                    edges.append(Edge(src, node.id, []))
-                    continue
-                w = layer.weight_names[i][j]
-                edges.append(Edge(src, node.id, [f"{w} = {short(layer.weights[i, j], d)}",
-                                                 f"∂L/∂{w} = {short(layer.grad_weights[i, j], d)}"]))
-        columns.append(column)
-        prev = ids
+        if "hidden_state" in layer.extras:  # a recurrent kind: unrolled through time
+            drawn, into, below = Unrolled(layer, below, sample, d, ell, full).draw()
+        elif Drawing.draws(layer.kind):
+            drawn, into, below = Drawing(layer, below, sample, d, ell, full).draw()
+        else:  # a kind added since: its tables show it
+            from ..errors import UsageError
+
+            raise UsageError(f"graph cannot draw layer {layer.index + 1} ({layer.kind}) yet: "
+                             "see its tables with `backcalc step`")
+        columns += drawn
+        edges += into
     out = result.layers[-1]
     columns.append([Node("loss", [f"L ({result.loss_name}, {result.reduction})", f"L = {short(result.loss, d)}",
                                   f"ℓ sample {result.batch[sample] + 1} = {short(result.losses[sample], d)}"])])
-    for i, src in prev:
+    for i, src in below.entries:
         edges.append(Edge(src, "loss", [] if i is None else
                           [f"target {out.neuron_names[i]} = {short(result.targets[sample, i], d)}"]))
     return columns, edges
@@ -102,12 +67,17 @@ def _dot_quote(*lines: str) -> str:
     return '"' + "\\n".join(t.replace("\\", "\\\\").replace('"', '\\"') for t in lines) + '"'
 
 
-def _row(cells: list[str], port: str | None = None) -> str:
-    """One row of a node's table: one cell across, or a value and its gradient side by side."""
+STYLES = {"strong": ' [color="firebrick", penwidth=2.5]', "thin": ' [color="gray50", penwidth=0.6, arrowhead=none]'}
+
+
+def _row(cells: list[str], port: str | None = None, strong: bool = False) -> str:
+    """One row of a node's table: one cell across, or a value and its gradient side by side (in red
+    for the edge the gradient flows back along)."""
     at = f' PORT="{port}"' if port else ""
+    texts = [f'<FONT COLOR="firebrick"><B>{_html(c)}</B></FONT>' if strong else _html(c) for c in cells]
     if len(cells) == 1:
-        return f'<TR><TD ALIGN="LEFT" COLSPAN="2"{at}>{_html(cells[0])}</TD></TR>'
-    return f'<TR><TD ALIGN="LEFT"{at}>{_html(cells[0])}</TD><TD ALIGN="LEFT">{_html(cells[1])}</TD></TR>'
+        return f'<TR><TD ALIGN="LEFT" COLSPAN="2"{at}>{texts[0]}</TD></TR>'
+    return f'<TR><TD ALIGN="LEFT"{at}>{texts[0]}</TD><TD ALIGN="LEFT">{texts[1]}</TD></TR>'
 
 
 def _dot_node(node: Node, incoming: list[Edge]) -> str:
@@ -121,7 +91,7 @@ def _dot_node(node: Node, incoming: list[Edge]) -> str:
     title, *values = node.fields
     rows = [f'<TR><TD BGCOLOR="gray90" COLSPAN="2"><B>{_html(title)}</B></TD></TR>']
     for k, e in enumerate(incoming):
-        rows.append(_row(e.fields or ["⋮"], f"p{k}"))
+        rows.append(_row(e.fields or ["⋮"], f"p{k}", e.style == "strong"))
     for f in values:  # the activation's row is where the node's outgoing edges start
         if isinstance(f, tuple):
             rows.append(_row(list(f)))
@@ -154,7 +124,7 @@ def to_dot(result: StepResult, sample: int = 0, digits: int = 5, full: bool = Fa
     for target, incoming in into.items():
         for k, e in enumerate(incoming):
             head = f'"{target}":w' if target in gaps else f'"{target}":p{k}:w'
-            style = "" if e.fields else ' [style=dashed, color="gray60"]'
+            style = STYLES.get(e.style, "") if e.fields else ' [style=dashed, color="gray60"]'
             tail = f'"{e.source}":e' if e.source in gaps else f'"{e.source}":out:e'
             lines.append(f'  {tail} -> {head}{style};')
     lines.append("}")
@@ -174,7 +144,8 @@ def to_mermaid(result: StepResult, sample: int = 0, digits: int = 5, full: bool 
         lines.append(f'  {n.id}["{"<br/>".join(_mermaid_escape(f) for f in fields)}"]')
     for e in edges:
         if e.fields:
-            lines.append(f'  {e.source} -->|"{"<br/>".join(_mermaid_escape(f) for f in e.fields)}"| {e.target}')
+            arrow = "==>" if e.style == "strong" else "-->"  # a thick link: the way δ flows back
+            lines.append(f'  {e.source} {arrow}|"{"<br/>".join(_mermaid_escape(f) for f in e.fields)}"| {e.target}')
         else:
             lines.append(f"  {e.source} -.-> {e.target}")
     return "\n".join(lines) + "\n"

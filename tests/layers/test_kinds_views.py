@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONFIGS, assert_same_math, cli, cli_json, one_line, shown, write_file
+from conftest import CONFIGS, assert_same_math, cli, cli_json, shown, write_file
 
 CONV = CONFIGS / "conv_image.yaml"
 NORM = CONFIGS / "batchnorm_batch.yaml"
@@ -131,11 +131,6 @@ def test_check_names_each_kinds_planted_mistake(tmp_path, spec, mistake, keys, n
     result = cli("check", spec, "--answers", _answers(tmp_path, spec, mistake, keys), env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.stderr
     assert named in result.stdout, result.stdout
-
-
-def test_graph_says_what_it_cannot_draw():
-    line = one_line(cli("graph", CONV, "-q"))
-    assert line.startswith("graph draws dense layers only") and "layer 1 is conv2d" in line
 
 
 def test_forward_and_train_run_the_kinds():

@@ -19,7 +19,7 @@ DOT_NODE = re.compile(r'^  "(\w+)" \[label=<(<TABLE.*</TABLE>)>(?:, [^\]]*)?\];$
 DOT_EDGE = re.compile(r'^  "(\w+)"(?::out)?:e -> "(\w+)"(?::(p\d+))?:w(?: \[.*\])?;$')
 DOT_RANK = re.compile(r'^  \{ rank=same; ((?:"\w+" ?)+);(?: .* \[style=invis\];)? \}$')
 MERMAID_NODE = re.compile(r'^  (\w+)\["(.*)"\]$')
-MERMAID_EDGE = re.compile(r'^  (\w+) -->\|"(.*)"\| (\w+)$')
+MERMAID_EDGE = re.compile(r'^  (\w+) (?:-->|==>)\|"(.*)"\| (\w+)$')  # ==>: a max pool's winner
 
 
 def _cells(row: str) -> list[str]:
@@ -148,9 +148,8 @@ def test_names_needing_escapes_stay_valid(tmp_path):
 
 
 NET_8_10_3 = DATA / "net_8_10_3.yaml"
-# graph draws dense networks; conv_image and batchnorm_batch get one line instead (tests/layers)
-DRAWN = [*(p for p in network_configs() if "\n  - type:" not in p.read_text()), NET_8_10_3,
-         DATA / "wide.yaml"]
+# every network config, of every layer kind (test_graph_kinds.py checks the kinds' edges)
+DRAWN = [*network_configs(), NET_8_10_3, DATA / "wide.yaml"]
 
 
 def _svg_size_and_texts(svg: str) -> tuple[float, float, set[str]]:
