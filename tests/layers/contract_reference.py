@@ -12,6 +12,7 @@ the order their entries first appear in the spec, row-major within each array.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from itertools import product
 
 import numpy as np
@@ -25,11 +26,11 @@ class V:
     __slots__ = ("data", "grad", "parents")
 
     def __init__(self, data: float, parents=()):
-        self.data, self.grad, self.parents = float(data), 0.0, parents
+        self.data, self.grad, self.parents = data, 0, parents  # data a float, or a Fraction (exact)
 
     def __add__(self, o):
         o = o if isinstance(o, V) else V(o)
-        return V(self.data + o.data, ((self, 1.0), (o, 1.0)))
+        return V(self.data + o.data, ((self, 1), (o, 1)))
 
     __radd__ = __add__
 
@@ -40,13 +41,15 @@ class V:
     __rmul__ = __mul__
 
     def __neg__(self):
-        return self * -1.0
+        return self * -1
 
     def __sub__(self, o):
         return self + (-o if isinstance(o, V) else V(-o))
 
     def __truediv__(self, o):
-        return self * (o ** -1.0 if isinstance(o, V) else 1.0 / o)
+        if isinstance(o, V):
+            return self * o ** -1.0
+        return self * (Fraction(1, o) if isinstance(o, int) else 1.0 / o)
 
     def __pow__(self, k: float):
         return V(self.data ** k, ((self, k * self.data ** (k - 1)),))
@@ -56,9 +59,10 @@ def act(name: str, z: V) -> V:
     if name == "identity":
         return z
     if name == "relu":
-        return V(max(z.data, 0.0), ((z, 1.0 if z.data > 0 else 0.0),))
+        return V(z.data if z.data > 0 else 0 * z.data, ((z, 1 if z.data > 0 else 0),))
     if name == "leaky_relu":
-        return V(z.data if z.data > 0 else 0.01 * z.data, ((z, 1.0 if z.data > 0 else 0.01),))
+        slope = Fraction(1, 100) if isinstance(z.data, Fraction) else 0.01
+        return V(z.data if z.data > 0 else slope * z.data, ((z, 1 if z.data > 0 else slope),))
     if name == "tanh":
         t = math.tanh(z.data)
         return V(t, ((z, 1 - t * t),))
@@ -74,7 +78,7 @@ def first_max(nodes):
     for n in nodes[1:]:
         if n.data > best.data:
             best = n
-    return V(best.data, ((best, 1.0),))
+    return V(best.data, ((best, 1),))
 
 
 def backward(root: V) -> None:
@@ -88,7 +92,7 @@ def backward(root: V) -> None:
             seen.add(id(node))
             stack.append((node, True))
             stack.extend((p, False) for p, _ in node.parents)
-    root.grad = 1.0
+    root.grad = 1
     for node in reversed(order):
         for p, local in node.parents:
             p.grad += local * node.grad
@@ -126,8 +130,14 @@ def _pair(v, dims):
     return tuple(v) if isinstance(v, list) else (v,) * dims
 
 
-def conv(x, kernels, biases, stride, padding, activation):
-    """x: channels × positions (1 or 2 axes) of nodes; out[o, p] = b[o] + Σ K[o,c,·]·x_pad[c, p·s + ·]."""
+def _const(node: V) -> V:
+    """The node's value as a constant: no gradient flows back through it (a planted mistake)."""
+    return V(node.data)
+
+
+def conv(x, kernels, biases, stride, padding, activation, forget=None):
+    """x: channels × positions (1 or 2 axes) of nodes; out[o, p] = b[o] + Σ K[o,c,·]·x_pad[c, p·s + ·].
+    `forget`: a flat position whose products the kernel gradients leave out (the mistake)."""
     dims = x.ndim - 1
     s, p = _pair(stride, dims), _pair(padding, dims)
     k = kernels.shape[2:]
@@ -135,18 +145,19 @@ def conv(x, kernels, biases, stride, padding, activation):
     out_size = tuple((size[a] + 2 * p[a] - k[a]) // s[a] + 1 for a in range(dims))
     out = np.empty((kernels.shape[0], *out_size), dtype=object)
     for o in range(kernels.shape[0]):
-        for pos in product(*(range(n) for n in out_size)):
+        for flat, pos in enumerate(product(*(range(n) for n in out_size))):
             total = biases[o]
             for c in range(x.shape[0]):
                 for off in product(*(range(n) for n in k)):
                     at = tuple(pos[a] * s[a] + off[a] - p[a] for a in range(dims))
                     if all(0 <= at[a] < size[a] for a in range(dims)):
-                        total = total + kernels[(o, c, *off)] * x[(c, *at)]
+                        entry = kernels[(o, c, *off)]
+                        total = total + (_const(entry) if flat == forget else entry) * x[(c, *at)]
             out[(o, *pos)] = act(activation, total)
     return out
 
 
-def pool(x, kind: str, size, stride, padding):
+def pool(x, kind: str, size, stride, padding, spread=False):
     dims = x.ndim - 1
     k = _pair(size, dims)
     s = _pair(stride if stride is not None else size, dims)
@@ -161,10 +172,13 @@ def pool(x, kind: str, size, stride, padding):
                 at = tuple(pos[a] * s[a] + off[a] - p[a] for a in range(dims))
                 inside = all(0 <= at[a] < n[a] for a in range(dims))
                 window.append(x[(c, *at)] if inside else None)
-            if kind == "max":  # padding is −∞: never the winner
+            if kind == "max" and spread:  # the mistake: δ to every entry of the window
+                inside = [w for w in window if w is not None]
+                out[(c, *pos)] = V(first_max(inside).data, tuple((w, 1) for w in inside))
+            elif kind == "max":  # padding is −∞: never the winner
                 out[(c, *pos)] = first_max([w for w in window if w is not None])
             else:  # padding counts as 0 in the divisor (count_include_pad=True)
-                total = V(0.0)
+                total = V(0)
                 for w in window:
                     if w is not None:
                         total = total + w
@@ -172,33 +186,41 @@ def pool(x, kind: str, size, stride, padding):
     return out
 
 
-def rnn(x, wx, wh, b, h0, activation, returns):
-    """x: time × features; h_t = act(W_x·x_t + W_h·h_{t−1} + b)."""
+def rnn(x, wx, wh, b, h0, activation, returns, last_only=False):
+    """x: time × features; h_t = act(W_x·x_t + W_h·h_{t−1} + b). `last_only`: the weights' gradients
+    from the last time step's products only (the mistake: truncated BPTT)."""
     hidden = wx.shape[0]
     h = list(h0)
     states = []
     for t in range(x.shape[0]):
+        if last_only and t < x.shape[0] - 1:
+            wx_t, wh_t, b_t = (np.vectorize(_const, otypes=[object])(a) for a in (wx, wh, b))
+        else:
+            wx_t, wh_t, b_t = wx, wh, b
         z = []
         for i in range(hidden):
-            total = b[i]
+            total = b_t[i]
             for j in range(x.shape[1]):
-                total = total + wx[i, j] * x[t, j]
+                total = total + wx_t[i, j] * x[t, j]
             for k in range(hidden):
-                total = total + wh[i, k] * h[k]
+                total = total + wh_t[i, k] * h[k]
             z.append(act(activation, total))
         h = z
         states.append(h)
     return np.array(h if returns == "last" else [v for s in states for v in s], dtype=object)
 
 
-def batchnorm(batch, gamma, beta, activation):
-    """batch: samples × features; training mode: the batch mean and biased variance."""
+def batchnorm(batch, gamma, beta, activation, no_mean_terms=False):
+    """batch: samples × features; training mode: the batch mean and biased variance. `no_mean_terms`:
+    μ and σ² held constant in the backward (the mistake: ∂ℓ/∂x = γ/√(σ²+ε)·δ)."""
     n, f = batch.shape
     out = np.empty_like(batch)
     for k in range(f):
         mu = sum((batch[i, k] for i in range(n)), V(0.0)) / n
         var = sum(((batch[i, k] - mu) ** 2 for i in range(n)), V(0.0)) / n
         std = (var + EPS) ** 0.5
+        if no_mean_terms:
+            mu, std = _const(mu), _const(std)
         for i in range(n):
             out[i, k] = act(activation, gamma[k] * ((batch[i, k] - mu) / std) + beta[k])
     return out
@@ -216,7 +238,7 @@ def layer_parameters(params: Params, layer: dict, li: int):
     if kind.startswith("conv"):
         k = params.array(layer["kernels"], f"K{n}")
         return k, params.array(layer["biases"], f"b{n}") if "biases" in layer else np.array(
-            [V(0.0) for _ in range(k.shape[0])], dtype=object)
+            [V(0) for _ in range(k.shape[0])], dtype=object)
     if kind == "rnn":
         wx = params.array(layer["weights_input"], f"Wx{n}")
         wh = params.array(layer["weights_hidden"], f"Wh{n}")
@@ -228,44 +250,46 @@ def layer_parameters(params: Params, layer: dict, li: int):
     return ()
 
 
-def _sample_array(sample, shape):
-    flat = np.ravel(np.array(sample, dtype=float))
-    return np.array([V(v) for v in flat], dtype=object).reshape(shape)
-
-
-def forward(spec: dict, params: Params, built):
-    """Every sample through every layer (a batch norm across the batch): the outputs, samples × outputs."""
-    xs = [np.array([V(v) for v in np.ravel(np.array(s, dtype=float))], dtype=object) for s in spec["inputs"]]
-    shapes = [np.shape(np.array(spec["inputs"][0], dtype=float))]
-    for layer, ps in zip(spec["layers"], built):
+def forward(spec: dict, params: Params, built, mistake=(None, None), taps=None):
+    """Every sample through every layer (a batch norm across the batch): the outputs, samples × outputs.
+    `mistake`: (its name, the 0-based layer it is planted in); `taps`: each layer's outputs appended."""
+    xs = [np.array([V(v) for v in np.ravel(np.array(s, dtype=object))], dtype=object) for s in spec["inputs"]]
+    shapes = [np.shape(np.array(spec["inputs"][0], dtype=object))]
+    for li, (layer, ps) in enumerate(zip(spec["layers"], built)):
         kind = layer.get("type", "dense")
+        planted = mistake[0] if mistake[1] == li else None
         if "input_shape" in layer:
             xs = [x.reshape(layer["input_shape"]) for x in xs]
         elif kind != "dense" and len(shapes[-1]) > 1:
             xs = [x.reshape(shapes[-1]) for x in xs]
         if kind.startswith("conv"):
             xs = [conv(x, ps[0], ps[1], layer.get("stride", 1), layer.get("padding", 0),
-                       layer.get("activation", "identity")) for x in xs]
-        elif kind.startswith(("maxpool", "avgpool")):
-            xs = [pool(x, kind[:3], layer["kernel_size"], layer.get("stride"), layer.get("padding"))
+                       layer.get("activation", "identity"), mistake[2] if planted == "forgot_position" else None)
                   for x in xs]
+        elif kind.startswith(("maxpool", "avgpool")):
+            xs = [pool(x, kind[:3], layer.get("kernel_size", layer.get("size")), layer.get("stride"),
+                       layer.get("padding"), planted == "spread_max") for x in xs]
         elif kind == "rnn":
-            h0 = [V(v) for v in layer.get("initial_state", [0.0] * ps[0].shape[0])]
-            xs = [rnn(x, *ps, h0, layer.get("activation", "tanh"), layer.get("return", "last")) for x in xs]
+            h0 = [V(v) for v in layer.get("initial_state", [0] * ps[0].shape[0])]
+            xs = [rnn(x, *ps, h0, layer.get("activation", "tanh"), layer.get("return", "last"),
+                      planted == "bptt_last_step") for x in xs]
         elif kind == "batchnorm":
-            out = batchnorm(np.array([x.ravel() for x in xs], dtype=object), *ps, layer.get("activation", "identity"))
+            out = batchnorm(np.array([x.ravel() for x in xs], dtype=object), *ps, layer.get("activation", "identity"),
+                            planted == "no_mean_terms")
             xs = list(out)
         elif kind == "dense":
             xs = [dense(x, *ps, layer.get("activation", "identity")) for x in xs]
         elif kind == "flatten":
             xs = [x.ravel() for x in xs]
         shapes.append(xs[0].shape)
+        if taps is not None:
+            taps.append(xs)
     return [x.ravel() for x in xs]
 
 
 def mse(outputs, targets) -> V:
     """backcalc's mse, reduction mean: the mean over outputs, then over the batch (torch's)."""
-    total = V(0.0)
+    total = V(0)
     count = 0
     for out, t in zip(outputs, targets):
         for o, y in zip(out, t):
@@ -274,12 +298,36 @@ def mse(outputs, targets) -> V:
     return total / count
 
 
-def reference_step(spec: dict, values: dict | None = None):
-    """(loss, {name: gradient}, [names in first-appearance order], {name: value}) for one full-batch step."""
+def spec_targets(spec: dict):
+    """Rows of targets; a flat `target:` is one sample's row, or one target per sample."""
+    t = spec["targets"] if "targets" in spec else spec["target"]
+    if isinstance(t, list) and t and isinstance(t[0], list):
+        return t
+    t = t if isinstance(t, list) else [t]
+    return [t] if len(spec["inputs"]) == 1 else [[v] for v in t]
+
+
+def exact_spec(spec: dict) -> dict:
+    """The spec with every number of its data and parameters the Fraction its decimal text means."""
+    def fractions(v):
+        if isinstance(v, list):
+            return [fractions(x) for x in v]
+        if isinstance(v, dict):
+            return {k: fractions(x) for k, x in v.items()}
+        return Fraction(str(v))
+
+    keys = ("weights", "biases", "kernels", "weights_input", "weights_hidden", "gamma", "beta", "initial_state")
+    return {**spec, "inputs": fractions(spec["inputs"]), "targets": fractions(spec_targets(spec)),
+            "layers": [{k: fractions(v) if k in keys else v for k, v in layer.items()} for layer in spec["layers"]]}
+
+
+def reference_step(spec: dict, values: dict | None = None, mistake=(None, None), taps=None):
+    """(loss, {name: gradient}, [names in first-appearance order], {name: value}) for one full-batch step;
+    exact (Fractions) when the spec's numbers are (exact_spec)."""
     params = Params(values)
     built = [layer_parameters(params, layer, li) for li, layer in enumerate(spec["layers"])]
-    outputs = forward(spec, params, built)
-    targets = spec.get("targets") or [[t] for t in spec["target"]]
+    outputs = forward(spec, params, built, mistake, taps)
+    targets = spec_targets(spec)
     loss = mse(outputs, targets)
     backward(loss)
     names = list(params.nodes)
