@@ -94,3 +94,22 @@ def test_five_epochs_of_train_agree_with_the_reference(tmp_path, kind, optimizer
     for name in names:
         np.testing.assert_allclose(final[name], values[name], rtol=1e-8, atol=1e-12, err_msg=name)
     assert final[frozen[0]] == reference_step(spec)[3][frozen[0]]
+
+
+def _central(spec, name, values, h=1e-6):
+    up, down = dict(values), dict(values)
+    up[name] += h
+    down[name] -= h
+    return (reference_step(spec, up)[0] - reference_step(spec, down)[0]) / (2 * h)
+
+
+@pytest.mark.parametrize("kind", ["conv2d", "conv1d", "rnn", "batchnorm", "mix"])
+@pytest.mark.parametrize("seed", range(4))
+def test_every_gradient_agrees_with_central_differences(tmp_path, kind, seed):
+    """backcalc's gradients against central differences of the reference's forward pass alone."""
+    spec = random_contract_spec(seed, kind)
+    step = _step(tmp_path, spec)
+    values = {p["name"]: p["value"] for p in step["parameters"]}
+    for p in step["parameters"]:
+        numeric = _central(spec, p["name"], values)
+        assert p["grad"] == pytest.approx(numeric, rel=1e-5, abs=1e-7), p["name"]
