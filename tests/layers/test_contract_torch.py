@@ -123,7 +123,8 @@ def test_step_agrees_with_torch(tmp_path, kind, seed):
                                    atol=1e-12, err_msg=name)
 
 
-OPTIMIZERS = {"sgd": lambda p: torch.optim.SGD(p, lr=0.1), "momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+OPTIMIZERS = {"sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+              "momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
               "adam": lambda p: torch.optim.Adam(p, lr=0.1), "adamw": lambda p: torch.optim.AdamW(p, lr=0.1)}
 
 
@@ -165,7 +166,8 @@ def test_max_pool_ties_go_to_the_first_maximum_in_window_order_as_torch(tmp_path
     layer = {"type": kind, "input_shape": shape, "kernel_size": size, "stride": stride}
     if padding:
         layer["padding"] = padding
-    spec = {"inputs": [x.ravel().tolist()], "layers": [layer, {"type": "flatten"}, {"size": 1, "activation": "identity"}],
+    spec = {"inputs": [x.ravel().tolist()],
+            "layers": [layer, {"type": "flatten"}, {"size": 1, "activation": "identity"}],
             "targets": [[0.5]], "init": {"seed": 3}, "learning_rate": 0.1}
     step = cli_json("step", write_file(tmp_path, "spec.yaml", spec_text(spec)), "-q")
     xt = torch.tensor(x[None], dtype=torch.float64, requires_grad=True)

@@ -211,4 +211,5 @@ def test_nested_inputs_read_as_their_flat_rows(tmp_path):
     a = cli_json("step", write_file(tmp_path, "flat.yaml", spec_text(flat)), "-q")
     b = cli_json("step", write_file(tmp_path, "nested.yaml", spec_text(nested)), "-q")
     assert b["loss"] == pytest.approx(reference_step(nested)[0], rel=1e-12)
-    assert [p["grad"] for p in a["parameters"]] == [p["grad"] for p in b["parameters"]]  # one computation, two spellings
+    # one computation of two spellings of the same numbers
+    assert [p["grad"] for p in a["parameters"]] == [p["grad"] for p in b["parameters"]]
