@@ -21,7 +21,8 @@ def _inputs(n, width, seed=0):
 
 
 def conv_spec(seed=7):
-    return {"inputs": _inputs(2, 2 * 4 * 5), "targets": [[0.1], [0.4]], "learning_rate": 0.1, "init": {"seed": seed},
+    return {"inputs": _inputs(2, 2 * 4 * 5), "targets": [[0.1], [0.4]], "learning_rate": 0.1,
+            "init": {"seed": seed},
             "layers": [{"type": "conv2d", "input_shape": [2, 4, 5], "out_channels": 3, "kernel_size": [2, 3],
                         "stride": [1, 2], "activation": "relu"},
                        {"type": "maxpool2d", "size": [3, 1]}, {"type": "flatten"}, {"size": 1, "activation": "identity"}]}
