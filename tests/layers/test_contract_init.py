@@ -25,7 +25,8 @@ def conv_spec(seed=7):
             "init": {"seed": seed},
             "layers": [{"type": "conv2d", "input_shape": [2, 4, 5], "out_channels": 3, "kernel_size": [2, 3],
                         "stride": [1, 2], "activation": "relu"},
-                       {"type": "maxpool2d", "size": [3, 1]}, {"type": "flatten"}, {"size": 1, "activation": "identity"}]}
+                       {"type": "maxpool2d", "size": [3, 1]}, {"type": "flatten"},
+                       {"size": 1, "activation": "identity"}]}
 
 
 def rnn_spec(seed=7):
