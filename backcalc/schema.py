@@ -106,6 +106,7 @@ def _ref(name: str) -> dict:
 NUMBER = number()
 FILE_NAME = {"type": "string", "pattern": "\\.([cC][sS][vV]|[nN][pP][yYzZ])$"}
 MATRIX_OR_FILE = {"anyOf": [{"$ref": "#/$defs/matrix"}, {"$ref": "#/$defs/file"}]}
+SAMPLES = {"anyOf": [*MATRIX_OR_FILE["anyOf"], {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/nested"}}]}
 # Reusable pieces of composite values; json_schema() puts them under $defs.
 DEFS: dict[str, dict] = {
     "matrix": {
@@ -116,6 +117,9 @@ DEFS: dict[str, dict] = {
             {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": NUMBER}},
         ],
     },
+    "nested": {"description": "A sample as a nested list of numbers (channels × height × width, channels × "
+                          "length, time × features).",
+               "type": "array", "minItems": 1, "items": {"anyOf": [NUMBER, {"$ref": "#/$defs/nested"}]}},
     "entry": {
         "description": "A number, or one `name: number` pair; entries with the same name are tied "
                        "(one shared parameter).",
@@ -177,7 +181,9 @@ TOP_LEVEL: dict[str, Field] = {
     "description": Field("One line saying what the network is (`backcalc examples` lists it).",
                          type="string"),
     "inputs": Field("The samples: one number, one row `[x1, x2, …]` (a single sample), or a list of rows "
-                    "(one per sample, each with one number per input feature).", shape=MATRIX_OR_FILE,
+                    "(one per sample, each with one number per input feature); or, for a first layer of a "
+                    "kind, each sample a nested list of its shape (conv2d: channels × height × width, conv1d: "
+                    "channels × length, rnn: time × features), read row-major.", shape=SAMPLES,
                     kind="numbers: one, a row or rows; or `{file: …}`"),
     "target": Field("Another spelling of `targets` (give one of the two).", shape=MATRIX_OR_FILE,
                     kind="like `targets`"),
@@ -238,7 +244,8 @@ LAYER: dict[str, Field] = {
     "biases": Field("One entry per neuron, or a single entry (no brackets): one bias shared by every neuron "
                     "of the layer (default 0 when `weights:` is given).",
                     shape={"anyOf": [_ref("entry"), _ref("row")]}, kind="a row of entries"),
-    "size": Field("The number of neurons; without `weights:` the layer is initialised from `init:`.",
+    "size": Field("The number of neurons; without `weights:` the layer is initialised from `init:`. "
+                  "A pool's `size:` is its window (`kernel_size:`).",
                   type="integer", minimum=1),
     "names": Field("Neuron names used in tables and answers, one per neuron (default h1, h2, … for "
                    "hidden, o1, … for output neurons).", shape={"type": "array", "items": {"type": "string"}},

@@ -34,6 +34,8 @@ class Below:
     def said(self, li: int) -> str:
         if self.text is not None:
             return self.text
+        if li == 0 and len(self.shape) > 1:
+            return f"each sample is {shape_text(self.shape)}"
         return f"the input has {plural(self.size, 'feature')}" if li == 0 else \
             f"the previous layer has {plural(self.size, 'neuron')}"
 
@@ -129,14 +131,17 @@ def _ints(r: Reader, node, path: str, count: int, minimum: int) -> tuple[int, ..
     if items is not None and len(items) != count:
         r.error(node, path, f"expected a whole number or a list of {count}, got a list of {len(items)}")
         return None
-    values = [r.integer(x, f"{path}[{i}]") for i, x in enumerate(items)] if items is not None \
-        else [r.integer(node, path)] * count
-    if any(v is None for v in values):
-        return None
-    if any(v < minimum for v in values):
-        r.error(node, path, f"expected whole numbers ≥ {minimum}, got {describe(node)}")
-        return None
-    return tuple(values)
+    nodes = [(x, f"{path}[{i}]") for i, x in enumerate(items)] if items is not None else [(node, path)]
+    values = []
+    for x, at in nodes:  # the first bad number, located where it is written
+        value = r.integer(x, at)
+        if value is not None and value < minimum:
+            r.error(x, at, f"expected a whole number ≥ {minimum}, got {describe(x)}")
+            value = None
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values) if items is not None else tuple(values) * count
 
 
 def _input_shape(r: Reader, li: int, node, m: dict, below: Below, kind: str, dims: int):
@@ -194,7 +199,13 @@ def _setting(values) -> str:
 
 def _conv(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShape | None:
     dims, path = int(kind[4]), f"layers[{li}]"
+    window = "length" if dims == 1 else "height × width"
     if "kernels" in m:
+        depth = _depth(m["kernels"][1])
+        if depth != dims + 2:
+            r.error(m["kernels"][1], f"{path}.kernels", f"expected {dims + 2} levels of lists (out channels × "
+                    f"in channels × {window}), got {depth if depth else describe(m['kernels'][1])}")
+            return None
         read = read_nested(r, m["kernels"][1], f"{path}.kernels", dims + 2)
         if read is None:
             return None
@@ -207,7 +218,6 @@ def _conv(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindSha
             return None
         values = names = shape = None
     else:
-        window = "length" if dims == 1 else "height × width"
         r.error(node, path, f"give `kernels:` (out channels × in channels × {window}) or `out_channels:` "
                 "and `kernel_size:` (to initialise from `init:`)")
         return None
@@ -238,6 +248,14 @@ def _conv(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindSha
     return layer
 
 
+def _depth(node) -> int:
+    """How many levels of lists a value is, down its first entries."""
+    depth = 0
+    while isinstance(node, yaml.SequenceNode) and node.value:
+        node, depth = node.value[0], depth + 1
+    return depth
+
+
 def _options(window: Window, li: int, prefix: str, keys, out_shape) -> dict:
     return {"in_shape": window.in_shape, "kernel": window.kernel, "stride": window.stride,
             "padding": window.padding, "keys": keys, "unit_names": position_names(f"{prefix}{li + 1}", out_shape)}
@@ -245,10 +263,13 @@ def _options(window: Window, li: int, prefix: str, keys, out_shape) -> dict:
 
 def _pool(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShape | None:
     dims, path = int(kind[-2]), f"layers[{li}]"
-    if "kernel_size" not in m:
-        r.error(node, path, f"missing required key `kernel_size` (the {kind}'s window)")
+    given = [k for k in ("kernel_size", "size") if k in m]  # `size:` the issue's spelling, `kernel_size:` torch's
+    if len(given) != 1:
+        r.error(m["size"][0] if given else node, f"{path}.size" if given else path,
+                f"give the {kind}'s window once, as `kernel_size:` or `size:`" if given else
+                f"missing required key `kernel_size` (or `size`: the {kind}'s window)")
         return None
-    kernel = _ints(r, m["kernel_size"][1], f"{path}.kernel_size", dims, 1)
+    kernel = _ints(r, m[given[0]][1], f"{path}.{given[0]}", dims, 1)
     if kernel is None:
         return None
     seen = _window(r, li, node, m, below, kind, kernel, kernel)
@@ -295,7 +316,7 @@ def _row(r: Reader, node, path: str, n: int, noun: str, layer: KindShape, key: s
     items = node.value if isinstance(node, yaml.SequenceNode) else None
     if items is None or len(items) != n:
         got = f"{len(items)}" if items is not None else describe(node)
-        r.error(node, path, f"expected a list of {n} {noun} entries (one per "
+        r.error(node, path, f"expected a list of {n} {noun} {'entry' if n == 1 else 'entries'} (one per "
                 f"{'channel' if key == 'biases' else 'feature'}), got {got}")
         return False
     entries = [r.entry(x, f"{path}[{i}]") for i, x in enumerate(items)]
@@ -322,11 +343,15 @@ def read_nested(r: Reader, node, path: str, depth: int):
         return e[0], e[1], ()
     r.visit(node, path)
     if not isinstance(node, yaml.SequenceNode) or not node.value:
-        r.error(node, path, f"expected a list ({depth} levels deep: out × in × window), got {describe(node)}")
+        r.error(node, path, f"expected a list (kernels are out × in × window, like their first entry), "
+                f"got {describe(node)}")
         return None
-    parts = [read_nested(r, x, f"{path}[{i}]", depth - 1) for i, x in enumerate(node.value)]
-    if any(p is None for p in parts):
-        return None
+    parts = []
+    for i, x in enumerate(node.value):  # stop at the first problem: one line, not one per entry
+        part = read_nested(r, x, f"{path}[{i}]", depth - 1)
+        if part is None:
+            return None
+        parts.append(part)
     shapes = {p[2] for p in parts}
     if len(shapes) > 1:
         r.error(node, path, f"expected lists of equal lengths, got {', '.join(sorted(map(shape_text, shapes)))}")

@@ -81,10 +81,11 @@ def read_entries(r: Reader, node, path: str) -> _Entries | None:
     return out if ok else None
 
 
-def read_layers(r: Reader, maps, n_in: int, init: Init, size_check=None) -> list[Layer] | None:
-    """The layers: every shape read and checked first, then the initial values drawn (`size:`)."""
+def read_layers(r: Reader, maps, sample_shape: tuple, init: Init, size_check=None) -> list[Layer] | None:
+    """The layers over samples of `sample_shape` (flat: one number per feature): every shape read and
+    checked first, then the initial values drawn (`size:`)."""
     shapes = []
-    below = Below((n_in,))
+    below = Below(tuple(sample_shape))
     for li, (layer_node, m) in enumerate(maps):
         kind = layer_type(r, li, m) if "type" in m else "dense"
         shape = None

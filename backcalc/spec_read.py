@@ -18,6 +18,7 @@ from .schema import INIT, INIT_KEYS, TOP_LEVEL, TOP_LEVEL_KEYS
 from .spec_layers import read_layer_maps, read_layers
 from .spec_model import Init, Spec, parameter_names
 from .spec_names import check_names
+from .spec_samples import nested, read_samples
 
 
 def load_spec(path: str | Path, overrides: list[str] | None = None, size_check=None) -> Spec:
@@ -84,8 +85,12 @@ def _read_spec(r: Reader, root) -> Spec | None:
     if from_files is None:
         return None
     inputs = from_files.get("inputs")
+    sample_shape = None
     if inputs is None and get("inputs") is not None:
-        inputs = r.matrix(get("inputs"), "inputs", "sample")
+        if nested(get("inputs")):  # each sample channels × height × width, channels × length, time × features
+            inputs, sample_shape = read_samples(r, get("inputs")) or (None, None)
+        else:
+            inputs = r.matrix(get("inputs"), "inputs", "sample")
     layer_maps = read_layer_maps(r, get("layers")) if get("layers") is not None else None
     if inputs is None or layer_maps is None:
         return None
@@ -93,7 +98,7 @@ def _read_spec(r: Reader, root) -> Spec | None:
     r.keep_exact("inputs", inputs)
     batch_size = _read_batch_size(r, get("batch_size"), x.shape[0]) if get("batch_size") is not None else None
     size_check = r.size_check
-    layers = read_layers(r, layer_maps, x.shape[1], init, size_check and (
+    layers = read_layers(r, layer_maps, sample_shape or x.shape[1:], init, size_check and (
         lambda parameters: size_check(parameters, min(batch_size or x.shape[0], x.shape[0]), r.source)))
     if layers is None:
         return None

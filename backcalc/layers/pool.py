@@ -13,7 +13,7 @@ from .windows import padded, scatter
 
 
 class Pool(Unweighted):
-    spec_keys = ("type", "kernel_size", "stride", "padding", "input_shape", "names")
+    spec_keys = ("type", "kernel_size", "size", "stride", "padding", "input_shape", "names")
 
     def __init__(self, layer, alpha=None):
         super().__init__(layer, alpha)

@@ -57,7 +57,7 @@ def test_ragged_kernels(tmp_path):
 def test_a_key_of_another_kind(tmp_path):
     text = IMAGE + "  - type: maxpool2d\n    input_shape: [1, 3, 3]\n    kernel_size: 2\n    gamma: [1]\n"
     fails(tmp_path, text, "gamma", "layers[0].gamma: unknown key for a maxpool2d layer",
-          "expected one of: type, kernel_size, stride, padding, input_shape, names")
+          "expected one of: type, kernel_size, size, stride, padding, input_shape, names")
 
 
 def test_an_unknown_type(tmp_path):

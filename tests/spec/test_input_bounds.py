@@ -104,7 +104,7 @@ def test_csv_is_parsed_as_it_streams(tmp_path):
 def test_set_value_nested_as_deep_as_yaml_allows(config):
     value = "[" * 995 + "]" * 995
     line = _one_line(cli("step", config("mazur"), "--set", f"inputs={value}"))
-    assert line.endswith("...: inputs[0][0]: expected a number, got a list")
+    assert line.endswith("...: inputs[0][0][0][0]: expected a number (a sample nests 3 deep at most), got a list")
     assert len(line) < 200
 
 
