@@ -119,7 +119,10 @@ DEFS: dict[str, dict] = {
     },
     "nested": {"description": "A sample as a nested list of numbers (channels × height × width, channels × "
                           "length, time × features).",
-               "type": "array", "minItems": 1, "items": {"anyOf": [NUMBER, {"$ref": "#/$defs/nested"}]}},
+               # every level all lists or all numbers, three deep at most (the loader's rule)
+               "anyOf": [{"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": NUMBER}},
+                         {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": {
+                             "type": "array", "minItems": 1, "items": NUMBER}}}]},
     "entry": {
         "description": "A number, or one `name: number` pair; entries with the same name are tied "
                        "(one shared parameter).",
