@@ -198,16 +198,16 @@ def hand_rounded(spec: Spec, result: StepResult, decimals: int) -> StepResult:
         for term in p.terms:
             layer = layers[term.layer]
             pw, pb = w.products[term.layer]
-            if term.kind == "bias":
-                source, product = np.ones(n), pb[:, term.row]
-            else:
-                source, product = w.inputs_of(term.layer)[:, term.col], pw[:, term.row, term.col]
-            neuron = layer.neuron_names[term.row]
+            product = pb[:, term.row] if term.kind == "bias" else pw[:, term.row, term.col]
             total = float(np.sum(product))
+            factors = term.factors  # a typed layer's slot: Σ δ·a over its positions or time steps
+            if layer.kind == "dense":
+                neuron = layer.neuron_names[term.row]
+                source = np.ones(n) if term.kind == "bias" else w.inputs_of(term.layer)[:, term.col]
+                factors = [Factor(f"∂{ell}/∂z_{neuron}", layer.delta[:, term.row]),
+                           Factor(f"∂z_{neuron}/∂{p.name}", source)]
             terms.append(replace(
-                term, factors=[Factor(f"∂{ell}/∂z_{neuron}", layer.delta[:, term.row]),
-                               Factor(f"∂z_{neuron}/∂{p.name}", source)],
-                product=product,
+                term, factors=factors, product=product,
                 # one slot alone: the parameter's (rounded) gradient; tied slots: their exact share of it
                 contribution=float(w.grad[k]) if len(p.terms) == 1 else (total / n if mean else total)))
         parameters.append(replace(p, grad=float(w.grad[k]), new=float(w.new[k]), terms=terms))

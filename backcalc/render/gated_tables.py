@@ -49,7 +49,7 @@ def gated_tables(result: StepResult, layer, d: int, samples: list[int]) -> list[
     fwd = titled_table(f"{title}, forward through time: {FORWARD[kind]}", ("t", "right"), ("quantity", "left"),
                        *sample_col, ("pre-activation", "right"), ("value", "right"))
     back = titled_table(f"{title}, backward through time: {BACKWARD[kind]}", ("t", "right"), ("quantity", "left"),
-                        *sample_col, ("∂ℓ/∂hₜ, ∂ℓ/∂cₜ", "right"), ("δ", "right"))
+                        *sample_col, ("∂ℓ/∂hₜ, ∂ℓ/∂cₜ" if kind == "lstm" else "∂ℓ/∂hₜ", "right"), ("δ", "right"))
     for t in range(n_t):
         _block(fwd, result, samples, t, [row for k in range(n_h) for row in _forward_rows(layer, t, k)], d)
     for t in reversed(range(n_t)):
