@@ -28,10 +28,17 @@ def read_gated(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
     if hidden is None:
         return None
     rows = f"{g}·hidden"
-    wx = matrix_key(r, m, path, "weights_input", features, "features", spec_kinds.read_nested, rows)
-    wh = matrix_key(r, m, path, "weights_hidden", hidden, "hidden units", spec_kinds.read_nested, rows) \
-        if wx is not False else False
-    if wx is False or wh is False or not _gate_rows(r, node, m, path, kind, cls.gates, hidden, wx, wh):
+    arrays = []
+    for key, columns, what in (("weights_input", features, "features"), ("weights_hidden", hidden, "hidden units")):
+        read = matrix_key(r, m, path, key, columns, what, spec_kinds.read_nested, rows)
+        if read is False or not _gate_rows(r, m, path, kind, cls.gates, hidden, key, read):
+            return None
+        arrays.append(read)
+    wx, wh = arrays
+    if (wx is None) != (wh is None):
+        missing = "weights_hidden" if wh is None else "weights_input"
+        r.error(node, path, f"{kind} needs both `weights_input:` and `weights_hidden:` ({g}·hidden = {g * hidden} "
+                f"rows each); `{missing}:` is missing")
         return None
     returns = r.field(m["return"][1], f"{path}.return", LAYER["return"]) if "return" in m else "last"
     h0 = state_key(r, m, path, hidden)
@@ -69,18 +76,12 @@ def _hidden(r: Reader, node, m: dict, path: str, kind: str, gates, spec_kinds) -
     return n_rows // g
 
 
-def _gate_rows(r: Reader, node, m: dict, path: str, kind: str, gates, hidden: int, wx, wh) -> bool:
-    """Both weight arrays, or neither (drawn from `init:`), each with one row per gate unit."""
+def _gate_rows(r: Reader, m: dict, path: str, kind: str, gates, hidden: int, key: str, read) -> bool:
+    """A weight array (None: not given) with one row per gate unit."""
     g = len(gates)
-    for key, read in (("weights_input", wx), ("weights_hidden", wh)):
-        if read is not None and read[2] != g * hidden:
-            r.error(m[key][1], f"{path}.{key}", f"{kind} {key} needs {g}·hidden = {g * hidden} rows "
-                    f"({', '.join(gates)}), got {read[2]}")
-            return False
-    if (wx is None) != (wh is None):
-        missing = "weights_hidden" if wh is None else "weights_input"
-        r.error(node, path, f"{kind} needs both `weights_input:` and `weights_hidden:` ({g}·hidden = {g * hidden} "
-                f"rows each); `{missing}:` is missing")
+    if read is not None and read[2] != g * hidden:
+        r.error(m[key][1], f"{path}.{key}", f"{kind} {key} needs {g}·hidden = {g * hidden} rows "
+                f"({', '.join(gates)}), got {read[2]}")
         return False
     return True
 
@@ -88,7 +89,7 @@ def _gate_rows(r: Reader, node, m: dict, path: str, kind: str, gates, hidden: in
 def _parameters(r: Reader, m: dict, path: str, cls, n_rows: int, wx, wh, layer) -> bool:
     """The weights side by side (or drawn), then the biases: `biases` (lstm), `biases_input` and
     `biases_hidden` (gru: b_hh the rows' last column)."""
-    per = f"gate unit ({', '.join(cls.gates)} × hidden)"
+    per = f"gate unit: {', '.join(cls.gates)} × {n_rows // len(cls.gates)} hidden"
     rows = {}
     for key in ("biases", "biases_input", "biases_hidden"):
         if key in m and key in cls.spec_keys:

@@ -57,7 +57,7 @@ BAD = [
     ("gru", {"weights_hidden": [[0.1]] * 2}, "layers[0].weights_hidden",
      "gru weights_hidden needs 3·hidden = 3 rows (r, z, n), got 2"),
     ("gru", {"biases_input": [0.1, 0.2]}, "layers[0].biases_input",
-     "expected a list of 3 bias entries (one per gate unit (r, z, n × hidden)), got 2"),
+     "expected a list of 3 bias entries (one per gate unit: r, z, n × 1 hidden), got 2"),
     ("lstm", {"biases_hidden": [0.1] * 4}, "layers[0].biases_hidden", "unknown key for a lstm layer"),
     ("gru", {"initial_cell": [0.0]}, "layers[0].initial_cell", "unknown key for a gru layer"),
     ("lstm", {"initial_cell": [0.0, 1.0]}, "layers[0].initial_cell", "expected a list of 1 numbers"),
