@@ -23,23 +23,43 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-class Gated(Activated):
+class Recurrent(Activated):
+    """What every recurrent kind (rnn, gru, lstm) shares: its sizes, h₀, what it returns and reads."""
+
+    slots = ("weights", "biases")
+
+    def __init__(self, layer, alpha=None):
+        super().__init__(layer, alpha)
+        o = self.options
+        self.time, self.features, self.hidden = o["time"], o["features"], o["hidden"]
+        self.every = o["return"] == "all"
+        self.h0 = np.array(o["initial_state"], dtype=float)
+        self.w, self.b = layer.weights, layer.biases
+
+    def reads(self, i: int) -> list[int]:
+        t = i // self.hidden if self.every else self.time - 1
+        return list(range((t + 1) * self.features))
+
+    def slot_deps(self, i: int, j: int | None, s: int, below: list[str] | None) -> list[tuple]:
+        """Row i's products read every output unit's δ (through time) and, for an input weight, xⱼ at each step."""
+        out = [("delta", m, s) for m in self.neurons]
+        if j is not None and below and j < self.features:
+            out += [("a", below[t * self.features + j], s) for t in range(self.time)]
+        return out
+
+
+
+class Gated(Recurrent):
     """A recurrent layer with gates; a subclass names them and gives one step forward and back."""
 
     name = ""
     gates: tuple[str, ...] = ()
-    slots = ("weights", "biases")
     cell_state = False  # the LSTM carries a cell state c beside h
 
     def __init__(self, layer, alpha=None):
         super().__init__(layer, alpha)
         self.activation = get_activation("identity")  # the layer hands h on as it is
-        o = self.options
-        self.time, self.features, self.hidden = o["time"], o["features"], o["hidden"]
-        self.every = o["return"] == "all"
-        self.h0 = np.array(o["initial_state"], dtype=float)
-        self.c0 = np.array(o.get("initial_cell", [0.0] * self.hidden), dtype=float)
-        self.w, self.b = layer.weights, layer.biases
+        self.c0 = np.array(self.options.get("initial_cell", [0.0] * self.hidden), dtype=float)
 
     def steps(self, arith, a_in, w, b) -> list[dict]:
         """The forward through time: one dict per step (x, h and c before, the gates, h and c after)."""
@@ -132,17 +152,6 @@ class Gated(Activated):
             if self.cell_state else h0
         out, _ = torch.func.functional_call(module, params, (a.reshape(a.shape[0], self.time, f), state))
         return out.reshape(a.shape[0], -1) if self.every else out[:, -1]
-
-    def reads(self, i: int) -> list[int]:
-        t = i // self.hidden if self.every else self.time - 1
-        return list(range((t + 1) * self.features))
-
-    def slot_deps(self, i: int, j: int | None, s: int, below: list[str] | None) -> list[tuple]:
-        """Row i's products read every output unit's δ (through time) and, for an input weight, xⱼ at each step."""
-        out = [("delta", m, s) for m in self.neurons]
-        if j is not None and below and j < self.features:
-            out += [("a", below[t * self.features + j], s) for t in range(self.time)]
-        return out
 
     @classmethod
     def default_names(cls, options: dict, li: int) -> tuple[list[str], list[str]]:

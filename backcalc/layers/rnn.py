@@ -17,25 +17,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import get_activation
-from .activated import Activated
-from .gated import Plain
+from .gated import Plain, Recurrent
 
 
-class Rnn(Activated):
+class Rnn(Recurrent):
     name = "rnn"
     spec_keys = ("type", "weights_input", "weights_hidden", "biases", "hidden_size", "activation", "alpha",
                  "initial_state", "return", "input_shape", "names")
-    slots = ("weights", "biases")
 
     def __init__(self, layer, alpha=None):
         super().__init__(layer, alpha)
         self.cell = self.activation  # the recurrence's f; the layer as a whole hands h on as it is
         self.activation = get_activation("identity")
-        o = self.options
-        self.time, self.features, self.hidden = o["time"], o["features"], o["hidden"]
-        self.every = o["return"] == "all"
-        self.h0 = np.array(o["initial_state"], dtype=float)
-        self.w, self.b = layer.weights, layer.biases
 
     def steps(self, arith, a_in, w, b):
         """The forward through time: ([xₜ, hₜ₋₁] per step, zₜ per step, hₜ per step, h₀ first)."""
@@ -111,17 +104,6 @@ class Rnn(Activated):
             h = self.cell.torch(torch, x[:, t] @ w[:, :f].T + h @ w[:, f:].T + b, self.alpha)
             out.append(h)
         return torch.cat(out, dim=1) if self.every else h
-
-    def reads(self, i: int) -> list[int]:
-        t = i // self.hidden if self.every else self.time - 1
-        return list(range((t + 1) * self.features))
-
-    def slot_deps(self, i: int, j: int | None, s: int, below: list[str] | None) -> list[tuple]:
-        """Row i's products read every output unit's δ (through time) and, for an input weight, xⱼ at each step."""
-        out = [("delta", m, s) for m in self.neurons]
-        if j is not None and below and j < self.features:
-            out += [("a", below[t * self.features + j], s) for t in range(self.time)]
-        return out
 
     @staticmethod
     def default_names(options: dict, li: int) -> tuple[list[str], list[str]]:

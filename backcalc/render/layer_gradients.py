@@ -9,10 +9,10 @@ from rich.table import Table
 
 from ..layers.gated import RECURRENT
 from ..result import StepResult
+from .gated_tables import gated_rows
 from .layer_tables import MAX_UNITS_SHOWN, field_of, paren, samples, units
 from .numbers import fmt_once as fmt
 from .numbers import short_once as short
-from .gated_tables import gated_rows
 from .rnn_tables import rnn_rows, rnn_source
 from .streams import plus_terms
 from .table import gap_row, hanging, titled_table

@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.console import Group
 
 from ..result import StepResult
+from .gated_tables import gated_tables
 from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
 from .layer_tables import batchnorm_table, forward_table, heading, loss_table, samples
-from .gated_tables import gated_tables
 from .rnn_tables import rnn_tables
 
 

@@ -27,7 +27,8 @@ def _answers(tmp_path, spec, mistake_id: str, keys: list[str]) -> str:
 
 
 @pytest.mark.parametrize(("config", "mistake", "keys", "said"), [
-    ("lstm_sequence.yaml", "forgot_cell_path:0", ["Wxi1[1,1]", "Wxf1[1,2]"], "the LSTM's cell path forgotten (layer 1)"),
+    ("lstm_sequence.yaml", "forgot_cell_path:0", ["Wxi1[1,1]", "Wxf1[1,2]"],
+     "the LSTM's cell path forgotten (layer 1)"),
     ("lstm_sequence.yaml", "bptt_last_step:0", ["Whg1[1,1]", "bo1[1]"],
      "backpropagation through time truncated to the last step (layer 1)"),
     ("gru_sequence.yaml", "bptt_last_step:0", ["Wxr1[1,1]", "bhn1[2]"],
