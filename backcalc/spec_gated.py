@@ -53,6 +53,7 @@ def read_gated(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
     if cls.cell_state:
         options["initial_cell"] = c0
     options["blocks"] = cls.blocks(options)  # the parameters' order: the spec's arrays as it writes them
+    options["bias_columns"] = len(cls.extra_names("", 0, 0))  # the GRU's b_hh: a bias kept as a weight column
     layer = spec_kinds.KindShape(li, kind, "identity", 0.01, options, out)
     return layer if _parameters(r, m, path, cls, g * hidden, wx, wh, layer) else None
 

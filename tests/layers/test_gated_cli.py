@@ -152,3 +152,20 @@ def test_an_rnn_can_be_the_output_layer(tmp_path):
             np.testing.assert_allclose(p["grad"], grad[p["name"]], rtol=1e-10, atol=1e-13, err_msg=p["name"])
         table = cli("step", spec_path(tmp_path, spec))
         assert table.exit_code == 0 and "Recurrent layer 1, forward through time" in table.stdout
+
+
+def test_a_gru_s_hidden_biases_are_biases_to_check(tmp_path):
+    """b_hh sits in the weights' last column, but a student who forgets to update biases forgets it too."""
+    from backcalc import load_spec
+    from backcalc.core import worked_step
+    from backcalc.mistakes import variants
+    from backcalc.quantities import Calc
+
+    spec = CONFIGS / "gru_sequence.yaml"
+    calc = Calc(worked_step(load_spec(str(spec)), mistake=dict(variants(load_spec(str(spec))))["bias_not_updated"]))
+    answers = write_file(tmp_path, "answers.yaml", "".join(f"{k}_new: {calc.value(('new', k, None)):.6f}\n"
+                                                           for k in ("bhn1[1]", "Wxr1[1,1]")))
+    result = cli("check", spec, "--answers", answers, env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.stderr
+    assert "starting at bhn1[1]_new" in result.stdout and "bias left out of the update" in result.stdout
+    assert "1 of 2 right" in result.stdout  # W_ir's entry is updated as it should be
