@@ -76,7 +76,7 @@ def _dense(torch, layer, L: int, leaves, a):
 def _gated(torch, layer, L: int, leaves, a):
     kind, (steps, f) = layer["type"], layer["input_shape"]
     gates = GATES[kind]
-    h = len(layer["weights_hidden"][0])
+    h = layer["hidden_size"] if "hidden_size" in layer else len(layer["weights_hidden"][0])
     rows = [(g, k) for g in gates for k in range(h)]
     grid = lambda side, cols: torch.stack([torch.stack([leaves[f"W{side}{g}{L}[{k + 1},{j + 1}]"]  # noqa: E731
                                                         for j in range(cols)]) for g, k in rows])

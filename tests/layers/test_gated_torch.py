@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import cli, cli_json
 from gated_specs import random_gated_spec, spec_path, torch_step
@@ -51,3 +52,38 @@ def test_the_parameters_come_in_the_spec_s_order(tmp_path):
     assert names == ([f"Wx{g}1[{k},{j}]" for g, k in rows for j in range(1, f + 1)]
                      + [f"Wh{g}1[{k},{m}]" for g, k in rows for m in range(1, h + 1)]
                      + [f"bx{g}1[{k}]" for g, k in rows] + [f"bh{g}1[{k}]" for g, k in rows])
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_hidden_size_draws_from_init_and_agrees_with_torch(tmp_path, kind):
+    pytest.importorskip("torch")
+    spec = random_gated_spec(7, kind=kind, output=True)
+    gated = spec["layers"][-1]
+    for key in ("weights_input", "weights_hidden", "biases", "biases_input", "biases_hidden"):
+        gated.pop(key, None)
+    gated["hidden_size"] = 2
+    spec["targets"] = [[0.5] * (2 * (gated["input_shape"][0] if gated["return"] == "all" else 1))
+                       for _ in spec["inputs"]]
+    spec["init"] = {"seed": 3}
+    path = spec_path(tmp_path, spec)
+    values = [p["value"] for p in cli_json("step", path)["parameters"]]
+    assert len(set(values)) == len(values)  # every entry drawn (a GRU's b_hh too)
+    step_agrees(path, spec, torch_step)
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_a_tied_entry_s_gradient_is_the_sum_of_its_slots(tmp_path, kind):
+    spec = random_gated_spec(9, kind=kind, output=True)
+    gated = spec["layers"][-1]
+    value = gated["weights_input"][0][0]
+    gated["weights_hidden"][-1][-1] = value  # two slots of one value: apart, then tied
+    untied = {p["name"]: p for p in cli_json("step", spec_path(tmp_path, spec))["parameters"]}
+    gated["weights_input"][0][0] = {"w": value}
+    gated["weights_hidden"][-1][-1] = {"w": value}  # the same parameter in the last gate's hidden weights
+    L, g, h = len(spec["layers"]), "o" if kind == "lstm" else "n", len(gated["weights_hidden"][0])
+    tied = {p["name"]: p for p in cli_json("step", spec_path(tmp_path, spec))["parameters"]}
+    first = f"Wx{'i' if kind == 'lstm' else 'r'}{L}[1,1]"
+    last = f"Wh{g}{L}[{h},{h}]"
+    untied_sum = untied[first]["grad"] + untied[last]["grad"]
+    np.testing.assert_allclose(tied["w"]["grad"], untied_sum, rtol=1e-12, atol=1e-15)
+    assert first not in tied and last not in tied and len(tied["w"]["terms"]) == 2
