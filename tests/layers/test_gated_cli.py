@@ -169,3 +169,13 @@ def test_a_gru_s_hidden_biases_are_biases_to_check(tmp_path):
     assert result.exit_code == 1, result.stderr
     assert "starting at bhn1[1]_new" in result.stdout and "bias left out of the update" in result.stdout
     assert "1 of 2 right" in result.stdout  # W_ir's entry is updated as it should be
+
+
+def test_tied_entries_of_unequal_values_are_named_by_their_keys(tmp_path):
+    spec = {"inputs": [[1.0, 0.5, -1.0]], "targets": [[0.5]], "layers": [
+        {"type": "gru", "input_shape": [3, 1], "weights_input": [[{"w": 0.5}], [0.1], [0.3]],
+         "weights_hidden": [[0.3], [{"w": 0.2}], [0.2]], "biases_hidden": [0.1, 0.2, {"w": 0.5}]}]}
+    result = cli("step", spec_path(tmp_path, spec))
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("layers[0].weights_hidden[1][0]: 'w' is tied to layers[0].weights_input[0][0] "
+                                          "= 0.5: tied entries must have equal values, got 0.2"), result.stderr
