@@ -177,5 +177,6 @@ def test_tied_entries_of_unequal_values_are_named_by_their_keys(tmp_path):
          "weights_hidden": [[0.3], [{"w": 0.2}], [0.2]], "biases_hidden": [0.1, 0.2, {"w": 0.5}]}]}
     result = cli("step", spec_path(tmp_path, spec))
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith("layers[0].weights_hidden[1][0]: 'w' is tied to layers[0].weights_input[0][0] "
-                                          "= 0.5: tied entries must have equal values, got 0.2"), result.stderr
+    said = ("layers[0].weights_hidden[1][0]: 'w' is tied to layers[0].weights_input[0][0] = 0.5: tied entries "
+            "must have equal values, got 0.2")
+    assert result.stderr.strip().endswith(said), result.stderr
