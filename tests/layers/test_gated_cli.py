@@ -180,3 +180,17 @@ def test_tied_entries_of_unequal_values_are_named_by_their_keys(tmp_path):
     said = ("layers[0].weights_hidden[1][0]: 'w' is tied to layers[0].weights_input[0][0] = 0.5: tied entries "
             "must have equal values, got 0.2")
     assert result.stderr.strip().endswith(said), result.stderr
+
+
+def test_json_has_a_gru_s_two_bias_sides():
+    layer = cli_json("step", CONFIGS / "gru_sequence.yaml")["layers"][0]
+    assert layer["type"] == "gru" and layer["gates"] == ["r", "z", "n"]
+    gates, h = np.array(layer["gate_value"])[0], np.array(layer["hidden_state"])[0]  # time × …
+    gi, gh = np.array(layer["input_part"])[0], np.array(layer["hidden_part"])[0]
+    r, z, n = gates[:, :2], gates[:, 2:4], gates[:, 4:]
+    np.testing.assert_allclose(n, np.tanh(gi[:, 4:] + r * gh[:, 4:]), rtol=1e-12)  # b_in outside r⊙(…), b_hn inside
+    h_prev = np.vstack([np.zeros(2), h[:-1]])
+    np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, rtol=1e-12)
+    d_in, d_hid = np.array(layer["gate_delta"])[0], np.array(layer["d_hid"])[0]
+    np.testing.assert_allclose(d_hid[:, 4:], d_in[:, 4:] * r, rtol=1e-12)  # the hidden side of n gets δ_n⊙r
+    np.testing.assert_allclose(d_hid[:, :4], d_in[:, :4], rtol=1e-12)
