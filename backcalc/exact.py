@@ -98,12 +98,13 @@ def check_exact(spec: Spec) -> None:
     if spec.optimizer.is_adam:
         offending.append(("optimizer", spec.optimizer.name, None))
     offending = [(f"layers[{li}].type", layer.kind, layer.line) for li, layer in enumerate(spec.layers)
-                 if layer.kind == "batchnorm"] + offending
+                 if layer.kind in ("batchnorm", "gru", "lstm")] + offending
     if not offending:
         return
     path, name, line = offending[0]
     if path.endswith(".type"):
-        message = f"--exact cannot run {name}: √(σ² + ε) is not rational; use step without --exact, or --round N"
+        why = "√(σ² + ε) is" if name == "batchnorm" else "its gates' σ and tanh are"
+        message = f"--exact cannot run {name}: {why} not rational; use step without --exact, or --round N"
     elif path == "optimizer":
         message = f"--exact cannot run {name}: it needs square roots; use sgd (with or without momentum)"
     elif path == "loss":

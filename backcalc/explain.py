@@ -7,6 +7,7 @@ import numpy as np
 from .arithmetic import Exact, Float
 from .core import Worked, worked_step
 from .diagnostics import step_warnings
+from .layers import kind_named
 from .network import Network, Trace
 from .optimizers import Optimizer
 from .result import Factor, LayerResult, ParameterResult, StepResult, Term
@@ -89,7 +90,7 @@ def _terms(spec: Spec, w: Worked, layers: list[LayerResult]) -> dict[int, list[T
         a_in = w.inputs_of(li)
         pw, pb = w.products[li]
         if lr_.kind != "dense":
-            _kind_terms(terms, li, lr_, pw, pb, net, reduce)
+            _kind_terms(terms, li, lr_, pw, pb, net, reduce, spec.layers[li].options)
             continue
         for i, neuron in enumerate(lr_.neuron_names):
             head = _head_factors(lr_, i, neuron, "L" if n == 1 else "ℓ")
@@ -108,22 +109,21 @@ def _terms(spec: Spec, w: Worked, layers: list[LayerResult]) -> dict[int, list[T
     return terms
 
 
-def _kind_terms(terms: dict, li: int, layer: LayerResult, pw, pb, net, reduce) -> None:
+def _kind_terms(terms: dict, li: int, layer: LayerResult, pw, pb, net, reduce, options: dict) -> None:
     """A typed layer's slots (a kernel entry: its products over every position already added up)."""
     w_key, b_key = ("gamma", "beta") if layer.kind == "batchnorm" else ("kernels", "biases")
     if not pb.shape[1]:
         return  # a pool or flatten: no parameters
     rows = pw.reshape(pw.shape[0], pb.shape[1], -1)
+    own = getattr(kind_named(layer.kind), "slot_path", None)  # rnn, gru, lstm: weights_input, weights_hidden, …
     flat = net.w_index[li].reshape(pb.shape[1], -1)
     for i in range(rows.shape[1]):
         for j in range(rows.shape[2]):
-            slot = f"{w_key}[{i}][{j}]"
-            if layer.kind == "rnn":  # [W_x | W_h] side by side: the spec's two keys
-                n_in = rows.shape[2] - rows.shape[1]
-                slot = f"weights_input[{i}][{j}]" if j < n_in else f"weights_hidden[{i}][{j - n_in}]"
+            slot = f"{w_key}[{i}][{j}]" if own is None else own(options, i, j)  # a kind's own spec keys
             terms[flat[i, j]].append(Term(f"layers[{li}].{slot}", li, "weight", i, j,
                                           [Factor("Σ δ·a", rows[:, i, j])], rows[:, i, j], reduce(rows[:, i, j])))
-        terms[net.b_index[li][i]].append(Term(f"layers[{li}].{b_key}[{i}]", li, "bias", i, None,
+        b_slot = f"{b_key}[{i}]" if own is None else own(options, i, None)
+        terms[net.b_index[li][i]].append(Term(f"layers[{li}].{b_slot}", li, "bias", i, None,
                                               [Factor("Σ δ", pb[:, i])], pb[:, i], reduce(pb[:, i])))
 
 
@@ -198,16 +198,16 @@ def hand_rounded(spec: Spec, result: StepResult, decimals: int) -> StepResult:
         for term in p.terms:
             layer = layers[term.layer]
             pw, pb = w.products[term.layer]
-            if term.kind == "bias":
-                source, product = np.ones(n), pb[:, term.row]
-            else:
-                source, product = w.inputs_of(term.layer)[:, term.col], pw[:, term.row, term.col]
-            neuron = layer.neuron_names[term.row]
+            product = pb[:, term.row] if term.kind == "bias" else pw[:, term.row, term.col]
             total = float(np.sum(product))
+            factors = term.factors  # a typed layer's slot: Σ δ·a over its positions or time steps
+            if layer.kind == "dense":
+                neuron = layer.neuron_names[term.row]
+                source = np.ones(n) if term.kind == "bias" else w.inputs_of(term.layer)[:, term.col]
+                factors = [Factor(f"∂{ell}/∂z_{neuron}", layer.delta[:, term.row]),
+                           Factor(f"∂z_{neuron}/∂{p.name}", source)]
             terms.append(replace(
-                term, factors=[Factor(f"∂{ell}/∂z_{neuron}", layer.delta[:, term.row]),
-                               Factor(f"∂z_{neuron}/∂{p.name}", source)],
-                product=product,
+                term, factors=factors, product=product,
                 # one slot alone: the parameter's (rounded) gradient; tied slots: their exact share of it
                 contribution=float(w.grad[k]) if len(p.terms) == 1 else (total / n if mean else total)))
         parameters.append(replace(p, grad=float(w.grad[k]), new=float(w.new[k]), terms=terms))

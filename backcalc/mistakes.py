@@ -264,9 +264,12 @@ KIND_SLIPS = {
                         "a kernel entry's gradient adds δ·a over every position it touched"),
     "spread_max": ("maxpool", "max-pool gradient spread to all inputs",
                    "a max pool sends δ back to the input that won its window only"),
-    "bptt_last_step": ("rnn", "backpropagation through time truncated to the last step",
+    "bptt_last_step": (("rnn", "gru", "lstm"), "backpropagation through time truncated to the last step",
                        "a recurrent weight's gradient adds its products over every time step, and ∂ℓ/∂hₜ "
                        "reaches the earlier steps through W_h"),
+    "forgot_cell_path": ("lstm", "the LSTM's cell path forgotten",
+                         "∂ℓ/∂cₜ₋₁ = ∂ℓ/∂cₜ⊙fₜ + (what hₜ₋₁ sends): the cell state carries the gradient back "
+                         "through time"),
     "no_mean_terms": ("batchnorm", "batch norm backward without the mean terms",
                       "∂ℓ/∂x = γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂): μ and σ² depend on every x too"),
 }

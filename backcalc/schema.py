@@ -258,7 +258,7 @@ LAYER: dict[str, Field] = {
 # reads the keys above; `DENSE_KEYS` are what a dense layer's messages list.
 DENSE_KEYS = list(LAYER)
 LAYER_TYPES = ("dense", "conv1d", "conv2d", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "flatten",
-               "batchnorm", "rnn")
+               "batchnorm", "rnn", "gru", "lstm")
 _PAIR = {"anyOf": [{"type": "integer", "minimum": 0},
                    {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 0}}]}
 _KERNEL = {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": "#/$defs/row"}, {"type": "array"}]}}
@@ -266,7 +266,8 @@ LAYER.update({
     "type": Field("The layer's kind (default dense): conv1d, conv2d (as torch.nn.Conv1d/Conv2d), maxpool1d, "
                   "maxpool2d, avgpool1d, avgpool2d, flatten, batchnorm (torch.nn.BatchNorm1d in training "
                   "mode, ε = 1e-5), "
-                  "rnn (torch.nn.RNN, one layer, one bias); see docs/layers.md.", type="string",
+                  "rnn (torch.nn.RNN, one layer, one bias), gru (torch.nn.GRU, gate rows r, z, n), lstm "
+                  "(torch.nn.LSTM, gate rows i, f, g, o, one bias); see docs/layers.md.", type="string",
                   choices=LAYER_TYPES, default="dense",
                   what="layer type"),
     "kernels": Field("A convolution's kernels: out channels × in channels × kernel height × kernel width "
@@ -289,15 +290,27 @@ LAYER.update({
                    kind="a row of entries"),
     "beta": Field("A batch norm's shifts, one per feature (default 0).", shape=_ref("row"),
                   kind="a row of entries"),
-    "weights_input": Field("A recurrent layer's W_x: hidden × features (torch.nn.RNN's weight_ih_l0).",
+    "weights_input": Field("A recurrent layer's W_x (torch's weight_ih_l0): hidden × features (rnn), or one "
+                           "row per gate unit, gates in torch's order: 3·hidden × features (gru: r, z, n), "
+                           "4·hidden × features (lstm: i, f, g, o).",
                            shape=_KERNEL, kind="nested lists of entries"),
-    "weights_hidden": Field("A recurrent layer's W_h: hidden × hidden (torch.nn.RNN's weight_hh_l0).",
+    "weights_hidden": Field("A recurrent layer's W_h (torch's weight_hh_l0): hidden × hidden (rnn), "
+                            "3·hidden × hidden (gru), 4·hidden × hidden (lstm).",
                             shape=_KERNEL, kind="nested lists of entries"),
     "hidden_size": Field("A recurrent layer's number of hidden units when its weights are not given "
                          "(initialised from `init:`).", type="integer", minimum=1),
     "initial_state": Field("A recurrent layer's h₀, one number per hidden unit (default zeros).",
                            shape={"type": "array", "minItems": 1, "items": {"type": "number"}},
                            kind="list of numbers"),
+    "initial_cell": Field("An lstm's c₀, one number per hidden unit (default zeros).",
+                          shape={"type": "array", "minItems": 1, "items": {"type": "number"}},
+                          kind="list of numbers"),
+    "biases_input": Field("A gru's input-side biases (torch's bias_ih_l0: b_ir, b_iz, b_in), 3·hidden "
+                          "entries; the n gate adds b_in outside r⊙(…), so the two sides stay apart.",
+                          shape=_ref("row"), kind="a row of entries"),
+    "biases_hidden": Field("A gru's hidden-side biases (torch's bias_hh_l0: b_hr, b_hz, b_hn), 3·hidden "
+                           "entries; b_hn sits inside r⊙(W_hn·h + b_hn).", shape=_ref("row"),
+                           kind="a row of entries"),
     "return": Field("What a recurrent layer gives the next layer: last (h_T, the default) or all (every hₜ, "
                     "time-major).", type="string", choices=("last", "all"), default="last", what="return"),
 })

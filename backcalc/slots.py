@@ -24,8 +24,10 @@ class Slots:
         self.param = np.concatenate(per_layer)
         self.layer = np.concatenate([np.full(len(p), li) for li, p in enumerate(per_layer)])
         self.bounds = np.cumsum([0, *(len(p) for p in per_layer)])
-        self.is_bias = np.concatenate([np.arange(len(p)) % (wi.shape[1] + 1) == wi.shape[1]
-                                       for p, wi in zip(per_layer, rows)])
+        # a row's bias, and a kind's weight columns that are biases (a GRU's b_hh beside W_hh)
+        extra = [layer.options.get("bias_columns", 0) for layer in net.spec.layers]
+        self.is_bias = np.concatenate([np.arange(len(p)) % (wi.shape[1] + 1) >= wi.shape[1] - k
+                                       for p, wi, k in zip(per_layer, rows, extra)])
         size = len(net.names)
         order = np.argsort(self.param, kind="stable")
         ranked = self.param[order]

@@ -18,6 +18,7 @@ from .reader import Reader, describe, plural, suggest
 from .schema import LAYER
 from .spec_init import initial_biases, initial_weights
 from .spec_model import Layer
+from .spec_rows import read_row
 
 
 @dataclass
@@ -99,7 +100,7 @@ def read_kind(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Kin
     activation, alpha = _activation(r, m, path, "tanh" if kind == "rnn" else "identity")
     if activation is None:
         return None
-    read = {"flatten": _flatten, "batchnorm": _batchnorm, "rnn": _rnn}.get(kind)
+    read = {"flatten": _flatten, "batchnorm": _batchnorm, "rnn": _rnn, "gru": _rnn, "lstm": _rnn}.get(kind)
     if read is None:
         read = _conv if kind.startswith("conv") else _pool
     shape = read(r, li, node, m, below, kind)
@@ -306,23 +307,19 @@ def _batchnorm(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Ki
 def _rnn(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShape | None:
     import sys
 
+    from .spec_gated import read_gated
     from .spec_rnn import read_rnn
 
-    return read_rnn(r, li, node, m, below, kind, sys.modules[__name__])
+    read = read_rnn if kind == "rnn" else read_gated
+    return read(r, li, node, m, below, kind, sys.modules[__name__])
 
 
 def _row(r: Reader, node, path: str, n: int, noun: str, layer: KindShape, key: str) -> bool:
     """A row of `n` entries (one per channel or feature) into the layer's gamma (weights) or biases."""
-    items = node.value if isinstance(node, yaml.SequenceNode) else None
-    if items is None or len(items) != n:
-        got = f"{len(items)}" if items is not None else describe(node)
-        r.error(node, path, f"expected a list of {n} {noun} {'entry' if n == 1 else 'entries'} (one per "
-                f"{'channel' if key == 'biases' else 'feature'}), got {got}")
+    read = read_row(r, node, path, n, noun, "channel" if key == "biases" else "feature")
+    if read is None:
         return False
-    entries = [r.entry(x, f"{path}[{i}]") for i, x in enumerate(items)]
-    if any(e is None for e in entries):
-        return False
-    values, names = [e[0] for e in entries], [e[1] for e in entries]
+    values, names = read
     store = "weights" if key == "gamma" else "biases"
     r.keep_exact(f"{path.rsplit('.', 1)[0]}.{store}", values)
     if key == "gamma":
@@ -363,11 +360,9 @@ def default_kind_names(layer: Layer, li: int) -> tuple[list[str], list[str]]:
     """A typed layer's default names, flat: kernel entries `K2[o,c,i,j]` (gamma `gamma2[k]`), then
     biases `b2[o]` (beta `beta2[k]`), 1-based."""
     w_key, b_key = layer.options["keys"]
-    if layer.kind == "rnn":  # W_x then W_h, side by side in each row
-        o = layer.options
-        names = [[f"Wx{li + 1}[{i + 1},{j + 1}]" for j in range(o["features"])] +
-                 [f"Wh{li + 1}[{i + 1},{k + 1}]" for k in range(o["hidden"])] for i in range(o["hidden"])]
-        return [n for row in names for n in row], [f"b{li + 1}[{i + 1}]" for i in range(o["hidden"])]
+    own = getattr(kind_named(layer.kind), "default_names", None)  # a kind that names its own (rnn, gru, lstm)
+    if own is not None:
+        return own(layer.options, li)
     prefix = {"kernels": "K", "gamma": "gamma"}.get(w_key, "W")
     b_prefix = {"biases": "b", "beta": "beta"}.get(b_key, "b")
     shape = layer.weights.shape if w_key == "kernels" else layer.weights.shape[:1]

@@ -102,10 +102,6 @@ def read_layers(r: Reader, maps, sample_shape: tuple, init: Init, size_check=Non
             return None
         shapes.append(shape)
         below = out
-    if getattr(shapes[-1], "kind", "dense") == "rnn":  # the loss's fused forms read a dense output layer
-        r.error(maps[-1][0], f"layers[{len(maps) - 1}]", "an rnn cannot be the output layer; put a dense layer "
-                "after it")
-        return None
     # Every size is known before anything is built: the cap, then the command's own limit.
     total = _count_parameters(r, maps, shapes)
     if total is None:

@@ -96,8 +96,20 @@ class Spec:
 
 def parameter_names(spec: Spec) -> list[str]:
     """Distinct parameter names in order of first appearance (weights, then biases, per layer)."""
-    return list(dict.fromkeys(chain.from_iterable(
-        chain(flat_names(layer.weight_names), layer.bias_names) for layer in spec.layers)))
+    return list(dict.fromkeys(chain.from_iterable(layer_parameter_names(layer) for layer in spec.layers)))
+
+
+def layer_parameter_names(layer: Layer) -> list:
+    """A layer's slot names in the order its spec writes them: weights then biases, or a kind's own
+    `blocks` (a gated layer's weights_input, weights_hidden, then its biases: each array row by row)."""
+    blocks = layer.options.get("blocks")
+    if blocks is None:
+        return [*flat_names(layer.weight_names), *layer.bias_names]
+    out = []
+    for block in blocks:
+        out += list(layer.bias_names) if block is None else [n for row in layer.weight_names
+                                                              for n in row[block[0]:block[1]]]
+    return out
 
 
 def flat_names(names) -> list:

@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from .exact import to_fraction
+from .layers import kind_named
 from .reader import Reader, describe, shown
 from .spec_kinds import fill_default_names
 from .spec_model import Spec, default_bias_name, default_neuron_names, default_weight_name, flat_names
@@ -65,9 +66,13 @@ def _named_kind_entries(spec: Spec, li: int, layer_node, layer) -> list:
     w_key, b_key = layer.options["keys"]
     weights = np.ravel(spec.exact.get(f"layers[{li}].weights", layer.weights))
     biases = spec.exact.get(f"layers[{li}].biases", layer.biases)
-    slots = [(n, weights[k], f"layers[{li}].{w_key}[{k}]", layer_node, "w")
+    own = getattr(kind_named(layer.kind), "slot_path", None)  # a recurrent kind's own keys (weights_hidden[1][0])
+    cols = layer.weights.shape[-1] if layer.weights.ndim == 2 else 1
+    w_path = (lambda k: f"{w_key}[{k}]") if own is None else (lambda k: own(layer.options, k // cols, k % cols))
+    b_path = (lambda i: f"{b_key}[{i}]") if own is None else (lambda i: own(layer.options, i, None))
+    slots = [(n, weights[k], f"layers[{li}].{w_path(k)}", layer_node, "w")
              for k, n in enumerate(flat_names(layer.weight_names)) if n is not None]
-    return slots + [(n, biases[i], f"layers[{li}].{b_key}[{i}]", layer_node, "b")
+    return slots + [(n, biases[i], f"layers[{li}].{b_path(i)}", layer_node, "b")
                     for i, n in enumerate(layer.bias_names) if n is not None]
 
 

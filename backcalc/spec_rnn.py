@@ -13,6 +13,7 @@ import yaml
 from .layers.windows import position_names, shape_text
 from .reader import Reader, describe, plural
 from .schema import LAYER
+from .spec_rows import read_row
 
 
 def read_rnn(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
@@ -20,11 +21,11 @@ def read_rnn(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
     passed in by the module itself, which keeps the imports one way."""
     shape_type, below_type = spec_kinds.KindShape, spec_kinds.Below
     path = f"layers[{li}]"
-    seq = _sequence(r, li, node, m, below)
+    seq = sequence_shape(r, li, node, m, below)
     if seq is None:
         return None
     time, features = seq
-    wx = _matrix(r, m, path, "weights_input", features, "features", spec_kinds.read_nested)
+    wx = matrix_key(r, m, path, "weights_input", features, "features", spec_kinds.read_nested)
     if wx is False:
         return None
     hidden = len(wx[0]) if wx is not None else None
@@ -36,7 +37,7 @@ def read_rnn(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
         r.error(node, path, "give `weights_input:` (hidden × features) and `weights_hidden:` (hidden × hidden), "
                 "or `hidden_size:` (to initialise from `init:`)")
         return None
-    wh = _matrix(r, m, path, "weights_hidden", hidden, "hidden units", spec_kinds.read_nested)
+    wh = matrix_key(r, m, path, "weights_hidden", hidden, "hidden units", spec_kinds.read_nested)
     if wh is False:
         return None
     if (wx is None) != (wh is None) or (wh is not None and len(wh[0]) != hidden):
@@ -45,7 +46,7 @@ def read_rnn(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
                 f"(one per hidden unit); got {got}")
         return None
     returns = r.field(m["return"][1], f"{path}.return", LAYER["return"]) if "return" in m else "last"
-    h0 = _initial_state(r, m, path, hidden)
+    h0 = state_key(r, m, path, hidden)
     if returns is None or h0 is None:
         return None
     out_shape = (time, hidden) if returns == "all" else (hidden,)
@@ -64,27 +65,22 @@ def read_rnn(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
             r.exact[f"{path}.weights"] = r.exact[f"{path}.weights"].reshape(values.shape)
     else:
         layer.draw = (hidden, features + hidden, (hidden, features + hidden))
-    if "biases" in m and not _biases(r, m["biases"][1], f"{path}.biases", hidden, layer):
+    if "biases" in m and not bias_row(r, m["biases"][1], f"{path}.biases", hidden, layer):
         return None
     return layer
 
 
-def _biases(r: Reader, node, path: str, n: int, layer) -> bool:
-    """One bias per hidden unit (torch's b_ih + b_hh)."""
-    items = node.value if isinstance(node, yaml.SequenceNode) else None
-    if items is None or len(items) != n:
-        r.error(node, path, f"expected a list of {n} bias entries (one per hidden unit), got "
-                f"{len(items) if items is not None else describe(node)}")
+def bias_row(r: Reader, node, path: str, n: int, layer, per: str = "hidden unit") -> bool:
+    """One bias per hidden unit (torch's b_ih + b_hh); a gated layer's one per gate unit."""
+    read = read_row(r, node, path, n, "bias", per)
+    if read is None:
         return False
-    entries = [r.entry(x, f"{path}[{i}]") for i, x in enumerate(items)]
-    if any(e is None for e in entries):
-        return False
-    r.keep_exact(path, [e[0] for e in entries])
-    layer.biases, layer.bias_names = np.array([e[0] for e in entries], dtype=float), [e[1] for e in entries]
+    r.keep_exact(path, read[0])
+    layer.biases, layer.bias_names = np.array(read[0], dtype=float), read[1]
     return True
 
 
-def _sequence(r: Reader, li: int, node, m: dict, below):
+def sequence_shape(r: Reader, li: int, node, m: dict, below, kind: str = "rnn"):
     """(time steps, features) of each sample: `input_shape: [time, features]`, or the layer below's shape."""
     path = f"layers[{li}]"
     if "input_shape" in m:
@@ -96,17 +92,17 @@ def _sequence(r: Reader, li: int, node, m: dict, below):
                 r.error(key_node, f"{path}.input_shape", f"expected [time, features], got {describe(key_node)}")
             return None
         if prod(given) != below.size:
-            r.error(key_node, f"{path}.input_shape", f"rnn reads {shape_text(given)} = {prod(given)} values, "
+            r.error(key_node, f"{path}.input_shape", f"{kind} reads {shape_text(given)} = {prod(given)} values, "
                     f"but {below.said(li)}")
             return None
         return tuple(given)
     if len(below.shape) == 2:
         return below.shape
-    r.error(node, path, f"rnn reads time × features, but {below.said(li)}: give `input_shape: [time, features]`")
+    r.error(node, path, f"{kind} reads time × features, but {below.said(li)}: give `input_shape: [time, features]`")
     return None
 
 
-def _matrix(r: Reader, m: dict, path: str, key: str, columns: int, what: str, read_nested):
+def matrix_key(r: Reader, m: dict, path: str, key: str, columns: int, what: str, read_nested, rows: str = "hidden"):
     """(values, names, rows) of a rows × `columns` key, None when absent, False after a problem."""
     if key not in m:
         return None
@@ -116,19 +112,20 @@ def _matrix(r: Reader, m: dict, path: str, key: str, columns: int, what: str, re
     values, names, shape = read
     if shape[1] != columns:
         r.error(m[key][1], f"{path}.{key}", f"expected {plural(columns, 'column')} (one per {what[:-1]}), got "
-                f"{shape[1]}: {key} is hidden × {'features' if key == 'weights_input' else 'hidden'}")
+                f"{shape[1]}: {key} is {rows} × {'features' if key == 'weights_input' else 'hidden'}")
         return False
     return values, names, shape[0]
 
 
-def _initial_state(r: Reader, m: dict, path: str, hidden: int):
-    if "initial_state" not in m:
+def state_key(r: Reader, m: dict, path: str, hidden: int, key: str = "initial_state"):
+    """h₀ (an lstm's c₀: `initial_cell`), one number per hidden unit, zeros when not given."""
+    if key not in m:
         return [0.0] * hidden
-    node = m["initial_state"][1]
+    node = m[key][1]
     items = node.value if isinstance(node, yaml.SequenceNode) else None
     if items is None or len(items) != hidden:
-        r.error(node, f"{path}.initial_state", f"expected a list of {hidden} numbers (one per hidden unit), "
+        r.error(node, f"{path}.{key}", f"expected a list of {hidden} numbers (one per hidden unit), "
                 f"got {len(items) if items is not None else describe(node)}")
         return None
-    values = [r.number(x, f"{path}.initial_state[{i}]") for i, x in enumerate(items)]
+    values = [r.number(x, f"{path}.{key}[{i}]") for i, x in enumerate(items)]
     return None if any(v is None for v in values) else values

@@ -137,6 +137,8 @@ def kind_layer_yaml(li: int, layer, w: np.ndarray, b: np.ndarray) -> list[str]:
         return out + [f"    gamma: [{', '.join(flat)}]", f"    beta: [{', '.join(row)}]"]
     if layer.kind == "rnn":
         return out + rnn_yaml(layer, np.array(flat, dtype=object).reshape(w.shape), row)
+    if layer.kind in ("gru", "lstm"):
+        return out + gated_yaml(layer, np.array(flat, dtype=object).reshape(w.shape), row)
     return out + [f"    kernels: {_nested(np.array(flat, dtype=object).reshape(w.shape))}",
                   f"    biases: [{', '.join(row)}]"]
 
@@ -148,6 +150,15 @@ def rnn_yaml(layer, entries: np.ndarray, row: list[str]) -> list[str]:
             f"    initial_state: [{', '.join(_num(v) for v in o['initial_state'])}]",
             f"    weights_input: {_nested(entries[:, :f])}", f"    weights_hidden: {_nested(entries[:, f:])}",
             f"    biases: [{', '.join(row)}]"]
+
+
+def gated_yaml(layer, entries: np.ndarray, row: list[str]) -> list[str]:
+    """A gru's or lstm's own lines: as an rnn's, with c₀ (lstm) and a gru's two bias rows apart again."""
+    o, f, n_h = layer.options, layer.options["features"], layer.options["hidden"]
+    out = rnn_yaml(layer, entries[:, :f + n_h], row)
+    if layer.kind == "lstm":
+        return out[:3] + [f"    initial_cell: [{', '.join(_num(v) for v in o['initial_cell'])}]"] + out[3:]
+    return out[:-1] + [f"    biases_input: [{', '.join(row)}]", f"    biases_hidden: {_nested(entries[:, f + n_h])}"]
 
 
 def _nested(entries: np.ndarray) -> str:

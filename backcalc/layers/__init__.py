@@ -1,10 +1,10 @@
 """Layer kinds: each one module behind the small protocol below: dense, conv (1d, 2d), pool (max,
-avg; 1d, 2d), flatten, batchnorm, rnn.
+avg; 1d, 2d), flatten, batchnorm, rnn, gru, lstm.
 
 A kind pairs its forward and backward next to each other (as micrograd's `Value` and PyTorch's
 `autograd.Function` do) and declares its parameter slots and the named quantities it
 contributes, so the worked-step core, the check and every view read them without knowing the
-kind. The recurrent layer (rnn) keeps its time steps inside: its quantities are per step.
+kind. The recurrent layers (rnn, gru, lstm) keep their time steps inside: their quantities are per step.
 """
 
 from __future__ import annotations
@@ -71,10 +71,12 @@ def _kinds() -> dict:
     from .conv import Conv
     from .dense import Dense
     from .flatten import Flatten
+    from .gru import Gru
+    from .lstm import Lstm
     from .pool import AvgPool, MaxPool
     from .rnn import Rnn
 
-    return {k.name: k for k in (Dense, Conv, MaxPool, AvgPool, Flatten, BatchNorm, Rnn)}
+    return {k.name: k for k in (Dense, Conv, MaxPool, AvgPool, Flatten, BatchNorm, Rnn, Gru, Lstm)}
 
 
 def kind_named(name: str):

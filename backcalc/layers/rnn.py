@@ -17,24 +17,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import get_activation
-from .activated import Activated
+from .gated import Plain, Recurrent
 
 
-class Rnn(Activated):
+class Rnn(Recurrent):
     name = "rnn"
     spec_keys = ("type", "weights_input", "weights_hidden", "biases", "hidden_size", "activation", "alpha",
                  "initial_state", "return", "input_shape", "names")
-    slots = ("weights", "biases")
 
     def __init__(self, layer, alpha=None):
         super().__init__(layer, alpha)
         self.cell = self.activation  # the recurrence's f; the layer as a whole hands h on as it is
         self.activation = get_activation("identity")
-        o = self.options
-        self.time, self.features, self.hidden = o["time"], o["features"], o["hidden"]
-        self.every = o["return"] == "all"
-        self.h0 = np.array(o["initial_state"], dtype=float)
-        self.w, self.b = layer.weights, layer.biases
 
     def steps(self, arith, a_in, w, b):
         """The forward through time: ([xₜ, hₜ₋₁] per step, zₜ per step, hₜ per step, h₀ first)."""
@@ -80,7 +74,7 @@ class Rnn(Activated):
         return np.concatenate(self.through_time(arith, delta, w, a_in)[2], axis=1)
 
     def slot_products(self, delta, a_in):
-        dz, _, _, joined = self.through_time(_Plain, delta, self.w, a_in)
+        dz, _, _, joined = self.through_time(Plain, delta, self.w, a_in)
         if self.slip == ("bptt_last_step",):  # the mistake: BPTT truncated to the last step
             return dz[-1][:, :, None] * joined[-1][:, None, :], dz[-1] * 1
         pw = sum(d[:, :, None] * u[:, None, :] for d, u in zip(dz, joined))
@@ -93,8 +87,8 @@ class Rnn(Activated):
     def quantities(self, a_in, delta):
         """Per time step (samples × time × hidden): zₜ, hₜ, ∂ℓ/∂hₜ, ∂ℓ/∂zₜ, and [xₜ, hₜ₋₁], each weight's
         product at each step (samples × time × hidden × (features + hidden)), whose sum over time is its gradient."""
-        joined, zs, hs = self.steps(_Plain, a_in, self.w, self.b)
-        dz, dh, _, _ = self.through_time(_Plain, delta, self.w, a_in)
+        joined, zs, hs = self.steps(Plain, a_in, self.w, self.b)
+        dz, dh, _, _ = self.through_time(Plain, delta, self.w, a_in)
         terms = np.stack([d[:, :, None] * u[:, None, :] for d, u in zip(dz, joined)], axis=1)
         return {"recurrence_activation": self.cell.name, "pre_activation": np.stack(zs, axis=1),
                 "hidden_state": np.stack(hs[1:], axis=1), "dl_dh": np.stack(dh, axis=1),
@@ -111,25 +105,18 @@ class Rnn(Activated):
             out.append(h)
         return torch.cat(out, dim=1) if self.every else h
 
-    def reads(self, i: int) -> list[int]:
-        t = i // self.hidden if self.every else self.time - 1
-        return list(range((t + 1) * self.features))
-
-    def slot_deps(self, i: int, j: int | None, s: int, below: list[str] | None) -> list[tuple]:
-        """Row i's products read every output unit's δ (through time) and, for an input weight, xⱼ at each step."""
-        out = [("delta", m, s) for m in self.neurons]
-        if j is not None and below and j < self.features:
-            out += [("a", below[t * self.features + j], s) for t in range(self.time)]
-        return out
-
-
-class _Plain:
-    """NumPy's order without recording: the kind's backward recomputing its own forward."""
+    @staticmethod
+    def default_names(options: dict, li: int) -> tuple[list[str], list[str]]:
+        """W_x then W_h, side by side in each row (`Wx1[1,2]`, `Wh1[1,1]`), then `b1[1]`, 1-based."""
+        f, n_h, L = options["features"], options["hidden"], li + 1
+        names = [[f"Wx{L}[{i + 1},{j + 1}]" for j in range(f)] + [f"Wh{L}[{i + 1},{k + 1}]" for k in range(n_h)]
+                 for i in range(n_h)]
+        return [n for row in names for n in row], [f"b{L}[{i + 1}]" for i in range(n_h)]
 
     @staticmethod
-    def affine(a, w, b):
-        return a @ w.T + b
-
-    @staticmethod
-    def back(delta, w):
-        return delta @ w
+    def slot_path(options: dict, i: int, j: int | None) -> str:
+        """The spec key of weight row i, column j (None: its bias)."""
+        f = options["features"]
+        if j is None:
+            return f"biases[{i}]"
+        return f"weights_input[{i}][{j}]" if j < f else f"weights_hidden[{i}][{j - f}]"

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
+from ..layers.gated import RECURRENT
 from ..result import StepResult
+from .gated_tables import gated_rows
 from .layer_tables import MAX_UNITS_SHOWN, field_of, units
 from .numbers import fmt_once as fmt
 from .numbers import paren
@@ -64,7 +66,7 @@ def source(result: StepResult, layer, i: int, s: int, d: int, l_: str) -> str:
         return (f"*{short(nxt.weights[i][0], d)}/({n}·{short(ex['std'][i], d)})·(\n{n}·"
                 f"{paren(short(nxt.delta[s, i], d))}\n− {paren(short(ex['sum_delta'][i], d))}\n− "
                 f"{paren(short(ex['x_hat'][s][i], d))}\n·{paren(short(ex['sum_delta_x_hat'][i], d))})")
-    if kind == "rnn":
+    if kind in RECURRENT:
         return rnn_source(nxt, d)
     if kind.startswith("maxpool"):
         won = [nxt.neuron_names[u] for u, k in enumerate(nxt.extras["winner"][s]) if k == i]
@@ -110,7 +112,7 @@ def gradient_table(result: StepResult, d: int, full: bool) -> Table:
                                   *([str(result.batch[s] + 1) if k == 0 else ""] if many else []),
                                   fmt(delta, d), fmt(dz, d), fmt(product, d))
                 if len(rows) > 1:
-                    over = "time steps" if layer.kind == "rnn" else "positions"
+                    over = "time steps" if layer.kind in RECURRENT else "positions"
                     table.add_row("", f"sum over {len(rows)} {over}", *([""] if many else []), "", "",
                                   fmt(term.product[s], d), style="italic")
             if many:
@@ -129,6 +131,8 @@ def _rows(result: StepResult, layer, term, s: int) -> list[tuple]:
     a_in = result.inputs[s] if layer.index == 0 else result.layers[layer.index - 1].a[s]
     if layer.kind == "rnn":
         return rnn_rows(layer, term, s)
+    if layer.kind in RECURRENT:
+        return gated_rows(layer, term, s)
     if layer.kind in ("dense", "batchnorm"):
         unit = layer.neuron_names[i]
         product = term.product[s]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layers.gated import RECURRENT
 from ..result import StepResult
 from .layer_tables import field_of, inputs_of
 from .math_text import name
@@ -73,7 +74,7 @@ def _forward_row(r: StepResult, layer, i: int, s: int) -> list:
 
 def _z_tokens(layer, i: int, s: int, a_in, given: bool) -> list:
     """z's formula with its numbers: w·a sums, a pool's max or mean, batch norm's γ·x̂ + β."""
-    if layer.kind in ("flatten", "rnn"):  # an rnn's output is its last step's h (the recurrence: step's tables)
+    if layer.kind in ("flatten", *RECURRENT):  # an rnn's output is its last step's h (the recurrence: step's tables)
         return []
     if layer.kind == "batchnorm":
         return [Num(layer.weights[i][0], given=True, wrap=True), r" \cdot ", Num(layer.extras["x_hat"][s][i],
@@ -113,11 +114,12 @@ def _gradient_sum(r: StepResult, p) -> list:
 
 def _products(r: StepResult, term) -> list:
     layer = r.layers[term.layer]
-    if layer.kind == "rnn":  # each time step's product: the sum over time is the recurrent weight's gradient
+    if layer.kind in RECURRENT:  # each time step's product: the sum over time is the recurrent weight's gradient
         steps = range(layer.extras["hidden_state"].shape[1])
         if term.kind == "weight":
             return [layer.extras["step_terms"][s][t][term.row][term.col] for s in range(len(r.batch)) for t in steps]
-        return [layer.extras["dl_dz_step"][s][t][term.row] for s in range(len(r.batch)) for t in steps]
+        per_step = layer.extras["dl_dz_step" if layer.kind == "rnn" else "gate_delta"]  # a bias's product: δ
+        return [per_step[s][t][term.row] for s in range(len(r.batch)) for t in steps]
     if layer.kind.startswith("conv") and term.kind == "weight":
         terms = layer.extras["kernel_terms"]  # samples × out × positions × entries
         return [terms[s][term.row][q][term.col] for s in range(len(r.batch))

@@ -1,11 +1,12 @@
 """A step's tables when its network has layers of other kinds than dense (conv, pool, flatten,
-batchnorm, rnn), top to bottom: layer_tables.py the forward half, layer_gradients.py the backward."""
+batchnorm, rnn, gru, lstm), top to bottom: layer_tables.py the forward half, layer_gradients.py the backward."""
 
 from __future__ import annotations
 
 from rich.console import Group
 
 from ..result import StepResult
+from .gated_tables import gated_tables
 from .layer_gradients import backward_notes, backward_table, gradient_table
 from .layer_tables import batchnorm_table, forward_table, heading
 from .loss_and_update import loss_table, update_tables
@@ -20,6 +21,8 @@ def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) ->
     parts += [batchnorm_table(result, layer, d, full) for layer in result.layers if layer.kind == "batchnorm"]
     parts += [t for layer in result.layers if layer.kind == "rnn"
               for t in rnn_tables(result, layer, d, samples(result, full))]
+    parts += [t for layer in result.layers if layer.kind in ("gru", "lstm")
+              for t in gated_tables(result, layer, d, samples(result, full))]
     parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
               gradient_table(result, d, full)]
     parts += update_tables(result, d)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from ..layers.gated import RECURRENT
 from ..result import StepResult
 from .numbers import fmt_once as fmt
 from .numbers import paren
@@ -74,7 +75,7 @@ def unit_formula(result: StepResult, layer, i: int, s: int, d: int, first: bool)
         return (f"{layer.weight_names[k][0]}·x̂ + {layer.bias_names[k]}\n" if first else "") + (
             f"= {paren(short(layer.weights[k][0], d))}·{paren(short(layer.extras['x_hat'][s][k], d))} + "
             f"{paren(short(layer.biases[k], d))}")
-    if layer.kind == "rnn":
+    if layer.kind in RECURRENT:
         return rnn_formula(layer, i, first)
     if layer.kind.startswith(("maxpool", "avgpool")):
         return pool_formula(layer, i, s, a_in, names, d, first)

@@ -77,4 +77,5 @@ def rnn_rows(layer, term, s: int) -> list[tuple]:
 
 def rnn_source(nxt, d: int) -> str:
     """What a recurrent layer sends back to the unit of the layer below it (∂ℓ/∂xₜ, through time)."""
-    return f"Σ ∂ℓ/∂zₜ·W_x (layer {nxt.index + 1}, through time)"
+    what = "∂ℓ/∂zₜ" if nxt.kind == "rnn" else "δ of each gate"
+    return f"Σ {what}·W_x (layer {nxt.index + 1}, through time)"

@@ -9,8 +9,7 @@ import json
 import numpy as np
 import pytest
 from conftest import cli, cli_json, write_file
-
-RTOL = 1e-10  # different computations (torch's RNN kernel against the kind's loop over time): rounding
+from torch_agrees import five_epochs_agree, step_agrees
 
 
 def random_rnn_spec(seed: int, activations=("tanh", "relu")) -> dict:
@@ -72,34 +71,14 @@ def torch_step(spec: dict, theta: dict):
 def test_step_agrees_with_torch_rnn(tmp_path, seed):
     pytest.importorskip("torch")
     spec = random_rnn_spec(seed)
-    step = cli_json("step", _spec_path(tmp_path, spec))
-    theta = {p["name"]: p["value"] for p in step["parameters"]}
-    loss, grad = torch_step(spec, theta)
-    np.testing.assert_allclose(step["loss"], loss, rtol=RTOL, atol=1e-14)
-    for p in step["parameters"]:
-        np.testing.assert_allclose(p["grad"], grad[p["name"]], rtol=RTOL, atol=1e-13, err_msg=p["name"])
-        np.testing.assert_allclose(p["new"], p["value"] - 0.1 * grad[p["name"]], rtol=RTOL, atol=1e-13)
+    step_agrees(_spec_path(tmp_path, spec), spec, torch_step)
 
 
 @pytest.mark.parametrize("seed", range(8))
 def test_five_epochs_agree_with_torch_rnn(tmp_path, seed):
     pytest.importorskip("torch")
     spec = random_rnn_spec(100 + seed)
-    path = _spec_path(tmp_path, spec)
-    step = cli_json("step", path)
-    result = cli("train", path, "--epochs", "5", "--json")
-    assert result.exit_code == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
-    theta = {p["name"]: p["value"] for p in step["parameters"]}
-    losses = []
-    for _ in range(5):
-        loss, grad = torch_step(spec, theta)
-        losses.append(loss)
-        theta = {k: v - 0.1 * grad[k] for k, v in theta.items()}
-    epochs = [r for r in records if "epoch" in r]
-    np.testing.assert_allclose([r["loss"] for r in epochs], losses[:len(epochs)], rtol=1e-9, atol=1e-13)
-    final = records[-1]["final"]["parameters"]
-    np.testing.assert_allclose([final[k] for k in theta], list(theta.values()), rtol=1e-9, atol=1e-12)
+    five_epochs_agree(_spec_path(tmp_path, spec), spec, torch_step)
 
 
 @pytest.mark.parametrize("seed", range(12))
