@@ -39,10 +39,15 @@ def per_step(layer: LayerResult) -> dict[str, np.ndarray]:
     return {**{k: found[k] for k in ROWS if k in found}, **found}
 
 
+def features(layer: LayerResult) -> int:
+    """xₜ's features: the kind says so (a GRU's rows carry b_hh beside W_h), else what W_h leaves of a row."""
+    return layer.extras.get("features", layer.weights.shape[1] - layer.extras["hidden_state"].shape[2])
+
+
 def inputs_read(layer: LayerResult, full: bool) -> list[int | None]:
     """The inputs to draw when a recurrent layer reads them: xₜ's features for each step drawn."""
     _, n_t, n_h = layer.extras["hidden_state"].shape
-    f = layer.weights.shape[1] - n_h
+    f = features(layer)
     shown: list[int | None] = []
     for t in pick(n_t, full):
         shown += [None] if t is None else [None if j is None else t * f + j for j in pick(f, full)]
@@ -55,7 +60,7 @@ class Unrolled:
     def __init__(self, layer: LayerResult, below: Below, s: int, d: int, ell: str, full: bool):
         self.layer, self.below, self.s, self.d, self.ell = layer, below, s, d, ell
         _, self.n_t, self.n_h = layer.extras["hidden_state"].shape
-        self.f = layer.weights.shape[1] - self.n_h
+        self.f = features(layer)
         self.pre = f"l{layer.index + 1}"
         self.units, self.steps = pick(self.n_h, full), pick(self.n_t, full)
         self.rows = per_step(layer)

@@ -6,6 +6,8 @@ output layer (against torch.nn.RNN)."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -194,3 +196,19 @@ def test_json_has_a_gru_s_two_bias_sides():
     d_in, d_hid = np.array(layer["gate_delta"])[0], np.array(layer["d_hid"])[0]
     np.testing.assert_allclose(d_hid[:, 4:], d_in[:, 4:] * r, rtol=1e-12)  # the hidden side of n gets δ_n⊙r
     np.testing.assert_allclose(d_hid[:, :4], d_in[:, :4], rtol=1e-12)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_graph_unrolls_a_gated_layer_and_dot_renders_it(kind):
+    """One node per hidden unit and step, each with its gates' stacked rows (a GRU's b_hh column is no input)."""
+    spec = CONFIGS / f"{kind}_sequence.yaml"
+    result = cli("graph", spec, "-q")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(cli("step", spec, "--json", "-q").stdout)
+    _, steps, n_h = np.array(data["layers"][0]["hidden_state"]).shape
+    for t in range(1, steps + 1):
+        for k in range(1, n_h + 1):
+            assert f"h1[{t},{k}] ({kind}, t = {t})" in result.stdout
+    svg = subprocess.run(["dot", "-Tsvg"], input=result.stdout, capture_output=True, text=True, check=True)
+    assert "<svg" in svg.stdout and not svg.stderr
