@@ -10,7 +10,8 @@ import numpy as np
 from ..result import StepResult
 from .layer_tables import field_of, inputs_of
 from .math_text import name
-from .solution_blocks import Document, Heading, Num, Paragraph, Table
+from .rnn_solution import gradient_equation, recurrent, through_time
+from .solution_blocks import Document, Heading, Math, Num, Paragraph, Table
 
 MAX_TERMS = 9  # a longer sum is written as its result only
 
@@ -38,6 +39,7 @@ def kind_document(result: StepResult, blank: bool = False, hand: dict | None = N
     rows = [row for layer in r.layers for i in range(len(layer.neuron_names)) for s in range(len(r.batch))
             for row in [_forward_row(r, layer, i, s)]]
     doc.add(Table(["layer", "unit", "sample", "z", "a"], rows))
+    _through_time(doc, r, backward=False)
     doc.add(Heading(2, "2. Loss"))
     doc.add(Table(["sample", "loss"], [[[str(r.batch[s] + 1)], [Num(r.losses[s])]] for s in range(len(r.batch))]
                   + [[["L"], [Num(r.loss)]]]))
@@ -47,13 +49,29 @@ def kind_document(result: StepResult, blank: bool = False, hand: dict | None = N
          [Num(layer.dl_da[s, i])] if layer.dl_da is not None else [""],
          [Num(layer.da_dz[s, i])] if layer.da_dz is not None else [""], [Num(layer.delta[s, i])]]
         for layer in reversed(r.layers) for i in range(len(layer.neuron_names)) for s in range(len(r.batch))]))
+    _through_time(doc, r, backward=True)
     doc.add(Heading(2, "4. Gradients"))
-    doc.add(Table(["parameter", "sum of its chain-rule products", "∂L/∂p"],
-                  [[[name(p.name)], _gradient_sum(r, p), [Num(p.grad)]] for p in r.parameters]))
+    over_time = [eq for p in r.parameters for eq in [gradient_equation(r, p)] if eq is not None]
+    if len(over_time) < len(r.parameters):
+        doc.add(Table(["parameter", "sum of its chain-rule products", "∂L/∂p"],
+                      [[[name(p.name)], _gradient_sum(r, p), [Num(p.grad)]] for p in r.parameters
+                       if gradient_equation(r, p) is None]))
+    if over_time:
+        doc.add(Paragraph(["A recurrent layer's weight is used at every time step: its gradient is the sum over the "
+                           "steps of ∂ℓ/∂zₜ times what the weight multiplies at that step (xₜ, or hₜ₋₁ for W_h; "
+                           "1 for b)."]))
+        doc.add(Math(over_time))
     doc.add(Heading(2, "5. Update"))
     doc.add(Table(["parameter", "old", "∂L/∂p", "new"], [
         [[name(p.name)], [Num(p.value, given=True)], [Num(p.grad)], [Num(p.new)]] for p in r.parameters]))
     return doc
+
+
+def _through_time(doc: Document, r: StepResult, backward: bool) -> None:
+    for layer in r.layers:
+        if recurrent(layer):
+            for block in through_time(r, layer, backward):
+                doc.add(block)
 
 
 def _values(row, given: bool) -> list:
@@ -73,8 +91,12 @@ def _forward_row(r: StepResult, layer, i: int, s: int) -> list:
 
 def _z_tokens(layer, i: int, s: int, a_in, given: bool) -> list:
     """z's formula with its numbers: w·a sums, a pool's max or mean, batch norm's γ·x̂ + β."""
-    if layer.kind in ("flatten", "rnn"):  # an rnn's output is its last step's h (the recurrence: step's tables)
+    if layer.kind == "flatten":
         return []
+    if recurrent(layer):  # its output unit is a step's h (the steps are written out below the table)
+        n_t, n_h = layer.extras["hidden_state"].shape[1:]
+        t = i // n_h + 1 if len(layer.neuron_names) > n_h else n_t
+        return [f"h^{{({layer.index + 1})}}_{{{t},{i % n_h + 1}}}"]
     if layer.kind == "batchnorm":
         return [Num(layer.weights[i][0], given=True, wrap=True), r" \cdot ", Num(layer.extras["x_hat"][s][i],
                 wrap=True), " + ", Num(layer.biases[i], given=True, wrap=True)]
