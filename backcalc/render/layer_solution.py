@@ -58,8 +58,8 @@ def kind_document(result: StepResult, blank: bool = False, hand: dict | None = N
                        if gradient_equation(r, p) is None]))
     if over_time:
         doc.add(Paragraph(["A recurrent layer's weight is used at every time step: its gradient is the sum over the "
-                           "steps of ∂ℓ/∂zₜ times what the weight multiplies at that step (xₜ, or hₜ₋₁ for W_h; "
-                           "1 for b)."]))
+                           "steps of ", [r"\partial \ell / \partial z_t"], " times what the weight multiplies at that "
+                           "step (", ["x_t"], " for ", ["W_x"], ", ", ["h_{t-1}"], " for ", ["W_h"], ", 1 for b)."]))
         doc.add(Math(over_time))
     doc.add(Heading(2, "5. Update"))
     doc.add(Table(["parameter", "old", "∂L/∂p", "new"], [

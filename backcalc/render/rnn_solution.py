@@ -102,7 +102,7 @@ class Recurrence:
         layer, sym, num = self.layer, [], []
         out = self.output_unit(t, k)
         if out is not None:  # what the layer above sends to the output unit hₜ is
-            sym.append(d(self.ell(s), name(layer.neuron_names[out])))
+            sym.append(rf"\left({d(self.ell(s), self.sym('h', t + 1, k))}\right)_{{\mathrm{{out}}}}")
             num.append([Num(layer.dl_da[s, out], wrap=True)])
         if t < self.n_t - 1:  # what zₜ₊₁ sends back through W_h
             for m in range(self.n_h):
@@ -148,15 +148,17 @@ def through_time(r, layer, backward: bool) -> list:
     """The blocks of one direction through time: a paragraph and the equations of each step."""
     rec, keys = Recurrence(r, layer), step_keys(layer, backward)
     act = rec.ex.get("recurrence_activation", "")
+    head = f"Layer {layer.index + 1} ({layer.kind}, {act}), "
     if backward:
-        intro = (f"Layer {layer.index + 1} ({layer.kind}, {act}), backward through time from the last step: "
-                 "∂ℓ/∂hₜ is what the output sends to hₜ plus what zₜ₊₁ sends back through W_h, and "
-                 "∂ℓ/∂zₜ = ∂ℓ/∂hₜ · f′(zₜ).")
+        intro = [head + "backward through time from the last step: ", [r"\partial \ell / \partial h_t"],
+                 " is what the output sends to ", ["h_t"], " plus what ", ["z_{t+1}"], " sends back through ",
+                 ["W_h"], ", and ", [r"\partial \ell / \partial z_t = \partial \ell / \partial h_t \cdot f'(z_t)"], "."]
     else:
         h0 = join_tokens([[rec.read_num(0, 0, j)] for j in range(rec.f, rec.f + rec.n_h)], ", ")
-        intro = [f"Layer {layer.index + 1} ({layer.kind}, {act}), forward through time: zₜ = W_x·xₜ + W_h·hₜ₋₁ + b, "
-                 f"hₜ = {act}(zₜ), from the initial state ", [rf"h^{{({layer.index + 1})}}_{{0}} = (", *h0, ")"], "."]
-    blocks: list = [Paragraph(intro if not backward else [intro])]
+        intro = [head + "forward through time: ", [r"z_t = W_x x_t + W_h h_{t-1} + b"], ", ",
+                 [rf"h_t = \mathrm{{{act}}}(z_t)"], ", from the initial state ",
+                 [rf"h^{{({layer.index + 1})}}_{{0}} = (", *h0, ")"], "."]
+    blocks: list = [Paragraph(intro)]
     for s in rec.samples:
         for t in (reversed(range(rec.n_t)) if backward else range(rec.n_t)):
             where = f"t = {t + 1}" + (f", sample {r.batch[s] + 1}" if rec.n > 1 else "")
