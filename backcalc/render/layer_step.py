@@ -7,6 +7,7 @@ from rich.console import Group
 
 from ..result import StepResult
 from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
+from .layer_inputs import input_table
 from .layer_tables import batchnorm_table, forward_table, heading, loss_table, samples
 from .rnn_tables import rnn_tables
 
@@ -19,6 +20,6 @@ def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) ->
     parts += [t for layer in result.layers if layer.kind == "rnn"
               for t in rnn_tables(result, layer, d, samples(result, full))]
     parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
-              gradient_table(result, d, full)]
+              gradient_table(result, d, full), input_table(result, d, full)]
     parts += update_tables(result, d)
     return Group(*parts)
