@@ -164,7 +164,8 @@ def through_time(r, layer, backward: bool) -> list:
             where = f"t = {t + 1}" + (f", sample {r.batch[s] + 1}" if rec.n > 1 else "")
             blocks += [Paragraph([f"Layer {layer.index + 1}, {where}:"]), Math(rec.equations(keys, s, t))]
     if rec.n > MAX_SAMPLES_WRITTEN:
-        blocks.append(Paragraph([f"(The first {MAX_SAMPLES_WRITTEN} of {rec.n} samples; step's tables have them all.)"]))
+        blocks.append(Paragraph([f"(The first {MAX_SAMPLES_WRITTEN} of {rec.n} samples; step's tables have them "
+                                 "all.)"]))
     return blocks
 
 
