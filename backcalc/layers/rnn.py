@@ -92,7 +92,8 @@ class Rnn(Activated):
 
     def quantities(self, a_in, delta):
         """Per time step (samples × time × hidden): zₜ, hₜ, ∂ℓ/∂hₜ, f′(zₜ) = ∂hₜ/∂zₜ, ∂ℓ/∂zₜ, and [xₜ, hₜ₋₁],
-        each weight's product at each step (samples × time × hidden × (features + hidden)), whose sum over time is its gradient."""
+        each weight's product at each step (samples × time × hidden × (features + hidden)), whose sum over time
+        is its gradient."""
         joined, zs, hs = self.steps(_Plain, a_in, self.w, self.b)
         dz, dh, _, _ = self.through_time(_Plain, delta, self.w, a_in)
         terms = np.stack([d[:, :, None] * u[:, None, :] for d, u in zip(dz, joined)], axis=1)
