@@ -32,7 +32,8 @@ def test_rnn_page_shows_every_time_steps_numbers(browser, tmp_path, config):  # 
     browser.open(path)
     text = browser.js("return Array.from(document.querySelectorAll('math')).map(m => m.textContent).join(' ')")
     assert sorted(n for n in numbers if n not in text) == []
-    widths = browser.js("return Array.from(document.querySelectorAll('math')).map(m => m.getBoundingClientRect().width)")
+    widths = browser.js("return Array.from(document.querySelectorAll('math'))"
+                        ".map(m => m.getBoundingClientRect().width)")
     assert widths and all(w > 0 for w in widths)
     assert browser.js("return document.body.innerText").count("Layer 1, t = ") == 6
     browser.screenshot("rnn-solution.png")
