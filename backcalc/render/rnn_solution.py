@@ -18,7 +18,6 @@ from .solution_blocks import Equation, Math, Num, Paragraph
 
 MAX_SAMPLES_WRITTEN = 8  # as the dense solution: later samples only in the tables
 MAX_READS_WRITTEN = 8  # write zₜ's sum term by term up to this many inputs (features + hidden)
-MAX_PRODUCTS_WRITTEN = 24  # a gradient's sum over time (and samples) written term by term up to this many
 BACKWARD = re.compile(r"^d\w*_d")  # a derivative's key (dl_dh, dh_dz_step): the backward blocks
 
 
@@ -169,9 +168,9 @@ def through_time(r, layer, backward: bool) -> list:
     return blocks
 
 
-def gradient_equation(r, p) -> Equation | None:
-    """A recurrent parameter's gradient as the sum over time (and samples) of its products, factor by
-    factor; None for a parameter of another layer, or tied across several slots."""
+def symbolic_sum(r, p) -> list | None:
+    """A recurrent parameter's gradient in symbols, Σₜ ∂ℓ/∂zₜ times what it multiplies at step t (and Σₙ over
+    a batch); None for a parameter of another layer, or tied across several slots."""
     if len(p.terms) != 1 or not recurrent(r.layers[p.terms[0].layer]):
         return None
     term = p.terms[0]
@@ -181,18 +180,7 @@ def gradient_equation(r, p) -> Equation | None:
     factor = "" if term.kind == "bias" else " " + (f"x_{{t,{j + 1}}}" if j < rec.f else rec.sym("h", "t-1", j - rec.f))
     z_t = rec.sym("z", "t", k)
     symbolic = rf"\sum_{{t=1}}^{{{rec.n_t}}} {d(ell, z_t)}{factor}"
-    products = []
-    for s in range(rec.n):
-        for t in range(rec.n_t):
-            dl_dz = Num(rec.ex["dl_dz_step"][s][t][k], wrap=True)
-            products.append([dl_dz] if term.kind == "bias" else [dl_dz, r" \cdot ", rec.read_num(s, t, j)])
     if rec.n > 1:
         how = rf"\frac{{1}}{{{rec.n}}} " if r.reduction == "mean" else ""
         symbolic = how + r"\sum_{n=1}^{" + str(rec.n) + "} " + symbolic
-    sides = [[symbolic]]
-    if len(products) <= MAX_PRODUCTS_WRITTEN:
-        numeric = join_tokens(products, " + ")
-        if rec.n > 1 and r.reduction == "mean":
-            numeric = [rf"\frac{{1}}{{{rec.n}}}(", *numeric, ")"]
-        sides.append(numeric)
-    return Equation([d("L", name(p.name))], [*sides, [Num(p.grad)]])
+    return [symbolic]
