@@ -60,7 +60,7 @@ def sent_back(r, nxt, i: int, s: int) -> tuple[str, list]:
         return r"0 \quad (\mathrm{read\ by\ no\ window})", []
     symbolic = " + ".join(f"{sym} {w_sym}" for sym, _, w_sym, _ in terms)
     if len(terms) > MAX_SENT:
-        return rf"\textstyle\sum_{{{len(terms)}\ \mathrm{{terms}}}} \delta w", []
+        return rf"\sum \delta w \quad (\mathrm{{{len(terms)}\ terms}})", []
     return symbolic, _plus([[Num(dz, wrap=True), r" \cdot ", Num(w, given=True, wrap=True)] for _, dz, _, w in terms])
 
 
