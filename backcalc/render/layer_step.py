@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.console import Group
 
 from ..result import StepResult
-from .layer_gradients import backward_notes, backward_table, gradient_table, update_tables
-from .layer_inputs import input_table
-from .layer_tables import batchnorm_table, forward_table, heading, loss_table, samples
+from .input_table import input_table
+from .layer_gradients import backward_notes, backward_table, gradient_table, sent_back, update_tables
+from .layer_tables import MAX_UNITS_SHOWN, batchnorm_table, forward_table, heading, loss_table, samples
 from .rnn_tables import rnn_tables
 
 
@@ -20,6 +20,8 @@ def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) ->
     parts += [t for layer in result.layers if layer.kind == "rnn"
               for t in rnn_tables(result, layer, d, samples(result, full))]
     parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
-              gradient_table(result, d, full), input_table(result, d, full)]
+              gradient_table(result, d, full),
+              input_table(result, d, full, lambda j, s: sent_back(result, result.layers[0], j, s, d),
+                          whole=len(result.input_names) <= MAX_UNITS_SHOWN)]
     parts += update_tables(result, d)
     return Group(*parts)
