@@ -22,6 +22,11 @@ def _plus(groups: list[list]) -> list:
     return out
 
 
+def elman(ex: dict) -> bool:
+    """A recurrent layer whose quantities give ∂ℓ/∂zₜ and [xₜ, hₜ₋₁] per step (the Elman rnn's)."""
+    return "dl_dz_step" in ex and "step_inputs" in ex
+
+
 def _delta(nxt, u: int) -> str:
     return rf"\delta_{{{name(nxt.neuron_names[u])}}}"
 
@@ -55,6 +60,8 @@ def sent_back(r, nxt, i: int, s: int) -> tuple[str, list]:
         return (rf"\tfrac{{1}}{{{len(ex['window'][0])}}}(" + " + ".join(_delta(nxt, u) for u in read) + ")",
                 [Num(ex["share"], given=True, wrap=True), r" \cdot (",
                  *_plus([[Num(delta[s, u], wrap=True)] for u in read]), ")"])
+    if "hidden_state" in ex and not elman(ex):  # a recurrent kind of other quantities: its tables
+        return r"\mathrm{through\ time}", []
     terms = _weighted(nxt, i, s)
     if not terms:
         return r"0 \quad (\mathrm{read\ by\ no\ window})", []
@@ -100,6 +107,8 @@ def _factors(layer, term, s: int, a_in, given: bool) -> list[tuple]:
     """(δ, ∂z/∂p or None for a bias, ∂z/∂p given) of each product of the slot in sample s."""
     i, j, ex = term.row, term.col, layer.extras
     bias = term.kind == "bias"
+    if "hidden_state" in ex and not elman(ex):
+        return [(term.product[s], None, False)]  # a recurrent kind of other quantities: the product
     if "hidden_state" in ex:
         n_t = ex["hidden_state"].shape[1]
         f = layer.weights.shape[1] - ex["hidden_state"].shape[2]

@@ -148,10 +148,15 @@ def through_time(r, layer, backward: bool) -> list:
     rec, keys = Recurrence(r, layer), step_keys(layer, backward)
     act = rec.ex.get("recurrence_activation", "")
     head = f"Layer {layer.index + 1} ({layer.kind}, {act}), "
-    if backward:
+    own = layer.kind != "rnn" or "step_inputs" not in rec.ex  # a recurrent kind of its own: its quantities
+    if backward and own:
+        intro = [head + "backward through time from the last step: each of its derivatives at each step."]
+    elif backward:
         intro = [head + "backward through time from the last step: ", [r"\partial \ell / \partial h_t"],
                  " is what the output sends to ", ["h_t"], " plus what ", ["z_{t+1}"], " sends back through ",
                  ["W_h"], ", and ", [r"\partial \ell / \partial z_t = \partial \ell / \partial h_t \cdot f'(z_t)"], "."]
+    elif own:
+        intro = [head + "forward through time: each of its quantities at each step."]
     else:
         h0 = join_tokens([[rec.read_num(0, 0, j)] for j in range(rec.f, rec.f + rec.n_h)], ", ")
         intro = [head + "forward through time: ", [r"z_t = W_x x_t + W_h h_{t-1} + b"], ", ",

@@ -142,3 +142,26 @@ def test_rnn_latex_compiles_and_its_pages_hold_every_step(config, tmp_path, blan
 
 def _flat(rows) -> list:
     return [v for row in rows for v in (row if isinstance(row, list) else [row])]
+
+
+def test_a_recurrent_kinds_own_per_step_quantities_are_written_step_by_step(config):
+    """What drives the blocks is the kind's per-step quantities: a recurrent kind with quantities the
+    Elman formulas do not know (a gate, as gru and lstm will have) still gets each one's value at each
+    step, forward and backward, and its weights' sums over time."""
+    import numpy as np
+
+    import backcalc
+    from backcalc.render import markdown as md_view
+
+    result = backcalc.step(backcalc.load_spec(config("rnn_sequence")))
+    layer = result.layers[0]
+    gate = np.asarray(layer.extras["hidden_state"]) * 0 + 0.25 + np.arange(3)[None, :, None] / 8
+    layer.extras = {k: v for k, v in layer.extras.items() if k not in ("step_inputs", "dl_dz_step")}
+    layer.extras["update_gate"], layer.extras["dl_dgate"] = gate, -gate
+    layer.kind = "gru"
+    md = md_view.render(result)
+    found = blocks(md)
+    for t in range(3):
+        assert rf"\mathrm{{update\_gate}}_{{{t + 1},1}} &= {f5(gate[0][t][0])}" in found[("forward", f"t = {t + 1}")]
+        assert rf"\mathrm{{dl\_dgate}}_{{{t + 1},2}} &= {f5(-gate[0][t][1])}" in found[("backward", f"t = {t + 1}")]
+    assert r"\sum_{t=1}^{3}" in md
