@@ -57,7 +57,11 @@ def source(result: StepResult, layer, i: int, s: int, d: int, l_: str) -> str:
     name = layer.neuron_names[i]
     if layer.index == len(result.layers) - 1:
         return f"∂{l_}/∂{name} (loss)"
-    nxt = result.layers[layer.index + 1]
+    return sent_back(result, result.layers[layer.index + 1], i, s, d)
+
+
+def sent_back(result: StepResult, nxt, i: int, s: int, d: int) -> str:
+    """How layer `nxt` sends ∂ℓ/∂a back to unit i below it (a hidden unit, or an input of layer 1)."""
     kind = nxt.kind
     if kind == "flatten":
         return f"δ_{nxt.neuron_names[i]}"
