@@ -121,6 +121,8 @@ def kind_layer_yaml(li: int, layer, w: np.ndarray, b: np.ndarray) -> list[str]:
         for key in keys:
             values = o[{"input_shape": "in_shape", "kernel_size": "kernel"}.get(key, key)]
             out.append(f"    {key}: [{', '.join(map(str, values))}]")
+    if o.get("per_written"):  # a batch norm after channels: per channel or per unit, said either way
+        out.append(f"    per: {o['per']}")
     if layer.kind.startswith("conv") or layer.kind in ("batchnorm", "rnn"):
         out.append(f"    activation: {layer.activation}")
         if get_activation(layer.activation).takes_alpha:
