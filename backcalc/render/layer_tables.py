@@ -146,9 +146,11 @@ def channel_norm_table(result: StepResult, layer, d: int, full: bool) -> Table:
     ex, x, many_rows = layer.extras, inputs_of(result, layer.index), samples(result, full)
     positions = ex["count"] // len(result.batch)
     title = (f"Batch norm of layer {layer.index + 1}: μ, σ² per channel over the batch and its positions (M = "
-             f"N·{positions} = {ex['count']} values), x̂ = (x − μ)/√(σ² + ε), ε = 1e-05")
-    table = titled_table(title, ("channel", "left"), ("μ", "right"), ("σ²", "right"), ("√(σ²+ε)", "right"),
+             f"N × positions = {len(result.batch)} × {positions} = {ex['count']} values), x̂ = (x − μ)/√(σ² + ε), "
+             "ε = 1e-05")
+    table = titled_table(title, ("ch", "left"), ("μ", "right"), ("σ²", "right"), ("√(σ²+ε)", "right"),
                          ("input", "left"), ("sample", "right"), ("x", "right"), ("x̂", "right"))
+    table.columns[4].no_wrap = True  # a position's name, c1[1,2,3], whole
     for c in range(len(ex["mean"])):
         for q in pick(positions, full or positions <= MAX_UNITS_SHOWN):
             if q is None:
