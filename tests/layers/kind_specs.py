@@ -72,3 +72,42 @@ def random_kind_spec(seed: int) -> dict:
 
 def spec_text(spec: dict) -> str:
     return json.dumps(spec)  # YAML reads JSON
+
+
+def random_norm_spec(seed: int) -> dict:
+    """A batch norm after a conv1d, a conv2d, a pool (per channel: BatchNorm1d on N×C×L, BatchNorm2d),
+    a conv read `per: unit`, or a dense layer (per unit); then flatten (where shaped) and a dense output.
+    Batches of 3 to 5: over 2 values x̂ is ±1 whatever x is, and the gradient through it all but vanishes."""
+    rng = np.random.default_rng(seed)
+    n, where = int(rng.integers(3, 6)), ["conv1d", "conv2d", "pool", "per_unit", "dense"][seed % 5]
+    layers: list[dict] = []
+    if where == "dense":
+        n_in, hidden = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+        layers.append({"weights": _entries(rng, (hidden, n_in)), "biases": _entries(rng, hidden),
+                       "activation": str(rng.choice(ACTIVATIONS))})
+        stats = hidden
+    else:
+        dims = 1 if where == "conv1d" or (where == "pool" and rng.random() < 0.5) else 2
+        channels, size = int(rng.integers(1, 3)), int(rng.integers(3, 5))
+        n_in = channels * size ** dims
+        conv = _conv(rng, dims, channels, size)
+        conv["input_shape"] = [channels, *([size] * dims)]
+        layers.append(conv)
+        k = len(conv["kernels"][0][0])
+        left = (size + 2 * conv.get("padding", 0) - k) // conv.get("stride", 1) + 1
+        if where == "pool" and left >= 2:
+            layers.append({"type": f"{rng.choice(['max', 'avg'])}pool{dims}d", "kernel_size": 2, "stride": 1})
+            left -= 1
+        stats = len(conv["kernels"]) * (left ** dims if where == "per_unit" else 1)
+    norm = {"type": "batchnorm", "activation": str(rng.choice(ACTIVATIONS))}
+    if where == "per_unit":
+        norm["per"] = "unit"
+    if rng.random() < 0.7:
+        norm["gamma"], norm["beta"] = _entries(rng, stats), _entries(rng, stats)
+    layers.append(norm)
+    if where != "dense":
+        layers.append({"type": "flatten"})
+    outputs = int(rng.integers(1, 3))
+    layers.append({"size": outputs, "activation": str(rng.choice(["identity", "sigmoid"]))})
+    return {"inputs": _entries(rng, (n, n_in)), "targets": _entries(rng, (n, outputs)), "loss": "mse",
+            "learning_rate": 0.1, "init": {"seed": seed}, "layers": layers}
