@@ -60,7 +60,7 @@ def check_statistics(r: Reader, maps, layers, n_samples: int, batch_size: int | 
     for li, ((node, _), layer) in enumerate(zip(maps, layers)):
         if layer.kind != "batchnorm" or layer.options["positions"] * min(sizes) > 1:
             continue
-        batch = "a batch of 1" if size == 1 else f"the last batch (batch_size {size} over {n_samples} samples) of 1"
+        batch = "a batch of 1" if size == 1 else f"a last batch of 1 (batch_size {size} over {n_samples} samples)"
         per = "channel of 1×1" if layer.options["per"] == "channel" else layer.options["per"]
         r.error(node, f"layers[{li}]", f"batchnorm per {per} over {batch} takes each statistic over one value: "
                 f"σ² = 0, so x̂ = 0 and no gradient reaches x or gamma (PyTorch refuses it: \"{ONE_VALUE}\"); "

@@ -282,8 +282,8 @@ def test_a_batch_of_one_is_refused_per_unit(tmp_path):
 def test_a_last_mini_batch_of_one_is_refused(tmp_path):
     text = ("inputs: [[1, 2], [3, 4], [5, 7]]\ntargets: [[1], [0], [1]]\nbatch_size: 2\nlayers:\n"
             "  - type: batchnorm\n  - size: 1\n    activation: identity\n")
-    fails(tmp_path, text, "type: batchnorm", "layers[0]: batchnorm per unit over the last batch (batch_size 2 over "
-          "3 samples) of 1 takes each statistic over one value: σ² = 0, so x̂ = 0 and no gradient reaches x or "
+    fails(tmp_path, text, "type: batchnorm", "layers[0]: batchnorm per unit over a last batch of 1 (batch_size 2 over "
+          "3 samples) takes each statistic over one value: σ² = 0, so x̂ = 0 and no gradient reaches x or "
           f"gamma {ONE}")
 
 
