@@ -6,7 +6,6 @@ batch check: a statistic over a single value is refused, as PyTorch refuses it (
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .layers.windows import position_names, shape_text

@@ -24,7 +24,7 @@ class BatchNorm(Activated):
     def __init__(self, layer, alpha=None):
         super().__init__(layer, alpha)
         self.channels = layer.weights.shape[0]  # the statistics: channels, or units when per unit
-        self.positions = len(self.neurons) // self.channels  # the units each statistic covers in a sample
+        self.positions = self.options["positions"]  # the units each statistic covers in a sample
 
     def grouped(self, v):
         """samples × statistics × positions."""
@@ -68,7 +68,8 @@ class BatchNorm(Activated):
         mean, var, std, xhat = self.statistics(a_in)
         return {"mean": mean, "variance": var, "std": std, "x_hat": xhat, "gamma_terms": delta * xhat,
                 "sum_delta": self.total(delta), "sum_delta_x_hat": self.total(delta * xhat),
-                "count": self.count(a_in), "per": self.options["per"], "statistic": [k // self.positions for k in range(len(self.neurons))]}
+                "count": self.count(a_in), "per": self.options["per"],
+                "statistic": [k // self.positions for k in range(len(self.neurons))]}
 
     def slot_products(self, delta, a_in):
         xhat = self.statistics(a_in)[3]

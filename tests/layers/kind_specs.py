@@ -34,6 +34,16 @@ def _pool(rng, dims: int) -> dict:
     return layer
 
 
+def _first_conv(rng, dims: int, largest: int):
+    """A conv over the inputs read as channels × size^dims (size 3 to `largest`): the layer, the number
+    of inputs, and the output's size along each axis."""
+    channels, size = int(rng.integers(1, 3)), int(rng.integers(3, largest + 1))
+    conv = _conv(rng, dims, channels, size)
+    conv["input_shape"] = [channels, *([size] * dims)]
+    k = len(conv["kernels"][0][0])
+    return conv, channels * size ** dims, (size + 2 * conv.get("padding", 0) - k) // conv.get("stride", 1) + 1
+
+
 def random_kind_spec(seed: int) -> dict:
     """A spec of one of four shapes: conv (+ pool) + flatten + dense, 1d or 2d; dense + batchnorm +
     dense; batchnorm on the inputs + dense."""
@@ -42,13 +52,9 @@ def random_kind_spec(seed: int) -> dict:
     shape = int(rng.integers(0, 4))
     layers: list[dict] = []
     if shape <= 1:
-        dims, channels, size = shape + 1, int(rng.integers(1, 3)), int(rng.integers(3, 6))
-        n_in = channels * size ** dims
-        conv = _conv(rng, dims, channels, size)
-        conv["input_shape"] = [channels, *([size] * dims)]
+        dims = shape + 1
+        conv, n_in, left = _first_conv(rng, dims, 5)
         layers.append(conv)
-        k = len(conv["kernels"][0][0])
-        left = (size + 2 * conv.get("padding", 0) - k) // conv.get("stride", 1) + 1
         pool = _pool(rng, dims)
         if rng.random() < 0.7 and pool["kernel_size"] <= left:
             layers.append(pool)
@@ -88,13 +94,8 @@ def random_norm_spec(seed: int) -> dict:
         stats = hidden
     else:
         dims = 1 if where == "conv1d" or (where == "pool" and rng.random() < 0.5) else 2
-        channels, size = int(rng.integers(1, 3)), int(rng.integers(3, 5))
-        n_in = channels * size ** dims
-        conv = _conv(rng, dims, channels, size)
-        conv["input_shape"] = [channels, *([size] * dims)]
+        conv, n_in, left = _first_conv(rng, dims, 4)
         layers.append(conv)
-        k = len(conv["kernels"][0][0])
-        left = (size + 2 * conv.get("padding", 0) - k) // conv.get("stride", 1) + 1
         if where == "pool" and left >= 2:
             layers.append({"type": f"{rng.choice(['max', 'avg'])}pool{dims}d", "kernel_size": 2, "stride": 1})
             left -= 1

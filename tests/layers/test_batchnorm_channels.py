@@ -20,7 +20,6 @@ def short(value: float) -> str:
     """How a formula cell writes a number: as the table does, trailing zeros dropped (0.213)."""
     text = shown(value)
     return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
-RTOL = 1e-10  # different computations (PyTorch's kernels against NumPy's sums): agree to rounding
 SEEDS = range(100, 135)
 
 
@@ -64,37 +63,23 @@ def torch_step(spec: dict, step: dict, theta: dict):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_step_agrees_with_torch_batchnorm_modules(tmp_path, seed):
+    from test_kinds_torch import assert_step_agrees
+
     spec = random_norm_spec(seed)
     step = cli_json("step", write_file(tmp_path, "spec.yaml", spec_text(spec)))
     norm = next(layer for layer in step["layers"] if layer.get("type") == "batchnorm")
     assert len(norm["mean"]) == len(norm["bias_names"])  # one statistic per gamma
-    theta = {p["name"]: p["value"] for p in step["parameters"]}
-    loss, grad = torch_step(spec, step, theta)
-    assert set(grad) == set(theta)
-    np.testing.assert_allclose(step["loss"], loss, rtol=RTOL, atol=1e-14)
-    for p in step["parameters"]:
-        np.testing.assert_allclose(p["grad"], grad[p["name"]], rtol=RTOL, atol=1e-13, err_msg=p["name"])
-        np.testing.assert_allclose(p["new"], p["value"] - 0.1 * grad[p["name"]], rtol=RTOL, atol=1e-13)
+    assert_step_agrees(step, *torch_step(spec, step, {p["name"]: p["value"] for p in step["parameters"]}))
 
 
 @pytest.mark.parametrize("seed", SEEDS[:15])
 def test_five_epochs_agree_with_torch_batchnorm_modules(tmp_path, seed):
+    from test_kinds_torch import assert_five_epochs_agree
+
     spec = random_norm_spec(seed)
     path = write_file(tmp_path, "spec.yaml", spec_text(spec))
     step = cli_json("step", path)
-    result = cli("train", path, "--epochs", "5", "--json")
-    assert result.exit_code == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
-    theta, losses = {p["name"]: p["value"] for p in step["parameters"]}, []
-    for _ in range(5):
-        loss, grad = torch_step(spec, step, theta)
-        losses.append(loss)
-        theta = {k: v - 0.1 * grad[k] for k, v in theta.items()}
-    epochs = [r for r in records if "epoch" in r]
-    assert len(epochs) == 5
-    np.testing.assert_allclose([r["loss"] for r in epochs], losses, rtol=1e-9, atol=1e-13)
-    final = records[-1]["final"]["parameters"]
-    np.testing.assert_allclose([final[k] for k in theta], list(theta.values()), rtol=1e-9, atol=1e-12)
+    assert_five_epochs_agree(path, step, lambda theta: torch_step(spec, step, theta))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -269,7 +254,8 @@ def test_per_channel_needs_channels(tmp_path):
     fails(tmp_path, bad, "pixel", "layers[0].per: unknown per 'pixel'; expected one of: channel, unit")
 
 
-ONE = "(PyTorch refuses it: \"Expected more than 1 value per channel when training\"); give at least 2 samples per batch"
+ONE = ("(PyTorch refuses it: \"Expected more than 1 value per channel when training\"); give at least 2 samples "
+       "per batch")
 
 
 def test_a_batch_of_one_is_refused_per_unit(tmp_path):
