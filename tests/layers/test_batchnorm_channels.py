@@ -108,14 +108,12 @@ def test_the_example_agrees_with_central_differences_and_torch():
 
 
 def example_by_hand():
-    """The example's conv output (samples × 2 × 2×2) and its batch norm, computed here with NumPy."""
-    x = np.array([[0.2, 0.8, 0.1, 0.5, 0.9, 0.3, 0.7, 0.0, 0.6], [0.9, 0.1, 0.4, 0.3, 0.6, 0.8, 0.2, 0.5, 0.1],
-                  [0.4, 0.4, 0.7, 0.8, 0.1, 0.2, 0.9, 0.6, 0.3]]).reshape(3, 3, 3)
-    k = np.array([[[0.5, -0.3], [0.2, 0.4]], [[-0.1, 0.6], [0.3, -0.2]]])
-    z = np.array([[[[np.sum(k[c] * x[s, i:i + 2, j:j + 2]) + (0.1, 0.0)[c] for j in range(2)] for i in range(2)]
-                   for c in range(2)] for s in range(3)])
-    mean, var = z.mean(axis=(0, 2, 3)), z.var(axis=(0, 2, 3))
-    xhat = (z - mean[None, :, None, None]) / np.sqrt(var + 1e-5)[None, :, None, None]
+    """The example's conv1d output (samples × 2 channels × 4 positions) and its batch norm, with NumPy."""
+    x = np.array([[0.2, 0.8, 0.1, 0.5, 0.9, 0.3], [0.9, 0.1, 0.4, 0.3, 0.6, 0.8]])
+    k = np.array([[0.5, -0.3, 0.2], [-0.1, 0.6, 0.3]])
+    z = np.array([[[k[c] @ x[s, i:i + 3] + (0.1, 0.0)[c] for i in range(4)] for c in range(2)] for s in range(2)])
+    mean, var = z.mean(axis=(0, 2)), z.var(axis=(0, 2))
+    xhat = (z - mean[None, :, None]) / np.sqrt(var + 1e-5)[None, :, None]
     return z, mean, var, xhat
 
 
@@ -123,18 +121,18 @@ def test_example_json_and_table_give_each_channels_statistics():
     z, mean, var, xhat = example_by_hand()
     step = cli_json("step", EXAMPLE)
     norm = step["layers"][1]
-    assert norm["per"] == "channel" and norm["count"] == 12 and norm["weight_names"] == [["gamma2[1]"], ["gamma2[2]"]]
+    assert norm["per"] == "channel" and norm["count"] == 8 and norm["weight_names"] == [["gamma2[1]"], ["gamma2[2]"]]
     np.testing.assert_allclose(norm["mean"], mean, rtol=1e-13)
     np.testing.assert_allclose(norm["variance"], var, rtol=1e-12)
     np.testing.assert_allclose(np.array(norm["x_hat"]).reshape(xhat.shape), xhat, rtol=1e-10, atol=1e-14)
-    gamma, beta = np.array([1.0, 0.5]), np.array([0.0, 0.2])
-    np.testing.assert_allclose(np.array(norm["z"]).reshape(z.shape), xhat * gamma[:, None, None] +
-                               beta[:, None, None], rtol=1e-10, atol=1e-14)
+    gamma, beta = np.array([1.0, 0.5]), np.array([1.0, 1.0])
+    np.testing.assert_allclose(np.array(norm["z"]).reshape(z.shape), xhat * gamma[:, None] + beta[:, None],
+                               rtol=1e-10, atol=1e-14)
     result = cli("step", EXAMPLE, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "per channel over the batch and its positions" in " ".join(out.split())
-    assert "3 × 4 = 12 values" in " ".join(out.split())
+    assert "2 × 4 = 8 values" in " ".join(out.split())
     for c in range(2):
         assert shown(mean[c]) in out and shown(var[c]) in out and shown(np.sqrt(var[c] + 1e-5)) in out
     assert "γ/(M·√(σ²+ε))·(M·δ − Σδ − x̂·Σδx̂)" in " ".join(out.split())
@@ -143,25 +141,25 @@ def test_example_json_and_table_give_each_channels_statistics():
 
 
 def test_example_backward_formula_cells_are_the_three_terms():
-    """Each conv unit's ∂ℓ/∂a is γ/(M·√(σ²+ε))·(M·δ − Σδ − x̂·Σδx̂) with its channel's numbers (M = 12),
-    and the table's cell writes those numbers. JSON's δ and ∂L/∂a are the batch loss's (÷ N = 3);
+    """Each conv unit's ∂ℓ/∂a is γ/(M·√(σ²+ε))·(M·δ − Σδ − x̂·Σδx̂) with its channel's numbers (M = 8),
+    and the table's cell writes those numbers. JSON's δ and ∂L/∂a are the batch loss's (÷ N = 2);
     the formula is linear in δ, so it holds for them as written."""
     step = cli_json("step", EXAMPLE)
     conv, norm = step["layers"][0], step["layers"][1]
-    delta, xhat = np.array(norm["delta"]).reshape(3, 2, 4), np.array(norm["x_hat"]).reshape(3, 2, 4)
+    delta, xhat = np.array(norm["delta"]).reshape(2, 2, 4), np.array(norm["x_hat"]).reshape(2, 2, 4)
     sd, sdx = delta.sum(axis=(0, 2)), (delta * xhat).sum(axis=(0, 2))
-    np.testing.assert_allclose(norm["sum_delta"], 3 * sd, rtol=1e-12, atol=1e-15)  # per-sample δ's sums
-    np.testing.assert_allclose(norm["sum_delta_x_hat"], 3 * sdx, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(norm["sum_delta"], 2 * sd, rtol=1e-12, atol=1e-15)  # per-sample δ's sums
+    np.testing.assert_allclose(norm["sum_delta_x_hat"], 2 * sdx, rtol=1e-12, atol=1e-15)
     gamma, std = np.array([1.0, 0.5]), np.sqrt(np.array(norm["variance"]) + 1e-5)
-    back = gamma[None, :, None] / (12 * std[None, :, None]) * (12 * delta - sd[None, :, None] -
-                                                               xhat * sdx[None, :, None])
-    np.testing.assert_allclose(np.array(conv["dL_da"]).reshape(3, 2, 4), back, rtol=1e-10, atol=1e-15)
+    back = gamma[None, :, None] / (8 * std[None, :, None]) * (8 * delta - sd[None, :, None] -
+                                                              xhat * sdx[None, :, None])
+    np.testing.assert_allclose(np.array(conv["dL_da"]).reshape(2, 2, 4), back, rtol=1e-10, atol=1e-15)
     out = cli("step", EXAMPLE, "--full", env={"COLUMNS": "200"}).stdout
-    for c in range(2):  # each of the channel's 4 positions × 3 samples: its γ, M and √(σ²+ε), then its Σδ
-        assert out.count(f"*{('1', '0.5')[c]}/(12·{short(std[c])})·(") == 12
-        total = short(3 * sd[c]).replace("-", "−")
+    for c in range(2):  # each of the channel's 4 positions × 2 samples: its γ, M and √(σ²+ε), then its Σδ
+        assert out.count(f"*{('1', '0.5')[c]}/(8·{short(std[c])})·(") == 8
+        total = short(2 * sd[c]).replace("-", "−")
         written = f"− ({total})" if total.startswith("−") else f"− {total}"
-        assert len(re.findall(re.escape(written) + r"\s", out)) == 12
+        assert len(re.findall(re.escape(written) + r"\s", out)) == 8
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "latex", "html"])
@@ -195,9 +193,9 @@ def test_check_names_the_planted_mistake_per_channel(tmp_path):
     spec = load_spec(str(EXAMPLE))
     calc = Calc(worked_step(spec, mistake=dict(variants(spec))["no_mean_terms:1"]))
     right = Calc(worked_step(spec))
-    key = ("grad", "K1[1,1,1,1]", None)
+    key = ("grad", "K1[1,1,1]", None)
     assert abs(calc.value(key) - right.value(key)) > 1e-3  # the mistake shows in the conv's gradient
-    answers = write_file(tmp_path, "answers.yaml", f"dL/dK1[1,1,1,1]: {calc.value(key):.6f}\n")
+    answers = write_file(tmp_path, "answers.yaml", f"dL/dK1[1,1,1]: {calc.value(key):.6f}\n")
     result = cli("check", EXAMPLE, "--answers", answers, env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.stderr
     assert "batch norm backward without the mean terms (layer 2)" in result.stdout, result.stdout
