@@ -96,8 +96,9 @@ def _z_tokens(layer, i: int, s: int, a_in, given: bool) -> list:
         t = i // n_h + 1 if len(layer.neuron_names) > n_h else n_t
         return [f"h^{{({layer.index + 1})}}_{{{t},{i % n_h + 1}}}"]
     if layer.kind == "batchnorm":
-        return [Num(layer.weights[i][0], given=True, wrap=True), r" \cdot ", Num(layer.extras["x_hat"][s][i],
-                wrap=True), " + ", Num(layer.biases[i], given=True, wrap=True)]
+        c = layer.extras["statistic"][i]  # the unit's channel (per channel) or the unit itself
+        return [Num(layer.weights[c][0], given=True, wrap=True), r" \cdot ", Num(layer.extras["x_hat"][s][i],
+                wrap=True), " + ", Num(layer.biases[c], given=True, wrap=True)]
     if layer.kind.startswith(("maxpool", "avgpool")):
         field = [k for k in layer.extras["window"][i] if k is not None]
         out: list = [r"\max(" if layer.kind.startswith("max") else r"\mathrm{mean}("]
