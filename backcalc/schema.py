@@ -264,7 +264,7 @@ _PAIR = {"anyOf": [{"type": "integer", "minimum": 0},
 _KERNEL = {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": "#/$defs/row"}, {"type": "array"}]}}
 LAYER.update({
     "type": Field("The layer's kind (default dense): conv1d, conv2d (as torch.nn.Conv1d/Conv2d), maxpool1d, "
-                  "maxpool2d, avgpool1d, avgpool2d, flatten, batchnorm (torch.nn.BatchNorm1d in training "
+                  "maxpool2d, avgpool1d, avgpool2d, flatten, batchnorm (torch.nn.BatchNorm1d/2d in training "
                   "mode, ε = 1e-5), "
                   "rnn (torch.nn.RNN, one layer, one bias), gru (torch.nn.GRU, gate rows r, z, n), lstm "
                   "(torch.nn.LSTM, gate rows i, f, g, o, one bias); see docs/layers.md.", type="string",
@@ -286,10 +286,14 @@ LAYER.update({
                          "product the number of inputs.",
                          shape={"type": "array", "minItems": 2, "maxItems": 3,
                                 "items": {"type": "integer", "minimum": 1}}, kind="list of whole numbers"),
-    "gamma": Field("A batch norm's scales, one per feature (default 1).", shape=_ref("row"),
-                   kind="a row of entries"),
-    "beta": Field("A batch norm's shifts, one per feature (default 0).", shape=_ref("row"),
-                  kind="a row of entries"),
+    "gamma": Field("A batch norm's scales, one per channel after a conv or pool, else one per unit "
+                   "(default 1).", shape=_ref("row"), kind="a row of entries"),
+    "beta": Field("A batch norm's shifts, one per channel after a conv or pool, else one per unit "
+                  "(default 0).", shape=_ref("row"), kind="a row of entries"),
+    "per": Field("What a batch norm's statistics are taken over: channel (over the batch and every "
+                 "position, as BatchNorm1d on N×C×L or BatchNorm2d; the default after a conv or pool) or "
+                 "unit (over the batch, as BatchNorm1d on N×F; the default elsewhere).", type="string",
+                 choices=("channel", "unit"), what="per"),
     "weights_input": Field("A recurrent layer's W_x (torch's weight_ih_l0): hidden × features (rnn), or one "
                            "row per gate unit, gates in torch's order: 3·hidden × features (gru: r, z, n), "
                            "4·hidden × features (lstm: i, f, g, o).",

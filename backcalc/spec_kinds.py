@@ -18,7 +18,7 @@ from .reader import Reader, describe, plural, suggest
 from .schema import LAYER
 from .spec_init import initial_biases, initial_weights
 from .spec_model import Layer
-from .spec_rows import read_row
+from .spec_rows import read_row as row_entries
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Below:
 
     shape: tuple[int, ...]
     text: str | None = None
+    channels: bool = False  # the first axis is channels (a conv's or pool's output): batch norm per channel
+    kind: str | None = None  # the kind of the layer that gave it (None: the input or a dense layer)
 
     @property
     def size(self) -> int:
@@ -105,7 +107,7 @@ def read_kind(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Kin
         read = _conv if kind.startswith("conv") else _pool
     shape = read(r, li, node, m, below, kind)
     if shape is not None:
-        shape.activation, shape.alpha = activation, alpha
+        shape.activation, shape.alpha, shape.out.kind = activation, alpha, kind
         shape.out.text = "; ".join(t for t in (below.text, shape.out.text) if t)  # the path so far
         shape.options.update(units=shape.out.size, out_shape=shape.out.shape, text=shape.out.text)
     return shape
@@ -232,7 +234,7 @@ def _conv(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindSha
                 f"window), but they read {shape_text(window.in_shape)}: expected {plural(channels, 'in channel')}, "
                 f"got {shape[1]}")
         return None
-    out = Below((out_channels, *window.out_spatial))
+    out = Below((out_channels, *window.out_spatial), channels=True)
     out.text = f"{said} gives {shape_text(out.shape)}"
     options = _options(window, li, "c", ("kernels", "biases"), out.shape)
     layer = KindShape(li, kind, "identity", 0.01, options, out)
@@ -244,7 +246,7 @@ def _conv(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindSha
     else:
         layer.draw = (out_channels, channels * prod(kernel), (out_channels, channels, *kernel))
     if "biases" in m:
-        if not _row(r, m["biases"][1], f"{path}.biases", out_channels, "bias", layer, "biases"):
+        if not read_row(r, m["biases"][1], f"{path}.biases", out_channels, "bias", layer, "biases"):
             return None
     return layer
 
@@ -277,7 +279,7 @@ def _pool(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindSha
     if seen is None:
         return None
     window, said = seen
-    out = Below((window.in_shape[0], *window.out_spatial))
+    out = Below((window.in_shape[0], *window.out_spatial), channels=True)
     out.text = f"{said} gives {shape_text(out.shape)}"
     layer = KindShape(li, kind, "identity", 0.01, _options(window, li, "p", ("", ""), out.shape), out)
     layer.weights, layer.biases = np.zeros((0, 0)), np.zeros(0)
@@ -293,15 +295,11 @@ def _flatten(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> Kind
 
 
 def _batchnorm(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShape | None:
-    n, path = below.size, f"layers[{li}]"
-    out = Below(below.shape, f"batchnorm over {plural(n, 'feature')} gives {n}")
-    options = {"keys": ("gamma", "beta"), "unit_names": position_names(f"n{li + 1}", (n,))}
-    layer = KindShape(li, kind, "identity", 0.01, options, out, weights=np.ones((n, 1)),
-                      names=[[None] for _ in range(n)], biases=np.zeros(n), bias_names=[None] * n)
-    for key in ("gamma", "beta"):
-        if key in m and not _row(r, m[key][1], f"{path}.{key}", n, key, layer, key):
-            return None
-    return layer
+    import sys
+
+    from .spec_batchnorm import read_batchnorm
+
+    return read_batchnorm(r, li, node, m, below, kind, sys.modules[__name__])
 
 
 def _rnn(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShape | None:
@@ -314,9 +312,15 @@ def _rnn(r: Reader, li: int, node, m: dict, below: Below, kind: str) -> KindShap
     return read(r, li, node, m, below, kind, sys.modules[__name__])
 
 
-def _row(r: Reader, node, path: str, n: int, noun: str, layer: KindShape, key: str) -> bool:
-    """A row of `n` entries (one per channel or feature) into the layer's gamma (weights) or biases."""
-    read = read_row(r, node, path, n, noun, "channel" if key == "biases" else "feature")
+def read_row(r: Reader, node, path: str, n: int, noun: str, layer: KindShape, key: str, rule: str = "") -> bool:
+    """A row of `n` entries (one per channel or unit) into the layer's gamma (weights) or biases;
+    `rule` says why n (a batch norm's: per channel or per unit, after what)."""
+    items = node.value if isinstance(node, yaml.SequenceNode) else None
+    if rule and (items is None or len(items) != n):
+        got = f"{len(items)}" if items is not None else describe(node)
+        r.error(node, path, f"{rule}: {key} needs {n} {'entry' if n == 1 else 'entries'}, got {got}")
+        return False
+    read = row_entries(r, node, path, n, noun, "channel" if key == "biases" else "feature")
     if read is None:
         return False
     values, names = read

@@ -15,6 +15,7 @@ from .errors import SpecError
 from .losses import get_loss
 from .reader import T_INT, T_STR, Reader, Stop, describe, suggest
 from .schema import INIT, INIT_KEYS, TOP_LEVEL, TOP_LEVEL_KEYS
+from .spec_batchnorm import check_statistics
 from .spec_layers import read_layer_maps, read_layers
 from .spec_model import Init, Spec, parameter_names
 from .spec_names import check_names
@@ -102,6 +103,7 @@ def _read_spec(r: Reader, root) -> Spec | None:
         lambda parameters: size_check(parameters, min(batch_size or x.shape[0], x.shape[0]), r.source)))
     if layers is None:
         return None
+    check_statistics(r, layer_maps, layers, x.shape[0], batch_size)
     n_out = layers[-1].size
 
     targets = None

@@ -120,7 +120,10 @@ def kind_layer_yaml(li: int, layer, w: np.ndarray, b: np.ndarray) -> list[str]:
     if "in_shape" in o:  # the model's names of the spec's keys
         for key in keys:
             values = o[{"input_shape": "in_shape", "kernel_size": "kernel"}.get(key, key)]
-            out.append(f"    {key}: [{', '.join(map(str, values))}]")
+            # a 1d window's one number bare: the schema takes a number or a pair
+            out.append(f"    {key}: {values[0]}" if len(values) == 1 else f"    {key}: [{', '.join(map(str, values))}]")
+    if o.get("per_written"):  # a batch norm after channels: per channel or per unit, said either way
+        out.append(f"    per: {o['per']}")
     if layer.kind.startswith("conv") or layer.kind in ("batchnorm", "rnn"):
         out.append(f"    activation: {layer.activation}")
         if get_activation(layer.activation).takes_alpha:

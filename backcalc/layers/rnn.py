@@ -85,14 +85,17 @@ class Rnn(Recurrent):
         return np.sum(pw, axis=0), np.sum(pb, axis=0)
 
     def quantities(self, a_in, delta):
-        """Per time step (samples × time × hidden): zₜ, hₜ, ∂ℓ/∂hₜ, ∂ℓ/∂zₜ, and [xₜ, hₜ₋₁], each weight's
-        product at each step (samples × time × hidden × (features + hidden)), whose sum over time is its gradient."""
+        """Per time step (samples × time × hidden): zₜ, hₜ, ∂ℓ/∂hₜ, f′(zₜ) = ∂hₜ/∂zₜ, ∂ℓ/∂zₜ, and [xₜ, hₜ₋₁],
+        each weight's product at each step (samples × time × hidden × (features + hidden)), whose sum over time
+        is its gradient."""
         joined, zs, hs = self.steps(Plain, a_in, self.w, self.b)
         dz, dh, _, _ = self.through_time(Plain, delta, self.w, a_in)
         terms = np.stack([d[:, :, None] * u[:, None, :] for d, u in zip(dz, joined)], axis=1)
+        slopes = [self.cell.derivative(z, h, self.alpha) for z, h in zip(zs, hs[1:])]
         return {"recurrence_activation": self.cell.name, "pre_activation": np.stack(zs, axis=1),
                 "hidden_state": np.stack(hs[1:], axis=1), "dl_dh": np.stack(dh, axis=1),
-                "dl_dz_step": np.stack(dz, axis=1), "step_inputs": np.stack(joined, axis=1), "step_terms": terms}
+                "dh_dz_step": np.stack(slopes, axis=1), "dl_dz_step": np.stack(dz, axis=1),
+                "step_inputs": np.stack(joined, axis=1), "step_terms": terms}
 
     def torch(self, torch, a, w, b):
         """The recurrence in PyTorch, step by step (gradcheck's independent reference)."""

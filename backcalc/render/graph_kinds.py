@@ -165,10 +165,13 @@ class Drawing:
 
     def batchnorm(self, i: int) -> list:
         layer, ex, s = self.layer, self.layer.extras, self.s
-        g = layer.weight_names[i][0]
-        self.edge(i, i, [f"γ: {g} = {self.num(layer.weights[i, 0])}",
-                         f"∂L/∂{g} = {self.num(layer.grad_weights[i, 0])}"])
+        c = ex["statistic"][i] if "statistic" in ex else i  # the unit's channel (per channel), or the unit
+        g = layer.weight_names[c][0]
+        self.edge(i, i, [f"γ: {g} = {self.num(layer.weights[c, 0])}",
+                         f"∂L/∂{g} = {self.num(layer.grad_weights[c, 0])}"])
+        over = "over the batch" if c == i and len(ex["mean"]) == len(layer.neuron_names) else \
+            f"of channel {c + 1} over the batch and its positions"
         return [f"{layer.neuron_names[i]} (batchnorm, {layer.activation})",
-                f"μ = {self.num(ex['mean'][i])}, σ² = {self.num(ex['variance'][i])} over the batch",
+                f"μ = {self.num(ex['mean'][c])}, σ² = {self.num(ex['variance'][c])} {over}",
                 f"x̂ = (x − μ)/√(σ² + ε) = {self.num(ex['x_hat'][s, i])}",
-                f"z = γ·x̂ + β = {self.num(layer.z[s, i])}", *self.values(i)[1:], self.bias(i)]
+                f"z = γ·x̂ + β = {self.num(layer.z[s, i])}", *self.values(i)[1:], self.bias(c)]

@@ -19,7 +19,8 @@ from .graph_model import Below, Edge, Node, gap_node
 from .numbers import short
 from .summary import pick
 
-ROWS = {"pre_activation": "z = ", "hidden_state": "a = ", "dl_dh": "∂ℓ/∂h = ", "dl_dz_step": "δ = ∂ℓ/∂z = "}
+ROWS = {"pre_activation": "z = ", "hidden_state": "a = ", "dl_dh": "∂ℓ/∂h = ", "dh_dz_step": "∂h/∂z = ",
+        "dl_dz_step": "δ = ∂ℓ/∂z = "}
 
 
 def row(key: str, ell: str) -> str:

@@ -29,8 +29,12 @@ LONG_TABLE = 12  # a narrow table of more rows than this many per copy is set in
 MAX_COPIES = 3
 
 
+_TEXT_MATH = {"∂": r"$\partial$", "ℓ": r"$\ell$", "δ": r"$\delta$", "η": r"$\eta$", "·": r"$\cdot$", "′": "'"}
+
+
 def _text(s: str) -> str:
-    return "".join(_TEXT_ESCAPES.get(c, c) for c in ascii_text(s))
+    """Plain text for pdflatex: the few maths letters of table headers (∂ℓ/∂a, δ) as maths, the rest ASCII."""
+    return "".join(_TEXT_MATH.get(c) or "".join(_TEXT_ESCAPES.get(a, a) for a in ascii_text(c)) for c in s)
 
 
 def render(result: StepResult, digits: int = 5, blank: bool = False, extras: dict | None = None) -> str:

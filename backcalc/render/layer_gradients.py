@@ -19,6 +19,7 @@ from .streams import plus_terms
 from .table import gap_row, hanging, samples, titled_table
 
 BATCHNORM_BACK = "γ/(N·√(σ²+ε))·(N·δ − Σδ − x̂·Σδx̂)"  # ∂ℓ/∂x through a batch norm, the note says
+CHANNEL_BACK = "γ/(M·√(σ²+ε))·(M·δ − Σδ − x̂·Σδx̂)"  # per channel: M values, the sums over all of them
 MAX_SOURCES_WRITTEN = 4  # write where ∂ℓ/∂a comes from term by term up to this many terms
 
 
@@ -26,6 +27,10 @@ def backward_notes(result: StepResult) -> list:
     """The batch norm's backward formula, written once (its cells give the numbers)."""
     return [hanging("*", f"batch norm (layer {layer.index + 1}) sends back ∂ℓ/∂x = {BATCHNORM_BACK}: μ and σ² "
                          "depend on every sample's x, so every sample's δ reaches every x")
+            if layer.extras["per"] == "unit" else
+            hanging("*", f"batch norm (layer {layer.index + 1}) sends back ∂ℓ/∂x = {CHANNEL_BACK}, the sums over "
+                         f"the channel's M = {layer.extras['count']} values (every sample, every position): μ and "
+                         "σ² depend on all of them, so every δ of a channel reaches every x of it")
             for layer in result.layers if layer.kind == "batchnorm"]
 
 
@@ -57,15 +62,20 @@ def source(result: StepResult, layer, i: int, s: int, d: int, l_: str) -> str:
     name = layer.neuron_names[i]
     if layer.index == len(result.layers) - 1:
         return f"∂{l_}/∂{name} (loss)"
-    nxt = result.layers[layer.index + 1]
+    return sent_back(result, result.layers[layer.index + 1], i, s, d)
+
+
+def sent_back(result: StepResult, nxt, i: int, s: int, d: int) -> str:
+    """How layer `nxt` sends ∂ℓ/∂a back to unit i below it (a hidden unit, or an input of layer 1)."""
     kind = nxt.kind
     if kind == "flatten":
         return f"δ_{nxt.neuron_names[i]}"
     if kind == "batchnorm":
-        ex, n = nxt.extras, len(result.batch)
-        return (f"*{short(nxt.weights[i][0], d)}/({n}·{short(ex['std'][i], d)})·(\n{n}·"
-                f"{paren(short(nxt.delta[s, i], d))}\n− {paren(short(ex['sum_delta'][i], d))}\n− "
-                f"{paren(short(ex['x_hat'][s][i], d))}\n·{paren(short(ex['sum_delta_x_hat'][i], d))})")
+        ex = nxt.extras
+        n, c = ex["count"], ex["statistic"][i]  # M values (N per unit), the unit's channel
+        return (f"*{short(nxt.weights[c][0], d)}/({n}·{short(ex['std'][c], d)})·(\n{n}·"
+                f"{paren(short(nxt.delta[s, i], d))}\n− {paren(short(ex['sum_delta'][c], d))}\n− "
+                f"{paren(short(ex['x_hat'][s][i], d))}\n·{paren(short(ex['sum_delta_x_hat'][c], d))})")
     if kind in RECURRENT:
         return rnn_source(nxt, d)
     if kind.startswith("maxpool"):
@@ -133,13 +143,18 @@ def _rows(result: StepResult, layer, term, s: int) -> list[tuple]:
         return rnn_rows(layer, term, s)
     if layer.kind in RECURRENT:
         return gated_rows(layer, term, s)
-    if layer.kind in ("dense", "batchnorm"):
+    if layer.kind == "batchnorm":  # one row per unit of the statistic: a channel's every position
+        ex = layer.extras
+        mine = [u for u, c in enumerate(ex["statistic"]) if c == i]
+        if term.kind == "bias":
+            return [(layer.neuron_names[u], "1", layer.delta[s, u], 1, layer.delta[s, u]) for u in mine]
+        return [(layer.neuron_names[u], "x̂", layer.delta[s, u], ex["x_hat"][s][u], ex["gamma_terms"][s][u])
+                for u in mine]
+    if layer.kind == "dense":
         unit = layer.neuron_names[i]
         product = term.product[s]
         if term.kind == "bias":
             return [(unit, "1", layer.delta[s, i], 1, product)]
-        if layer.kind == "batchnorm":
-            return [(unit, "x̂", layer.delta[s, i], layer.extras["x_hat"][s][i], product)]
         return [(unit, layer.input_names[j], layer.delta[s, i], a_in[j], product)]
     positions = len(layer.extras["receptive_field"])
     out = []

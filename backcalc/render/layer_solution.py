@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers.gated import RECURRENT
 from ..result import StepResult
+from .layer_solution_terms import batchnorm_blocks, gradient_equation, sent_blocks
 from .layer_tables import field_of, inputs_of
 from .math_text import name
-from .solution_blocks import Document, Heading, Num, Paragraph, Table
+from .rnn_solution import recurrent, symbolic_sum, through_time
+from .solution_blocks import Document, Heading, Math, Num, Paragraph, Table
 
 MAX_TERMS = 9  # a longer sum is written as its result only
 
@@ -39,6 +40,11 @@ def kind_document(result: StepResult, blank: bool = False, hand: dict | None = N
     rows = [row for layer in r.layers for i in range(len(layer.neuron_names)) for s in range(len(r.batch))
             for row in [_forward_row(r, layer, i, s)]]
     doc.add(Table(["layer", "unit", "sample", "z", "a"], rows))
+    for layer in r.layers:
+        blocks = batchnorm_blocks(r, layer) if layer.kind == "batchnorm" else (
+            through_time(r, layer, False) if recurrent(layer) else [])
+        for block in blocks:
+            doc.add(block)
     doc.add(Heading(2, "2. Loss"))
     doc.add(Table(["sample", "loss"], [[[str(r.batch[s] + 1)], [Num(r.losses[s])]] for s in range(len(r.batch))]
                   + [[["L"], [Num(r.loss)]]]))
@@ -48,9 +54,18 @@ def kind_document(result: StepResult, blank: bool = False, hand: dict | None = N
          [Num(layer.dl_da[s, i])] if layer.dl_da is not None else [""],
          [Num(layer.da_dz[s, i])] if layer.da_dz is not None else [""], [Num(layer.delta[s, i])]]
         for layer in reversed(r.layers) for i in range(len(layer.neuron_names)) for s in range(len(r.batch))]))
+    for block in sent_blocks(r, lambda layer: through_time(r, layer, True) if recurrent(layer) else []):
+        doc.add(block)
     doc.add(Heading(2, "4. Gradients"))
-    doc.add(Table(["parameter", "sum of its chain-rule products", "∂L/∂p"],
-                  [[[name(p.name)], _gradient_sum(r, p), [Num(p.grad)]] for p in r.parameters]))
+    doc.add(Paragraph(["Each parameter's gradient adds up its chain-rule products δ · ∂z/∂p over every place it is "
+                       "used (a kernel entry at every position, a recurrent weight at every time step)"
+                       + (", over the samples, then the mean" if r.reduction == "mean" and len(r.batch) > 1 else
+                          ", over the samples" if len(r.batch) > 1 else "") + "."]))
+    if any(recurrent(layer) for layer in r.layers):
+        doc.add(Paragraph(["A recurrent layer's weight is used at every time step: its gradient is the sum over the "
+                           "steps of ", [r"\partial \ell / \partial z_t"], " times what the weight multiplies at that "
+                           "step (", ["x_t"], " for ", ["W_x"], ", ", ["h_{t-1}"], " for ", ["W_h"], ", 1 for b)."]))
+    doc.add(Math([gradient_equation(r, p, symbolic_sum(r, p)) for p in r.parameters]))
     doc.add(Heading(2, "5. Update"))
     doc.add(Table(["parameter", "old", "∂L/∂p", "new"], [
         [[name(p.name)], [Num(p.value, given=True)], [Num(p.grad)], [Num(p.new)]] for p in r.parameters]))
@@ -74,11 +89,16 @@ def _forward_row(r: StepResult, layer, i: int, s: int) -> list:
 
 def _z_tokens(layer, i: int, s: int, a_in, given: bool) -> list:
     """z's formula with its numbers: w·a sums, a pool's max or mean, batch norm's γ·x̂ + β."""
-    if layer.kind in ("flatten", *RECURRENT):  # an rnn's output is its last step's h (the recurrence: step's tables)
+    if layer.kind == "flatten":
         return []
+    if recurrent(layer):  # its output unit is a step's h (the steps are written out below the table)
+        n_t, n_h = layer.extras["hidden_state"].shape[1:]
+        t = i // n_h + 1 if len(layer.neuron_names) > n_h else n_t
+        return [f"h^{{({layer.index + 1})}}_{{{t},{i % n_h + 1}}}"]
     if layer.kind == "batchnorm":
-        return [Num(layer.weights[i][0], given=True, wrap=True), r" \cdot ", Num(layer.extras["x_hat"][s][i],
-                wrap=True), " + ", Num(layer.biases[i], given=True, wrap=True)]
+        c = layer.extras["statistic"][i]  # the unit's channel (per channel) or the unit itself
+        return [Num(layer.weights[c][0], given=True, wrap=True), r" \cdot ", Num(layer.extras["x_hat"][s][i],
+                wrap=True), " + ", Num(layer.biases[c], given=True, wrap=True)]
     if layer.kind.startswith(("maxpool", "avgpool")):
         field = [k for k in layer.extras["window"][i] if k is not None]
         out: list = [r"\max(" if layer.kind.startswith("max") else r"\mathrm{mean}("]
@@ -97,35 +117,3 @@ def _z_tokens(layer, i: int, s: int, a_in, given: bool) -> list:
     for j, k in field:
         out += [Num(w[j], given=True, wrap=True), r" \cdot ", Num(a_in[k], given=given, wrap=True), " + "]
     return out + [Num(b, given=True, wrap=True)]
-
-
-def _gradient_sum(r: StepResult, p) -> list:
-    """The parameter's products added up: over its slots (tied), positions (a kernel) and samples."""
-    products = [v for term in p.terms for v in np.ravel(_products(r, term))]
-    if len(products) > MAX_TERMS or len(products) < 2:
-        return [""]
-    out: list = []
-    for n, v in enumerate(products):
-        out += ([" + "] if n else []) + [Num(v, wrap=True)]
-    if r.reduction == "mean" and len(r.batch) > 1:
-        out = [r"\frac{1}{" + str(len(r.batch)) + r"}(", *out, ")"]
-    return out
-
-
-def _products(r: StepResult, term) -> list:
-    layer = r.layers[term.layer]
-    if layer.kind in RECURRENT:  # each time step's product: the sum over time is the recurrent weight's gradient
-        steps = range(layer.extras["hidden_state"].shape[1])
-        if term.kind == "weight":
-            return [layer.extras["step_terms"][s][t][term.row][term.col] for s in range(len(r.batch)) for t in steps]
-        per_step = layer.extras["dl_dz_step" if layer.kind == "rnn" else "gate_delta"]  # a bias's product: δ
-        return [per_step[s][t][term.row] for s in range(len(r.batch)) for t in steps]
-    if layer.kind.startswith("conv") and term.kind == "weight":
-        terms = layer.extras["kernel_terms"]  # samples × out × positions × entries
-        return [terms[s][term.row][q][term.col] for s in range(len(r.batch))
-                for q in range(len(layer.extras["receptive_field"]))
-                if field_of(layer, term.row * len(layer.extras["receptive_field"]) + q)[term.col] is not None]
-    if layer.kind.startswith("conv"):
-        positions = len(layer.extras["receptive_field"])
-        return [layer.delta[s, term.row * positions + q] for s in range(len(r.batch)) for q in range(positions)]
-    return list(term.product)

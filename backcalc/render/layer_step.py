@@ -7,8 +7,9 @@ from rich.console import Group
 
 from ..result import StepResult
 from .gated_tables import gated_tables
-from .layer_gradients import backward_notes, backward_table, gradient_table
-from .layer_tables import batchnorm_table, forward_table, heading
+from .input_table import input_table
+from .layer_gradients import backward_notes, backward_table, gradient_table, sent_back
+from .layer_tables import MAX_UNITS_SHOWN, batchnorm_table, forward_table, heading
 from .loss_and_update import loss_table, update_tables
 from .rnn_tables import rnn_tables
 from .table import samples
@@ -24,6 +25,8 @@ def kind_step_tables(result: StepResult, digits: int = 5, full: bool = False) ->
     parts += [t for layer in result.layers if layer.kind in ("gru", "lstm")
               for t in gated_tables(result, layer, d, samples(result, full))]
     parts += [loss_table(result, d, full), backward_table(result, d, full), *backward_notes(result),
-              gradient_table(result, d, full)]
+              gradient_table(result, d, full),
+              input_table(result, d, full, lambda j, s: sent_back(result, result.layers[0], j, s, d),
+                          whole=len(result.input_names) <= MAX_UNITS_SHOWN)]
     parts += update_tables(result, d)
     return Group(*parts)

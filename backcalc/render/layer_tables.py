@@ -15,7 +15,7 @@ from .numbers import paren
 from .numbers import short_once as short
 from .rnn_tables import rnn_formula
 from .streams import plus_last
-from .summary import pick
+from .summary import hidden_count, pick
 from .table import batch_text, gap_row, samples, titled_table
 
 MAX_UNITS_SHOWN = 16  # a small image's positions are shown whole; wider layers are summarised unless --full
@@ -71,9 +71,9 @@ def unit_formula(result: StepResult, layer, i: int, s: int, d: int, first: bool)
     if layer.kind == "flatten":
         return f"= {names[i]}"
     if layer.kind == "batchnorm":
-        k = i
+        k = layer.extras["statistic"][i]  # the unit's channel (per channel) or the unit itself
         return (f"{layer.weight_names[k][0]}·x̂ + {layer.bias_names[k]}\n" if first else "") + (
-            f"= {paren(short(layer.weights[k][0], d))}·{paren(short(layer.extras['x_hat'][s][k], d))} + "
+            f"= {paren(short(layer.weights[k][0], d))}·{paren(short(layer.extras['x_hat'][s][i], d))} + "
             f"{paren(short(layer.biases[k], d))}")
     if layer.kind in RECURRENT:
         return rnn_formula(layer, i, first)
@@ -113,12 +113,15 @@ def pool_formula(layer, i: int, s: int, a_in, names, d: int, first: bool) -> str
 
 
 def batchnorm_table(result: StepResult, layer, d: int, full: bool) -> Table:
+    ex = layer.extras
+    if ex["per"] == "channel":
+        return channel_norm_table(result, layer, d, full)
     many_rows = samples(result, full)
     title = (f"Batch norm of layer {layer.index + 1}: μ, σ² over the batch (N = {len(result.batch)}), "
              "x̂ = (x − μ)/√(σ² + ε), ε = 1e-05")
     table = titled_table(title, ("feature", "left"), ("μ", "right"), ("σ²", "right"), ("√(σ²+ε)", "right"),
                          ("sample", "right"), ("x", "right"), ("x̂", "right"))
-    x, ex = inputs_of(result, layer.index), layer.extras
+    x = inputs_of(result, layer.index)
     for k in units(layer, full):
         if k is None:
             gap_row(table, "features", len(layer.neuron_names) - 4, 7, at=1, mark=0)
@@ -129,3 +132,28 @@ def batchnorm_table(result: StepResult, layer, d: int, full: bool) -> Table:
                           fmt(ex["x_hat"][s][k], d))
         table.add_section()
     return table
+
+
+def channel_norm_table(result: StepResult, layer, d: int, full: bool) -> Table:
+    """Per channel (BatchNorm1d on N×C×L, BatchNorm2d): a channel's μ and σ² over the batch and its positions."""
+    ex, x, many_rows = layer.extras, inputs_of(result, layer.index), samples(result, full)
+    positions = ex["count"] // len(result.batch)
+    title = (f"Batch norm of layer {layer.index + 1}: μ, σ² per channel over the batch and its positions (M = "
+             f"N × positions = {len(result.batch)} × {positions} = {ex['count']} values), x̂ = (x − μ)/√(σ² + ε), "
+             "ε = 1e-05")
+    table = titled_table(title, ("ch", "left"), ("μ", "right"), ("σ²", "right"), ("√(σ²+ε)", "right"),
+                         ("input", "left"), ("sample", "right"), ("x", "right"), ("x̂", "right"))
+    table.columns[4].no_wrap = True  # a position's name, c1[1,2,3], whole
+    for c in range(len(ex["mean"])):
+        for q in pick(positions, full or positions <= MAX_UNITS_SHOWN):
+            if q is None:
+                gap_row(table, "positions", hidden_count(positions), 8, at=4, mark=4)
+                continue
+            k = c * positions + q
+            for s in many_rows:
+                head = [str(c + 1), fmt(ex["mean"][c], d), fmt(ex["variance"][c], d), fmt(ex["std"][c], d)]
+                table.add_row(*(head if s == 0 and q == 0 else [""] * 4), layer.input_names[k] if s == 0 else "",
+                              str(result.batch[s] + 1), fmt(x[s][k], d), fmt(ex["x_hat"][s][k], d))
+        table.add_section()
+    return table
+

@@ -58,7 +58,7 @@ def step_grids(result: StepResult, d: int = 5) -> list[Grid]:
     tex = r"\ell" if many else "L"
     sample = [Column("sample")] if many else []
     grids = [_forward(result, sample, d), _loss(result, d), _backward(result, sample, ell, tex, d),
-             _gradients(result, sample, ell, tex, d), _update(result, d)]
+             _gradients(result, sample, ell, tex, d), *_inputs(result, sample, ell, tex, d), _update(result, d)]
     if len(result.batch) > MAX_SAMPLES_SHOWN:
         grids[0].notes.append(f"showing the first {MAX_SAMPLES_SHOWN} of {len(result.batch)} samples; "
                               "to_dict() has them all")
@@ -172,6 +172,22 @@ def _gradients(result: StepResult, sample: list, ell: str, tex: str, d: int) -> 
     if hidden:
         grid.notes.append(f"⋮ {len(hidden)} more parameters of wide layers")
     return grid
+
+
+def _inputs(result: StepResult, sample: list, ell: str, tex: str, d: int) -> list[Grid]:
+    """Each input's ∂ℓ/∂x (the step table's input gradients), per sample; none when the step has none."""
+    if result.input_gradients is None:
+        return []
+    grid = Grid(f"Input gradients: ∂{ell}/∂x per input", [Column("input", right=False), *sample,
+                Column(f"∂{ell}/∂x", rf"$\partial {tex}/\partial x$")])
+    for j in pick(len(result.input_names)):
+        if j is None:
+            grid.add("⋮", *[""] * len(sample), "", dim=True)
+            continue
+        for s in _samples(result):
+            grid.add(result.input_names[j] if s == 0 else "", *([str(result.batch[s] + 1)] if sample else []),
+                     fmt(result.input_gradients[s, j], d))
+    return [grid]
 
 
 def _update(result: StepResult, d: int) -> Grid:

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..losses import get_loss
 from ..result import StepResult
+from .input_table import input_table
 from .loss_and_update import loss_table, update_tables
 from .numbers import fmt_once as fmt
 from .numbers import paren as _paren
@@ -36,7 +37,8 @@ def step_tables(result: StepResult, digits: int = 5, full: bool = False) -> Grou
              _gradient_table(result, d, full, hidden)]
     if hidden:  # below the table: in a cell, the note would be squeezed into a narrow column
         parts.append(Text(f" ⋮ {len(hidden)} more parameters of wide layers (--full)\n", style="dim"))
-    parts.append(_input_table(result, d, full))
+    parts.append(input_table(result, d, full, lambda j, s: _backpropagated(result.layers[0], j,
+                                                                       result.input_names[j])))
     parts.extend(update_tables(result, d, hidden))
     return Group(*parts)
 
@@ -146,27 +148,6 @@ def _delta_table(result: StepResult, d: int, full: bool) -> Table:
                                dl_da, source, da_dz, fmt(layer.delta[s, i], d))
         deltas.add_section()
     return deltas
-
-
-def _input_table(result: StepResult, d: int, full: bool) -> Table:
-    """Each input's ∂ℓ/∂x, backpropagated through the first layer as a hidden neuron's ∂ℓ/∂a is."""
-    many = len(result.batch) > 1
-    l_ = "ℓ" if many else "L"
-    names = result.input_names
-    table = titled_table(f"Input gradients: ∂{l_}/∂x per input" + (" and sample" if many else ""),
-                         ("input", "left"), *([("sample", "right")] if many else []), ("from", "left"),
-                         (f"∂{l_}/∂x", "right"))
-    for j in _pick(len(names), full):
-        if j is None:
-            gap_row(table, "inputs", len(names) - SUMMARY_HEAD - 1, 3 + many, at=1 + many, mark=0)
-            continue
-        source = _backpropagated(result.layers[0], j, names[j])
-        for s in _samples(result, full):
-            table.add_row(names[j] if s == 0 else "", *([_sample_label(result, s)] if many else []),
-                          source if s == 0 else "", fmt(result.input_gradients[s, j], d))
-        if many:
-            table.add_section()
-    return table
 
 
 def _backpropagated(above, i: int, name: str) -> str:

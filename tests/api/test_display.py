@@ -67,18 +67,18 @@ def test_a_step_shows_its_tables(name):
     assert bundle["application/json"] == result.to_dict()
     json.dumps(bundle["application/json"], allow_nan=False)
     html = parsed(bundle["text/html"])
-    assert len(html.tables) == 5  # forward, loss, backward, gradients, update
+    assert len(html.tables) == 6  # forward, loss, backward, gradients, input gradients, update
     cells = {c for table in html.tables for c in table}
     terminal = cli("step", str(CONFIGS / f"{name}.yaml"), env={"COLUMNS": "200"}).stdout
     for p in result.parameters:  # every parameter's new value, as the terminal's table writes it
         assert p.name in cells
-    new_values = [c for c in html.tables[4]]
+    new_values = [c for c in html.tables[5]]
     for value in new_values:
         if re.fullmatch(r"−?\d+\.\d+(e−?\d+)?", value):
             assert value in terminal, value
     assert_no_colour(bundle["text/html"])
     md = bundle["text/markdown"]
-    assert md.count("\n|---") + md.count("\n|:--") == 5 and r"$\partial L/\partial p$" in md
+    assert md.count("\n|---") + md.count("\n|:--") == 6 and r"$\partial L/\partial p$" in md
 
 
 def test_include_and_exclude_pick_mime_types():

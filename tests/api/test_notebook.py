@@ -43,7 +43,7 @@ def test_a_step_displays_as_tables_with_its_json(executed):
     expected = backcalc.step(backcalc.example("mazur"))
     assert data["text/plain"] == repr(expected)
     assert data["application/json"] == expected.to_dict()
-    assert data["text/html"].count("<table") == 5 and "Backward pass" in data["text/html"]
+    assert data["text/html"].count("<table") == 6 and "Backward pass" in data["text/html"]
     assert "0.35892" in data["text/html"]  # Mazur's new w5, as the table writes it
     assert r"$\delta = \partial L/\partial z$" in data["text/markdown"]
 
@@ -74,3 +74,26 @@ def test_a_check_shows_verdicts_and_causes(executed):
     assert html.count(">✓<") == 1 and html.count(">✗<") == 2
     assert "updated w5 used (δ needs the old w5 = 0.4)" in html
     assert "| δh1 | 0.01199 | 0.0133679 | ✗ |" in data["text/markdown"]
+
+
+@pytest.mark.parametrize("name", ["mazur", "batch_seed", "rnn_sequence", "conv_image", "batchnorm_batch"])
+def test_a_step_in_a_kernel_shows_its_input_gradients(tmp_path, name):
+    """A step displayed by a real kernel: the Input gradients grid, in HTML and Markdown, holds each
+    input's ∂ℓ/∂x as the step's table writes it (a wide input summarised as the other grids are)."""
+    from conftest import CONFIGS, cli
+
+    spec = CONFIGS / f"{name}.yaml"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        f"import backcalc\nbackcalc.step(backcalc.load_spec({str(spec)!r}))")])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    data = result_of(nb.cells[0])
+    table = cli("step", str(spec), env={"COLUMNS": "400"}).stdout
+    rows = table.split("Input gradients:")[1].split("\nUpdate")[0].split("─\n")[1]
+    expected = [re.findall(r"−?\d+(?:\.\d+)?(?:e−?\d+)?", line)[-1] for line in rows.splitlines() if line.strip()]
+    md = data["text/markdown"].split("**Input gradients:")[1].split("**Update")[0]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in md.splitlines() if line.startswith("| ")]
+    shown = [row[-1] for row in cells[1:] if row[0] != "⋮"]
+    n_inputs = len(data["application/json"]["inputs"][0])
+    assert shown == (expected[:3] + expected[-1:] if n_inputs > 8 else expected)
+    html = data["text/html"].split("Input gradients:")[1].split("Update")[0]
+    assert all(f">{v}</td>" in html for v in shown)

@@ -154,8 +154,9 @@ def random_contract_spec(seed: int, kind: str) -> dict:
         layers.append(layer)
         inputs = _draw(rng, (n, t * f))
         width = h * (t if returns == "all" else 1)
-    else:  # batchnorm
+    else:  # batchnorm: a batch of 2 at least (over one sample each statistic has one value: refused, as torch does)
         n_in = int(rng.integers(2, 4))
+        n = max(n, 2)
         inputs = _draw(rng, (n, n_in))
         width = n_in
         if rng.random() < 0.6:

@@ -91,8 +91,11 @@ def test_five_epochs_of_train_agree_with_the_reference(tmp_path, kind, optimizer
         values = optimizer_update(optimizer, values, grads, state, 0.1, frozen)
     np.testing.assert_allclose(losses, expected, rtol=1e-8, atol=1e-13)
     assert sorted(final) == sorted(names)
+    # A bias feeding a batch norm has gradient 0 exactly (the mean removes it): what backcalc and the
+    # reference compute is rounding noise, which Adam's m/√v turns into steps of the learning rate's size.
+    noisy = optimizer in ("adam", "adamw") and kind == "batchnorm"
     for name in names:
-        np.testing.assert_allclose(final[name], values[name], rtol=1e-8, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(final[name], values[name], rtol=1e-8, atol=1e-6 if noisy else 1e-12, err_msg=name)
     assert final[frozen[0]] == reference_step(spec)[3][frozen[0]]
 
 

@@ -59,16 +59,16 @@ def test_gradcheck_agrees_on_every_kind(tmp_path, kind):
     assert "agree" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="gradcheck on a batchnorm over a batch of 1 exits 70 (internal error: "
-                   "ValueError 'Expected more than 1 value per channel when training' from torch's F.batch_norm, "
-                   "called by layers/batchnorm.py's torch()); step and train run it (σ² = 0, x̂ = 0) — bn2d lane: "
-                   "skip the torch column there with a note, as without torch")
-def test_gradcheck_of_a_batchnorm_over_one_sample(tmp_path):
+def test_a_batchnorm_over_one_sample_is_refused_in_one_line(tmp_path):
+    """σ² of one value is 0: x̂ = 0 and no gradient flows; refused at load time, as torch refuses it."""
     spec = {"inputs": [[0.5, -1.0]], "targets": [[0.2]], "learning_rate": 0.1,
             "layers": [{"type": "batchnorm", "gamma": [1.5, 0.5], "beta": [0.1, 0.2]},
                        {"weights": [[0.3, -0.7]], "biases": [0.0], "activation": "identity"}]}
-    result = cli("gradcheck", write_file(tmp_path, "spec.yaml", spec_text(spec)), "-q")
-    assert result.exit_code == 0, result.stderr
+    for command in ("gradcheck", "step", "train"):
+        result = cli(command, write_file(tmp_path, "spec.yaml", spec_text(spec)), "-q")
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, result.stderr
+        assert "layers[0]" in lines[0] and "batch of 1" in lines[0] and "Traceback" not in result.stderr
 
 
 def test_the_conv_tables_write_positions_fields_and_per_position_kernel_rows():

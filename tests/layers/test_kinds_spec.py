@@ -68,7 +68,8 @@ def test_an_unknown_type(tmp_path):
 def test_batchnorm_gamma_one_per_feature(tmp_path):
     text = "inputs: [[1, 2], [3, 5]]\ntargets: [[1], [0]]\nlayers:\n  - type: batchnorm\n    gamma: [1, 2, 3]\n" \
            "  - size: 1\n    activation: identity\n"
-    fails(tmp_path, text, "[1, 2, 3]", "layers[0].gamma: expected a list of 2 gamma entries (one per feature), got 3")
+    fails(tmp_path, text, "[1, 2, 3]", "layers[0].gamma: batchnorm on the input (2 features) normalises per unit: "
+          "gamma needs 2 entries, got 3")
 
 
 def test_batchnorm_refuses_exact_arithmetic_in_one_line(tmp_path):

@@ -79,7 +79,12 @@ def test_step_agrees_with_torch(tmp_path, seed):
     step = cli_json("step", path)
     theta = {p["name"]: p["value"] for p in step["parameters"]}
     x, t = torch.tensor(spec["inputs"], dtype=torch.float64), torch.tensor(spec["targets"], dtype=torch.float64)
-    loss, grad = torch_step(spec, step, theta, x, t)
+    assert_step_agrees(step, *torch_step(spec, step, theta, x, t))
+
+
+def assert_step_agrees(step: dict, loss: float, grad: dict) -> None:
+    """`step --json`'s loss, every gradient and every update (η = 0.1) against torch's loss and gradients."""
+    assert set(grad) == {p["name"] for p in step["parameters"]}
     np.testing.assert_allclose(step["loss"], loss, rtol=RTOL, atol=1e-14)
     for p in step["parameters"]:
         np.testing.assert_allclose(p["grad"], grad[p["name"]], rtol=RTOL, atol=1e-13, err_msg=p["name"])
@@ -91,18 +96,25 @@ def test_five_epochs_agree_with_torch(tmp_path, seed):
     spec = random_kind_spec(seed)
     path = write_file(tmp_path, "spec.yaml", spec_text(spec))
     step = cli_json("step", path)
+    x, t = torch.tensor(spec["inputs"], dtype=torch.float64), torch.tensor(spec["targets"], dtype=torch.float64)
+    assert_five_epochs_agree(path, step, lambda theta: torch_step(spec, step, theta, x, t))
+
+
+def assert_five_epochs_agree(path, step: dict, torch_step_of) -> None:
+    """`train --epochs 5` against 5 plain SGD steps (η = 0.1) of `torch_step_of(theta) → (loss, grads)`:
+    every epoch's loss and the final parameters."""
     result = cli("train", path, "--epochs", "5", "--json")
     assert result.exit_code == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     theta = {p["name"]: p["value"] for p in step["parameters"]}
-    x, t = torch.tensor(spec["inputs"], dtype=torch.float64), torch.tensor(spec["targets"], dtype=torch.float64)
     losses = []
     for _ in range(5):
-        loss, grad = torch_step(spec, step, theta, x, t)
+        loss, grad = torch_step_of(theta)
         losses.append(loss)
         theta = {k: v - 0.1 * grad[k] for k, v in theta.items()}
     epochs = [r for r in records if "epoch" in r]
-    np.testing.assert_allclose([r["loss"] for r in epochs], losses[:len(epochs)], rtol=1e-9, atol=1e-13)
+    assert len(epochs) == 5
+    np.testing.assert_allclose([r["loss"] for r in epochs], losses, rtol=1e-9, atol=1e-13)
     final = records[-1]["final"]["parameters"]
     np.testing.assert_allclose([final[k] for k in theta], list(theta.values()), rtol=1e-9, atol=1e-12)
 
