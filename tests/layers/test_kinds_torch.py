@@ -3,13 +3,13 @@ mode): loss, every gradient and every update of `step`, and 5 epochs of `train` 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli, cli_json, write_file
+from conftest import cli_json, write_file
 from kind_specs import random_kind_spec, spec_text
+from torch_agrees import assert_five_epochs_agree
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -98,25 +98,6 @@ def test_five_epochs_agree_with_torch(tmp_path, seed):
     step = cli_json("step", path)
     x, t = torch.tensor(spec["inputs"], dtype=torch.float64), torch.tensor(spec["targets"], dtype=torch.float64)
     assert_five_epochs_agree(path, step, lambda theta: torch_step(spec, step, theta, x, t))
-
-
-def assert_five_epochs_agree(path, step: dict, torch_step_of) -> None:
-    """`train --epochs 5` against 5 plain SGD steps (η = 0.1) of `torch_step_of(theta) → (loss, grads)`:
-    every epoch's loss and the final parameters."""
-    result = cli("train", path, "--epochs", "5", "--json")
-    assert result.exit_code == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
-    theta = {p["name"]: p["value"] for p in step["parameters"]}
-    losses = []
-    for _ in range(5):
-        loss, grad = torch_step_of(theta)
-        losses.append(loss)
-        theta = {k: v - 0.1 * grad[k] for k, v in theta.items()}
-    epochs = [r for r in records if "epoch" in r]
-    assert len(epochs) == 5
-    np.testing.assert_allclose([r["loss"] for r in epochs], losses, rtol=1e-9, atol=1e-13)
-    final = records[-1]["final"]["parameters"]
-    np.testing.assert_allclose([final[k] for k in theta], list(theta.values()), rtol=1e-9, atol=1e-12)
 
 
 def test_padded_pools_and_a_reshaped_view_agree_with_torch():

@@ -24,18 +24,23 @@ def step_agrees(path, spec: dict, torch_step) -> None:
 
 def five_epochs_agree(path, spec: dict, torch_step) -> None:
     """Each epoch's loss and the final parameters of `train --epochs 5` agree with torch's SGD."""
-    step = cli_json("step", path)
+    assert_five_epochs_agree(path, cli_json("step", path), lambda theta: torch_step(spec, theta))
+
+
+def assert_five_epochs_agree(path, step: dict, torch_step_of) -> None:
+    """`train --epochs 5` against 5 plain SGD steps (η = 0.1) of `torch_step_of(theta) → (loss, grads)`:
+    every epoch's loss and the final parameters."""
     result = cli("train", path, "--epochs", "5", "--json")
     assert result.exit_code == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     theta = {p["name"]: p["value"] for p in step["parameters"]}
     losses = []
     for _ in range(5):
-        loss, grad = torch_step(spec, theta)
+        loss, grad = torch_step_of(theta)
         losses.append(loss)
         theta = {k: v - 0.1 * grad[k] for k, v in theta.items()}
     epochs = [r for r in records if "epoch" in r]
-    assert epochs
-    np.testing.assert_allclose([r["loss"] for r in epochs], losses[:len(epochs)], rtol=1e-9, atol=1e-13)
+    assert len(epochs) == 5
+    np.testing.assert_allclose([r["loss"] for r in epochs], losses, rtol=1e-9, atol=1e-13)
     final = records[-1]["final"]["parameters"]
     np.testing.assert_allclose([final[k] for k in theta], list(theta.values()), rtol=1e-9, atol=1e-12)
