@@ -10,10 +10,9 @@
 typer nor rich, and each name is imported on first use.
 """
 
-from __future__ import annotations
-
+# Nothing more is imported here: until `backcalc.entry` installs its Ctrl-C handler, every module
+# loaded (`__future__` and `types` were two, ~0.8 ms) is a moment a Ctrl-C prints a traceback.
 import sys
-import types
 
 __all__ = ["__version__", "load_spec", "example", "step", "train", "forward", "check", "gradcheck",
            "parse_spec", "Spec", "Network", "StepResult", "TrainResult", "Training", "EpochRecord",
@@ -78,13 +77,13 @@ def __dir__() -> list[str]:
     return sorted([*__all__, "version"])
 
 
-class _Package(types.ModuleType):
+class _Package(type(sys)):  # types.ModuleType
     """The package, whose functions `check`, `forward` and `gradcheck` share their names with modules:
     importing the module `backcalc.check` binds nothing here, so `backcalc.check` stays the function
     (the module is `sys.modules["backcalc.check"]`, as `from backcalc.check import …` finds it)."""
 
     def __setattr__(self, name: str, value) -> None:
-        if name in _HOMES and isinstance(value, types.ModuleType):
+        if name in _HOMES and isinstance(value, type(sys)):
             return
         super().__setattr__(name, value)
 
