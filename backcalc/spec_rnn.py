@@ -55,6 +55,7 @@ def read_rnn(r: Reader, li: int, node, m: dict, below, kind: str, spec_kinds):
     names = position_names(f"h{li + 1}", out_shape)
     options = {"keys": ("weights", "biases"), "unit_names": names, "time": time, "features": features,
                "hidden": hidden, "return": returns, "initial_state": h0}
+    options["blocks"] = [(0, features), (features, features + hidden), None]  # the parameters' order: as written
     layer = shape_type(li, kind, "tanh", 0.01, options, out)
     if wx is not None:
         values = np.concatenate([np.array(wx[0], dtype=object), np.array(wh[0], dtype=object)], axis=1)

@@ -34,6 +34,7 @@ class Recurrent(Activated):
         self.time, self.features, self.hidden = o["time"], o["features"], o["hidden"]
         self.every = o["return"] == "all"
         self.h0 = np.array(o["initial_state"], dtype=float)
+        self.h0_given = list(o["initial_state"])  # as read: an ExactFloat keeps its text's exact value
         self.w, self.b = layer.weights, layer.biases
 
     def reads(self, i: int) -> list[int]:

@@ -44,12 +44,12 @@ class Rnn(Recurrent):
         return joined, zs, hs
 
     def start(self, dtype):
-        """h₀ in the arithmetic's numbers (exact: each float's exact value as a Fraction)."""
+        """h₀ in the arithmetic's numbers (exact: each number's value as the spec wrote it, 0.1 → 1/10)."""
         if dtype.kind != "O":
             return self.h0.astype(dtype)
-        from fractions import Fraction  # only for an exact step (a float one imports none)
+        from ..exact import to_fractions  # only for an exact step (a float one imports no fractions)
 
-        return np.array([Fraction(v) for v in self.h0], dtype=object)
+        return to_fractions(np.array(self.h0_given, dtype=object))
 
     def weighted_sum(self, arith, a_in, w, b):
         self.w, self.b = w, b  # the kind's backward (slot products, gradients) reads the weights the forward used

@@ -15,9 +15,6 @@ from contract_specs import KINDS, random_contract_spec, spec_text
 
 RTOL = 1e-9  # two different computations of the same float64 numbers: agree to rounding
 SEEDS = range(12)
-RNN_ORDER = ("the JSON `parameters` of an rnn interleave W_x and W_h row by row (Wx1[1,·], Wh1[1,·], Wx1[2,·] …); "
-             "the contract lists them in the order their entries appear in the spec: all of weights_input "
-             "row-major, then weights_hidden, then biases (spec_rnn / gated lane)")
 
 
 def _step(tmp_path, spec):
@@ -50,7 +47,6 @@ def test_json_parameters_in_first_appearance_order(tmp_path, kind, seed):
     assert [p["name"] for p in _step(tmp_path, spec)["parameters"]] == reference_step(spec)[2]
 
 
-@pytest.mark.xfail(strict=True, reason=RNN_ORDER)
 @pytest.mark.parametrize("seed", SEEDS[:3])
 def test_rnn_json_parameters_in_first_appearance_order(tmp_path, seed):
     spec = random_contract_spec(seed, "rnn")

@@ -124,9 +124,6 @@ def test_exact_is_refused_in_one_line_where_the_math_is_not_rational(tmp_path, n
     assert says in one_line(cli("step", _config(name), "--exact", *args))
 
 
-@pytest.mark.xfail(strict=True, reason="--exact with an rnn's `initial_state:` is not exact: the initial state is "
-                   "read as floats (never kept as the YAML's decimals), so every number after h₀ is a binary "
-                   "fraction (spec_rnn.py, gated lane)")
 def test_exact_rnn_with_an_initial_state(tmp_path):
     spec = _exact_kind("rnn", 0, initial_state=True)
     assert "initial_state" in spec["layers"][0]
