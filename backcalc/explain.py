@@ -188,7 +188,9 @@ def hand_rounded(spec: Spec, result: StepResult, decimals: int) -> StepResult:
     n = len(result.batch)
     layers = [replace(layer, z=w.z[li], a=w.a[li],
                       dl_da=w.dl_da[li] if layer.dl_da is not None else None,
-                      da_dz=w.da_dz[li] if layer.da_dz is not None else None, delta=w.delta[li])
+                      da_dz=w.da_dz[li] if layer.da_dz is not None else None, delta=w.delta[li],
+                      # a kind's own quantities (each time step's hₜ, batch norm's x̂) as rounded by hand too
+                      extras=w.kinds[li].quantities(w.inputs_of(li), w.delta[li]))
               for li, layer in enumerate(result.layers)]
     mean = result.reduction == "mean"
     ell = "L" if n == 1 else "ℓ"

@@ -7,7 +7,7 @@ after the same epochs (to 1e-9), so the race is the same work. The table goes
 to benchmarks/RESULTS.md with a description of the machine; the exit status is
 1 when a target ratio is missed (each miss is named).
 
-    python benchmarks/run.py [--quick] [--only startup|fasttrain|tables|check] [--out PATH]
+    python benchmarks/run.py [--quick] [--only startup|fasttrain|kinds|tables|check] [--out PATH]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import check_bench  # noqa: E402
 import fast_trainer  # noqa: E402
+import kinds_bench  # noqa: E402
 import peers  # noqa: E402
 import sections  # noqa: E402
 
@@ -441,8 +442,20 @@ def check_report(reps: int, misses: list[str]) -> list[str]:
             f"before, {os.getloadavg()[0]:.2f} after; 2 cores shared with other jobs)."]
 
 
+def kinds_report(reps: int, misses: list[str]) -> list[str]:
+    """The "## Layer kinds" section: conv, rnn, lstm, gru and batch norm trained against PyTorch."""
+    print("racing the layer kinds …", file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = kinds_bench.rows(Path(tmp), SEED, reps, SETTLE, misses, fmt_time)
+    return [*lines, "", f"Medians per epoch of {reps} alternating one-epoch blocks (load average {load:.2f} "
+            f"before, {os.getloadavg()[0]:.2f} after). Goal: ≤ {kinds_bench.KINDS_TARGET}× PyTorch; the "
+            "same loss: both reach the same epoch losses over the first epochs, to 1e-9 (benchmarks/kinds_bench.py)."]
+
+
 # --only PART: (heading in RESULTS.md, the prefix of its misses, measure(quick, misses) -> lines)
 PARTS = {
+    "kinds": ("Layer kinds", "kinds:", lambda quick, misses: kinds_report(3 if quick else 7, misses)),
     "tables": ("Big tables", "big tables:", lambda quick, misses: big_tables(3 if quick else 5, misses)),
     "check": ("Check", "check:", lambda quick, misses: check_report(3 if quick else 5, misses)),
 }
@@ -563,6 +576,7 @@ def main() -> int:
     print("measuring memory …", file=sys.stderr, flush=True)
     mem = memory(100_000 if args.quick else 1_000_000)
     table_lines = big_tables(3 if args.quick else 5, misses)
+    kind_lines = kinds_report(3 if args.quick else 7, misses)
     check_lines = check_report(3 if args.quick else 5, misses)
     (e1, rss1, t1), (e2, rss2, t2) = mem["short"], mem["long"]
     mem_ratio = rss2 / rss1
@@ -628,6 +642,10 @@ def main() -> int:
         *mem_lines,
         "",
         f"Target: the long run's peak RSS within {MEMORY_TARGET:.2f}× the short run's.",
+        "",
+        "## Layer kinds",
+        "",
+        *kind_lines,
         "",
         "## Big tables",
         "",

@@ -22,7 +22,8 @@ CASES = [(f"{p.stem}.step.txt", ["step", str(p)]) for p in sorted(CONFIGS.glob("
     ("batch_seed.graph.mmd", ["graph", str(CONFIGS / "batch_seed.yaml"), "--format", "mermaid", "--sample", "2"]),
     ("conv_image.graph.dot", ["graph", str(CONFIGS / "conv_image.yaml")]),
     ("rnn_sequence.graph.mmd", ["graph", str(CONFIGS / "rnn_sequence.yaml"), "--format", "mermaid"]),
-    ("batchnorm_batch.graph.mmd", ["graph", str(CONFIGS / "batchnorm_batch.yaml"), "--format", "mermaid", "--sample", "3"]),
+    ("batchnorm_batch.graph.mmd", ["graph", str(CONFIGS / "batchnorm_batch.yaml"), "--format", "mermaid",
+                                   "--sample", "3"]),
 ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activated import Activated
+from .gated import FLOAT
 
 EPS = 1e-5
 
@@ -25,6 +26,7 @@ class BatchNorm(Activated):
         super().__init__(layer, alpha)
         self.channels = layer.weights.shape[0]  # the statistics: channels, or units when per unit
         self.positions = self.options["positions"]  # the units each statistic covers in a sample
+        self.arith = FLOAT  # the step's arithmetic (set by the forward): --round rounds μ, σ², √(σ²+ε), x̂
 
     def grouped(self, v):
         """samples × statistics × positions."""
@@ -44,13 +46,14 @@ class BatchNorm(Activated):
 
     def statistics(self, a_in):
         """(μ, σ², √(σ²+ε)) per statistic and x̂ per sample and unit."""
-        m = self.count(a_in)
-        mean = self.total(a_in) / m
-        var = self.total((a_in - self.spread(mean)) ** 2) / m
-        std = np.sqrt(var + EPS)
-        return mean, var, std, (a_in - self.spread(mean)) / self.spread(std)
+        m, rec = self.count(a_in), self.arith.record
+        mean = rec(self.total(a_in) / m)
+        var = rec(self.total((a_in - self.spread(mean)) ** 2) / m)
+        std = rec(np.sqrt(var + EPS))
+        return mean, var, std, rec((a_in - self.spread(mean)) / self.spread(std))
 
     def weighted_sum(self, arith, a_in, w, b):
+        self.arith = arith
         return self.statistics(a_in)[3] * self.spread(w) + self.spread(b)
 
     def back(self, arith, delta, w, a_in):
@@ -59,21 +62,24 @@ class BatchNorm(Activated):
         gamma, std = self.spread(w), self.spread(std)
         if self.slip == ("no_mean_terms",):  # the mistake: as if μ and σ² did not depend on x
             return gamma / std * delta
-        sum_d, sum_dx = self.spread(self.total(delta)), self.spread(self.total(delta * xhat))
+        rec = self.arith.record
+        sum_d, sum_dx = self.spread(rec(self.total(delta))), self.spread(rec(self.total(rec(delta * xhat))))
         return gamma / (m * std) * (m * delta - sum_d - xhat * sum_dx)
 
     def quantities(self, a_in, delta):
         """μ, σ², √(σ²+ε) per statistic, x̂ and γ's products δ·x̂ per sample and unit, the backward's
         sums Σδ, Σδ·x̂ per statistic, M, what a statistic is (channel, unit) and each unit's."""
         mean, var, std, xhat = self.statistics(a_in)
-        return {"mean": mean, "variance": var, "std": std, "x_hat": xhat, "gamma_terms": delta * xhat,
-                "sum_delta": self.total(delta), "sum_delta_x_hat": self.total(delta * xhat),
+        rec = self.arith.record
+        return {"mean": mean, "variance": var, "std": std, "x_hat": xhat, "gamma_terms": rec(delta * xhat),
+                "sum_delta": rec(self.total(delta)), "sum_delta_x_hat": rec(self.total(rec(delta * xhat))),
                 "count": self.count(a_in), "per": self.options["per"],
                 "statistic": [k // self.positions for k in range(len(self.neurons))]}
 
     def slot_products(self, delta, a_in):
         xhat = self.statistics(a_in)[3]
-        return np.sum(self.grouped(delta * xhat), axis=2)[:, :, None], np.sum(self.grouped(delta), axis=2)
+        rec = self.arith.record
+        return np.sum(self.grouped(rec(delta * xhat)), axis=2)[:, :, None], np.sum(self.grouped(delta), axis=2)
 
     def gradients(self, delta, a_in):
         pw, pb = self.slot_products(delta, a_in)

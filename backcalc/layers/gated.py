@@ -14,7 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import get_activation
+from ..arithmetic import Float
 from .activated import Activated
+
+FLOAT = Float()  # NumPy's order, nothing rounded: a kind's arithmetic until a forward sets the step's
 
 RECURRENT = ("rnn", "gru", "lstm")  # the kinds that loop over time steps inside the layer
 
@@ -35,7 +38,28 @@ class Recurrent(Activated):
         self.every = o["return"] == "all"
         self.h0 = np.array(o["initial_state"], dtype=float)
         self.h0_given = list(o["initial_state"])  # as read: an ExactFloat keeps its text's exact value
+        # The step's arithmetic (set by the forward): the backward and the per-step quantities recompute
+        # the recurrence in it, so --round rounds every hₜ, gate, ∂ℓ/∂hₜ as a student does at each step.
+        self.arith = FLOAT
         self.w, self.b = layer.weights, layer.biases
+
+    def forward_steps(self, arith, a_in, w, b, fresh: bool = False):
+        """`steps()`, computed once per forward: the backward, the products and the quantities of the same
+        batch, weights and arithmetic reuse the forward's (the forward itself always computes them anew)."""
+        key = (arith, a_in, w, b)
+        if fresh:
+            self._bptt = None
+        return self.remembered("_steps", key, lambda: self.steps(arith, a_in, w, b), fresh)
+
+    def remembered(self, slot: str, key: tuple, compute, fresh: bool = False):
+        """compute(), or what it gave last time for the very same objects in `key` (identity, not value)."""
+        kept = getattr(self, slot, None)
+        if not fresh and kept is not None and len(kept[0]) == len(key) and all(
+                a is b for a, b in zip(kept[0], key)):
+            return kept[1]
+        value = compute()
+        setattr(self, slot, (key, value))
+        return value
 
     def reads(self, i: int) -> list[int]:
         t = i // self.hidden if self.every else self.time - 1
@@ -75,21 +99,25 @@ class Gated(Recurrent):
         return out
 
     def weighted_sum(self, arith, a_in, w, b):
-        self.w, self.b = w, b  # the kind's backward (slot products, gradients) reads the weights the forward used
-        hs = [s["h"] for s in self.steps(arith, a_in, w, b)]
+        self.w, self.b, self.arith = w, b, arith  # the kind's backward reads the weights the forward used
+        hs = [s["h"] for s in self.forward_steps(arith, a_in, w, b, fresh=True)]
         return np.concatenate(hs, axis=1) if self.every else hs[-1]
 
     def through_time(self, arith, delta, w, a_in):
         """BPTT from the output's δ: (the forward's steps, each step's backward dict, ∂ℓ/∂xₜ per step)."""
-        steps = self.steps(_PLAIN, a_in, w, self.b)
+        return self.remembered("_bptt", (arith, delta, w, a_in), lambda: self._through_time(arith, delta, w, a_in))
+
+    def _through_time(self, arith, delta, w, a_in):
+        steps = self.forward_steps(arith, a_in, w, self.b)
         n_h = self.hidden
         backs, dx = [None] * self.time, [None] * self.time
         dh_next = np.zeros_like(delta[:, :n_h])
         dc_next = np.zeros_like(delta[:, :n_h])
         for t in reversed(range(self.time)):
             sent = delta[:, t * n_h:(t + 1) * n_h] if self.every else (delta if t == self.time - 1 else 0 * delta)
-            back = self.cell_back(arith, steps[t], sent + dh_next, dc_next, w)
-            back["dh"] = sent + dh_next
+            dh = arith.record(sent + dh_next)
+            back = self.cell_back(arith, steps[t], dh, dc_next, w)
+            back["dh"] = dh
             backs[t], dx[t] = back, back["dx"]
             dh_next, dc_next = back["dh_prev"], back.get("dc_prev", dc_next)
             if self.slip == ("forgot_cell_path",):  # the mistake: ∂ℓ/∂cₜ₋₁ without f⊙∂ℓ/∂cₜ
@@ -102,12 +130,12 @@ class Gated(Recurrent):
     def step_products(self, delta, a_in):
         """Per step: (each weight's product samples × rows × columns, each bias's samples × rows, the
         columns' inputs [xₜ, hₜ₋₁, …] samples × columns)."""
-        steps, backs, _ = self.through_time(_PLAIN, delta, self.w, a_in)
+        steps, backs, _ = self.through_time(self.arith, delta, self.w, a_in)
         out = []
         for step, back in zip(steps, backs):
             u_in, u_hid = step["x"], self.hidden_columns(step["h_prev"])
-            pw = np.concatenate([back["d_in"][:, :, None] * u_in[:, None, :],
-                                 back["d_hid"][:, :, None] * u_hid[:, None, :]], axis=2)
+            pw = self.arith.record(np.concatenate([back["d_in"][:, :, None] * u_in[:, None, :],
+                                                   back["d_hid"][:, :, None] * u_hid[:, None, :]], axis=2))
             out.append((pw, back["d_in"], np.concatenate([u_in, u_hid], axis=1)))
         return out, steps, backs
 
@@ -122,8 +150,14 @@ class Gated(Recurrent):
         return sum(p[0] for p in per_step), sum(p[1] for p in per_step)
 
     def gradients(self, delta, a_in):
-        pw, pb = self.slot_products(delta, a_in)
-        return np.sum(pw, axis=0), np.sum(pb, axis=0)
+        if self.slip is not None or self.arith.sequential:
+            pw, pb = self.slot_products(delta, a_in)
+            return np.sum(pw, axis=0), np.sum(pb, axis=0)
+        # training (and gradcheck): each step's products summed over the batch by matrix products
+        steps, backs, _ = self.through_time(self.arith, delta, self.w, a_in)
+        gw = sum(np.concatenate([b["d_in"].T @ s["x"], b["d_hid"].T @ self.hidden_columns(s["h_prev"])], axis=1)
+                 for s, b in zip(steps, backs))
+        return gw, sum(b["d_in"].sum(axis=0) for b in backs)
 
     def quantities(self, a_in, delta):
         """Per time step (samples × time × …): each gate's pre-activation and value, c and h, ∂ℓ/∂h,
@@ -189,16 +223,3 @@ class Gated(Recurrent):
         return [(0, f), (f, f + n_h), None]
 
 
-class Plain:
-    """NumPy's order without recording: the kind's backward recomputing its own forward."""
-
-    @staticmethod
-    def affine(a, w, b):
-        return a @ w.T + b
-
-    @staticmethod
-    def back(delta, w):
-        return delta @ w
-
-
-_PLAIN = Plain()

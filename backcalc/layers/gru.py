@@ -30,27 +30,30 @@ class Gru(Gated):
 
     def cell(self, arith, x, h, c, w, b) -> dict:
         f, n_h = self.features, self.hidden
-        gi = arith.affine(x, w[:, :f], b)  # W_ih·x + b_ih
-        gh = arith.affine(h, w[:, f:f + n_h], w[:, f + n_h])  # W_hh·h + b_hh
-        r, z = (sigmoid(gi[:, k * n_h:(k + 1) * n_h] + gh[:, k * n_h:(k + 1) * n_h]) for k in (0, 1))
-        n_pre = gi[:, 2 * n_h:] + r * gh[:, 2 * n_h:]
-        n = np.tanh(n_pre)
-        pre = np.concatenate([gi[:, :2 * n_h] + gh[:, :2 * n_h], n_pre], axis=1)
+        rec = arith.record  # by hand (--round): every value rounded as it is written down
+        gi = rec(arith.affine(x, w[:, :f], b))  # W_ih·x + b_ih
+        gh = rec(arith.affine(h, w[:, f:f + n_h], w[:, f + n_h]))  # W_hh·h + b_hh
+        pre_rz = rec(gi[:, :2 * n_h] + gh[:, :2 * n_h])
+        r, z = rec(sigmoid(pre_rz[:, :n_h])), rec(sigmoid(pre_rz[:, n_h:]))
+        n_pre = rec(gi[:, 2 * n_h:] + r * gh[:, 2 * n_h:])
+        n = rec(np.tanh(n_pre))
+        pre = np.concatenate([pre_rz, n_pre], axis=1)
         return {"x": x, "h_prev": h, "pre": pre, "gate": np.concatenate([r, z, n], axis=1),
-                "input_part": gi, "hidden_part": gh, "h": (1 - z) * n + z * h}
+                "input_part": gi, "hidden_part": gh, "h": rec((1 - z) * n + z * h)}
 
     def cell_back(self, arith, step, dh, dc_next, w) -> dict:
         """One step back: each gate's δ on the input side (d_in) and the hidden side (d_hid), and what
         goes on to xₜ and hₜ₋₁."""
         f, n_h = self.features, self.hidden
         r, z, n = (step["gate"][:, k * n_h:(k + 1) * n_h] for k in range(3))
-        d_n = dh * (1 - z) * (1 - n * n)
-        d_r = d_n * step["hidden_part"][:, 2 * n_h:] * r * (1 - r)
-        d_z = dh * (step["h_prev"] - n) * z * (1 - z)
+        rec = arith.record
+        d_n = rec(dh * (1 - z) * (1 - n * n))
+        d_r = rec(d_n * step["hidden_part"][:, 2 * n_h:] * r * (1 - r))
+        d_z = rec(dh * (step["h_prev"] - n) * z * (1 - z))
         d_in = np.concatenate([d_r, d_z, d_n], axis=1)
-        d_hid = np.concatenate([d_r, d_z, d_n * r], axis=1)
-        return {"d_in": d_in, "d_hid": d_hid, "dx": arith.back(d_in, w[:, :f]),
-                "dh_prev": dh * z + arith.back(d_hid, w[:, f:f + n_h])}
+        d_hid = np.concatenate([d_r, d_z, rec(d_n * r)], axis=1)
+        return {"d_in": d_in, "d_hid": d_hid, "dx": rec(arith.back(d_in, w[:, :f])),
+                "dh_prev": rec(dh * z + arith.back(d_hid, w[:, f:f + n_h]))}
 
     def hidden_columns(self, h_prev):
         return np.concatenate([h_prev, np.ones((h_prev.shape[0], 1))], axis=1)

@@ -28,24 +28,26 @@ class Lstm(Gated):
 
     def cell(self, arith, x, h, c, w, b) -> dict:
         n_h = self.hidden
-        pre = arith.affine(np.concatenate([x, h], axis=1), w, b)
-        i, f, o = (sigmoid(pre[:, k * n_h:(k + 1) * n_h]) for k in (0, 1, 3))
-        g = np.tanh(pre[:, 2 * n_h:3 * n_h])
-        c_new = f * c + i * g
+        rec = arith.record  # by hand (--round): every value rounded as it is written down
+        pre = rec(arith.affine(np.concatenate([x, h], axis=1), w, b))
+        i, f, o = (rec(sigmoid(pre[:, k * n_h:(k + 1) * n_h])) for k in (0, 1, 3))
+        g = rec(np.tanh(pre[:, 2 * n_h:3 * n_h]))
+        c_new = rec(f * c + i * g)
         return {"x": x, "h_prev": h, "c_prev": c, "pre": pre, "gate": np.concatenate([i, f, g, o], axis=1),
-                "c": c_new, "h": o * np.tanh(c_new)}
+                "c": c_new, "h": rec(o * rec(np.tanh(c_new)))}
 
     def cell_back(self, arith, step, dh, dc_next, w) -> dict:
         """One step back: ∂ℓ/∂c, each gate's δ, and what goes on to xₜ, hₜ₋₁ and cₜ₋₁."""
         n_h = self.hidden
         i, f, g, o = (step["gate"][:, k * n_h:(k + 1) * n_h] for k in range(4))
-        tc = np.tanh(step["c"])
-        dc = dh * o * (1 - tc * tc) + dc_next
-        d = np.concatenate([dc * g * i * (1 - i), dc * step["c_prev"] * f * (1 - f), dc * i * (1 - g * g),
-                            dh * tc * o * (1 - o)], axis=1)
-        back = arith.back(d, w)
+        rec = arith.record
+        tc = rec(np.tanh(step["c"]))
+        dc = rec(dh * o * (1 - tc * tc) + dc_next)
+        d = rec(np.concatenate([dc * g * i * (1 - i), dc * step["c_prev"] * f * (1 - f), dc * i * (1 - g * g),
+                                dh * tc * o * (1 - o)], axis=1))
+        back = rec(arith.back(d, w))
         return {"d_in": d, "d_hid": d, "dx": back[:, :self.features], "dh_prev": back[:, self.features:],
-                "dc": dc, "dc_prev": dc * f}
+                "dc": dc, "dc_prev": rec(dc * f)}
 
     def torch_parameters(self, torch, w, b):
         f = self.features

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import get_activation
-from .gated import Plain, Recurrent
+from .gated import Recurrent
 
 
 class Rnn(Recurrent):
@@ -37,10 +37,10 @@ class Rnn(Recurrent):
         joined, zs, hs = [], [], [h]
         for t in range(self.time):
             u = np.concatenate([a_in[:, t * f:(t + 1) * f], hs[-1]], axis=1)
-            z = arith.affine(u, w, b)
+            z = arith.record(arith.affine(u, w, b))  # by hand (--round): zₜ and hₜ rounded at every step
             joined.append(u)
             zs.append(z)
-            hs.append(self.cell.forward(z, self.alpha))
+            hs.append(arith.record(self.cell.forward(z, self.alpha)))
         return joined, zs, hs
 
     def start(self, dtype):
@@ -52,46 +52,59 @@ class Rnn(Recurrent):
         return to_fractions(np.array(self.h0_given, dtype=object))
 
     def weighted_sum(self, arith, a_in, w, b):
-        self.w, self.b = w, b  # the kind's backward (slot products, gradients) reads the weights the forward used
-        hs = self.steps(arith, a_in, w, b)[2]
+        self.w, self.b, self.arith = w, b, arith  # the kind's backward reads the weights the forward used
+        hs = self.forward_steps(arith, a_in, w, b, fresh=True)[2]
         return np.concatenate(hs[1:], axis=1) if self.every else hs[-1]
 
     def through_time(self, arith, delta, w, a_in):
         """BPTT: (∂ℓ/∂zₜ per step, ∂ℓ/∂hₜ per step, ∂ℓ/∂xₜ per step), from the output's δ."""
-        joined, zs, hs = self.steps(arith, a_in, w, self.b)
+        return self.remembered("_bptt", (arith, delta, w, a_in), lambda: self._through_time(arith, delta, w, a_in))
+
+    def _through_time(self, arith, delta, w, a_in):
+        joined, zs, hs = self.forward_steps(arith, a_in, w, self.b)
         f, n_h = self.features, self.hidden
         dz, dh, dx = [None] * self.time, [None] * self.time, [None] * self.time
         carried = np.zeros_like(delta[:, :n_h])
         for t in reversed(range(self.time)):
             sent = delta[:, t * n_h:(t + 1) * n_h] if self.every else (delta if t == self.time - 1 else 0 * delta)
-            dh[t] = sent + carried
-            dz[t] = dh[t] * self.cell.derivative(zs[t], hs[t + 1], self.alpha)
-            back = arith.back(dz[t], w)
+            dh[t] = arith.record(sent + carried)
+            dz[t] = arith.record(dh[t] * self.slope(arith, zs[t], hs[t + 1]))
+            back = arith.record(arith.back(dz[t], w))
             dx[t], carried = back[:, :f], back[:, f:]
         return dz, dh, dx, joined
+
+    def slope(self, arith, z, h):
+        """∂hₜ/∂zₜ = f′(zₜ) (as written down: rounded by hand)."""
+        return arith.record(self.cell.derivative(z, h, self.alpha))
 
     def back(self, arith, delta, w, a_in):
         return np.concatenate(self.through_time(arith, delta, w, a_in)[2], axis=1)
 
     def slot_products(self, delta, a_in):
-        dz, _, _, joined = self.through_time(Plain, delta, self.w, a_in)
+        dz, _, _, joined = self.through_time(self.arith, delta, self.w, a_in)
+        terms = [self.arith.record(d[:, :, None] * u[:, None, :]) for d, u in zip(dz, joined)]
         if self.slip == ("bptt_last_step",):  # the mistake: BPTT truncated to the last step
-            return dz[-1][:, :, None] * joined[-1][:, None, :], dz[-1] * 1
-        pw = sum(d[:, :, None] * u[:, None, :] for d, u in zip(dz, joined))
+            return terms[-1], dz[-1] * 1
+        pw = sum(terms)
         return pw, sum(dz[1:], dz[0] * 1)
 
     def gradients(self, delta, a_in):
-        pw, pb = self.slot_products(delta, a_in)
-        return np.sum(pw, axis=0), np.sum(pb, axis=0)
+        if self.slip is not None or self.arith.sequential:
+            pw, pb = self.slot_products(delta, a_in)
+            return np.sum(pw, axis=0), np.sum(pb, axis=0)
+        # training (and gradcheck): each step's products summed over the batch by one matrix product
+        dz, _, _, joined = self.through_time(self.arith, delta, self.w, a_in)
+        return sum(d.T @ u for d, u in zip(dz, joined)), sum(d.sum(axis=0) for d in dz)
 
     def quantities(self, a_in, delta):
         """Per time step (samples × time × hidden): zₜ, hₜ, ∂ℓ/∂hₜ, f′(zₜ) = ∂hₜ/∂zₜ, ∂ℓ/∂zₜ, and [xₜ, hₜ₋₁],
         each weight's product at each step (samples × time × hidden × (features + hidden)), whose sum over time
         is its gradient."""
-        joined, zs, hs = self.steps(Plain, a_in, self.w, self.b)
-        dz, dh, _, _ = self.through_time(Plain, delta, self.w, a_in)
-        terms = np.stack([d[:, :, None] * u[:, None, :] for d, u in zip(dz, joined)], axis=1)
-        slopes = [self.cell.derivative(z, h, self.alpha) for z, h in zip(zs, hs[1:])]
+        arith = self.arith
+        joined, zs, hs = self.forward_steps(arith, a_in, self.w, self.b)
+        dz, dh, _, _ = self.through_time(arith, delta, self.w, a_in)
+        terms = np.stack([arith.record(d[:, :, None] * u[:, None, :]) for d, u in zip(dz, joined)], axis=1)
+        slopes = [self.slope(arith, z, h) for z, h in zip(zs, hs[1:])]
         return {"recurrence_activation": self.cell.name, "pre_activation": np.stack(zs, axis=1),
                 "hidden_state": np.stack(hs[1:], axis=1), "dl_dh": np.stack(dh, axis=1),
                 "dh_dz_step": np.stack(slopes, axis=1), "dl_dz_step": np.stack(dz, axis=1),
