@@ -45,12 +45,16 @@ def _identity_d(z, a, alpha):
 
 
 def _relu(z, alpha):
-    return np.where(z > 0, z, _zeros(z))
+    if z.dtype == object:
+        return np.where(z > 0, z, _zeros(z))
+    return np.fmax(z, 0.0)  # the same numbers as where(z > 0, z, 0): NaN and −0 give 0
 
 
 def _relu_d(z, a, alpha):
     # The derivative at exactly 0 is taken as 0 (PyTorch's convention).
-    return np.where(z > 0, _ones(z), _zeros(z))
+    if z.dtype == object:
+        return np.where(z > 0, _ones(z), _zeros(z))
+    return (z > 0).astype(z.dtype)
 
 
 def _leaky(z, alpha):

@@ -29,7 +29,11 @@ class Float:
 
     def affine(self, a, w, b):
         """z = a·Wᵀ + b for every sample at once."""
-        return a @ w.T + b
+        z = a @ w.T
+        if z.dtype == object or np.result_type(z, b) != z.dtype:
+            return z + b
+        z += b  # in place: the same sums, without a second samples × units array (a fresh one costs more)
+        return z
 
     def back(self, delta, w):
         """∂ℓ/∂a of the layer below: δ·W."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activated import Activated
-from .windows import Window, padded, scatter
+from .windows import Window, gather, scatter
 
 
 def window_of(options: dict) -> Window:
@@ -29,12 +29,19 @@ class Conv(Activated):
         self.out_channels = layer.weights.shape[0]
 
     def patches(self, a_in):
-        """samples × positions × (C·K): each output position's receptive field."""
-        return padded(a_in, 0)[:, self.index]
+        """samples × positions × (C·K): each output position's receptive field (the forward's, for the
+        backward of the same batch)."""
+        kept = getattr(self, "_patches", None)
+        if kept is not None and kept[0] is a_in:
+            return kept[1]
+        return gather(a_in, self.index, 0)
 
     def weighted_sum(self, arith, a_in, w, b):
         n, p = a_in.shape[0], self.window.positions
-        rows = self.patches(a_in).reshape(n * p, -1)
+        self._patches = None
+        patches = self.patches(a_in)
+        self._patches = (a_in, patches)
+        rows = patches.reshape(n * p, -1)
         z = arith.affine(rows, w.reshape(self.out_channels, -1), b)
         return z.reshape(n, p, self.out_channels).transpose(0, 2, 1).reshape(n, -1)
 
@@ -57,9 +64,15 @@ class Conv(Activated):
         return d @ patches, np.sum(d, axis=2)
 
     def gradients(self, delta, a_in):
-        pw, pb = self.slot_products(delta, a_in)
         shape = (self.out_channels, *self.window.in_shape[:1], *self.window.kernel)
-        return np.sum(pw, axis=0).reshape(shape), np.sum(pb, axis=0)
+        if self.slip or delta.dtype == object:
+            pw, pb = self.slot_products(delta, a_in)
+            return np.sum(pw, axis=0).reshape(shape), np.sum(pb, axis=0)
+        # training: the batch's products summed by one matrix product over every sample and position
+        rows = self.by_position(delta).reshape(-1, self.out_channels)
+        patches = self.patches(a_in)
+        bias = delta.reshape(delta.shape[0], self.out_channels, -1).sum(axis=(0, 2))
+        return (rows.T @ patches.reshape(rows.shape[0], -1)).reshape(shape), bias
 
     def quantities(self, a_in, delta):
         """Each kernel entry's product at each position (samples × out × positions × entries) and

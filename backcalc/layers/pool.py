@@ -9,7 +9,7 @@ import numpy as np
 
 from .conv import window_of
 from .unweighted import Unweighted
-from .windows import padded, scatter
+from .windows import gather, scatter
 
 
 class Pool(Unweighted):
@@ -19,10 +19,11 @@ class Pool(Unweighted):
         super().__init__(layer, alpha)
         self.window = window_of(self.options)
         self.index = self.window.channel_index()  # C × P × K
+        self.index_by_entry = self.index.reshape(-1, self.window.size).T  # K × (C·P)
 
     def windows(self, a_in, fill):
         """samples × channels × positions × window entries."""
-        return padded(a_in, fill)[:, self.index]
+        return gather(a_in, self.index, fill)
 
     def quantities(self, a_in, delta):
         """Each unit's window: the inputs (indices into the layer below) it reduces; None: padding."""
@@ -48,13 +49,25 @@ class MaxPool(Pool):
     name = "maxpool"
 
     def weighted_sum(self, arith, a_in, w, b):
-        return self.windows(a_in, -np.inf).max(axis=-1).reshape(a_in.shape[0], -1)
+        if a_in.dtype == object:
+            return self.windows(a_in, -np.inf).max(axis=-1).reshape(a_in.shape[0], -1)
+        # entry by entry over the window (a few vectorised passes; argmax along a short last axis is
+        # slower), keeping the first maximum, as torch's max pool and argmax take it
+        entries = gather(a_in, self.index_by_entry, -np.inf, samples_last=True)  # window entries × units × samples
+        best, won = entries[0], np.zeros(entries[0].shape, dtype=np.intp)
+        for k in range(1, entries.shape[0]):
+            better = entries[k] > best
+            best = np.maximum(best, entries[k])
+            won = np.where(better, k, won)
+        self._won = (a_in, won.T.reshape(a_in.shape[0], *self.index.shape[:2]))  # for the same batch's backward
+        return np.ascontiguousarray(best.T)
 
     def winners(self, a_in) -> np.ndarray:
         """samples × units: the input entry (flattened index) each window's maximum came from (the first)."""
-        won = self.windows(a_in, -np.inf).argmax(axis=-1)
-        index = np.broadcast_to(self.index, (a_in.shape[0], *self.index.shape))
-        return np.take_along_axis(index, won[..., None], axis=-1)[..., 0].reshape(a_in.shape[0], -1)
+        kept = getattr(self, "_won", None)
+        won = kept[1] if kept is not None and kept[0] is a_in else self.windows(a_in, -np.inf).argmax(axis=-1)
+        return self.index[np.arange(self.index.shape[0])[:, None], np.arange(self.index.shape[1]), won].reshape(
+            a_in.shape[0], -1)
 
     def quantities(self, a_in, delta):
         """The input (its index in the layer below) each window's maximum came from."""
@@ -69,7 +82,11 @@ class MaxPool(Pool):
             spread = np.broadcast_to(delta.reshape(n, *self.index.shape[:2], 1), (n, *self.index.shape))
             return scatter(spread.transpose(0, 2, 1, 3).reshape(n, self.window.positions, -1),
                            self.index.transpose(1, 0, 2).reshape(self.window.positions, -1), self.window.pad_index)
-        np.add.at(out, (np.arange(n)[:, None], self.winners(a_in)), delta)
+        won = self.winners(a_in)
+        if delta.dtype != object:  # one bincount (windows may overlap: two may share a winner)
+            flat = (won + out.shape[1] * np.arange(n)[:, None]).ravel()
+            return np.bincount(flat, weights=delta.ravel(), minlength=out.size).reshape(out.shape)[:, :-1]
+        np.add.at(out, (np.arange(n)[:, None], won), delta)
         return out[:, :-1]
 
 

@@ -72,12 +72,29 @@ def padded(a_in: np.ndarray, fill) -> np.ndarray:
     return np.concatenate([a_in, pad], axis=1)
 
 
+def gather(a_in: np.ndarray, index: np.ndarray, fill, samples_last: bool = False) -> np.ndarray:
+    """a_in's entries at `index` (its pad_index: `fill`), samples × index's shape (or index's shape ×
+    samples). Floats are gathered from the transposed input, whole rows of samples at a time: ~7×
+    faster than indexing each sample's row (the result's sample axis first is then a strided view)."""
+    if a_in.dtype == object:
+        out = padded(a_in, fill)[:, index]
+        return np.moveaxis(out, 0, -1) if samples_last else out
+    by_entry = np.empty((a_in.shape[1] + 1, a_in.shape[0]), dtype=a_in.dtype)
+    by_entry[:-1] = a_in.T
+    by_entry[-1] = fill
+    out = by_entry[index]
+    return out if samples_last else np.moveaxis(out, -1, 0)
+
+
 def scatter(values: np.ndarray, index: np.ndarray, width: int) -> np.ndarray:
     """samples × width: each value added into the input entry `index` names (padding dropped)."""
     n = values.shape[0]
+    if values.dtype != object:  # one bincount over every sample's entries (np.add.at is ~10× slower)
+        flat = (index.ravel()[None, :] + (width + 1) * np.arange(n)[:, None]).ravel()
+        total = np.bincount(flat, weights=values.reshape(-1), minlength=n * (width + 1))
+        return total.reshape(n, width + 1)[:, :-1]
     out = np.zeros((width + 1, n), dtype=values.dtype)
-    if values.dtype == object:
-        out[:] = 0
+    out[:] = 0
     np.add.at(out, index.ravel(), values.reshape(n, -1).T)
     return out[:-1].T
 
