@@ -3,7 +3,9 @@
 - symmetric hidden neurons: same incoming weights and bias, same outgoing
   weights, so the same gradients: they stay identical forever;
 - a ReLU neuron dead on every sample (z ≤ 0: no gradient flows through it): the
-  registry's `dies` flag;
+  registry's `dies` flag; a convolution's channel only when every position of it is
+  dead (its kernel is shared: one dead position still learns from the others), a
+  batch norm's unit or channel naming γ and β;
 - a sigmoid, tanh or softplus neuron saturated on every sample (∂a/∂z < 1e-3; the
   registry's `saturates` flag), except an output whose δ comes from the combined
   loss formula, which does not stall;
@@ -28,6 +30,25 @@ def _floats(a) -> np.ndarray:
 
 def _where(net: Network, li: int, i: int) -> str:
     return f"{net.spec.layers[li].neuron_names[i]} (layer {li + 1})"
+
+
+def _unit_groups(net: Network, li: int) -> list[tuple[str, list[int], str]]:
+    """What a warning names in layer `li`: (which, its units, the parameters that would not change).
+    A dense unit alone; a convolution's channel (all its positions: the kernel is shared); a batch
+    norm's statistic (a channel's positions, or one unit)."""
+    layer, kind = net.spec.layers[li], net.kinds[li]
+    where = f"(layer {li + 1})"
+    if layer.kind in ("conv1d", "conv2d"):
+        p = kind.window.positions
+        return [(f"channel {c + 1} {where}, at every position,", list(range(c * p, (c + 1) * p)),
+                 "its kernel and bias") for c in range(kind.out_channels)]
+    if layer.kind == "batchnorm":
+        p = kind.positions
+        return [(f"channel {c + 1} {where}, at every position," if p > 1 else
+                 f"neuron {layer.neuron_names[c]} {where}", list(range(c * p, (c + 1) * p)),
+                 "its γ and β") for c in range(kind.channels)]
+    return [(f"neuron {_where(net, li, i)}", [i], "its incoming weights and bias")
+            for i in range(len(layer.neuron_names))]
 
 
 def symmetric_neurons(net: Network) -> list[str]:
@@ -61,15 +82,17 @@ def dead_and_saturated(net: Network, trace: Trace, when: str) -> list[str]:
     fused = net.loss.fused_delta(net.activations[-1].name, _floats(trace.output[:1]),
                                  _floats(trace.output[:1])) is not None
     for li, act in enumerate(net.activations):
+        if not (act.dies or act.saturates):
+            continue
         z, a = _floats(trace.z[li]), _floats(trace.a[li + 1])
-        for i in range(z.shape[1]):
-            if act.dies and np.all(z[:, i] <= 0):
-                out.append(f"{act.sentence_name} neuron {_where(net, li, i)} is dead on every sample {when} "
-                           "(z ≤ 0): no gradient flows through it, so its incoming weights and bias never change")
+        for which, units, params in _unit_groups(net, li):
+            if act.dies and np.all(z[:, units] <= 0):
+                out.append(f"{act.sentence_name} {which} is dead on every sample {when} "
+                           f"(z ≤ 0): no gradient flows through it, so {params} never change")
             if act.saturates and not (fused and li == n_layers - 1):
-                d = act.derivative(z[:, i], a[:, i], 0.0)
+                d = act.derivative(z[:, units], a[:, units], 0.0)
                 if np.all(d < SATURATED):
-                    out.append(f"{act.sentence_name} neuron {_where(net, li, i)} is saturated on every sample "
+                    out.append(f"{act.sentence_name} {which} is saturated on every sample "
                                f"{when} (largest ∂a/∂z {float(np.max(d)):.2g}, under {SATURATED:g}): it learns "
                                "very slowly")
     return out
