@@ -47,7 +47,7 @@ def _identity_d(z, a, alpha):
 def _relu(z, alpha):
     if z.dtype == object:
         return np.where(z > 0, z, _zeros(z))
-    return np.fmax(z, 0.0)  # the same numbers as where(z > 0, z, 0): NaN and −0 give 0
+    return np.where(z > 0, z, 0.0)  # without a zeros array per call (np.fmax may keep a −0)
 
 
 def _relu_d(z, a, alpha):

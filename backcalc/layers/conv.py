@@ -64,11 +64,17 @@ class Conv(Activated):
         return d @ patches, np.sum(d, axis=2)
 
     def gradients(self, delta, a_in):
+        pw, pb = self.slot_products(delta, a_in)
         shape = (self.out_channels, *self.window.in_shape[:1], *self.window.kernel)
+        return np.sum(pw, axis=0).reshape(shape), np.sum(pb, axis=0)
+
+    def train_gradients(self, delta, a_in):
+        """`gradients` for training (Network.backward): the batch's products summed by one matrix product
+        over every sample and position, not per sample first (the same sums in another order: `step`
+        keeps `gradients`, so that each gradient is the sum of the products its table shows)."""
         if self.slip or delta.dtype == object:
-            pw, pb = self.slot_products(delta, a_in)
-            return np.sum(pw, axis=0).reshape(shape), np.sum(pb, axis=0)
-        # training: the batch's products summed by one matrix product over every sample and position
+            return self.gradients(delta, a_in)
+        shape = (self.out_channels, *self.window.in_shape[:1], *self.window.kernel)
         rows = self.by_position(delta).reshape(-1, self.out_channels)
         patches = self.patches(a_in)
         bias = delta.reshape(delta.shape[0], self.out_channels, -1).sum(axis=(0, 2))

@@ -150,10 +150,13 @@ class Gated(Recurrent):
         return sum(p[0] for p in per_step), sum(p[1] for p in per_step)
 
     def gradients(self, delta, a_in):
+        pw, pb = self.slot_products(delta, a_in)
+        return np.sum(pw, axis=0), np.sum(pb, axis=0)
+
+    def train_gradients(self, delta, a_in):
+        """`gradients` for training: each step's products summed over the batch by matrix products."""
         if self.slip is not None or self.arith.sequential:
-            pw, pb = self.slot_products(delta, a_in)
-            return np.sum(pw, axis=0), np.sum(pb, axis=0)
-        # training (and gradcheck): each step's products summed over the batch by matrix products
+            return self.gradients(delta, a_in)
         steps, backs, _ = self.through_time(self.arith, delta, self.w, a_in)
         gw = sum(np.concatenate([b["d_in"].T @ s["x"], b["d_hid"].T @ self.hidden_columns(s["h_prev"])], axis=1)
                  for s, b in zip(steps, backs))

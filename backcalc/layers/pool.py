@@ -52,15 +52,16 @@ class MaxPool(Pool):
         if a_in.dtype == object:
             return self.windows(a_in, -np.inf).max(axis=-1).reshape(a_in.shape[0], -1)
         # entry by entry over the window (a few vectorised passes; argmax along a short last axis is
-        # slower), keeping the first maximum, as torch's max pool and argmax take it
+        # slower), keeping the first maximum as argmax and torch's max pool do (a NaN counts as the
+        # largest: the first NaN wins)
         entries = gather(a_in, self.index_by_entry, -np.inf, samples_last=True)  # window entries × units × samples
         best, won = entries[0], np.zeros(entries[0].shape, dtype=np.intp)
         for k in range(1, entries.shape[0]):
-            better = entries[k] > best
+            better = ~(entries[k] <= best) & ~np.isnan(best)  # larger, or the first NaN
             best = np.maximum(best, entries[k])
             won = np.where(better, k, won)
         self._won = (a_in, won.T.reshape(a_in.shape[0], *self.index.shape[:2]))  # for the same batch's backward
-        return np.ascontiguousarray(best.T)
+        return best.T  # samples × units (column-major, the layout argmax's take gave: the next product's bits)
 
     def winners(self, a_in) -> np.ndarray:
         """samples × units: the input entry (flattened index) each window's maximum came from (the first)."""

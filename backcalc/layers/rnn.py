@@ -89,10 +89,13 @@ class Rnn(Recurrent):
         return pw, sum(dz[1:], dz[0] * 1)
 
     def gradients(self, delta, a_in):
+        pw, pb = self.slot_products(delta, a_in)
+        return np.sum(pw, axis=0), np.sum(pb, axis=0)
+
+    def train_gradients(self, delta, a_in):
+        """`gradients` for training: each step's products summed over the batch by one matrix product."""
         if self.slip is not None or self.arith.sequential:
-            pw, pb = self.slot_products(delta, a_in)
-            return np.sum(pw, axis=0), np.sum(pb, axis=0)
-        # training (and gradcheck): each step's products summed over the batch by one matrix product
+            return self.gradients(delta, a_in)
         dz, _, _, joined = self.through_time(self.arith, delta, self.w, a_in)
         return sum(d.T @ u for d, u in zip(dz, joined)), sum(d.sum(axis=0) for d in dz)
 

@@ -181,3 +181,14 @@ def test_an_lstm_rounds_every_gate_and_state_as_by_hand(decimals):
     got = by_hand(cli_json("step", str(CONFIGS / "lstm_sequence.yaml"), "--round", str(d), "-q"))
     assert got["h1[1]"] == pytest.approx(h, abs=1e-12)
     assert got["o1"] == pytest.approx(r(1.5 * h + 0.0, d), abs=1e-12)
+
+
+def test_a_relu_of_a_value_rounded_to_minus_zero_is_plus_zero(tmp_path):
+    """z = −0.001 rounds to −0.00 by hand; relu gives 0, written without a sign in JSON."""
+    spec = tmp_path / "negz.yaml"
+    spec.write_text("inputs: [1, 0]\ntarget: 1\nloss: mse\nlearning_rate: 0.1\nlayers:\n"
+                    "  - {activation: relu, weights: [[-0.001, 0.2], [0.3, 0.4]], biases: [0, 0]}\n"
+                    "  - {activation: identity, weights: [[1, 1]], biases: [0]}\n")
+    result = cli("step", str(spec), "--round", "2", "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert '"quantity": "h1", "exact": 0.0, "by_hand": 0.0' in result.stdout
