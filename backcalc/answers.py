@@ -26,7 +26,8 @@ from .reader import SAFE_TAGS, clip, not_decimal, tag_problem
 from .spec_model import Spec, parameter_names
 
 LOSS_NAMES = ("loss", "L", "E", "E_total", "Etotal", "J", "cost")
-_PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta", "dl_dx")
+_PER_SAMPLE_KINDS = ("z", "a", "loss_term", "dl_da", "da_dz", "delta", "dl_dx", "step_h", "step_z", "step_dh",
+                     "step_delta")
 _NEW_FORMS = (re.compile(r"^(?P<p>.+)_new$"), re.compile(r"^new_(?P<p>.+)$"), re.compile(r"^(?P<p>.+)(?:'|\+|⁺)$"))
 _DERIVATIVE = re.compile(r"^d(?P<num>[^/]+)/d(?P<den>.+)$")
 _PY_DERIVATIVE = re.compile(r"^d(?P<num>L|E|E_total|Etotal|J|loss|cost)_d(?P<den>.+)$")
@@ -71,6 +72,11 @@ class KeyResolver:
         self._inputs = set(self.inputs)
         self._neurons = set(self.neurons)
         self._params = set(self.params)
+        from .quantities import step_names
+
+        steps = step_names(spec)
+        self._steps = set(steps)  # a recurrent layer's hₜ (`h1[t,k]`), and an rnn's zₜ and δₜ
+        self._rnn_steps = {m for m, (li, _, _) in steps.items() if spec.layers[li].kind == "rnn"}
 
     def canonical_names(self) -> list[str]:
         out = [f"z_{m}" for m in self.neurons] + list(self.neurons) + ["loss"]
@@ -78,6 +84,8 @@ class KeyResolver:
         out += [f"dL/d{m}" for m in self.neurons] + [f"delta_{m}" for m in self.neurons]
         out += [f"d{m}/dz_{m}" for m in self.neurons]
         out += [f"dL/d{p}" for p in self.params] + [f"dL/d{x}" for x in self.inputs]
+        out += [*self._steps, *(f"dL/d{m}" for m in self._steps), *(f"z_{m}" for m in self._rnn_steps),
+                *(f"delta_{m}" for m in self._rnn_steps)]
         return out + [f"{p}_new" for p in self.params]
 
     def resolve(self, written: str) -> Key:
@@ -124,7 +132,28 @@ class KeyResolver:
                 return text[len(prefix):]
         return None
 
+    def _step(self, text: str) -> Key | None:
+        """A recurrent layer's time step: hₜ `h1[t,k]`, ∂ℓ/∂hₜ `dL/dh1[t,k]`; an rnn's zₜ and ∂ℓ/∂zₜ."""
+        if text in self._steps:
+            return "step_h", text, None
+        for prefix in ("z_", "net_"):
+            if text.startswith(prefix) and text[len(prefix):] in self._rnn_steps:
+                return "step_z", text[len(prefix):], None
+        if text.startswith("delta_") and text[6:] in self._rnn_steps:
+            return "step_delta", text[6:], None
+        m = _PY_DERIVATIVE.match(text) or _DERIVATIVE.match(text)
+        if m and m.group("num") in LOSS_NAMES:
+            den = m.group("den")
+            if den in self._steps:
+                return "step_dh", den, None
+            for prefix in ("z_", "net_"):
+                if den.startswith(prefix) and den[len(prefix):] in self._rnn_steps:
+                    return "step_delta", den[len(prefix):], None
+        return None
+
     def _base(self, text: str) -> Key | None:
+        if self._steps and (step := self._step(text)) is not None:
+            return step
         if text in LOSS_NAMES:
             return "loss", "", None
         m = _LOSS_TERM.match(text)

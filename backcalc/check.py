@@ -257,11 +257,13 @@ class _Diagnosis:
             if a.tolerance > 0 and any(a.key in self.ancestors(w.answer.key) for w in wrong):
                 for nudged, plain_run in zip(self.calcs(overrides={**student, a.key: a.value + a.tolerance}), base):
                     for k in slack:
-                        slack[k] += abs(nudged.computed[k] - plain_run.computed[k])
+                        if k in nudged.computed and k in plain_run.computed:  # (a time step's is not put in)
+                            slack[k] += abs(nudged.computed[k] - plain_run.computed[k])
 
         def carried(v: Verdict) -> bool:
             k = v.answer.key
-            return any(matches(v.answer.value, run.computed[k], v.answer.tolerance + slack[k]) for run in base)
+            return any(k in run.computed and matches(v.answer.value, run.computed[k], v.answer.tolerance + slack[k])
+                       for run in base)
 
         return carried
 

@@ -17,6 +17,10 @@ from .spec_model import Spec
 LN10 = math.log(10.0)
 
 
+# a recurrent layer's time-step quantities (quantities.py) change as the layer's own kinds do
+_STEP_AS = {"step_h": "a", "step_z": "z", "step_dh": "dl_da", "step_delta": "delta"}
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A way of getting the step wrong (the default gets it right); each field is one hook."""
@@ -41,6 +45,7 @@ class Mistake:
 
     def changes(self, kind: str) -> bool:
         """Can this mistake change a quantity of this kind? (No mistake touches the forward pass.)"""
+        kind = _STEP_AS.get(kind, kind)  # a recurrent layer's time step: as the layer's own quantity
         if self == NONE or kind in ("z", "a"):
             return False
         if self.loss_scale != 1 and kind in ("loss_term", "loss"):

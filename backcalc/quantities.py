@@ -3,8 +3,12 @@
 A quantity is keyed (kind, name, sample). Kinds: z, a, loss_term (name: output neuron), loss
 (name ""; sample None for the batch loss), dl_da, da_dz, delta (name: neuron), grad (name:
 parameter; sample None for the batch gradient, else the per-sample ∂ℓₙ/∂p), dl_dx (name: input;
-each sample's ∂ℓₙ/∂x), new (parameter, sample None). The dependencies are derived from the
-architecture (each layer kind declares its own); `check` walks them to find where an error began.
+each sample's ∂ℓₙ/∂x), new (parameter, sample None); a recurrent layer's time steps (when it
+returns its last state only, so that they are not its units): step_h, step_dh (hₜ and ∂ℓ/∂hₜ,
+name `h1[t,k]` as the tables write it) and an rnn's step_z, step_delta (zₜ and ∂ℓ/∂zₜ). Only
+`check` reads the steps (`keys(inputs=True)`); the drift table, quizzes and exercises do not.
+The dependencies are derived from the architecture (each layer kind declares its own); `check`
+walks them to find where an error began.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ def key_text(key: Key, n_samples: int) -> str:
         "z": f"z_{name}", "a": name, "loss_term": f"loss_{name}", "loss": "loss",
         "dl_da": f"dL/d{name}", "da_dz": f"d{name}/dz_{name}", "delta": f"delta_{name}",
         "grad": f"dL/d{name}", "dl_dx": f"dL/d{name}", "new": f"{name}_new",
+        "step_h": name, "step_z": f"z_{name}", "step_dh": f"dL/d{name}", "step_delta": f"delta_{name}",
     }[kind]
     if s is not None and n_samples > 1:
         base += f"[{s + 1}]"
@@ -47,6 +52,8 @@ class Calc:
         self.where = {m: (li, i) for li, kind in enumerate(worked.kinds) for i, m in enumerate(kind.neurons)}
         self.param = {p: k for k, p in enumerate(worked.net.names)}
         self.inputs = {x: j for j, x in enumerate(worked.spec.input_names)}
+        self.steps = step_names(worked.spec)  # name -> (layer, time step, unit), 0-based
+        self._step_quantities: dict[int, dict] = {}
         self.deps = _Deps(self)
 
     def keys(self, inputs: bool = False):
@@ -56,8 +63,12 @@ class Calc:
         orders and grades the inputs' gradients too.
         """
         w, n = self.w, self.n_samples
-        for kind in w.kinds:
+        steps = self._steps_by_layer() if inputs else {}
+        for li, kind in enumerate(w.kinds):
             for s in range(n):
+                for name, rnn in steps.get(li, ()):
+                    yield from ((("step_z", name, s),) if rnn else ())
+                    yield ("step_h", name, s)
                 yield from (("z", m, s) for m in kind.neurons)
                 yield from (("a", m, s) for m in kind.neurons)
         out = w.kinds[-1].neurons
@@ -76,6 +87,9 @@ class Calc:
                         yield ("delta", m, s)
                 else:
                     yield from (("delta", m, s) for m in kind.neurons)
+                for name, rnn in reversed(steps.get(li, ())):  # backward through time: the last step first
+                    yield ("step_dh", name, s)
+                    yield from ((("step_delta", name, s),) if rnn else ())
             for k in np.flatnonzero(lowest == li):
                 p = w.net.names[k]
                 yield from (("grad", p, s) for s in range(n))
@@ -85,9 +99,27 @@ class Calc:
                 yield from (("dl_dx", x, s) for x in w.spec.input_names)
         yield from (("new", p, None) for p in w.net.names)
 
+    def _steps_by_layer(self) -> dict[int, list[tuple[str, bool]]]:
+        """Layer -> its time steps' names in order (t, then unit), and whether it is an rnn (zₜ, ∂ℓ/∂zₜ too)."""
+        out: dict[int, list[tuple[str, bool]]] = {}
+        for name, (li, _, _) in self.steps.items():
+            out.setdefault(li, []).append((name, self.w.spec.layers[li].kind == "rnn"))
+        return out
+
+    def step_value(self, kind: str, name: str, s: int) -> float:
+        li, t, k = self.steps[name]
+        if li not in self._step_quantities:
+            w = self.w
+            self._step_quantities[li] = w.kinds[li].quantities(w.inputs_of(li), w.delta[li])
+        key = {"step_h": "hidden_state", "step_z": "pre_activation", "step_dh": "dl_dh",
+               "step_delta": "dl_dz_step"}[kind]
+        return float(self._step_quantities[li][key][s, t, k])
+
     def value(self, key: Key) -> float:
         kind, name, s = key
         w = self.w
+        if kind.startswith("step_"):
+            return self.step_value(kind, name, s)
         if kind in ("z", "a", "dl_da", "da_dz", "delta"):
             li, i = self.where[name]
             return float(getattr(w, kind)[li][s, i])
@@ -155,6 +187,8 @@ class _Deps:
         kind, name, s = key
         c = self.calc
         w = c.w
+        if kind.startswith("step_"):  # inside a recurrent layer: graded on its own, not traced
+            return ()
         if kind in ("z", "a", "da_dz", "delta"):
             li, i = c.where[name]
             return tuple(w.kinds[li].deps(kind, i, s, w.kinds[li - 1].neurons if li else None))
@@ -178,6 +212,20 @@ class _Deps:
             return tuple(("grad", name, r) for r in range(c.n_samples))
         return tuple(d for li, i, j in _slots_of(w, k) for d in
                      w.kinds[li].slot_deps(i, j, s, w.kinds[li - 1].neurons if li else None))
+
+
+def step_names(spec: Spec) -> dict[str, tuple[int, int, int]]:
+    """The time steps of every recurrent layer that returns its last state only, as the tables name
+    them (`h1[t,k]`, 1-based): name -> (layer, step, unit), 0-based. (With `return: all` every hₜ is
+    one of the layer's units already.)"""
+    out = {}
+    for li, layer in enumerate(spec.layers):
+        o = layer.options
+        if layer.kind in ("rnn", "gru", "lstm") and o.get("return") == "last":
+            for t in range(o["time"]):
+                for k in range(o["hidden"]):
+                    out[f"h{li + 1}[{t + 1},{k + 1}]"] = (li, t, k)
+    return out
 
 
 def _slots_of(w: Worked, k: int) -> list[tuple[int, int, int | None]]:
