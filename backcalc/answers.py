@@ -77,6 +77,9 @@ class KeyResolver:
         steps = step_names(spec)
         self._steps = set(steps)  # a recurrent layer's hₜ (`h1[t,k]`), and an rnn's zₜ and δₜ
         self._rnn_steps = {m for m, (li, _, _) in steps.items() if spec.layers[li].kind == "rnn"}
+        # h_T is the layer's output: `h1[T,k]` names its unit k
+        self._last = {m: ("a", spec.layers[li].neuron_names[k], None) for m, (li, t, k) in steps.items()
+                      if t == spec.layers[li].options["time"] - 1}
 
     def canonical_names(self) -> list[str]:
         out = [f"z_{m}" for m in self.neurons] + list(self.neurons) + ["loss"]
@@ -84,8 +87,7 @@ class KeyResolver:
         out += [f"dL/d{m}" for m in self.neurons] + [f"delta_{m}" for m in self.neurons]
         out += [f"d{m}/dz_{m}" for m in self.neurons]
         out += [f"dL/d{p}" for p in self.params] + [f"dL/d{x}" for x in self.inputs]
-        out += [*self._steps, *(f"dL/d{m}" for m in self._steps), *(f"z_{m}" for m in self._rnn_steps),
-                *(f"delta_{m}" for m in self._rnn_steps)]
+        # (a recurrent layer's time steps are left out: T·H names each would crowd out the suggestions)
         return out + [f"{p}_new" for p in self.params]
 
     def resolve(self, written: str) -> Key:
@@ -133,9 +135,10 @@ class KeyResolver:
         return None
 
     def _step(self, text: str) -> Key | None:
-        """A recurrent layer's time step: hₜ `h1[t,k]`, ∂ℓ/∂hₜ `dL/dh1[t,k]`; an rnn's zₜ and ∂ℓ/∂zₜ."""
+        """A recurrent layer's time step: hₜ `h1[t,k]`, ∂ℓ/∂hₜ `dL/dh1[t,k]`; an rnn's zₜ and ∂ℓ/∂zₜ.
+        The last step's h and ∂ℓ/∂h are the layer's own output unit's a and ∂ℓ/∂a (one quantity)."""
         if text in self._steps:
-            return "step_h", text, None
+            return self._last.get(text, ("step_h", text, None))
         for prefix in ("z_", "net_"):
             if text.startswith(prefix) and text[len(prefix):] in self._rnn_steps:
                 return "step_z", text[len(prefix):], None
@@ -145,15 +148,20 @@ class KeyResolver:
         if m and m.group("num") in LOSS_NAMES:
             den = m.group("den")
             if den in self._steps:
-                return "step_dh", den, None
+                last = self._last.get(den)
+                return ("dl_da", last[1], None) if last else ("step_dh", den, None)
             for prefix in ("z_", "net_"):
                 if den.startswith(prefix) and den[len(prefix):] in self._rnn_steps:
                     return "step_delta", den[len(prefix):], None
         return None
 
     def _base(self, text: str) -> Key | None:
-        if self._steps and (step := self._step(text)) is not None:
-            return step
+        key = self._plain(text)  # a unit's own name first (a spec may name a unit `h1[2,1]`)
+        if key is None and self._steps:
+            key = self._step(text)
+        return key
+
+    def _plain(self, text: str) -> Key | None:
         if text in LOSS_NAMES:
             return "loss", "", None
         m = _LOSS_TERM.match(text)

@@ -30,7 +30,7 @@ class Convention:
 
     def value(self, calc, key) -> float:
         value = calc.values[key]
-        return -value if self.delta_sign < 0 and key[0] == "delta" else value
+        return -value if self.delta_sign < 0 and key[0] in ("delta", "step_delta") else value
 
 
 @dataclass

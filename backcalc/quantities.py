@@ -87,7 +87,7 @@ class Calc:
                         yield ("delta", m, s)
                 else:
                     yield from (("delta", m, s) for m in kind.neurons)
-                for name, rnn in reversed(steps.get(li, ())):  # backward through time: the last step first
+                for name, rnn in self._backward_steps(li, steps):
                     yield ("step_dh", name, s)
                     yield from ((("step_delta", name, s),) if rnn else ())
             for k in np.flatnonzero(lowest == li):
@@ -105,6 +105,10 @@ class Calc:
         for name, (li, _, _) in self.steps.items():
             out.setdefault(li, []).append((name, self.w.spec.layers[li].kind == "rnn"))
         return out
+
+    def _backward_steps(self, li: int, steps: dict) -> list[tuple[str, bool]]:
+        """The layer's time steps backward through time: the last step first, each step's units in order."""
+        return sorted(steps.get(li, ()), key=lambda item: (-self.steps[item[0]][1], self.steps[item[0]][2]))
 
     def step_value(self, kind: str, name: str, s: int) -> float:
         li, t, k = self.steps[name]

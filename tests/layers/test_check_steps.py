@@ -72,3 +72,30 @@ def test_a_step_past_the_sequence_is_one_located_line(tmp_path):
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "\n" not in line and "answers.yaml:1:1" in line and "unknown quantity `h1[4,1]`" in line
+
+
+def test_the_last_step_is_the_layers_output_one_quantity(tmp_path):
+    """h1[3,k] is h1[k] (h_T is what the layer returns): written twice, it is one located line."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("dL/dh1[1]: -1.91282\ndL/dh1[3,1]: -1.91282\n")
+    result = cli("check", str(CONFIGS / "rnn_sequence.yaml"), "--answers", str(answers))
+    assert result.exit_code == 2
+    assert "names the same quantity as `dL/dh1[1]` (line 1)" in result.stderr
+    verdicts = _check(tmp_path, "rnn_sequence", ["h1[3,2]: 0.096272", "dL/dh1[3,1]: -1.91282"])
+    assert {v["verdict"] for v in verdicts.values()} == {"right"}
+
+
+def test_haykins_sign_convention_covers_the_time_steps_deltas(tmp_path):
+    layer = cli_json("step", str(CONFIGS / "rnn_sequence.yaml"), "-q")["layers"][0]
+    lines = [f"delta_h1[{t + 1},{k + 1}]: {-layer['dl_dz_step'][0][t][k]!r}" for t in range(3) for k in range(2)]
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("\n".join(lines) + "\n")
+    result = cli("check", str(CONFIGS / "rnn_sequence.yaml"), "--answers", str(answers), "--conventions")
+    assert "6 of 6 are right under it" in " ".join(result.stdout.split())
+
+
+def test_a_misspelt_weight_still_suggests_the_weight(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("dL/dWh1[3,2]: 0.5\n")
+    result = cli("check", str(CONFIGS / "rnn_sequence.yaml"), "--answers", str(answers))
+    assert result.exit_code == 2 and "did you mean `dL/dWh1[2,2]`" in result.stderr
