@@ -134,8 +134,7 @@ class Network:
         scale = n if self.spec.reduction == "mean" else 1
         grad_w, grad_b = [], []
         for li in range(n_layers):
-            kind = self.kinds[li]  # a kind's training form of its gradients where it has one (same sums)
-            gw, gb = getattr(kind, "train_gradients", kind.gradients)(delta[li], trace.a[li])
+            gw, gb = self.kinds[li].train_gradients(delta[li], trace.a[li])
             if scale != 1:
                 gw = gw / scale
                 gb = gb / scale

@@ -50,6 +50,9 @@ class LayerKind(Protocol):
         """The slots' products added up over the batch (not yet divided): weights shaped as the
         layer's weights, biases."""
 
+    def train_gradients(self, delta: np.ndarray, a_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`gradients` as training reads them: the same sums, in whatever order is fastest."""
+
     def quantities(self, a_in: np.ndarray, delta: np.ndarray) -> dict:
         """The kind's own named quantities (a receptive field, a pool's winner, batch norm's x̂, …)."""
 

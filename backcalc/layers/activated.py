@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ..activations import get_activation
+from ..arithmetic import Float
+
+FLOAT = Float()  # NumPy's order, nothing rounded: a kind's arithmetic until a forward sets the step's
 
 
 class Activated:
@@ -15,6 +18,25 @@ class Activated:
         self.neurons = layer.neuron_names
         self.options = layer.options
         self.slip = None  # a mistake of this kind's own (mistakes.KIND_SLIPS) that check recomputes
+        # The step's arithmetic, for a kind that recomputes inside its backward (set by its forward):
+        # --round then rounds a batch norm's μ, σ², x̂ and a recurrent layer's every hₜ as a student does.
+        self.arith = FLOAT
+
+    def remembered(self, slot: str, key: tuple, compute, fresh: bool = False):
+        """compute(), or what it gave last time for the very same objects in `key` (identity, not value):
+        the backward of a batch reuses what its forward gathered (`fresh`: the forward, always anew)."""
+        kept = getattr(self, slot, None)
+        if not fresh and kept is not None and len(kept[0]) == len(key) and all(
+                a is b for a, b in zip(kept[0], key)):
+            return kept[1]
+        value = compute()
+        setattr(self, slot, (key, value))
+        return value
+
+    def train_gradients(self, delta, a_in):
+        """The gradients as training reads them (Network.backward): `gradients`, unless a kind sums the
+        same products in a faster order."""
+        return self.gradients(delta, a_in)
 
     @property
     def elementwise(self) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from .activated import Activated
-from .gated import FLOAT
 
 EPS = 1e-5
 
@@ -26,7 +25,6 @@ class BatchNorm(Activated):
         super().__init__(layer, alpha)
         self.channels = layer.weights.shape[0]  # the statistics: channels, or units when per unit
         self.positions = self.options["positions"]  # the units each statistic covers in a sample
-        self.arith = FLOAT  # the step's arithmetic (set by the forward): --round rounds μ, σ², √(σ²+ε), x̂
 
     def grouped(self, v):
         """samples × statistics × positions."""

@@ -31,17 +31,11 @@ class Conv(Activated):
     def patches(self, a_in):
         """samples × positions × (C·K): each output position's receptive field (the forward's, for the
         backward of the same batch)."""
-        kept = getattr(self, "_patches", None)
-        if kept is not None and kept[0] is a_in:
-            return kept[1]
-        return gather(a_in, self.index, 0)
+        return self.remembered("_patches", (a_in,), lambda: gather(a_in, self.index, 0))
 
     def weighted_sum(self, arith, a_in, w, b):
         n, p = a_in.shape[0], self.window.positions
-        self._patches = None
-        patches = self.patches(a_in)
-        self._patches = (a_in, patches)
-        rows = patches.reshape(n * p, -1)
+        rows = self.remembered("_patches", (a_in,), lambda: gather(a_in, self.index, 0), fresh=True).reshape(n * p, -1)
         z = arith.affine(rows, w.reshape(self.out_channels, -1), b)
         return z.reshape(n, p, self.out_channels).transpose(0, 2, 1).reshape(n, -1)
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import get_activation
-from ..arithmetic import Float
 from .activated import Activated
-
-FLOAT = Float()  # NumPy's order, nothing rounded: a kind's arithmetic until a forward sets the step's
 
 RECURRENT = ("rnn", "gru", "lstm")  # the kinds that loop over time steps inside the layer
 
@@ -38,9 +35,6 @@ class Recurrent(Activated):
         self.every = o["return"] == "all"
         self.h0 = np.array(o["initial_state"], dtype=float)
         self.h0_given = list(o["initial_state"])  # as read: an ExactFloat keeps its text's exact value
-        # The step's arithmetic (set by the forward): the backward and the per-step quantities recompute
-        # the recurrence in it, so --round rounds every hₜ, gate, ∂ℓ/∂hₜ as a student does at each step.
-        self.arith = FLOAT
         self.w, self.b = layer.weights, layer.biases
 
     def forward_steps(self, arith, a_in, w, b, fresh: bool = False):
@@ -50,16 +44,6 @@ class Recurrent(Activated):
         if fresh:
             self._bptt = None
         return self.remembered("_steps", key, lambda: self.steps(arith, a_in, w, b), fresh)
-
-    def remembered(self, slot: str, key: tuple, compute, fresh: bool = False):
-        """compute(), or what it gave last time for the very same objects in `key` (identity, not value)."""
-        kept = getattr(self, slot, None)
-        if not fresh and kept is not None and len(kept[0]) == len(key) and all(
-                a is b for a, b in zip(kept[0], key)):
-            return kept[1]
-        value = compute()
-        setattr(self, slot, (key, value))
-        return value
 
     def reads(self, i: int) -> list[int]:
         t = i // self.hidden if self.every else self.time - 1

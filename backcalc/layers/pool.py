@@ -9,7 +9,7 @@ import numpy as np
 
 from .conv import window_of
 from .unweighted import Unweighted
-from .windows import gather, scatter
+from .windows import add_by_row, gather, scatter
 
 
 class Pool(Unweighted):
@@ -60,13 +60,12 @@ class MaxPool(Pool):
             better = ~(entries[k] <= best) & ~np.isnan(best)  # larger, or the first NaN
             best = np.maximum(best, entries[k])
             won = np.where(better, k, won)
-        self._won = (a_in, won.T.reshape(a_in.shape[0], *self.index.shape[:2]))  # for the same batch's backward
+        self._won = ((a_in,), won.T.reshape(a_in.shape[0], *self.index.shape[:2]))  # the same batch's backward's
         return best.T  # samples × units (column-major, the layout argmax's take gave: the next product's bits)
 
     def winners(self, a_in) -> np.ndarray:
         """samples × units: the input entry (flattened index) each window's maximum came from (the first)."""
-        kept = getattr(self, "_won", None)
-        won = kept[1] if kept is not None and kept[0] is a_in else self.windows(a_in, -np.inf).argmax(axis=-1)
+        won = self.remembered("_won", (a_in,), lambda: self.windows(a_in, -np.inf).argmax(axis=-1))
         return self.index[np.arange(self.index.shape[0])[:, None], np.arange(self.index.shape[1]), won].reshape(
             a_in.shape[0], -1)
 
@@ -84,9 +83,8 @@ class MaxPool(Pool):
             return scatter(spread.transpose(0, 2, 1, 3).reshape(n, self.window.positions, -1),
                            self.index.transpose(1, 0, 2).reshape(self.window.positions, -1), self.window.pad_index)
         won = self.winners(a_in)
-        if delta.dtype != object:  # one bincount (windows may overlap: two may share a winner)
-            flat = (won + out.shape[1] * np.arange(n)[:, None]).ravel()
-            return np.bincount(flat, weights=delta.ravel(), minlength=out.size).reshape(out.shape)[:, :-1]
+        if delta.dtype != object:  # windows may overlap: two may share a winner
+            return add_by_row(won, delta, out.shape[1])[:, :-1]
         np.add.at(out, (np.arange(n)[:, None], won), delta)
         return out[:, :-1]
 
